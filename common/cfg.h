@@ -1,0 +1,75 @@
+/*
+ * cfg.h - main.cf-style configuration with typed parameter tables
+ *
+ * File syntax (Postfix main.cf): "name = value" logical lines; '#' starts a
+ * comment line; a line that starts with whitespace continues the previous
+ * one; blank lines are ignored; $name and ${name} expand to another
+ * parameter's value (after its own expansion; loops and depth > 16 are
+ * errors); "$$" is a literal '$'.
+ *
+ * Each daemon declares one NULL-terminated table of struct cfg_param: name,
+ * type, default *as text*, offset into the daemon's config struct, bounds.
+ * Defaults, the file and -o overrides all go through the same parser.
+ *
+ * Contract:
+ *   cfg_new() - empty set of raw settings.
+ *   cfg_load_file() - reads the file into raw settings (later lines win).
+ *     Syntax errors: -1 and "FILE, line N: reason" in err.
+ *   cfg_set() - a -o name=value override (origin e.g. "-o"); wins over the
+ *     file whatever the order of calls.
+ *   cfg_apply() - validates every raw setting against the table (unknown
+ *     names, bad values, out of range: -1 and "FILE, line N: ..." in err, or
+ *     "-o name=...: ..." for overrides), expands $name, and fills `target`.
+ *     On failure `target` is left untouched, so a reload can keep the old one.
+ *   cfg_release() - frees the strings cfg_apply() put into `target`.
+ *   cfg_dump() - appends "name = value" lines of the effective config
+ *     (params with CFG_F_SECRET show as "(hidden)").
+ * Storage by type: CFG_STR char * (owned; "" for empty), CFG_INT long long,
+ *   CFG_BOOL bool (yes/no/true/false/on/off/1/0), CFG_TIME long long
+ *   milliseconds ("300", "300s", "5m", "1h", "1d", "250ms"; bare = seconds),
+ *   CFG_SIZE long long bytes ("64k", "10m", bare = bytes).
+ *   min/max bound INT, TIME (in ms) and SIZE; both 0 means unbounded.
+ */
+#ifndef PFH_CFG_H
+#define PFH_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf;
+struct cfg;
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_TIME, CFG_SIZE };
+
+#define CFG_F_SECRET	0x1	/* never shown by cfg_dump() */
+
+struct cfg_param {
+	const char *name;
+	enum cfg_type type;
+	const char *def;	/* default as text; NULL = "" */
+	size_t	offset;		/* offsetof(daemon config struct, field) */
+	long long min, max;
+	int	flags;
+};
+
+struct cfg *cfg_new(void);
+void	cfg_free(struct cfg *);
+int	cfg_load_file(struct cfg *, const char *path, char *err, size_t errlen);
+/* cfg_load_string - same as a file, for tests and embedded configs */
+int	cfg_load_string(struct cfg *, const char *text, const char *origin,
+	    char *err, size_t errlen);
+/* cfg_set - "name=value" (one string) from -o */
+int	cfg_set(struct cfg *, const char *assignment, const char *origin,
+	    char *err, size_t errlen);
+int	cfg_apply(const struct cfg *, const struct cfg_param *table,
+	    void *target, char *err, size_t errlen);
+void	cfg_release(const struct cfg_param *table, void *target);
+int	cfg_dump(const struct cfg_param *table, const void *target,
+	    struct buf *out);
+
+/* Parsers shared with other modules; 0 ok, -1 bad syntax */
+int	cfg_parse_bool(const char *, bool *);
+int	cfg_parse_time_ms(const char *, long long *);
+int	cfg_parse_size(const char *, long long *);
+
+#endif /* PFH_CFG_H */

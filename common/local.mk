@@ -1,0 +1,29 @@
+# common/libpfh.a: the one shared library every daemon, tool, bench and test links.
+noinst_LIBRARIES += common/libpfh.a
+common_libpfh_a_SOURCES = \
+	common/sysdep.h \
+	common/xalloc.c common/xalloc.h \
+	common/secret.c common/secret.h \
+	common/buf.c common/buf.h \
+	common/log.c common/log.h \
+	common/codec.c common/codec.h \
+	common/netstring.c common/netstring.h \
+	common/cstrings.c common/cstrings.h \
+	common/attrs.c common/attrs.h \
+	common/cfg.c common/cfg.h \
+	common/htab.c common/htab.h \
+	common/table.c common/table.h \
+	common/ev.c common/ev.h \
+	common/conn.c common/conn.h \
+	common/endpoint.c common/endpoint.h \
+	common/listen.c common/listen.h \
+	common/workq.c common/workq.h \
+	common/privs.c common/privs.h \
+	common/pidfile.c common/pidfile.h \
+	common/notify.c common/notify.h \
+	common/stats.c common/stats.h \
+	common/server.c common/server.h
+
+# Everything that links libpfh also needs these.
+PFH_LIBS = common/libpfh.a $(MHD_LIBS) $(OPENSSL_LIBS) $(PTHREAD_LIBS)
+AM_CPPFLAGS += $(MHD_CFLAGS) $(OPENSSL_CFLAGS)

@@ -1,0 +1,167 @@
+/*
+ * log.c - Postfix-style logging to syslog or stderr
+ */
+#include "sysdep.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int	log_verbose;
+int	log_fatal_status = 1;
+
+static const char *log_prog = "pfhelpers";
+static int log_dest = LOG_TO_STDERR;
+static log_capture_fn *log_capture;
+static void *log_capture_ctx;
+static void (*log_fatal_hook)(void);
+
+static const struct {
+	const char *name;
+	int	facility;
+} log_facilities[] = {
+	{"mail", LOG_MAIL}, {"auth", LOG_AUTH}, {"authpriv", LOG_AUTHPRIV},
+	{"daemon", LOG_DAEMON}, {"user", LOG_USER},
+	{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+	{"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+	{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+};
+
+static int
+facility_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(log_facilities); i++)
+		if (strcmp(log_facilities[i].name, name) == 0)
+			return log_facilities[i].facility;
+	return -1;
+}
+
+/* log_facility_valid - known syslog facility name */
+int
+log_facility_valid(const char *name)
+{
+	return facility_lookup(name) >= 0;
+}
+
+/* log_init - choose destinations; returns -1 for an unknown facility */
+int
+log_init(const char *progname, int dest, const char *facility)
+{
+	const char *slash = strrchr(progname, '/');
+	int fac = facility_lookup(facility ? facility : "mail");
+
+	log_prog = slash ? slash + 1 : progname;
+	log_dest = dest;
+	if (fac < 0)
+		return -1;
+	if (dest & LOG_TO_SYSLOG)
+		openlog(log_prog, LOG_PID | LOG_NDELAY, fac);
+	return 0;
+}
+
+/* log_progname - the name lines are logged under */
+const char *
+log_progname(void)
+{
+	return log_prog;
+}
+
+static const char *const sev_word[] = {
+	[LOG_SEV_DEBUG] = "", [LOG_SEV_INFO] = "",
+	[LOG_SEV_WARN] = "warning: ", [LOG_SEV_ERROR] = "error: ",
+	[LOG_SEV_FATAL] = "fatal: ", [LOG_SEV_PANIC] = "panic: ",
+};
+
+static const int sev_prio[] = {
+	[LOG_SEV_DEBUG] = LOG_DEBUG, [LOG_SEV_INFO] = LOG_INFO,
+	[LOG_SEV_WARN] = LOG_WARNING, [LOG_SEV_ERROR] = LOG_ERR,
+	[LOG_SEV_FATAL] = LOG_CRIT, [LOG_SEV_PANIC] = LOG_CRIT,
+};
+
+/* log_vmsg - format once, then send to each destination */
+void
+log_vmsg(enum log_severity sev, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	char text[2048];
+
+	if (sev == LOG_SEV_DEBUG && log_verbose <= 0)
+		return;
+	errno = saved;
+	/* glibc's vsnprintf expands %m, like syslog(3) does */
+	vsnprintf(text, sizeof(text), fmt, ap);
+	if (log_capture)
+		log_capture(sev, text, log_capture_ctx);
+	if (log_dest & LOG_TO_SYSLOG)
+		syslog(sev_prio[sev], "%s%s", sev_word[sev], text);
+	if (log_dest & LOG_TO_STDERR)
+		fprintf(stderr, "%s[%ld]: %s%s\n", log_prog, (long)getpid(),
+		    sev_word[sev], text);
+	errno = saved;
+}
+
+#define LOG_FN(name, sev) \
+void \
+name(const char *fmt, ...) \
+{ \
+	va_list ap; \
+	va_start(ap, fmt); \
+	log_vmsg(sev, fmt, ap); \
+	va_end(ap); \
+}
+
+LOG_FN(log_debug, LOG_SEV_DEBUG)
+LOG_FN(log_info, LOG_SEV_INFO)
+LOG_FN(log_warn, LOG_SEV_WARN)
+LOG_FN(log_error, LOG_SEV_ERROR)
+
+/* log_fatal - environment or configuration error: log and exit */
+void
+log_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_SEV_FATAL, fmt, ap);
+	va_end(ap);
+	if (log_fatal_hook)
+		log_fatal_hook();
+	exit(log_fatal_status);
+}
+
+/* log_panic - broken invariant: log and dump core */
+void
+log_panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_SEV_PANIC, fmt, ap);
+	va_end(ap);
+	if (log_fatal_hook)
+		log_fatal_hook();
+	abort();
+}
+
+/* log_set_capture - tests see every line */
+void
+log_set_capture(log_capture_fn *fn, void *ctx)
+{
+	log_capture = fn;
+	log_capture_ctx = ctx;
+}
+
+/* log_set_fatal_hook - tests turn fatal/panic into a longjmp */
+void
+log_set_fatal_hook(void (*fn)(void))
+{
+	log_fatal_hook = fn;
+}

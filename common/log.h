@@ -1,0 +1,54 @@
+/*
+ * log.h - Postfix-style logging to syslog or stderr
+ *
+ * Lines look like Postfix's: "program[pid]: severity: text", with no
+ * severity word for info. Severities: warning, error, fatal (exits with
+ * log_fatal_status, default 1: the environment or config is wrong) and panic
+ * (abort(): an internal invariant broke). %m works as in syslog(3).
+ * log_debug() prints only when log_verbose > 0 (each -v adds one).
+ * Thread-safe: workers may log.
+ *
+ * Tests install a capture hook that sees every formatted line; with
+ * log_set_fatal_hook() a fatal calls the hook (which may longjmp) instead
+ * of exiting.
+ */
+#ifndef PFH_LOG_H
+#define PFH_LOG_H
+
+#include <stdarg.h>
+
+enum log_severity {
+	LOG_SEV_DEBUG,
+	LOG_SEV_INFO,
+	LOG_SEV_WARN,
+	LOG_SEV_ERROR,
+	LOG_SEV_FATAL,
+	LOG_SEV_PANIC,
+};
+
+#define LOG_TO_SYSLOG	1
+#define LOG_TO_STDERR	2
+
+extern int log_verbose;
+extern int log_fatal_status;
+
+/* log_init - program name, LOG_TO_* mask, syslog facility name ("mail") */
+int	log_init(const char *progname, int dest, const char *facility);
+const char *log_progname(void);
+/* log_facility_valid - is this a syslog facility name we know */
+int	log_facility_valid(const char *);
+
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	log_panic(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	log_vmsg(enum log_severity, const char *, va_list);
+
+typedef void log_capture_fn(enum log_severity, const char *line, void *ctx);
+void	log_set_capture(log_capture_fn *, void *ctx);
+/* the hook runs instead of exit()/abort(); it should not return */
+void	log_set_fatal_hook(void (*)(void));
+
+#endif /* PFH_LOG_H */

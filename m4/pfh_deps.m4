@@ -1,0 +1,42 @@
+dnl PFH_CHECK_DEPS: every library pfhelpers links, each failure naming the
+dnl Debian package that provides it.
+AC_DEFUN([PFH_CHECK_DEPS], [
+  PKG_CHECK_MODULES([OPENSSL], [libssl >= 1.1.1 libcrypto >= 1.1.1], [],
+    [AC_MSG_ERROR([OpenSSL >= 1.1.1 not found: install libssl-dev])])
+  PKG_CHECK_MODULES([MHD], [libmicrohttpd >= 0.9.60], [],
+    [AC_MSG_ERROR([GNU libmicrohttpd not found: install libmicrohttpd-dev])])
+
+  AC_CHECK_HEADERS([security/pam_appl.h], [],
+    [AC_MSG_ERROR([PAM headers not found: install libpam0g-dev])])
+  save_LIBS=$LIBS; LIBS=
+  AC_SEARCH_LIBS([pam_start], [pam], [],
+    [AC_MSG_ERROR([libpam not found: install libpam0g-dev])])
+  AC_CHECK_FUNCS([pam_start_confdir])
+  PAM_LIBS=$LIBS; LIBS=$save_LIBS
+  AC_SUBST([PAM_LIBS])
+
+  AC_CHECK_HEADERS([crypt.h], [],
+    [AC_MSG_ERROR([crypt.h not found: install libcrypt-dev])])
+  save_LIBS=$LIBS; LIBS=
+  AC_SEARCH_LIBS([crypt_rn], [crypt], [AC_DEFINE([HAVE_CRYPT_RN], [1], [libxcrypt crypt_rn])],
+    [AC_SEARCH_LIBS([crypt_r], [crypt], [],
+      [AC_MSG_ERROR([crypt_rn/crypt_r not found: install libcrypt-dev])])])
+  AC_CHECK_FUNCS([crypt_gensalt_rn])
+  CRYPT_LIBS=$LIBS; LIBS=$save_LIBS
+  AC_SUBST([CRYPT_LIBS])
+
+  AX_PTHREAD_SIMPLE
+
+  PKG_CHECK_MODULES([CMOCKA], [cmocka >= 1.1], [have_cmocka=yes],
+    [have_cmocka=no; AC_MSG_WARN([cmocka not found: unit tests need libcmocka-dev])])
+  AM_CONDITIONAL([HAVE_CMOCKA], [test "x$have_cmocka" = xyes])
+])
+
+dnl A small pthread check: glibc has pthreads in libc, older ones need -pthread.
+AC_DEFUN([AX_PTHREAD_SIMPLE], [
+  AC_CHECK_HEADERS([pthread.h], [], [AC_MSG_ERROR([pthread.h not found: install libc6-dev])])
+  PTHREAD_CFLAGS=-pthread
+  PTHREAD_LIBS=-pthread
+  AC_SUBST([PTHREAD_CFLAGS])
+  AC_SUBST([PTHREAD_LIBS])
+])

@@ -1,0 +1,1 @@
+# policyd-ccert: filled in by its issue

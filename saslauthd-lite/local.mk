@@ -1,0 +1,1 @@
+# saslauthd-lite: filled in by its issue

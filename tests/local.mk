@@ -1,0 +1,48 @@
+# Tests: cmocka unit tests (one per module), Python protocol tests driving
+# the real daemons over their sockets, and integration tests against the
+# real peers (Postfix, libsasl2/testsaslauthd, swaks, openssl).
+EXTRA_DIST += tests/lib tests/proto tests/integration tests/e2e
+
+if HAVE_CMOCKA
+UNIT_TESTS = \
+	tests/unit/test_buf \
+	tests/unit/test_secret \
+	tests/unit/test_netstring \
+	tests/unit/test_cstrings \
+	tests/unit/test_attrs \
+	tests/unit/test_cfg \
+	tests/unit/test_table \
+	tests/unit/test_ev \
+	tests/unit/test_conn \
+	tests/unit/test_endpoint \
+	tests/unit/test_workq \
+	tests/unit/test_stats
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_LDADD = $(PFH_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_buf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_buf_LDADD = $(UNIT_LDADD)
+tests_unit_test_secret_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_secret_LDADD = $(UNIT_LDADD)
+tests_unit_test_netstring_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_netstring_LDADD = $(UNIT_LDADD)
+tests_unit_test_cstrings_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cstrings_LDADD = $(UNIT_LDADD)
+tests_unit_test_attrs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_attrs_LDADD = $(UNIT_LDADD)
+tests_unit_test_cfg_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cfg_LDADD = $(UNIT_LDADD)
+tests_unit_test_table_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_table_LDADD = $(UNIT_LDADD)
+tests_unit_test_ev_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ev_LDADD = $(UNIT_LDADD)
+tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conn_LDADD = $(UNIT_LDADD)
+tests_unit_test_endpoint_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_endpoint_LDADD = $(UNIT_LDADD)
+tests_unit_test_workq_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_workq_LDADD = $(UNIT_LDADD)
+tests_unit_test_stats_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_stats_LDADD = $(UNIT_LDADD)
+endif

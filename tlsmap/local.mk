@@ -1,0 +1,1 @@
+# tlsmap: filled in by its issue
