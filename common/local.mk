@@ -22,6 +22,7 @@ common_libpfh_a_SOURCES = \
 	common/pidfile.c common/pidfile.h \
 	common/notify.c common/notify.h \
 	common/stats.c common/stats.h \
+	common/status.c common/status.h \
 	common/server.c common/server.h
 
 # Everything that links libpfh also needs these.

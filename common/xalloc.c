@@ -47,7 +47,7 @@ xreallocarray(void *old, size_t nmemb, size_t size)
 
 	if (size && nmemb > SIZE_MAX / size)
 		oom();
-	p = realloc(old, nmemb * size ? nmemb * size : 1);
+	p = realloc(old, nmemb * size != 0 ? nmemb * size : 1);
 	if (p == NULL)
 		oom();
 	return p;

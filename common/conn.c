@@ -1,0 +1,468 @@
+/*
+ * conn.c - one client connection on the event loop
+ */
+#include "sysdep.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conn.h"
+#include "ev.h"
+#include "listen.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define CONN_READ_CHUNK	16384
+
+struct conn {
+	struct ev *ev;
+	int	 fd;
+	conn_fn *fn;
+	void	*ctx;
+	struct buf in, out;
+	struct conn_limits lim;
+	struct ev_timer *idle;
+	struct listener *listener;
+	enum conn_close_reason reason;
+	unsigned paused:1, peer_eof:1, closing_after_flush:1, finishing:1,
+	    shut_wr:1, unwatched:1;
+	uint32_t watching;
+	char	 peer[64];
+};
+
+static unsigned long conn_alive;
+
+static void conn_io(struct ev *, int, uint32_t, void *);
+static void conn_shut(struct conn *, enum conn_close_reason);
+
+/* conn_count - live connections */
+unsigned long
+conn_count(void)
+{
+	return conn_alive;
+}
+
+static void
+idle_fire(struct ev *ev, void *ctx)
+{
+	struct conn *c = ctx;
+
+	c->idle = NULL;
+	conn_shut(c, CONN_R_TIMEOUT);
+}
+
+static void
+idle_rearm(struct conn *c)
+{
+	if (c->reason != CONN_R_NONE)
+		return;
+	ev_timer_cancel(c->ev, c->idle);
+	c->idle = c->lim.idle_ms ?
+	    ev_timer_add(c->ev, c->lim.idle_ms, idle_fire, c) : NULL;
+}
+
+/* watch_update - epoll interest follows buffer state */
+static void
+watch_update(struct conn *c)
+{
+	uint32_t want = 0;
+
+	if (c->reason != CONN_R_NONE)
+		return;
+	if (c->finishing && c->shut_wr)
+		want |= EV_READ;	/* draining to EOF */
+	else if (!c->paused && !c->peer_eof && !c->closing_after_flush &&
+	    !c->finishing && (c->lim.max_out == 0 || c->out.len <= c->lim.max_out / 2))
+		want |= EV_READ;
+	if (c->out.len > 0)
+		want |= EV_WRITE;
+	/*
+	 * epoll reports a hang-up whatever the interest set, so a conn that
+	 * has seen EOF and wants nothing more (paused while a worker has the
+	 * request) leaves epoll altogether until it wants something again.
+	 */
+	if (want == 0 && c->peer_eof) {
+		if (!c->unwatched) {
+			ev_fd_del(c->ev, c->fd);
+			c->unwatched = 1;
+		}
+		return;
+	}
+	if (c->unwatched) {
+		c->unwatched = 0;
+		c->watching = want;
+		if (ev_fd_add(c->ev, c->fd, want, conn_io, c) < 0)
+			log_panic("conn: ev_fd_add fd %d: %m", c->fd);
+		return;
+	}
+	if (want != c->watching) {
+		c->watching = want;
+		(void)ev_fd_mod(c->ev, c->fd, want);
+	}
+}
+
+/* conn_new - adopt a connected non-blocking socket */
+struct conn *
+conn_new(struct ev *ev, int fd, const struct conn_limits *lim, conn_fn *fn,
+    void *ctx)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->ev = ev;
+	c->fd = fd;
+	c->fn = fn;
+	c->ctx = ctx;
+	c->lim = *lim;
+	buf_init(&c->in, lim->max_in);
+	buf_init(&c->out, lim->max_out);
+	strcpy(c->peer, "unknown");
+	c->watching = EV_READ;
+	if (ev_fd_add(ev, fd, EV_READ, conn_io, c) < 0)
+		log_panic("conn_new: ev_fd_add fd %d: %m", fd);
+	conn_alive++;
+	idle_rearm(c);
+	return c;
+}
+
+/* conn_in - the input buffer */
+struct buf *
+conn_in(struct conn *c)
+{
+	return &c->in;
+}
+
+/* conn_out - the output buffer */
+struct buf *
+conn_out(struct conn *c)
+{
+	return &c->out;
+}
+
+/* conn_peer_eof - the peer shut down its sending side */
+int
+conn_peer_eof(const struct conn *c)
+{
+	return c->peer_eof;
+}
+
+static void
+conn_free_cb(struct ev *ev, void *ctx)
+{
+	struct conn *c = ctx;
+
+	c->fn(c, CONN_CLOSED, c->ctx);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	if (c->listener)
+		listener_conn_gone(c->listener);
+	conn_alive--;
+	free(c);
+}
+
+/* conn_shut - close the socket now; CLOSED follows on the next round */
+static void
+conn_shut(struct conn *c, enum conn_close_reason why)
+{
+	if (c->reason != CONN_R_NONE)
+		return;
+	c->reason = why;
+	ev_timer_cancel(c->ev, c->idle);
+	c->idle = NULL;
+	if (!c->unwatched)
+		ev_fd_del(c->ev, c->fd);
+	close(c->fd);
+	c->fd = -1;
+	ev_defer(c->ev, conn_free_cb, c);
+}
+
+static void
+try_write(struct conn *c)
+{
+	while (c->out.len > 0) {
+		ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			conn_shut(c, CONN_R_ERROR);
+			return;
+		}
+		buf_consume(&c->out, (size_t)n);
+	}
+	if (c->out.len > 0)
+		return;
+	if (c->closing_after_flush) {
+		conn_shut(c, CONN_R_LOCAL);
+		return;
+	}
+	if (c->finishing && !c->shut_wr) {
+		(void)shutdown(c->fd, SHUT_WR);
+		c->shut_wr = 1;
+		if (c->peer_eof)
+			conn_shut(c, CONN_R_LOCAL);
+	}
+}
+
+static void
+do_read(struct conn *c)
+{
+	int got = 0;
+
+	for (;;) {
+		size_t avail;
+		char *w;
+		ssize_t n;
+
+		if (c->finishing) {
+			char junk[4096];
+
+			n = read(c->fd, junk, sizeof(junk));
+			if (n > 0)
+				continue;
+		} else {
+			w = buf_space(&c->in, CONN_READ_CHUNK, &avail);
+			if (w == NULL) {
+				/* cap reached and the owner did not consume */
+				conn_shut(c, CONN_R_OVERSIZE);
+				return;
+			}
+			n = read(c->fd, w, avail);
+			if (n > 0) {
+				buf_commit(&c->in, (size_t)n);
+				got = 1;
+				if ((size_t)n < avail)
+					break;
+				continue;
+			}
+		}
+		if (n == 0) {
+			c->peer_eof = 1;
+			break;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		conn_shut(c, CONN_R_ERROR);
+		return;
+	}
+	if (c->finishing) {
+		if (c->peer_eof && c->shut_wr)
+			conn_shut(c, CONN_R_LOCAL);
+		return;
+	}
+	if ((got || c->peer_eof) && !c->paused) {
+		idle_rearm(c);
+		c->fn(c, CONN_READ, c->ctx);
+		/* an owner that ignores EOF with nothing pending gets it closed */
+		if (c->reason == CONN_R_NONE && c->peer_eof && c->in.len == 0 &&
+		    c->out.len == 0 && !c->paused && !c->finishing &&
+		    !c->closing_after_flush)
+			conn_shut(c, CONN_R_EOF);
+	}
+}
+
+static void
+conn_io(struct ev *ev, int fd, uint32_t events, void *ctx)
+{
+	struct conn *c = ctx;
+
+	if (events & EV_WRITE || (events & (EPOLLERR | EPOLLHUP) && c->out.len)) {
+		size_t before = c->out.len;
+
+		try_write(c);
+		if (c->reason != CONN_R_NONE)
+			return;
+		if (before > 0 && c->out.len == 0 && !c->finishing)
+			c->fn(c, CONN_FLUSHED, c->ctx);
+		if (c->reason != CONN_R_NONE)
+			return;
+	}
+	if (events & (EV_READ | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+		if (!c->paused || c->finishing || (events & (EPOLLHUP | EPOLLERR)))
+			do_read(c);	/* paused: buffer it, deliver on resume */
+	}
+	watch_update(c);
+}
+
+/* conn_flush - try to send queued output now */
+void
+conn_flush(struct conn *c)
+{
+	if (c->reason != CONN_R_NONE)
+		return;
+	if (c->lim.max_out && c->out.len >= c->lim.max_out) {
+		/* buf refused more: the reply stream is broken; give up */
+	}
+	try_write(c);
+	watch_update(c);
+}
+
+/* conn_write - queue and send */
+int
+conn_write(struct conn *c, const void *p, size_t n)
+{
+	if (c->reason != CONN_R_NONE)
+		return -1;
+	if (buf_append(&c->out, p, n) < 0) {
+		log_warn("%s: output limit %zu reached: closing", c->peer, c->lim.max_out);
+		conn_shut(c, CONN_R_OUTPUT);
+		return -1;
+	}
+	conn_flush(c);
+	return 0;
+}
+
+/* conn_out_pending - bytes not yet written */
+size_t
+conn_out_pending(const struct conn *c)
+{
+	return c->out.len;
+}
+
+/* conn_pause - stop delivering input */
+void
+conn_pause(struct conn *c)
+{
+	c->paused = 1;
+	watch_update(c);
+}
+
+static void
+resume_cb(struct ev *ev, void *ctx)
+{
+	struct conn *c = ctx;
+
+	/* deliver input that arrived (or was left) while paused */
+	if (c->reason == CONN_R_NONE && !c->paused && (c->in.len > 0 || c->peer_eof))
+		c->fn(c, CONN_READ, c->ctx);
+	if (c->reason == CONN_R_NONE && c->peer_eof && c->in.len == 0 &&
+	    c->out.len == 0 && !c->paused && !c->finishing && !c->closing_after_flush)
+		conn_shut(c, CONN_R_EOF);
+}
+
+/* conn_resume - deliver input again; buffered input is offered at once */
+void
+conn_resume(struct conn *c)
+{
+	if (!c->paused)
+		return;
+	c->paused = 0;
+	watch_update(c);
+	if (c->reason == CONN_R_NONE && (c->in.len > 0 || c->peer_eof))
+		/* not from inside the caller's stack: it may be mid-request */
+		ev_defer(c->ev, resume_cb, c);
+}
+
+/* conn_close - close now, dropping unsent output */
+void
+conn_close(struct conn *c)
+{
+	conn_shut(c, CONN_R_LOCAL);
+}
+
+/* conn_close_after_flush - close once the output is written */
+void
+conn_close_after_flush(struct conn *c)
+{
+	if (c->reason != CONN_R_NONE)
+		return;
+	c->closing_after_flush = 1;
+	if (c->out.len == 0)
+		conn_shut(c, CONN_R_LOCAL);
+	else
+		watch_update(c);
+}
+
+/* conn_finish - flush, shut down our side, drain the peer to EOF, close */
+void
+conn_finish(struct conn *c)
+{
+	if (c->reason != CONN_R_NONE)
+		return;
+	c->finishing = 1;
+	buf_reset(&c->in);
+	try_write(c);
+	watch_update(c);
+}
+
+/* conn_is_closed - closed (CLOSED event pending or delivered) */
+int
+conn_is_closed(const struct conn *c)
+{
+	return c->reason != CONN_R_NONE;
+}
+
+/* conn_close_reason - why it closed */
+enum conn_close_reason
+conn_close_reason(const struct conn *c)
+{
+	return c->reason;
+}
+
+/* conn_close_reason_str - for logs */
+const char *
+conn_close_reason_str(enum conn_close_reason r)
+{
+	switch (r) {
+	case CONN_R_NONE: return "open";
+	case CONN_R_LOCAL: return "closed";
+	case CONN_R_EOF: return "disconnect";
+	case CONN_R_TIMEOUT: return "timeout";
+	case CONN_R_ERROR: return "I/O error";
+	case CONN_R_OVERSIZE: return "input too large";
+	case CONN_R_OUTPUT: return "output too large";
+	}
+	return "unknown";
+}
+
+/* conn_set_idle - change the idle timeout and restart it */
+void
+conn_set_idle(struct conn *c, uint64_t idle_ms)
+{
+	c->lim.idle_ms = idle_ms;
+	idle_rearm(c);
+}
+
+/* conn_fd - the socket (-1 once closed) */
+int
+conn_fd(const struct conn *c)
+{
+	return c->fd;
+}
+
+/* conn_peer - printable peer */
+const char *
+conn_peer(const struct conn *c)
+{
+	return c->peer;
+}
+
+/* conn_set_peer - set the printable peer */
+void
+conn_set_peer(struct conn *c, const char *peer)
+{
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+}
+
+/* conn_set_ctx - change the owner */
+void
+conn_set_ctx(struct conn *c, conn_fn *fn, void *ctx)
+{
+	c->fn = fn;
+	c->ctx = ctx;
+}
+
+/* conn_set_listener - count this conn against its listener */
+void
+conn_set_listener(struct conn *c, struct listener *l)
+{
+	c->listener = l;
+}

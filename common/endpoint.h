@@ -1,0 +1,30 @@
+/*
+ * endpoint.h - Postfix-style endpoint strings
+ *
+ * Accepted forms: "unix:/abs/path", "inet:host:port", "inet:[v6addr]:port",
+ * "inet:port" (host 127.0.0.1, loopback by default). A bare "/abs/path"
+ * means unix:, a bare "host:port" means inet:. Port 1-65535, numeric.
+ * The host is an address or name; it is resolved by listen.c.
+ *
+ * Contract: endpoint_parse() is pure; 0 and *ep filled, or -1 and a reason
+ * in err. endpoint_str() prints the canonical form.
+ */
+#ifndef PFH_ENDPOINT_H
+#define PFH_ENDPOINT_H
+
+#include <stddef.h>
+
+enum endpoint_kind { ENDPOINT_UNIX, ENDPOINT_INET };
+
+struct endpoint {
+	enum endpoint_kind kind;
+	char	path[108];	/* unix: socket path */
+	char	host[256];	/* inet: host without brackets */
+	unsigned port;		/* inet: port */
+};
+
+int	endpoint_parse(const char *, struct endpoint *, char *err, size_t errlen);
+/* endpoint_str - "unix:/path" or "inet:host:port" ([] around IPv6) */
+const char *endpoint_str(const struct endpoint *, char *out, size_t outlen);
+
+#endif /* PFH_ENDPOINT_H */

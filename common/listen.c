@@ -1,0 +1,370 @@
+/*
+ * listen.c - listening sockets from endpoints
+ */
+#include "sysdep.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ev.h"
+#include "listen.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define SD_LISTEN_FDS_START 3
+
+struct listener {
+	struct endpoint ep;
+	char	 name[300];
+	int	 fd;
+	int	 created_path;	/* we made the socket file: unlink on free */
+	struct ev *ev;
+	listener_accept_fn *fn;
+	void	*ctx;
+	unsigned max_conns, nconns;
+	int	 accepting;
+};
+
+/* sockaddr_matches - does an inherited fd listen where ep says */
+static int
+sockaddr_matches(int fd, const struct endpoint *ep)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM)
+		return 0;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return 0;
+	if (ep->kind == ENDPOINT_UNIX) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+
+		return ss.ss_family == AF_UNIX && strcmp(sun->sun_path, ep->path) == 0;
+	}
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		struct in_addr a;
+
+		return ntohs(sin->sin_port) == ep->port &&
+		    inet_pton(AF_INET, ep->host, &a) == 1 &&
+		    a.s_addr == sin->sin_addr.s_addr;
+	}
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		struct in6_addr a;
+
+		return ntohs(sin6->sin6_port) == ep->port &&
+		    inet_pton(AF_INET6, ep->host, &a) == 1 &&
+		    memcmp(&a, &sin6->sin6_addr, sizeof(a)) == 0;
+	}
+	return 0;
+}
+
+/* systemd_fd - an inherited socket for this endpoint, or -1 */
+static int
+systemd_fd(const struct endpoint *ep)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int n, fd;
+
+	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid())
+		return -1;
+	n = atoi(fds);
+	for (fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++)
+		if (sockaddr_matches(fd, ep)) {
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+			(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+			return fd;
+		}
+	return -1;
+}
+
+static int
+open_unix(struct listener *l, const struct listener_opts *o, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", l->ep.path);
+	if (lstat(l->ep.path, &st) == 0) {
+		int probe;
+
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket", l->ep.path);
+			return -1;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(probe);
+			snprintf(err, errlen, "%s is in use by another process", l->ep.path);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		/* nobody listens: a leftover from a crash; replace it */
+		if (unlink(l->ep.path) < 0) {
+			snprintf(err, errlen, "remove stale socket %s: %s", l->ep.path, strerror(errno));
+			return -1;
+		}
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	{
+		/* bind with a tight umask so the socket is never briefly open */
+		mode_t old = umask(0177);
+		int r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+		int e = errno;
+
+		umask(old);
+		if (r < 0) {
+			snprintf(err, errlen, "bind %s: %s", l->ep.path, strerror(e));
+			close(fd);
+			return -1;
+		}
+	}
+	l->created_path = 1;
+	if ((o->uid != (uid_t)-1 || o->gid != (gid_t)-1) &&
+	    chown(l->ep.path, o->uid, o->gid) < 0) {
+		snprintf(err, errlen, "chown %s: %s", l->ep.path, strerror(errno));
+		goto fail;
+	}
+	if (chmod(l->ep.path, o->mode ? o->mode : 0660) < 0) {
+		snprintf(err, errlen, "chmod %s: %s", l->ep.path, strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	unlink(l->ep.path);
+	l->created_path = 0;
+	return -1;
+}
+
+static int
+open_inet(struct listener *l, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char port[16];
+	int fd = -1, r, one = 1, e = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", l->ep.port);
+	if ((r = getaddrinfo(l->ep.host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s: %s", l->ep.host, gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0) {
+			e = errno;
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		e = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		snprintf(err, errlen, "bind %s:%u: %s", l->ep.host, l->ep.port, strerror(e));
+	return fd;
+}
+
+/* listener_open - bind or adopt */
+struct listener *
+listener_open(const struct endpoint *ep, const struct listener_opts *o,
+    char *err, size_t errlen)
+{
+	struct listener *l = xcalloc(1, sizeof(*l));
+	int fd;
+
+	l->ep = *ep;
+	endpoint_str(ep, l->name, sizeof(l->name));
+	l->max_conns = o->max_conns;
+	if ((fd = systemd_fd(ep)) >= 0) {
+		l->fd = fd;
+		return l;
+	}
+	fd = ep->kind == ENDPOINT_UNIX ? open_unix(l, o, err, errlen) :
+	    open_inet(l, err, errlen);
+	if (fd < 0) {
+		free(l);
+		return NULL;
+	}
+	if (listen(fd, o->backlog > 0 ? o->backlog : SOMAXCONN) < 0) {
+		snprintf(err, errlen, "listen %s: %s", l->name, strerror(errno));
+		close(fd);
+		if (l->created_path)
+			unlink(ep->path);
+		free(l);
+		return NULL;
+	}
+	l->fd = fd;
+	return l;
+}
+
+static void
+format_peer(const struct sockaddr_storage *ss, char *out, size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(out, outlen, "%s:%u", host, ntohs(s4->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(out, outlen, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else {
+		snprintf(out, outlen, "unix");
+	}
+}
+
+static void
+accept_update(struct listener *l)
+{
+	int want = l->fn != NULL && (l->max_conns == 0 || l->nconns < l->max_conns);
+
+	if (want == l->accepting || l->ev == NULL)
+		return;
+	l->accepting = want;
+	(void)ev_fd_mod(l->ev, l->fd, want ? EV_READ : 0);
+}
+
+static void
+accept_ready(struct ev *ev, int fd, uint32_t events, void *ctx)
+{
+	struct listener *l = ctx;
+	int n;
+
+	/* a bounded batch per round keeps one busy listener from starving others */
+	for (n = 0; n < 64 && l->accepting; n++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		char peer[INET6_ADDRSTRLEN + 16];
+		int cfd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warn("accept %s: %m", l->name);
+			break;
+		}
+		format_peer(&ss, peer, sizeof(peer));
+		l->nconns++;
+		l->fn(l, cfd, peer, l->ctx);
+		accept_update(l);
+	}
+}
+
+/* listener_start - accept on the loop */
+int
+listener_start(struct listener *l, struct ev *ev, listener_accept_fn *fn, void *ctx)
+{
+	l->ev = ev;
+	l->fn = fn;
+	l->ctx = ctx;
+	l->accepting = 1;
+	return ev_fd_add(ev, l->fd, EV_READ, accept_ready, l);
+}
+
+/* listener_stop - no more accepts */
+void
+listener_stop(struct listener *l)
+{
+	if (l->ev != NULL)
+		ev_fd_del(l->ev, l->fd);
+	l->ev = NULL;
+	l->fn = NULL;
+	l->accepting = 0;
+}
+
+/* listener_free - close and remove the socket file */
+void
+listener_free(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	listener_stop(l);
+	close(l->fd);
+	if (l->created_path)
+		unlink(l->ep.path);
+	/* conns still alive keep a pointer: they must not outlive this */
+	free(l);
+}
+
+/* listener_conn_gone - one of our conns was freed */
+void
+listener_conn_gone(struct listener *l)
+{
+	if (l->nconns > 0)
+		l->nconns--;
+	accept_update(l);
+}
+
+const struct endpoint *
+listener_endpoint(const struct listener *l)
+{
+	return &l->ep;
+}
+
+const char *
+listener_name(const struct listener *l)
+{
+	return l->name;
+}
+
+unsigned
+listener_conns(const struct listener *l)
+{
+	return l->nconns;
+}
+
+int
+listener_fd(const struct listener *l)
+{
+	return l->fd;
+}
+
+unsigned
+listener_bound_port(const struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}

@@ -1,0 +1,649 @@
+/*
+ * server.c - the daemon skeleton every pfhelpers program runs on
+ */
+#include "sysdep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "endpoint.h"
+#include "ev.h"
+#include "listen.h"
+#include "log.h"
+#include "notify.h"
+#include "pidfile.h"
+#include "privs.h"
+#include "server.h"
+#include "status.h"
+#include "xalloc.h"
+
+#define CS(f)	offsetof(struct server_common, f)
+
+const struct cfg_param server_common_params[] = {
+	{"syslog_facility", CFG_STR, "mail", CS(syslog_facility), 0, 0, 0},
+	{"syslog_name", CFG_STR, "", CS(syslog_name), 0, 0, 0},
+	{"user", CFG_STR, "", CS(user), 0, 0, 0},
+	{"group", CFG_STR, "", CS(group), 0, 0, 0},
+	{"pid_file", CFG_STR, "", CS(pid_file), 0, 0, 0},
+	{"status_listen", CFG_STR, "", CS(status_listen), 0, 0, 0},
+	{"status_auth_file", CFG_STR, "", CS(status_auth_file), 0, 0, 0},
+	{"reload_check_interval", CFG_TIME, "2s", CS(reload_check_interval), 100, 3600000, 0},
+	{"stop_timeout", CFG_TIME, "10s", CS(stop_timeout), 0, 600000, 0},
+	{"max_connections", CFG_INT, "4096", CS(max_connections), 1, 1000000, 0},
+	{"idle_timeout", CFG_TIME, "600s", CS(idle_timeout), 0, 86400000, 0},
+	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
+};
+
+struct server {
+	const struct server_spec *spec;
+	struct cfg_param *table;	/* common + daemon params */
+	const char *config_path;
+	int	 config_named;		/* given on the command line */
+	char	**overrides;
+	size_t	 noverrides;
+	int	 foreground;
+	int	 check_only;
+	void	*cfg;
+	void	*ctx;
+	struct ev *ev;
+	int	 sigfd;
+	struct listener **listeners;
+	unsigned nlisteners;
+	struct status_page *status;
+	struct ev_timer *tick_timer;
+	struct ev_timer *stop_timer;
+	uint64_t stop_deadline;
+	int	 stopping;
+	int	 ready_fd;		/* daemonize: tell the parent we are up */
+	time_t	 started;
+	char	*pid_file;
+};
+
+static struct cfg_param *
+build_table(const struct server_spec *spec)
+{
+	size_t nc = 0, nd = 0, i, j;
+	struct cfg_param *t;
+
+	while (server_common_params[nc].name)
+		nc++;
+	while (spec->params && spec->params[nd].name)
+		nd++;
+	t = xcalloc(nc + nd + 1, sizeof(*t));
+	memcpy(t, server_common_params, nc * sizeof(*t));
+	if (nd)
+		memcpy(t + nc, spec->params, nd * sizeof(*t));
+	for (i = 0; spec->common_defaults && spec->common_defaults[i]; i += 2)
+		for (j = 0; j < nc; j++)
+			if (strcmp(t[j].name, spec->common_defaults[i]) == 0)
+				t[j].def = spec->common_defaults[i + 1];
+	return t;
+}
+
+static void PFH_NORETURN
+usage(struct server *s, const char *why)
+{
+	const struct server_spec *spec = s->spec;
+
+	if (why)
+		fprintf(stderr, "%s: %s\n", spec->name, why);
+	fprintf(stderr,
+	    "usage: %s [-%c config_file] [-o name=value ...] [-d] [-v] [-n] [-V]\n"
+	    "  -%c FILE        configuration file (default %s)\n"
+	    "  -o name=value  override a configuration parameter (repeatable)\n"
+	    "  -d             stay in the foreground and log to stderr\n"
+	    "  -v             more verbose logging (repeatable)\n"
+	    "  -n             check the configuration, print the effective settings, exit\n"
+	    "  -V             print the version and exit\n%s",
+	    spec->name, spec->config_flag, spec->config_flag,
+	    spec->default_config, spec->usage ? spec->usage : "");
+	exit(EX_USAGE);
+}
+
+static void
+print_version(const struct server_spec *spec)
+{
+	printf("%s (%s) %s\n%s", spec->name, PACKAGE_NAME, PACKAGE_VERSION,
+	    spec->version_extra ? spec->version_extra : "");
+}
+
+/* load_config - file + overrides into a fresh struct, or NULL with err */
+static void *
+load_config(struct server *s, char *err, size_t errlen)
+{
+	struct cfg *c = cfg_new();
+	void *target = NULL;
+	size_t i;
+
+	if (s->config_named || access(s->config_path, F_OK) == 0) {
+		if (cfg_load_file(c, s->config_path, err, errlen) < 0)
+			goto out;
+	}
+	for (i = 0; i < s->noverrides; i++)
+		if (cfg_set(c, s->overrides[i], "-o", err, errlen) < 0)
+			goto out;
+	target = xcalloc(1, s->spec->cfg_size);
+	if (cfg_apply(c, s->table, target, err, errlen) < 0) {
+		free(target);
+		target = NULL;
+		goto out;
+	}
+	if (s->spec->check && s->spec->check(target, err, errlen) < 0) {
+		cfg_release(s->table, target);
+		free(target);
+		target = NULL;
+	}
+	{
+		struct server_common *sc = target;
+
+		if (target && !log_facility_valid(sc->syslog_facility)) {
+			snprintf(err, errlen, "syslog_facility: unknown facility \"%s\"",
+			    sc->syslog_facility);
+			cfg_release(s->table, target);
+			free(target);
+			target = NULL;
+		}
+	}
+out:
+	cfg_free(c);
+	return target;
+}
+
+static void
+free_config(struct server *s, void *cfg)
+{
+	if (cfg == NULL)
+		return;
+	cfg_release(s->table, cfg);
+	free(cfg);
+}
+
+/* server_cfg_set - record an override (daemon-specific flags use this) */
+int
+server_cfg_set(struct server *s, const char *assignment)
+{
+	if (strchr(assignment, '=') == NULL)
+		return -1;
+	s->overrides = xreallocarray(s->overrides, s->noverrides + 1, sizeof(char *));
+	s->overrides[s->noverrides++] = xstrdup(assignment);
+	return 0;
+}
+
+static void
+parse_args(struct server *s, int argc, char **argv)
+{
+	const struct server_spec *spec = s->spec;
+	const char *extra = spec->extra_opts ? spec->extra_opts : "";
+	static const char common[] = "o:dvnVh";
+	char opts[128];
+	size_t n = 0, i;
+	int ch;
+
+	/* the daemon's own letters win over the common ones (saslauthd's -n, -v) */
+	opts[n++] = spec->config_flag;
+	opts[n++] = ':';
+	for (i = 0; common[i]; i++) {
+		if (common[i] == ':')
+			continue;
+		if (strchr(extra, common[i]) != NULL)
+			continue;
+		opts[n++] = common[i];
+		if (common[i + 1] == ':')
+			opts[n++] = ':';
+	}
+	for (i = 0; extra[i] && n < sizeof(opts) - 1; i++)
+		opts[n++] = extra[i];
+	opts[n] = 0;
+
+	opterr = 0;
+	while ((ch = getopt(argc, argv, opts)) != -1) {
+		if (ch == spec->config_flag) {
+			s->config_path = optarg;
+			s->config_named = 1;
+		} else if (strchr(extra, ch) != NULL && ch != ':') {
+			if (spec->option == NULL || spec->option(s, ch, optarg) < 0)
+				usage(s, NULL);
+		} else if (ch == 'o') {
+			if (server_cfg_set(s, optarg) < 0)
+				usage(s, "-o wants name=value");
+		} else if (ch == 'd') {
+			s->foreground = 1;
+		} else if (ch == 'v') {
+			log_verbose++;
+		} else if (ch == 'n') {
+			s->check_only = 1;
+		} else if (ch == 'V') {
+			print_version(spec);
+			exit(0);
+		} else if (ch == 'h') {
+			usage(s, NULL);
+		} else {
+			char why[64];
+
+			snprintf(why, sizeof(why), "unknown option -%c", optopt);
+			usage(s, ch == '?' ? why : NULL);
+		}
+	}
+	if (optind < argc)
+		usage(s, "unexpected arguments");
+}
+
+/* server_check_only - -n: print effective settings */
+static void PFH_NORETURN
+check_only(struct server *s)
+{
+	struct buf out;
+
+	buf_init(&out, 0);
+	(void)cfg_dump(s->table, s->cfg, &out);
+	fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	fprintf(stderr, "%s: configuration %s is valid\n", s->spec->name,
+	    s->config_named || access(s->config_path, F_OK) == 0 ?
+	    s->config_path : "(built-in defaults)");
+	exit(0);
+}
+
+/* daemonize - fork; the parent exits when the child is ready (or with its error) */
+static void
+daemonize(struct server *s)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+	int fd;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		log_fatal("pipe: %m");
+	if ((pid = fork()) < 0)
+		log_fatal("fork: %m");
+	if (pid > 0) {
+		int status;
+
+		close(p[1]);
+		if (read(p[0], &c, 1) == 1)
+			_exit(0);
+		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+			_exit(WEXITSTATUS(status));
+		_exit(EX_SOFTWARE);
+	}
+	close(p[0]);
+	s->ready_fd = p[1];
+	if (setsid() < 0)
+		log_fatal("setsid: %m");
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		if (fd > 2)
+			close(fd);
+	}
+	/* stderr stays until READY so startup errors reach the admin */
+}
+
+static void
+detach_stderr(struct server *s)
+{
+	int fd;
+
+	if (s->ready_fd < 0)
+		return;
+	(void)write(s->ready_fd, "r", 1);
+	close(s->ready_fd);
+	s->ready_fd = -1;
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	log_init(log_progname(), LOG_TO_SYSLOG,
+	    ((struct server_common *)s->cfg)->syslog_facility);
+}
+
+static void
+start_logging(struct server *s, int dest)
+{
+	struct server_common *sc = s->cfg;
+	const char *name = sc && *sc->syslog_name ? sc->syslog_name : s->spec->name;
+
+	log_init(name, dest, sc ? sc->syslog_facility : "mail");
+}
+
+static void
+arm_tick(struct server *s);
+
+static void
+tick_fire(struct ev *ev, void *ctx)
+{
+	struct server *s = ctx;
+
+	s->tick_timer = NULL;
+	if (s->stopping)
+		return;
+	if (s->spec->tick)
+		s->spec->tick(s);
+	arm_tick(s);
+}
+
+static void
+arm_tick(struct server *s)
+{
+	struct server_common *sc = s->cfg;
+
+	ev_timer_cancel(s->ev, s->tick_timer);
+	s->tick_timer = ev_timer_add(s->ev, (uint64_t)sc->reload_check_interval,
+	    tick_fire, s);
+}
+
+static void
+do_reload(struct server *s)
+{
+	char err[1024];
+	void *ncfg;
+
+	notify_send("RELOADING=1");
+	log_info("reload: reading %s", s->config_path);
+	if ((ncfg = load_config(s, err, sizeof(err))) == NULL) {
+		log_error("reload: %s; keeping the running configuration", err);
+	} else if (s->spec->reload && s->spec->reload(s, ncfg, err, sizeof(err)) < 0) {
+		log_error("reload: %s; keeping the running configuration", err);
+		free_config(s, ncfg);
+	} else {
+		void *old = s->cfg;
+
+		s->cfg = ncfg;
+		free_config(s, old);
+		arm_tick(s);
+		log_info("reload: configuration reloaded");
+	}
+	/* data files are checked whether or not the config changed */
+	if (s->spec->tick)
+		s->spec->tick(s);
+	notify_send("READY=1");
+}
+
+static void
+stop_poll(struct ev *ev, void *ctx)
+{
+	struct server *s = ctx;
+	unsigned busy = s->spec->busy ? s->spec->busy(s) : 0;
+
+	s->stop_timer = NULL;
+	if (busy == 0 || ev_now(ev) >= s->stop_deadline) {
+		if (busy)
+			log_warn("stop: %u requests still in progress after stop_timeout; exiting", busy);
+		ev_stop(ev);
+		return;
+	}
+	s->stop_timer = ev_timer_add(ev, 50, stop_poll, s);
+}
+
+static void
+begin_stop(struct server *s, int sig)
+{
+	struct server_common *sc = s->cfg;
+	unsigned i;
+
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	notify_send("STOPPING=1");
+	log_info("stopping on %s", strsignal(sig));
+	for (i = 0; i < s->nlisteners; i++)
+		listener_stop(s->listeners[i]);
+	status_http_stop(s->status);
+	s->status = NULL;
+	ev_timer_cancel(s->ev, s->tick_timer);
+	s->tick_timer = NULL;
+	if (s->spec->stop)
+		s->spec->stop(s);
+	s->stop_deadline = ev_now(s->ev) + (uint64_t)sc->stop_timeout;
+	stop_poll(s->ev, s);
+}
+
+static void
+signal_ready(struct ev *ev, int fd, uint32_t events, void *ctx)
+{
+	struct server *s = ctx;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			if (!s->stopping)
+				do_reload(s);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			begin_stop(s, (int)si.ssi_signo);
+			break;
+		}
+	}
+}
+
+static void
+setup_signals(struct server *s)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* blocked before any thread starts, so workers inherit the mask */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		log_fatal("pthread_sigmask: %m");
+	if ((s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		log_fatal("signalfd: %m");
+	if (ev_fd_add(s->ev, s->sigfd, EV_READ, signal_ready, s) < 0)
+		log_fatal("ev_fd_add signalfd: %m");
+}
+
+static void
+start_status(struct server *s)
+{
+	struct server_common *sc = s->cfg;
+	char err[512];
+
+	if (*sc->status_listen == 0)
+		return;
+	s->status = status_http_start(s, sc->status_listen, sc->status_auth_file,
+	    err, sizeof(err));
+	if (s->status == NULL) {
+		log_error("status page %s: %s", sc->status_listen, err);
+		exit(EX_UNAVAILABLE);
+	}
+	log_info("status page on %s", sc->status_listen);
+}
+
+/* server_main - run a daemon */
+int
+server_main(int argc, char **argv, const struct server_spec *spec)
+{
+	struct server *s = xcalloc(1, sizeof(*s));
+	struct server_common *sc;
+	char err[1024];
+
+	s->spec = spec;
+	s->ready_fd = -1;
+	s->config_path = spec->default_config;
+	s->table = build_table(spec);
+	log_init(spec->name, LOG_TO_STDERR, "mail");
+	parse_args(s, argc, argv);
+
+	if ((s->cfg = load_config(s, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		exit(EX_CONFIG);
+	}
+	if (s->check_only)
+		check_only(s);
+	sc = s->cfg;
+	/* until daemonized, errors go to stderr as well as syslog */
+	start_logging(s, s->foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG | LOG_TO_STDERR);
+	log_fatal_status = EX_UNAVAILABLE;
+
+	if (!s->foreground)
+		daemonize(s);
+	s->started = time(NULL);
+	s->ev = ev_new();
+	setup_signals(s);
+
+	if (spec->init && spec->init(s, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		exit(EX_UNAVAILABLE);
+	}
+	start_status(s);
+	if (*sc->pid_file) {
+		if (pidfile_create(sc->pid_file, err, sizeof(err)) < 0) {
+			log_error("%s", err);
+			exit(EX_UNAVAILABLE);
+		}
+		s->pid_file = xstrdup(sc->pid_file);
+	}
+	if (geteuid() == 0 && *sc->user) {
+		struct privs p;
+
+		if (privs_lookup(sc->user, sc->group, &p, err, sizeof(err)) < 0) {
+			log_error("user: %s", err);
+			exit(EX_CONFIG);
+		}
+		privs_drop(&p);
+		log_debug("running as %s", sc->user);
+	} else if (geteuid() == 0) {
+		log_warn("running as root: set \"user\" to drop privileges");
+	}
+	if (spec->ready)
+		spec->ready(s);
+	arm_tick(s);
+	log_info("daemon started -- version %s", PACKAGE_VERSION);
+	notify_send("READY=1");
+	detach_stderr(s);
+
+	if (ev_run(s->ev) < 0)
+		exit(EX_OSERR);
+
+	{
+		unsigned i;
+
+		for (i = 0; i < s->nlisteners; i++)
+			listener_free(s->listeners[i]);
+	}
+	if (s->pid_file)
+		pidfile_remove(s->pid_file);
+	log_info("stopped");
+	exit(0);
+}
+
+struct ev *
+server_ev(struct server *s)
+{
+	return s->ev;
+}
+
+void *
+server_cfg(struct server *s)
+{
+	return s->cfg;
+}
+
+void *
+server_ctx(struct server *s)
+{
+	return s->ctx;
+}
+
+void
+server_set_ctx(struct server *s, void *ctx)
+{
+	s->ctx = ctx;
+}
+
+int
+server_foreground(struct server *s)
+{
+	return s->foreground;
+}
+
+const char *
+server_config_path(struct server *s)
+{
+	return s->config_path;
+}
+
+time_t
+server_started(struct server *s)
+{
+	return s->started;
+}
+
+int
+server_stopping(struct server *s)
+{
+	return s->stopping;
+}
+
+const struct server_spec *
+server_spec(struct server *s)
+{
+	return s->spec;
+}
+
+/* server_listen - bind an endpoint and accept on it */
+struct listener *
+server_listen(struct server *s, const char *endpoint, mode_t mode,
+    const char *owner, const char *group, listener_accept_fn *fn, void *ctx,
+    char *err, size_t errlen)
+{
+	struct server_common *sc = s->cfg;
+	struct listener_opts o;
+	struct endpoint ep;
+	struct listener *l;
+
+	memset(&o, 0, sizeof(o));
+	o.mode = mode;
+	o.uid = (uid_t)-1;
+	o.gid = (gid_t)-1;
+	o.max_conns = (unsigned)sc->max_connections;
+	if (endpoint_parse(endpoint, &ep, err, errlen) < 0)
+		return NULL;
+	if (owner && *owner && privs_user_uid(owner, &o.uid, err, errlen) < 0)
+		return NULL;
+	if (group && *group && privs_group_gid(group, &o.gid, err, errlen) < 0)
+		return NULL;
+	if ((l = listener_open(&ep, &o, err, errlen)) == NULL)
+		return NULL;
+	if (listener_start(l, s->ev, fn, ctx) < 0) {
+		snprintf(err, errlen, "%s: %s", listener_name(l), strerror(errno));
+		listener_free(l);
+		return NULL;
+	}
+	s->listeners = xreallocarray(s->listeners, s->nlisteners + 1, sizeof(*s->listeners));
+	s->listeners[s->nlisteners++] = l;
+	log_info("listening on %s", listener_name(l));
+	return l;
+}
+
+unsigned
+server_listener_count(struct server *s)
+{
+	return s->nlisteners;
+}
+
+struct listener *
+server_listener(struct server *s, unsigned i)
+{
+	return i < s->nlisteners ? s->listeners[i] : NULL;
+}

@@ -1,0 +1,116 @@
+/*
+ * server.h - the daemon skeleton every pfhelpers program runs on
+ *
+ * server_main() does, in order: parse the command line (-c FILE or the
+ * daemon's own config flag, -o name=value (repeatable), -d foreground with
+ * logging to stderr, -v more verbose, -n check the config, print the
+ * effective settings and exit, -V version, plus the daemon's own options);
+ * read the config (a missing *default* file means built-in defaults, a
+ * missing named file is fatal); apply it to the daemon's config struct (which
+ * must start with `struct server_common common;`); start logging; block
+ * signals; daemonize unless -d; call spec->init() (bind listeners with
+ * server_listen(), load data, start workers); write the pid file; drop
+ * privileges (when root and `user` is set); tell systemd/tests READY=1;
+ * run the loop.
+ *
+ * Signals arrive on the loop through a signalfd:
+ *   SIGHUP   re-read the config file (+ the same -o overrides); if valid,
+ *            spec->reload() gets the new struct and may refuse it (old one
+ *            kept, error logged); data files are re-checked either way.
+ *   SIGTERM/SIGINT  stop accepting, spec->stop(), then wait until
+ *            spec->busy() says 0 (or stop_timeout passes), exit 0.
+ * Every `reload_check_interval` spec->tick() runs (table sources use it to
+ * notice changed files).
+ *
+ * Exit codes follow sysexits(3): EX_USAGE bad options, EX_CONFIG bad
+ * config, EX_OSERR/EX_UNAVAILABLE when binding or setup fails.
+ */
+#ifndef PFH_SERVER_H
+#define PFH_SERVER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "listen.h"
+
+struct ev;
+struct server;
+struct status_writer;
+
+/* Parameters every daemon has; the daemon's config struct starts with this. */
+struct server_common {
+	char	*syslog_facility;
+	char	*syslog_name;
+	char	*user;			/* drop to this user when started as root */
+	char	*group;
+	char	*pid_file;
+	char	*status_listen;		/* "" = no status page */
+	char	*status_auth_file;	/* htpasswd-like user:crypt-hash file */
+	long long reload_check_interval;	/* ms */
+	long long stop_timeout;		/* ms */
+	long long max_connections;
+	long long idle_timeout;		/* ms, for client connections */
+};
+
+extern const struct cfg_param server_common_params[];
+
+struct server_spec {
+	const char *name;		/* program name for logs */
+	const char *version_extra;	/* appended to -V output */
+	const char *default_config;	/* path */
+	char	config_flag;		/* 'c' normally; 'C' for saslauthd-lite */
+	const char *usage;		/* daemon-specific usage lines */
+	const struct cfg_param *params;	/* daemon parameters (after common) */
+	size_t	cfg_size;		/* sizeof(daemon config struct) */
+	/* default overrides for common params, e.g. {"status_listen", "inet:..."} */
+	const char *const *common_defaults;	/* NULL-terminated name,value pairs */
+
+	/* extra getopt letters (with ':'), and their handler: translate a
+	 * daemon-specific flag into cfg_set() calls (0 ok, -1 usage error) */
+	const char *extra_opts;
+	int	(*option)(struct server *, int ch, const char *arg);
+
+	/* cross-field validation after cfg_apply; -1 + err refuses the config */
+	int	(*check)(void *cfg, char *err, size_t errlen);
+	/* bind, load, start; -1 + err is fatal (EX_UNAVAILABLE) */
+	int	(*init)(struct server *, char *err, size_t errlen);
+	/* after privileges dropped, right before READY (optional) */
+	void	(*ready)(struct server *);
+	/* SIGHUP with a valid new config: adopt it or refuse (-1 + err) */
+	int	(*reload)(struct server *, void *newcfg, char *err, size_t errlen);
+	void	(*tick)(struct server *);
+	void	(*stop)(struct server *);
+	unsigned (*busy)(struct server *);
+	/* status page content */
+	void	(*status)(struct server *, struct status_writer *);
+};
+
+int	server_main(int argc, char **argv, const struct server_spec *);
+
+/* Accessors for daemon code. */
+struct ev *server_ev(struct server *);
+void	*server_cfg(struct server *);		/* the current config struct */
+void	*server_ctx(struct server *);
+void	 server_set_ctx(struct server *, void *);
+int	 server_foreground(struct server *);
+const char *server_config_path(struct server *);
+time_t	 server_started(struct server *);
+int	 server_stopping(struct server *);
+const struct server_spec *server_spec(struct server *);
+/* server_cfg_set - an override from a daemon option (like -o) */
+int	 server_cfg_set(struct server *, const char *assignment);
+
+/*
+ * server_listen - parse an endpoint, bind it (unix sockets get mode, owner
+ * and group), and start accepting into fn; the server stops it on SIGTERM.
+ * owner/group may be NULL or "" (unchanged).
+ */
+struct listener *server_listen(struct server *, const char *endpoint,
+	    mode_t mode, const char *owner, const char *group,
+	    listener_accept_fn *fn, void *ctx, char *err, size_t errlen);
+unsigned server_listener_count(struct server *);
+struct listener *server_listener(struct server *, unsigned i);
+
+#endif /* PFH_SERVER_H */

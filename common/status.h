@@ -1,0 +1,60 @@
+/*
+ * status.h - the admin status page every daemon serves (GNU libmicrohttpd)
+ *
+ * status_http_start() serves, on its own listener (never the Postfix-facing
+ * one; default loopback), inside the daemon's event loop (MHD external
+ * epoll mode, no extra thread):
+ *   /             self-contained HTML page (no external assets), refreshing
+ *   /status.json  the same data, stable field names
+ *   /metrics      Prometheus text exposition format
+ *   /healthz      200 "ok" while the process runs
+ *   /readyz       200 when the daemon says it is ready, else 503
+ * With an auth file (lines "user:crypt-hash"), every endpoint but /healthz
+ * wants HTTP basic auth; wrong or missing credentials get 401.
+ *
+ * Content: the module renders the common part itself (program, version,
+ * pid, uptime, listeners, connections) and then calls the daemon's
+ * spec->status(server, writer) once per request; the daemon describes its
+ * data with the writer calls below, and the module turns the same calls
+ * into HTML, JSON or Prometheus text. Metric names are prefixed
+ * "pfhelpers_"; labels are fixed sets chosen by the daemon (never a user,
+ * address or fingerprint). Text values are escaped by the module.
+ */
+#ifndef PFH_STATUS_H
+#define PFH_STATUS_H
+
+#include <stdint.h>
+
+struct server;
+struct stats_hist;
+struct stats_recent;
+struct status_page;
+struct status_writer;
+
+struct status_page *status_http_start(struct server *, const char *endpoint,
+	    const char *auth_file, char *err, size_t errlen);
+void	status_http_stop(struct status_page *);
+
+/* A titled group of key/value facts (HTML card, JSON object). */
+void	status_section(struct status_writer *, const char *id, const char *title);
+void	status_kv(struct status_writer *, const char *key, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Metrics: also shown in the current section. labels like `result="ok"` or NULL. */
+void	status_counter(struct status_writer *, const char *name, const char *help,
+	    const char *labels, uint64_t value);
+void	status_gauge(struct status_writer *, const char *name, const char *help,
+	    const char *labels, double value);
+/* Latency histogram: p50/p90/p99 on the page and in JSON; _bucket/_sum/_count in /metrics. */
+void	status_hist(struct status_writer *, const char *name, const char *help,
+	    const char *labels, const struct stats_hist *);
+/* Recent events (newest first), shown as a list; not in /metrics. */
+void	status_recent(struct status_writer *, const char *title,
+	    const struct stats_recent *);
+/* A small table (e.g. top failing users): columns, then rows of cells. */
+void	status_table(struct status_writer *, const char *id, const char *title,
+	    const char *const *columns, unsigned ncolumns);
+void	status_row(struct status_writer *, const char *const *cells);
+/* Readiness for /readyz: the daemon calls this once; not ready + reason. */
+void	status_ready(struct status_writer *, int ready, const char *reason);
+
+#endif /* PFH_STATUS_H */

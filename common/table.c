@@ -1,0 +1,580 @@
+/*
+ * table.c - lookup tables loaded from "key value" text files
+ *
+ * The whole file is read into memory and parsed in one pass. Each logical
+ * line is assembled in a scratch buffer (joining continuation lines the way
+ * Postfix readlline(3) does), split into key and value, passed through the
+ * daemon's callbacks, and entered into an htab whose arena also holds the
+ * struct table_entry and the value text. So a load is one read(), one pass
+ * and a handful of large allocations, and freeing a table is cheap too.
+ *
+ * Line rules (after Postfix readlline(3), which postmap(1) uses):
+ *   - a line whose first non-blank character is '#' is a comment;
+ *   - an all-blank line is ignored;
+ *   - neither ends a logical line: a later line starting with whitespace
+ *     still continues the entry above them, as in Postfix;
+ *   - a continuation line is appended without its newline but with its
+ *     leading whitespace, which then separates the words;
+ *   - a continuation line with no entry above it is an error (Postfix
+ *     warns and skips it; we reject the file, as for any bad line).
+ *   With ops->sep every non-comment line is an entry of its own and leading
+ *   whitespace is merely trimmed: password files have no continuations.
+ * NUL bytes are rejected: keys and values are handed out as C strings.
+ */
+#include "sysdep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "htab.h"
+#include "log.h"
+#include "table.h"
+#include "xalloc.h"
+
+/* Longest key quoted in an error message. */
+#define TABLE_ERR_KEY	64
+
+struct table {
+	struct htab *htab;	/* key -> struct table_entry */
+	char	*path;		/* file name, or the origin of a string */
+	struct table_ops ops;	/* for free_value() and its arg */
+	atomic_uint refs;
+};
+
+/* Logical-line assembly state for one load. */
+struct table_parse {
+	const char *origin;
+	const struct table_ops *ops;
+	struct table *t;
+	char	*line;		/* scratch: the logical line being built */
+	size_t	 len, cap;
+	unsigned first;		/* its first physical line; 0 = none pending */
+	char	*err;
+	size_t	 errlen;
+};
+
+static const struct table_ops table_default_ops;
+
+/* set_err - format an error, tolerating a NULL or empty buffer */
+static void PFH_PRINTF(3, 4)
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* scratch_add - append bytes to the logical line being built */
+static void
+scratch_add(struct table_parse *tp, const char *p, size_t n)
+{
+	if (tp->len + n + 1 > tp->cap) {
+		size_t ncap = tp->cap ? tp->cap : 256;
+
+		while (ncap < tp->len + n + 1) {
+			if (ncap > SIZE_MAX / 2)
+				log_panic("table: logical line too long");
+			ncap *= 2;
+		}
+		tp->line = xreallocarray(tp->line, ncap, 1);
+		tp->cap = ncap;
+	}
+	memcpy(tp->line + tp->len, p, n);
+	tp->len += n;
+	tp->line[tp->len] = 0;
+}
+
+/* is_blank - the whitespace that separates key from value */
+static int
+is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* free_obj - hand one value object back to its owner */
+static void
+free_obj(const struct table_ops *ops, void *obj)
+{
+	if (obj != NULL && ops->free_value != NULL)
+		ops->free_value(obj, ops->arg);
+}
+
+/*
+ * finish_entry - split the pending logical line into key and value, run the
+ * callbacks and enter the result. -1 with the error in tp->err.
+ */
+static int
+finish_entry(struct table_parse *tp)
+{
+	const struct table_ops *ops = tp->ops;
+	char *key = tp->line, *val, *end = tp->line + tp->len, *p;
+	size_t klen, vlen, orig;
+	struct table_entry *te;
+	struct htab_ent *he;
+	char why[256];
+	void *obj = NULL;
+	unsigned line = tp->first;
+
+	tp->first = 0;
+	while (end > key && is_blank(end[-1]))
+		end--;
+	*end = 0;
+
+	/* Split: key up to sep (sep mode) or up to the first blank. */
+	if (ops->sep) {
+		while (is_blank(*key))
+			key++;
+		if ((p = memchr(key, ops->sep, (size_t)(end - key))) == NULL) {
+			set_err(tp->err, tp->errlen, "%s, line %u: missing '%c' "
+			    "after the key", tp->origin, line, ops->sep);
+			return -1;
+		}
+		val = p + 1;
+		while (p > key && is_blank(p[-1]))
+			p--;
+		*p = 0;
+	} else {
+		for (p = key; p < end && !is_blank(*p); p++)
+			;
+		val = p < end ? p + 1 : end;
+		*p = 0;
+	}
+	while (val < end && is_blank(*val))
+		val++;
+	klen = strlen(key);
+	vlen = (size_t)(end - val);
+
+	if (klen == 0) {
+		set_err(tp->err, tp->errlen, "%s, line %u: empty key",
+		    tp->origin, line);
+		return -1;
+	}
+	if (ops->key != NULL) {
+		why[0] = 0;
+		orig = klen;
+		if (ops->key(key, &klen, ops->arg, why, sizeof(why)) < 0) {
+			set_err(tp->err, tp->errlen, "%s, line %u: %s",
+			    tp->origin, line, why[0] ? why : "invalid key");
+			return -1;
+		}
+		/* In place means it may only shrink. */
+		if (klen > orig)
+			log_panic("table: key callback grew a key from %zu to "
+			    "%zu bytes", orig, klen);
+		key[klen] = 0;
+		if (klen == 0) {
+			set_err(tp->err, tp->errlen, "%s, line %u: empty key "
+			    "after normalisation", tp->origin, line);
+			return -1;
+		}
+	}
+	if (vlen == 0 && !ops->allow_empty_value) {
+		set_err(tp->err, tp->errlen, "%s, line %u: missing value for "
+		    "key \"%.*s\"", tp->origin, line, TABLE_ERR_KEY, key);
+		return -1;
+	}
+
+	/*
+	 * A duplicate line is still validated: "any bad line rejects the
+	 * file" holds even for the lines allow_dup_first ignores, so an
+	 * admin hears about a typo before it becomes the first occurrence.
+	 */
+	if (ops->value != NULL) {
+		why[0] = 0;
+		if ((obj = ops->value(key, val, ops->arg, why,
+		    sizeof(why))) == NULL) {
+			set_err(tp->err, tp->errlen, "%s, line %u: %s",
+			    tp->origin, line, why[0] ? why : "invalid value");
+			return -1;
+		}
+	}
+	te = htab_alloc(tp->t->htab, sizeof(*te));
+	if (htab_enter(tp->t->htab, key, klen, te, &he) == 0) {
+		const struct table_entry *first = he->val;
+
+		free_obj(ops, obj);
+		if (ops->allow_dup_first)
+			return 0;
+		set_err(tp->err, tp->errlen, "%s, line %u: duplicate key "
+		    "\"%.*s\" (first on line %u)", tp->origin, line,
+		    TABLE_ERR_KEY, key, first->line);
+		return -1;
+	}
+	te->key = he->key;
+	te->value = vlen ? htab_strndup(tp->t->htab, val, vlen) : "";
+	te->obj = obj;
+	te->line = line;
+	return 0;
+}
+
+/* parse_text - feed every physical line of text into the table */
+static int
+parse_text(struct table_parse *tp, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *nl, *q;
+	unsigned lineno = 0;
+	size_t n;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		n = (size_t)(nl - p);
+		if (lineno == UINT_MAX) {
+			set_err(tp->err, tp->errlen, "%s: too many lines",
+			    tp->origin);
+			return -1;
+		}
+		lineno++;
+		if (memchr(p, 0, n) != NULL) {
+			set_err(tp->err, tp->errlen, "%s, line %u: NUL byte in "
+			    "line", tp->origin, lineno);
+			return -1;
+		}
+		for (q = p; q < nl && is_blank(*q); q++)
+			;
+		if (q == nl || *q == '#')
+			continue;	/* blank or comment */
+		if (q != p && !tp->ops->sep) {
+			if (tp->first == 0) {
+				set_err(tp->err, tp->errlen, "%s, line %u: "
+				    "continuation line without an entry above "
+				    "it", tp->origin, lineno);
+				return -1;
+			}
+			scratch_add(tp, p, n);
+			continue;
+		}
+		if (tp->first != 0 && finish_entry(tp) < 0)
+			return -1;
+		tp->len = 0;
+		tp->first = lineno;
+		scratch_add(tp, p, n);
+	}
+	if (tp->first != 0 && finish_entry(tp) < 0)
+		return -1;
+	return 0;
+}
+
+/* count_lines - upper bound on the entries, to size the hash table once */
+static size_t
+count_lines(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	size_t n = 1;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/* table_build - parse text into a new table, or NULL with err set */
+static struct table *
+table_build(const char *text, size_t len, const char *origin,
+    const struct table_ops *ops, char *err, size_t errlen)
+{
+	struct table_parse tp;
+	struct table *t;
+	int rc;
+
+	if (ops == NULL)
+		ops = &table_default_ops;
+	t = xcalloc(1, sizeof(*t));
+	t->htab = htab_new(count_lines(text, len));
+	t->path = xstrdup(origin);
+	t->ops = *ops;
+	atomic_init(&t->refs, 1);
+
+	memset(&tp, 0, sizeof(tp));
+	tp.origin = origin;
+	tp.ops = ops;
+	tp.t = t;
+	tp.err = err;
+	tp.errlen = errlen;
+	rc = parse_text(&tp, text, len);
+	free(tp.line);
+	if (rc < 0) {
+		table_unref(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* read_fd - the whole of an open file; NULL with errno set */
+static char *
+read_fd(int fd, size_t hint, size_t *len_r)
+{
+	size_t cap = hint + 1, len = 0;
+	char *data = xmalloc(cap + 1);
+	ssize_t n;
+
+	for (;;) {
+		if (len == cap) {
+			if (cap > SIZE_MAX / 4)
+				log_panic("table: file too large");
+			cap *= 2;
+			data = xreallocarray(data, cap + 1, 1);
+		}
+		n = read(fd, data + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(data);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	data[len] = 0;
+	*len_r = len;
+	return data;
+}
+
+/*
+ * load_path - open, fstat and parse a file. The stat comes from the same
+ * descriptor as the data, so a table_source never records the identity of
+ * one file next to the contents of another.
+ */
+static struct table *
+load_path(const char *path, const struct table_ops *ops, struct stat *st,
+    int *have_st, char *err, size_t errlen)
+{
+	struct table *t;
+	size_t len;
+	char *text;
+	int fd, saved;
+
+	*have_st = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		set_err(err, errlen, "open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, st) < 0) {
+		saved = errno;
+		close(fd);
+		set_err(err, errlen, "stat %s: %s", path, strerror(saved));
+		return NULL;
+	}
+	*have_st = 1;
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		set_err(err, errlen, "%s: not a regular file", path);
+		return NULL;
+	}
+	if ((text = read_fd(fd, (size_t)st->st_size, &len)) == NULL) {
+		saved = errno;
+		close(fd);
+		set_err(err, errlen, "read %s: %s", path, strerror(saved));
+		return NULL;
+	}
+	close(fd);
+	t = table_build(text, len, path, ops, err, errlen);
+	free(text);
+	return t;
+}
+
+/* table_load - read and parse a table file */
+struct table *
+table_load(const char *path, const struct table_ops *ops, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	int have_st;
+
+	return load_path(path, ops, &st, &have_st, err, errlen);
+}
+
+/* table_load_string - parse a table held in memory */
+struct table *
+table_load_string(const char *text, size_t len, const char *origin,
+    const struct table_ops *ops, char *err, size_t errlen)
+{
+	return table_build(text, len, origin, ops, err, errlen);
+}
+
+/* table_lookup - the entry for an already-normalised key, or NULL */
+const struct table_entry *
+table_lookup(const struct table *t, const char *key, size_t keylen)
+{
+	return htab_find(t->htab, key, keylen);
+}
+
+/* table_count - number of entries */
+size_t
+table_count(const struct table *t)
+{
+	return htab_count(t->htab);
+}
+
+/* table_path - the file (or origin) the table came from */
+const char *
+table_path(const struct table *t)
+{
+	return t->path;
+}
+
+/* table_foreach - visit entries in file order (htab keeps insertion order) */
+int
+table_foreach(const struct table *t,
+    int (*fn)(const struct table_entry *, void *), void *ctx)
+{
+	size_t i, n = htab_count(t->htab);
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if ((rc = fn(htab_at(t->htab, i)->val, ctx)) != 0)
+			return rc;
+	return 0;
+}
+
+/* table_ref - one more holder; atomic so workers may hold tables too */
+struct table *
+table_ref(struct table *t)
+{
+	atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+	return t;
+}
+
+/* table_unref - drop a holder; the last one frees objects and storage */
+void
+table_unref(struct table *t)
+{
+	size_t i, n;
+
+	if (t == NULL)
+		return;
+	if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (t->ops.free_value != NULL) {
+		n = htab_count(t->htab);
+		for (i = 0; i < n; i++) {
+			const struct table_entry *te = htab_at(t->htab, i)->val;
+
+			free_obj(&t->ops, te->obj);
+		}
+	}
+	htab_free(t->htab);
+	free(t->path);
+	free(t);
+}
+
+/* table_source_new - remember a path; nothing is loaded yet */
+struct table_source *
+table_source_new(const char *path, const struct table_ops *ops)
+{
+	struct table_source *ts = xcalloc(1, sizeof(*ts));
+
+	ts->path = xstrdup(path);
+	if (ops != NULL)
+		ts->ops = *ops;
+	ts->size = -1;
+	return ts;
+}
+
+/* table_source_free - drop the current table and the source */
+void
+table_source_free(struct table_source *ts)
+{
+	if (ts == NULL)
+		return;
+	table_unref(ts->table);
+	free(ts->path);
+	free(ts);
+}
+
+/* remember - record the identity of what the last attempt saw */
+static void
+remember(struct table_source *ts, const struct stat *st)
+{
+	if (st == NULL) {
+		/* No file: a sentinel that no real file matches. */
+		memset(&ts->mtime, 0, sizeof(ts->mtime));
+		ts->size = -1;
+		ts->ino = 0;
+		ts->dev = 0;
+		return;
+	}
+	ts->mtime = st->st_mtim;
+	ts->size = st->st_size;
+	ts->ino = st->st_ino;
+	ts->dev = st->st_dev;
+}
+
+/*
+ * table_source_load - load now; on failure keep the old table.
+ *
+ * The identity of the file is recorded after a failed attempt too, so
+ * table_source_check() does not retry (and log) a broken file every time
+ * it is called, only once the admin changes it again.
+ */
+int
+table_source_load(struct table_source *ts)
+{
+	struct table *t;
+	struct stat st;
+	char err[sizeof(ts->last_error)];
+	int have_st;
+
+	ts->tried_at = time(NULL);
+	err[0] = 0;
+	t = load_path(ts->path, &ts->ops, &st, &have_st, err, sizeof(err));
+	if (t == NULL) {
+		/* An unreadable file that exists still has an identity. */
+		if (!have_st && stat(ts->path, &st) == 0)
+			have_st = 1;
+		remember(ts, have_st ? &st : NULL);
+		ts->last_ok = 0;
+		ts->failures++;
+		snprintf(ts->last_error, sizeof(ts->last_error), "%s",
+		    err[0] ? err : "unknown error");
+		if (ts->table != NULL)
+			log_error("%s; keeping the table loaded before",
+			    ts->last_error);
+		else
+			log_error("%s", ts->last_error);
+		return -1;
+	}
+	remember(ts, &st);
+	/* "reloads" counts replacements, not the first load at startup. */
+	if (ts->table != NULL)
+		ts->reloads++;
+	table_unref(ts->table);
+	ts->table = t;
+	ts->loaded_at = ts->tried_at;
+	ts->last_ok = 1;
+	ts->last_error[0] = 0;
+	return 0;
+}
+
+/* table_source_check - reload when mtime, size or inode changed */
+int
+table_source_check(struct table_source *ts)
+{
+	struct stat st;
+	int same;
+
+	if (stat(ts->path, &st) < 0)
+		same = ts->size == -1 && ts->ino == 0;
+	else
+		same = st.st_mtim.tv_sec == ts->mtime.tv_sec &&
+		    st.st_mtim.tv_nsec == ts->mtime.tv_nsec &&
+		    st.st_size == ts->size && st.st_ino == ts->ino &&
+		    st.st_dev == ts->dev;
+	if (same && ts->tried_at != 0)
+		return 0;
+	return table_source_load(ts) == 0 ? 1 : -1;
+}
