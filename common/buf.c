@@ -80,8 +80,12 @@ buf_space(struct buf *b, size_t want, size_t *avail_r)
 			b->cap = ncap;
 		}
 	}
-	if (avail_r)
+	if (avail_r) {
 		*avail_r = b->cap - off - b->len;
+		/* never offer room past the cap */
+		if (b->max && *avail_r > b->max - b->len)
+			*avail_r = b->max - b->len;
+	}
 	return b->data + b->len;
 }
 

@@ -228,11 +228,8 @@ do_read(struct conn *c)
 				continue;
 		} else {
 			w = buf_space(&c->in, CONN_READ_CHUNK, &avail);
-			if (w == NULL) {
-				/* cap reached and the owner did not consume */
-				conn_shut(c, CONN_R_OVERSIZE);
-				return;
-			}
+			if (w == NULL)
+				break;	/* full: the owner decodes, then we judge */
 			n = read(c->fd, w, avail);
 			if (n > 0) {
 				buf_commit(&c->in, (size_t)n);
@@ -261,6 +258,12 @@ do_read(struct conn *c)
 	if ((got || c->peer_eof) && !c->paused) {
 		idle_rearm(c);
 		c->fn(c, CONN_READ, c->ctx);
+		/* a full input buffer the owner could not consume: oversized request */
+		if (c->reason == CONN_R_NONE && c->lim.max_in &&
+		    c->in.len >= c->lim.max_in && !c->finishing) {
+			conn_shut(c, CONN_R_OVERSIZE);
+			return;
+		}
 		/* an owner that ignores EOF with nothing pending gets it closed */
 		if (c->reason == CONN_R_NONE && c->peer_eof && c->in.len == 0 &&
 		    c->out.len == 0 && !c->paused && !c->finishing &&

@@ -46,3 +46,6 @@ tests_unit_test_workq_LDADD = $(UNIT_LDADD)
 tests_unit_test_stats_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_stats_LDADD = $(UNIT_LDADD)
 endif
+
+# The harness checks itself against a private Postfix (skips unless root).
+TESTS += tests/integration/it_harness_selftest.sh

@@ -1,0 +1,308 @@
+/*
+ * test_conn.c - buffered connections over socketpairs: echo, pipelining,
+ * idle timeout, output cap, pause/resume, the saslauthd finish (shutdown +
+ * drain to EOF), CLOSED exactly once, close from inside a callback.
+ */
+#include "sysdep.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conn.h"
+#include "ev.h"
+
+struct owner {
+	struct conn *c;
+	int	reads, flushed, closed;
+	enum conn_close_reason why;
+	int	mode;		/* 0 echo lines, 1 close in callback, 2 finish after 1st line, 3 pause */
+	char	got[256];
+	size_t	ngot;
+};
+
+static void
+owner_cb(struct conn *c, enum conn_event e, void *ctx)
+{
+	struct owner *o = ctx;
+	struct buf *in;
+	char *nl;
+
+	switch (e) {
+	case CONN_READ:
+		o->reads++;
+		in = conn_in(c);
+		while ((nl = memchr(in->data, '\n', in->len)) != NULL) {
+			size_t n = (size_t)(nl - in->data) + 1;
+
+			memcpy(o->got + o->ngot, in->data, n);
+			o->ngot += n;
+			if (o->mode == 0)
+				(void)conn_write(c, in->data, n);
+			buf_consume(in, n);
+			if (o->mode == 1) {
+				conn_close(c);
+				return;
+			}
+			if (o->mode == 2) {
+				(void)conn_write(c, "OK\n", 3);
+				conn_finish(c);
+				return;
+			}
+			if (o->mode == 3) {
+				conn_pause(c);
+				return;
+			}
+		}
+		break;
+	case CONN_FLUSHED:
+		o->flushed++;
+		break;
+	case CONN_CLOSED:
+		o->closed++;
+		o->why = conn_close_reason(c);
+		break;
+	}
+}
+
+static struct conn *
+make(struct ev *ev, int sp[2], struct owner *o, size_t max_in, size_t max_out,
+    uint64_t idle)
+{
+	struct conn_limits lim = {max_in, max_out, idle};
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
+	memset(o, 0, sizeof(*o));
+	o->c = conn_new(ev, sp[0], &lim, owner_cb, o);
+	return o->c;
+}
+
+static void
+spin(struct ev *ev, int rounds)
+{
+	while (rounds-- > 0)
+		ev_run_once(ev, 10);
+}
+
+static ssize_t
+read_all(int fd, char *buf, size_t len)
+{
+	ssize_t n, total = 0;
+
+	while ((n = read(fd, buf + total, len - (size_t)total)) > 0)
+		total += n;
+	return total;
+}
+
+static void
+test_echo_pipelined(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2];
+	char out[64];
+
+	(void)state;
+	make(ev, sp, &o, 1024, 1024, 0);
+	assert_int_equal(write(sp[1], "one\ntwo\nthr", 11), 11);
+	spin(ev, 3);
+	assert_int_equal(write(sp[1], "ee\n", 3), 3);
+	spin(ev, 3);
+	assert_int_equal(read_all(sp[1], out, sizeof(out)), 14);
+	assert_memory_equal(out, "one\ntwo\nthree\n", 14);
+	assert_int_equal(o.closed, 0);
+	close(sp[1]);			/* peer EOF with nothing pending closes */
+	spin(ev, 3);
+	assert_int_equal(o.closed, 1);
+	assert_int_equal(o.why, CONN_R_EOF);
+	ev_free(ev);
+}
+
+static void
+test_idle_timeout(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2];
+	char c;
+
+	(void)state;
+	make(ev, sp, &o, 1024, 1024, 30);
+	spin(ev, 10);
+	assert_int_equal(o.closed, 1);
+	assert_int_equal(o.why, CONN_R_TIMEOUT);
+	assert_int_equal(read(sp[1], &c, 1), 0);	/* our side closed */
+	close(sp[1]);
+	ev_free(ev);
+}
+
+static void
+test_close_inside_callback_delivers_closed_once(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2];
+
+	(void)state;
+	make(ev, sp, &o, 1024, 1024, 0);
+	o.mode = 1;
+	assert_int_equal(write(sp[1], "a\nb\n", 4), 4);
+	spin(ev, 4);
+	assert_int_equal(o.closed, 1);
+	assert_int_equal(o.why, CONN_R_LOCAL);
+	assert_int_equal(o.ngot, 2);	/* nothing after the close */
+	close(sp[1]);
+	ev_free(ev);
+}
+
+static void
+test_input_cap_closes(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2];
+	char big[200];
+
+	(void)state;
+	make(ev, sp, &o, 100, 1024, 0);
+	memset(big, 'x', sizeof(big));	/* no newline: owner never consumes */
+	assert_int_equal(write(sp[1], big, sizeof(big)), (ssize_t)sizeof(big));
+	spin(ev, 4);
+	assert_int_equal(o.closed, 1);
+	assert_int_equal(o.why, CONN_R_OVERSIZE);
+	close(sp[1]);
+	ev_free(ev);
+}
+
+static void
+test_output_cap(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2], sz = 4096;
+	char big[8192];
+	struct conn *c;
+
+	(void)state;
+	c = make(ev, sp, &o, 1024, 16384, 0);
+	/* a small kernel buffer so the output really queues up */
+	setsockopt(sp[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	memset(big, 'y', sizeof(big));
+	assert_int_equal(conn_write(c, big, sizeof(big)), 0);
+	assert_int_equal(conn_write(c, big, sizeof(big)), 0);
+	/* the third cannot fit in the cap while the peer does not read */
+	while (conn_out_pending(c) + sizeof(big) <= 16384)
+		assert_int_equal(conn_write(c, big, sizeof(big)), 0);
+	assert_int_equal(conn_write(c, big, sizeof(big)), -1);
+	spin(ev, 2);
+	assert_int_equal(o.closed, 1);
+	assert_int_equal(o.why, CONN_R_OUTPUT);
+	close(sp[1]);
+	ev_free(ev);
+}
+
+static void
+test_finish_drains_to_eof(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2];
+	char out[16];
+
+	(void)state;
+	make(ev, sp, &o, 1024, 1024, 0);
+	o.mode = 2;
+	assert_int_equal(write(sp[1], "req\nextra bytes", 15), 15);
+	spin(ev, 3);
+	/* reply sent and our side shut down, but not closed until peer EOF */
+	assert_int_equal(read_all(sp[1], out, sizeof(out)), 3);
+	assert_memory_equal(out, "OK\n", 3);
+	assert_int_equal(read(sp[1], out, 1), 0);	/* EOF from SHUT_WR */
+	assert_int_equal(o.closed, 0);
+	assert_int_equal(write(sp[1], "more junk", 9), 9);
+	spin(ev, 3);
+	assert_int_equal(o.closed, 0);
+	shutdown(sp[1], SHUT_WR);
+	spin(ev, 3);
+	assert_int_equal(o.closed, 1);
+	assert_int_equal(o.why, CONN_R_LOCAL);
+	close(sp[1]);
+	ev_free(ev);
+}
+
+static void
+test_pause_resume(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2];
+
+	(void)state;
+	make(ev, sp, &o, 1024, 1024, 0);
+	o.mode = 3;
+	assert_int_equal(write(sp[1], "a\nb\n", 4), 4);
+	spin(ev, 3);
+	assert_int_equal(o.ngot, 2);		/* paused after the first line */
+	assert_int_equal(write(sp[1], "c\n", 2), 2);
+	spin(ev, 3);
+	assert_int_equal(o.ngot, 2);		/* still paused */
+	o.mode = 0;
+	conn_resume(o.c);
+	spin(ev, 3);
+	assert_int_equal(o.ngot, 6);		/* b and c delivered on resume */
+	assert_memory_equal(o.got, "a\nb\nc\n", 6);
+	close(sp[1]);
+	spin(ev, 3);
+	assert_int_equal(o.closed, 1);
+	ev_free(ev);
+}
+
+static void
+test_paused_peer_hangup_no_spin(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2], i;
+
+	(void)state;
+	make(ev, sp, &o, 1024, 1024, 0);
+	o.mode = 3;
+	assert_int_equal(write(sp[1], "a\n", 2), 2);
+	spin(ev, 2);
+	close(sp[1]);			/* peer gone while we are paused */
+	for (i = 0; i < 5; i++)
+		ev_run_once(ev, 0);
+	assert_int_equal(o.reads, 1);	/* no repeated wakeups */
+	assert_int_equal(o.closed, 0);	/* the owner still has its request */
+	assert_true(conn_peer_eof(o.c));
+	o.mode = 0;
+	conn_resume(o.c);
+	spin(ev, 3);
+	assert_int_equal(o.closed, 1);
+	ev_free(ev);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_echo_pipelined),
+		cmocka_unit_test(test_idle_timeout),
+		cmocka_unit_test(test_close_inside_callback_delivers_closed_once),
+		cmocka_unit_test(test_input_cap_closes),
+		cmocka_unit_test(test_output_cap),
+		cmocka_unit_test(test_finish_drains_to_eof),
+		cmocka_unit_test(test_pause_resume),
+		cmocka_unit_test(test_paused_peer_hangup_no_spin),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
