@@ -26,5 +26,5 @@ common_libpfh_a_SOURCES = \
 	common/server.c common/server.h
 
 # Everything that links libpfh also needs these.
-PFH_LIBS = common/libpfh.a $(MHD_LIBS) $(OPENSSL_LIBS) $(PTHREAD_LIBS)
+PFH_LIBS = common/libpfh.a $(MHD_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS) $(PTHREAD_LIBS)
 AM_CPPFLAGS += $(MHD_CFLAGS) $(OPENSSL_CFLAGS)

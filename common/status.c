@@ -1,0 +1,1943 @@
+/*
+ * status.c - the admin status page (GNU libmicrohttpd in our epoll loop)
+ *
+ * Contract: see status.h. How it works:
+ *   - The listening socket is ours (listener_open: inet or unix, systemd
+ *     sockets, stale unix sockets replaced); MHD gets it through
+ *     MHD_OPTION_LISTEN_SOCKET and runs in external epoll mode: its epoll
+ *     fd sits in our loop, MHD_run() is called when it is readable and on
+ *     MHD's own deadline (an ev timer re-armed after every run). No thread.
+ *   - Every request calls the daemon's spec->status() once with a writer
+ *     that only *records* the calls (strings copied, histograms
+ *     snapshotted); the record is then rendered as HTML, JSON or
+ *     Prometheus text. Recording first is what lets /metrics group a metric
+ *     family's label sets under one HELP/TYPE however the daemon interleaved
+ *     its calls.
+ *   - Everything the daemon hands us is bounded (items, text bytes, recent
+ *     entries, table rows) and escaped for the output format; invalid UTF-8
+ *     becomes U+FFFD so the JSON always parses.
+ *   - Basic auth: "user:crypt-hash" lines, checked with crypt_rn and a
+ *     constant-time compare. The file is re-read when it changes (a broken
+ *     new file keeps the old users). A verified credential is remembered
+ *     for a minute as a keyed SHA-256 digest (never the password), so a
+ *     browser refreshing every 5 s does not run yescrypt on the loop each
+ *     time; uncached checks are limited to a few per second (429 beyond)
+ *     so a password-guessing flood cannot stall the Postfix-facing work.
+ */
+#include "sysdep.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <crypt.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MHD_NO_DEPRECATION 1
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "buf.h"
+#include "endpoint.h"
+#include "ev.h"
+#include "listen.h"
+#include "log.h"
+#include "secret.h"
+#include "server.h"
+#include "stats.h"
+#include "status.h"
+#include "xalloc.h"
+
+#define STATUS_MAX_CONNS	32		/* concurrent HTTP connections */
+#define STATUS_CONN_TIMEOUT	10		/* seconds idle per connection */
+#define STATUS_MAX_ITEMS	4096		/* writer calls recorded per request */
+#define STATUS_MAX_TEXT		(512 * 1024)	/* bytes of daemon text per request */
+#define STATUS_MAX_VALUE	1024		/* one kv value / table cell */
+#define STATUS_MAX_RECENT	50		/* recent events shown per list */
+#define STATUS_MAX_ROWS		200		/* rows per table */
+#define STATUS_MAX_BODY		(4 * 1024 * 1024)	/* rendered response */
+#define STATUS_REFRESH		5		/* HTML page refresh, seconds */
+#define AUTH_CACHE_SLOTS	8
+#define AUTH_CACHE_MS		60000
+#define AUTH_CHECKS_PER_SEC	10
+#define AUTH_REALM		"pfhelpers status"
+
+enum item_kind {
+	IT_SECTION, IT_KV, IT_COUNTER, IT_GAUGE, IT_HIST, IT_RECENT, IT_TABLE, IT_ROW,
+};
+
+struct label {
+	char	*name;
+	char	*value;
+};
+
+struct item {
+	enum item_kind kind;
+	char	*id;		/* section, table */
+	char	*name;		/* title, kv key, metric name */
+	char	*text;		/* kv value, metric help */
+	char	*labels_src;	/* metric labels as given (for display) */
+	struct label *labels;
+	unsigned nlabels;
+	uint64_t u;		/* counter value */
+	double	d;		/* gauge value */
+	struct stats_hist_snap *snap;
+	char	**cells;	/* table columns, row cells, recent texts */
+	unsigned ncells;
+	time_t	*when;		/* recent: event times */
+	int	skip;		/* renderer: family already printed */
+};
+
+struct status_writer {
+	struct status_page *page;
+	struct item *items;
+	unsigned n, cap;
+	size_t	text_bytes;
+	int	cur_table;	/* index of the open table, -1 none */
+	int	have_section;
+	int	ready;
+	char	*reason;
+	int	overflow;
+};
+
+struct auth_user {
+	char	*name;
+	char	*hash;
+};
+
+struct auth_cached {
+	unsigned char digest[32];
+	uint64_t expires;	/* ev_now() ms; 0 = empty slot */
+};
+
+struct status_page {
+	struct server *server;
+	struct ev *ev;
+	struct listener *listener;
+	struct MHD_Daemon *mhd;
+	int	epfd;
+	struct ev_timer *timer;
+	int	running;	/* inside MHD_run: no re-entry */
+	int	loopback;
+	char	name[320];
+	/* auth */
+	char	*auth_path;
+	struct auth_user *users;
+	unsigned nusers;
+	struct stat auth_st;
+	struct crypt_data *cd;
+	unsigned char cache_key[32];
+	struct auth_cached cache[AUTH_CACHE_SLOTS];
+	unsigned cache_next;
+	uint64_t check_window;	/* second (ms / 1000) of the check budget */
+	unsigned checks;
+	unsigned warnings;
+};
+
+static void status_arm(struct status_page *);
+
+/* set when a rendered body hit its cap (loop thread only) */
+static int render_overflow;
+
+/* put - append to a response body; a refusal (cap reached) is remembered */
+static void
+put(struct buf *b, const char *s)
+{
+	if (buf_puts(b, s) < 0)
+		render_overflow = 1;
+}
+
+/* putn - append n bytes to a response body */
+static void
+putn(struct buf *b, const void *s, size_t n)
+{
+	if (buf_append(b, s, n) < 0)
+		render_overflow = 1;
+}
+
+/* page_warn - a daemon-side misuse of the writer; logged a bounded number of times */
+static void PFH_PRINTF(2, 3)
+page_warn(struct status_page *p, const char *fmt, ...)
+{
+	va_list ap;
+	char	msg[512];
+
+	if (p->warnings >= 20)
+		return;
+	p->warnings++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warn("status page: %s", msg);
+}
+
+/*
+ * Writer: record the daemon's calls.
+ */
+
+/* w_strdup - copy daemon text into the record, within the per-request budget */
+static char *
+w_strdup(struct status_writer *w, const char *s, size_t max)
+{
+	size_t	len;
+
+	if (s == NULL)
+		s = "";
+	len = strnlen(s, max);
+	if (w->text_bytes + len > STATUS_MAX_TEXT) {
+		w->overflow = 1;
+		len = 0;
+	}
+	w->text_bytes += len;
+	return xstrndup(s, len);
+}
+
+/* w_add - a new zeroed item, or NULL when the writer is full */
+static struct item *
+w_add(struct status_writer *w, enum item_kind kind)
+{
+	struct item *it;
+
+	if (w->n >= STATUS_MAX_ITEMS) {
+		w->overflow = 1;
+		return NULL;
+	}
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->items = xreallocarray(w->items, w->cap, sizeof(*w->items));
+	}
+	it = &w->items[w->n++];
+	memset(it, 0, sizeof(*it));
+	it->kind = kind;
+	return it;
+}
+
+/* w_need_section - items before the first status_section() go to "general" */
+static void
+w_need_section(struct status_writer *w)
+{
+	if (!w->have_section)
+		status_section(w, "general", "General");
+}
+
+/* status_section - start a titled group; later calls belong to it */
+void
+status_section(struct status_writer *w, const char *id, const char *title)
+{
+	struct item *it;
+
+	w->have_section = 1;
+	w->cur_table = -1;
+	if ((it = w_add(w, IT_SECTION)) == NULL)
+		return;
+	it->id = w_strdup(w, id, 64);
+	it->name = w_strdup(w, title, 200);
+}
+
+/* status_kv - one fact: key and printf-formatted value */
+void
+status_kv(struct status_writer *w, const char *key, const char *fmt, ...)
+{
+	struct item *it;
+	char	val[STATUS_MAX_VALUE];
+	va_list ap;
+
+	w_need_section(w);
+	w->cur_table = -1;
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if ((it = w_add(w, IT_KV)) == NULL)
+		return;
+	it->name = w_strdup(w, key, 200);
+	it->text = w_strdup(w, val, sizeof(val));
+}
+
+/* valid_metric_name - Prometheus [a-zA-Z_:][a-zA-Z0-9_:]* */
+static int
+valid_metric_name(const char *s)
+{
+	if (*s == 0 || !(isalpha((unsigned char)*s) || *s == '_' || *s == ':'))
+		return 0;
+	for (s++; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_' || *s == ':'))
+			return 0;
+	return 1;
+}
+
+/* ends_with - does s end in suffix */
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t	a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/*
+ * metric_fullname - apply the naming rules: "pfhelpers_" prefix added when
+ * missing, counters end in "_total", histograms in "_seconds".
+ */
+static char *
+metric_fullname(const char *name, enum item_kind kind)
+{
+	const char *pre = strncmp(name, "pfhelpers_", 10) == 0 ? "" : "pfhelpers_";
+	const char *suf = "";
+
+	if (kind == IT_COUNTER && !ends_with(name, "_total"))
+		suf = "_total";
+	else if (kind == IT_HIST && !ends_with(name, "_seconds"))
+		suf = "_seconds";
+	return xasprintf("%s%s%s", pre, name, suf);
+}
+
+/* free_labels - release a parsed label set */
+static void
+free_labels(struct label *l, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		xfree(l[i].name);
+		xfree(l[i].value);
+	}
+	xfree(l);
+}
+
+/*
+ * parse_labels - `a="x",b="y"` (spaces allowed around commas) into pairs;
+ * -1 on bad syntax, a bad or reserved name, or a duplicate name.
+ */
+static int
+parse_labels(const char *s, struct label **out, unsigned *nout)
+{
+	struct label *l = NULL;
+	unsigned n = 0, i;
+	struct buf v;
+
+	*out = NULL;
+	*nout = 0;
+	if (s == NULL)
+		return 0;
+	buf_init(&v, STATUS_MAX_VALUE);
+	for (;;) {
+		const char *start;
+		char	*name;
+
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (*s == 0)
+			break;
+		start = s;
+		if (!(isalpha((unsigned char)*s) || *s == '_'))
+			goto bad;
+		while (isalnum((unsigned char)*s) || *s == '_')
+			s++;
+		name = xstrndup(start, (size_t)(s - start));
+		if (strncmp(name, "__", 2) == 0 || strcmp(name, "le") == 0) {
+			xfree(name);
+			goto bad;
+		}
+		for (i = 0; i < n; i++)
+			if (strcmp(l[i].name, name) == 0)
+				break;
+		l = xreallocarray(l, n + 1, sizeof(*l));
+		l[n].name = name;
+		l[n].value = NULL;
+		n++;
+		if (i < n - 1)
+			goto bad;
+		while (*s == ' ')
+			s++;
+		if (*s++ != '=')
+			goto bad;
+		while (*s == ' ')
+			s++;
+		if (*s++ != '"')
+			goto bad;
+		buf_reset(&v);
+		for (; *s && *s != '"'; s++) {
+			char	c = *s;
+
+			if (c == '\\') {
+				s++;
+				if (*s == 'n')
+					c = '\n';
+				else if (*s == '\\' || *s == '"')
+					c = *s;
+				else
+					goto bad;
+			}
+			if (buf_append(&v, &c, 1) < 0)
+				goto bad;
+		}
+		if (*s++ != '"')
+			goto bad;
+		l[n - 1].value = xstrdup(v.data);
+		while (*s == ' ')
+			s++;
+		if (*s != 0 && *s != ',')
+			goto bad;
+	}
+	buf_free(&v);
+	*out = l;
+	*nout = n;
+	return 0;
+bad:
+	buf_free(&v);
+	free_labels(l, n);
+	return -1;
+}
+
+/* w_metric - record a counter/gauge/histogram after checking name and labels */
+static struct item *
+w_metric(struct status_writer *w, enum item_kind kind, const char *name,
+    const char *help, const char *labels)
+{
+	struct item *it;
+	struct label *l;
+	unsigned nl;
+	char	*full;
+
+	w_need_section(w);
+	w->cur_table = -1;
+	full = metric_fullname(name ? name : "", kind);
+	if (!valid_metric_name(full)) {
+		page_warn(w->page, "bad metric name \"%.100s\" (skipped)", full);
+		xfree(full);
+		return NULL;
+	}
+	if (parse_labels(labels, &l, &nl) < 0) {
+		page_warn(w->page, "metric %.100s: bad labels \"%.200s\" (skipped)",
+		    full, labels);
+		xfree(full);
+		return NULL;
+	}
+	if ((it = w_add(w, kind)) == NULL) {
+		xfree(full);
+		free_labels(l, nl);
+		return NULL;
+	}
+	it->name = full;
+	it->text = w_strdup(w, help, 300);
+	it->labels_src = w_strdup(w, labels, 300);
+	it->labels = l;
+	it->nlabels = nl;
+	return it;
+}
+
+/* status_counter - a monotonically increasing count */
+void
+status_counter(struct status_writer *w, const char *name, const char *help,
+    const char *labels, uint64_t value)
+{
+	struct item *it = w_metric(w, IT_COUNTER, name, help, labels);
+
+	if (it)
+		it->u = value;
+}
+
+/* status_gauge - a value that goes up and down */
+void
+status_gauge(struct status_writer *w, const char *name, const char *help,
+    const char *labels, double value)
+{
+	struct item *it = w_metric(w, IT_GAUGE, name, help, labels);
+
+	if (it)
+		it->d = value;
+}
+
+/* status_hist - a latency histogram (snapshotted now) */
+void
+status_hist(struct status_writer *w, const char *name, const char *help,
+    const char *labels, const struct stats_hist *h)
+{
+	struct item *it;
+
+	if (h == NULL)
+		return;
+	if ((it = w_metric(w, IT_HIST, name, help, labels)) == NULL)
+		return;
+	it->snap = xmalloc(sizeof(*it->snap));
+	stats_hist_snapshot(h, it->snap);
+}
+
+/* status_recent - the newest events of a ring, newest first */
+void
+status_recent(struct status_writer *w, const char *title,
+    const struct stats_recent *r)
+{
+	const struct stats_recent_entry *e;
+	struct item *it;
+	unsigned i, n = 0;
+
+	w_need_section(w);
+	w->cur_table = -1;
+	if ((it = w_add(w, IT_RECENT)) == NULL)
+		return;
+	it->name = w_strdup(w, title, 200);
+	if (r == NULL)
+		return;
+	it->cells = xcalloc(STATUS_MAX_RECENT, sizeof(*it->cells));
+	it->when = xcalloc(STATUS_MAX_RECENT, sizeof(*it->when));
+	for (i = 0; i < STATUS_MAX_RECENT && (e = stats_recent_get(r, i)) != NULL; i++) {
+		it->cells[n] = w_strdup(w, e->text, sizeof(e->text));
+		it->when[n] = e->when;
+		n++;
+	}
+	it->ncells = n;
+}
+
+/* status_table - start a table; status_row() calls fill it */
+void
+status_table(struct status_writer *w, const char *id, const char *title,
+    const char *const *columns, unsigned ncolumns)
+{
+	struct item *it;
+	unsigned i;
+
+	w_need_section(w);
+	w->cur_table = -1;
+	if (ncolumns > 32)
+		ncolumns = 32;
+	if ((it = w_add(w, IT_TABLE)) == NULL)
+		return;
+	it->id = w_strdup(w, id, 64);
+	it->name = w_strdup(w, title, 200);
+	it->cells = xcalloc(ncolumns ? ncolumns : 1, sizeof(*it->cells));
+	for (i = 0; i < ncolumns; i++)
+		it->cells[i] = w_strdup(w, columns ? columns[i] : "", 200);
+	it->ncells = ncolumns;
+	it->u = 0;		/* rows so far */
+	w->cur_table = (int)(w->n - 1);
+}
+
+/* status_row - one row of the current table: as many cells as it has columns */
+void
+status_row(struct status_writer *w, const char *const *cells)
+{
+	struct item *it, *t;
+	unsigned i, ncol;
+
+	if (w->cur_table < 0) {
+		page_warn(w->page, "status_row without status_table (skipped)");
+		return;
+	}
+	t = &w->items[w->cur_table];
+	if (t->u >= STATUS_MAX_ROWS)
+		return;
+	ncol = t->ncells;
+	if ((it = w_add(w, IT_ROW)) == NULL)
+		return;
+	t = &w->items[w->cur_table];	/* w_add may have moved the array */
+	t->u++;
+	it->cells = xcalloc(ncol ? ncol : 1, sizeof(*it->cells));
+	for (i = 0; i < ncol; i++)
+		it->cells[i] = w_strdup(w, cells ? cells[i] : "", STATUS_MAX_VALUE);
+	it->ncells = ncol;
+}
+
+/* status_ready - readiness for /readyz; the last call wins */
+void
+status_ready(struct status_writer *w, int ready, const char *reason)
+{
+	xfree(w->reason);
+	w->ready = ready != 0;
+	w->reason = reason && *reason ? xstrndup(reason, 300) : NULL;
+}
+
+/* writer_free - release a record */
+static void
+writer_free(struct status_writer *w)
+{
+	unsigned i, j;
+
+	for (i = 0; i < w->n; i++) {
+		struct item *it = &w->items[i];
+
+		xfree(it->id);
+		xfree(it->name);
+		xfree(it->text);
+		xfree(it->labels_src);
+		free_labels(it->labels, it->nlabels);
+		xfree(it->snap);
+		for (j = 0; j < it->ncells; j++)
+			xfree(it->cells[j]);
+		xfree(it->cells);
+		xfree(it->when);
+	}
+	xfree(w->items);
+	xfree(w->reason);
+}
+
+/*
+ * collect - the record for one request: the common part, then the daemon's.
+ */
+static void
+collect(struct status_page *p, struct status_writer *w)
+{
+	struct server *s = p->server;
+	const struct server_spec *spec = server_spec(s);
+	time_t	now = time(NULL), started = server_started(s);
+	unsigned i, n = server_listener_count(s);
+	char	lbl[400], ts[64];
+	struct tm tm;
+
+	memset(w, 0, sizeof(*w));
+	w->page = p;
+	w->ready = 1;
+	w->cur_table = -1;
+
+	status_section(w, "server", "Server");
+	status_kv(w, "program", "%s", spec->name);
+	status_kv(w, "version", "%s%s%s", PACKAGE_VERSION,
+	    spec->version_extra ? " " : "", spec->version_extra ? spec->version_extra : "");
+	status_kv(w, "pid", "%ld", (long)getpid());
+	localtime_r(&started, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S %z", &tm);
+	status_kv(w, "started", "%s", ts);
+	status_gauge(w, "up", "1 while the daemon runs", NULL, 1);
+	status_gauge(w, "start_time_seconds", "Start time, seconds since the epoch",
+	    NULL, (double)started);
+	{
+		static const char *const cols[] = {"listener", "connections"};
+
+		status_table(w, "listeners", "Listeners", cols, 2);
+		for (i = 0; i < n; i++) {
+			struct listener *l = server_listener(s, i);
+			char	num[32];
+			const char *cells[2];
+
+			snprintf(num, sizeof(num), "%u", listener_conns(l));
+			cells[0] = listener_name(l);
+			cells[1] = num;
+			status_row(w, cells);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct listener *l = server_listener(s, i);
+		const char *name = listener_name(l);
+		struct buf b;
+
+		/* the listener's endpoint is fixed config, a safe label value */
+		buf_init(&b, sizeof(lbl));
+		put(&b, "listener=\"");
+		for (; *name; name++) {
+			if (*name == '"' || *name == '\\')
+				putn(&b, "\\", 1);
+			putn(&b, name, 1);
+		}
+		put(&b, "\"");
+		status_gauge(w, "connections", "Open client connections per listener",
+		    b.data, (double)listener_conns(l));
+		buf_free(&b);
+	}
+	(void)now;
+	if (spec->status)
+		spec->status(s, w);
+	if (server_stopping(s))
+		status_ready(w, 0, "stopping");
+	if (w->overflow)
+		page_warn(p, "the daemon's status data hit the size limits; output truncated");
+}
+
+/*
+ * Escaping.
+ */
+
+enum esc { ESC_HTML, ESC_JSON };
+
+/* utf8_len - length of a valid UTF-8 sequence at s, 0 if invalid */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned c = s[0], need, i;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		cp = c & 0x07;
+	} else
+		return 0;
+	for (i = 1; i <= need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return need + 1;
+}
+
+/* put_esc - append text escaped for HTML or a JSON string body */
+static void
+put_esc(struct buf *b, const char *str, enum esc mode)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	size_t	n;
+
+	while (*s) {
+		if ((n = utf8_len(s)) == 0) {
+			put(b, mode == ESC_JSON ? "\\ufffd" : "\xef\xbf\xbd");
+			s++;
+			continue;
+		}
+		if (n > 1) {
+			putn(b, s, n);
+			s += n;
+			continue;
+		}
+		if (mode == ESC_HTML) {
+			switch (*s) {
+			case '&': put(b, "&amp;"); break;
+			case '<': put(b, "&lt;"); break;
+			case '>': put(b, "&gt;"); break;
+			case '"': put(b, "&quot;"); break;
+			case '\'': put(b, "&#39;"); break;
+			default:
+				if (*s < 0x20 && *s != '\t' && *s != '\n')
+					put(b, "\xef\xbf\xbd");
+				else
+					putn(b, s, 1);
+			}
+		} else {
+			switch (*s) {
+			case '"': put(b, "\\\""); break;
+			case '\\': put(b, "\\\\"); break;
+			case '\n': put(b, "\\n"); break;
+			case '\t': put(b, "\\t"); break;
+			case '\r': put(b, "\\r"); break;
+			default:
+				if (*s < 0x20 || *s == 0x7f)
+					buf_printf(b, "\\u%04x", *s);
+				else
+					putn(b, s, 1);
+			}
+		}
+		s++;
+	}
+}
+
+/* json_str - a quoted JSON string */
+static void
+json_str(struct buf *b, const char *s)
+{
+	put(b, "\"");
+	put_esc(b, s, ESC_JSON);
+	put(b, "\"");
+}
+
+/* fmt_double - a float for JSON (null for NaN/Inf) or Prometheus */
+static void
+fmt_double(struct buf *b, double d, int json)
+{
+	if (isnan(d))
+		put(b, json ? "null" : "NaN");
+	else if (isinf(d))
+		put(b, json ? "null" : d > 0 ? "+Inf" : "-Inf");
+	else if (d == floor(d) && fabs(d) < 1e15)
+		buf_printf(b, "%.0f", d);
+	else
+		buf_printf(b, "%.9g", d);
+}
+
+/* section_end - index past the last item of the section starting at i */
+static unsigned
+section_end(const struct status_writer *w, unsigned i)
+{
+	for (i++; i < w->n && w->items[i].kind != IT_SECTION; i++)
+		;
+	return i;
+}
+
+/* ms - microseconds to milliseconds */
+static double
+ms(uint64_t us)
+{
+	return (double)us / 1000.0;
+}
+
+/*
+ * JSON rendering. Field names are documented in doc/status.md.
+ */
+static void
+json_labels(struct buf *b, const struct item *it)
+{
+	unsigned i;
+
+	put(b, "{");
+	for (i = 0; i < it->nlabels; i++) {
+		if (i)
+			put(b, ",");
+		json_str(b, it->labels[i].name);
+		put(b, ":");
+		json_str(b, it->labels[i].value);
+	}
+	put(b, "}");
+}
+
+static void
+render_json(struct status_page *p, struct status_writer *w, struct buf *b)
+{
+	struct server *s = p->server;
+	const struct server_spec *spec = server_spec(s);
+	time_t	now = time(NULL);
+	unsigned i, j, k, end;
+	int	first_sec = 1;
+
+	put(b, "{\"program\":");
+	json_str(b, spec->name);
+	put(b, ",\"version\":");
+	json_str(b, PACKAGE_VERSION);
+	buf_printf(b, ",\"pid\":%ld,\"now\":%lld,\"start_time\":%lld,"
+	    "\"uptime_seconds\":%lld,\"ready\":%s,\"ready_reason\":",
+	    (long)getpid(), (long long)now, (long long)server_started(s),
+	    (long long)(now - server_started(s)), w->ready ? "true" : "false");
+	if (w->reason)
+		json_str(b, w->reason);
+	else
+		put(b, "null");
+	put(b, ",\"listeners\":[");
+	for (i = 0; i < server_listener_count(s); i++) {
+		struct listener *l = server_listener(s, i);
+
+		put(b, i ? ",{\"endpoint\":" : "{\"endpoint\":");
+		json_str(b, listener_name(l));
+		buf_printf(b, ",\"connections\":%u}", listener_conns(l));
+	}
+	put(b, "],\"sections\":[");
+	for (i = 0; i < w->n; i = end) {
+		const struct item *sec = &w->items[i];
+		static const struct {
+			enum item_kind kind;
+			const char *field;
+		} groups[] = {
+			{IT_COUNTER, "counters"}, {IT_GAUGE, "gauges"},
+			{IT_HIST, "histograms"}, {IT_RECENT, "recent"},
+			{IT_TABLE, "tables"},
+		};
+		int	first;
+
+		end = section_end(w, i);
+		put(b, first_sec ? "{\"id\":" : ",{\"id\":");
+		first_sec = 0;
+		json_str(b, sec->id);
+		put(b, ",\"title\":");
+		json_str(b, sec->name);
+		put(b, ",\"facts\":{");
+		for (first = 1, j = i + 1; j < end; j++) {
+			if (w->items[j].kind != IT_KV)
+				continue;
+			if (!first)
+				put(b, ",");
+			first = 0;
+			json_str(b, w->items[j].name);
+			put(b, ":");
+			json_str(b, w->items[j].text);
+		}
+		put(b, "}");
+		for (k = 0; k < nitems(groups); k++) {
+			buf_printf(b, ",\"%s\":[", groups[k].field);
+			for (first = 1, j = i + 1; j < end; j++) {
+				const struct item *it = &w->items[j];
+				unsigned c, r;
+
+				if (it->kind != groups[k].kind)
+					continue;
+				if (!first)
+					put(b, ",");
+				first = 0;
+				switch (it->kind) {
+				case IT_COUNTER:
+				case IT_GAUGE:
+				case IT_HIST:
+					put(b, "{\"name\":");
+					json_str(b, it->name);
+					put(b, ",\"help\":");
+					json_str(b, it->text);
+					put(b, ",\"labels\":");
+					json_labels(b, it);
+					if (it->kind == IT_COUNTER) {
+						buf_printf(b, ",\"value\":%llu}",
+						    (unsigned long long)it->u);
+					} else if (it->kind == IT_GAUGE) {
+						put(b, ",\"value\":");
+						fmt_double(b, it->d, 1);
+						put(b, "}");
+					} else {
+						buf_printf(b, ",\"count\":%llu,\"sum_seconds\":",
+						    (unsigned long long)it->snap->count);
+						fmt_double(b, (double)it->snap->sum_us / 1e6, 1);
+						put(b, ",\"p50_ms\":");
+						fmt_double(b, ms(stats_hist_quantile(it->snap, 0.50)), 1);
+						put(b, ",\"p90_ms\":");
+						fmt_double(b, ms(stats_hist_quantile(it->snap, 0.90)), 1);
+						put(b, ",\"p99_ms\":");
+						fmt_double(b, ms(stats_hist_quantile(it->snap, 0.99)), 1);
+						put(b, "}");
+					}
+					break;
+				case IT_RECENT:
+					put(b, "{\"title\":");
+					json_str(b, it->name);
+					put(b, ",\"events\":[");
+					for (c = 0; c < it->ncells; c++) {
+						buf_printf(b, "%s{\"time\":%lld,\"text\":",
+						    c ? "," : "", (long long)it->when[c]);
+						json_str(b, it->cells[c]);
+						put(b, "}");
+					}
+					put(b, "]}");
+					break;
+				case IT_TABLE:
+					put(b, "{\"id\":");
+					json_str(b, it->id);
+					put(b, ",\"title\":");
+					json_str(b, it->name);
+					put(b, ",\"columns\":[");
+					for (c = 0; c < it->ncells; c++) {
+						if (c)
+							put(b, ",");
+						json_str(b, it->cells[c]);
+					}
+					put(b, "],\"rows\":[");
+					for (r = j + 1; r < end && w->items[r].kind == IT_ROW; r++) {
+						if (r > j + 1)
+							put(b, ",");
+						put(b, "[");
+						for (c = 0; c < w->items[r].ncells; c++) {
+							if (c)
+								put(b, ",");
+							json_str(b, w->items[r].cells[c]);
+						}
+						put(b, "]");
+					}
+					put(b, "]}");
+					break;
+				default:
+					break;
+				}
+			}
+			put(b, "]");
+		}
+		put(b, "}");
+	}
+	put(b, "]}\n");
+}
+
+/*
+ * Prometheus text exposition format 0.0.4.
+ */
+
+/* prom_esc - label value (\\ \" \n) or HELP text (\\ \n) escaping */
+static void
+prom_esc(struct buf *b, const char *s, int quote)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			put(b, "\\\\");
+		else if (*s == '\n')
+			put(b, "\\n");
+		else if (*s == '"' && quote)
+			put(b, "\\\"");
+		else
+			putn(b, s, 1);
+	}
+}
+
+/* prom_series - name{labels[,le="x"]} */
+static void
+prom_series(struct buf *b, const char *name, const char *suffix,
+    const struct item *it, const char *le)
+{
+	unsigned i;
+
+	put(b, name);
+	put(b, suffix);
+	if (it->nlabels == 0 && le == NULL)
+		return;
+	put(b, "{");
+	for (i = 0; i < it->nlabels; i++) {
+		buf_printf(b, "%s%s=\"", i ? "," : "", it->labels[i].name);
+		prom_esc(b, it->labels[i].value, 1);
+		put(b, "\"");
+	}
+	if (le)
+		buf_printf(b, "%sle=\"%s\"", it->nlabels ? "," : "", le);
+	put(b, "}");
+}
+
+/* same_labels - equal label sets (order as given) */
+static int
+same_labels(const struct item *a, const struct item *b)
+{
+	unsigned i, j;
+
+	if (a->nlabels != b->nlabels)
+		return 0;
+	for (i = 0; i < a->nlabels; i++) {
+		for (j = 0; j < b->nlabels; j++)
+			if (strcmp(a->labels[i].name, b->labels[j].name) == 0)
+				break;
+		if (j == b->nlabels || strcmp(a->labels[i].value, b->labels[j].value) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Bucket bounds for /metrics, seconds; stats buckets map onto them conservatively. */
+static const struct {
+	const char *le;
+	uint64_t us;
+} prom_le[] = {
+	{"0.0001", 100}, {"0.00025", 250}, {"0.0005", 500}, {"0.001", 1000},
+	{"0.0025", 2500}, {"0.005", 5000}, {"0.01", 10000}, {"0.025", 25000},
+	{"0.05", 50000}, {"0.1", 100000}, {"0.25", 250000}, {"0.5", 500000},
+	{"1", 1000000}, {"2.5", 2500000}, {"5", 5000000}, {"10", 10000000},
+	{"30", 30000000}, {"60", 60000000},
+};
+
+/* prom_sample - the sample line(s) of one item */
+static void
+prom_sample(struct buf *b, const struct item *it)
+{
+	uint64_t cum = 0;
+	unsigned i, k = 0;
+
+	switch (it->kind) {
+	case IT_COUNTER:
+		prom_series(b, it->name, "", it, NULL);
+		buf_printf(b, " %llu\n", (unsigned long long)it->u);
+		break;
+	case IT_GAUGE:
+		prom_series(b, it->name, "", it, NULL);
+		put(b, " ");
+		fmt_double(b, it->d, 0);
+		put(b, "\n");
+		break;
+	case IT_HIST:
+		/*
+		 * A stats bucket counts toward the first bound at or above its
+		 * largest value, so a count is never reported under a bound
+		 * it may exceed. Buckets are cumulative and end with +Inf ==
+		 * _count (the snapshot's own count may be a moment ahead of
+		 * its buckets, so _count is the bucket total).
+		 */
+		for (i = 0; i < STATS_HIST_BUCKETS; i++) {
+			uint64_t up = stats_hist_bucket_upper(i);
+
+			while (k < nitems(prom_le) && up > prom_le[k].us) {
+				prom_series(b, it->name, "_bucket", it, prom_le[k].le);
+				buf_printf(b, " %llu\n", (unsigned long long)cum);
+				k++;
+			}
+			cum += it->snap->bucket[i];
+		}
+		for (; k < nitems(prom_le); k++) {
+			prom_series(b, it->name, "_bucket", it, prom_le[k].le);
+			buf_printf(b, " %llu\n", (unsigned long long)cum);
+		}
+		prom_series(b, it->name, "_bucket", it, "+Inf");
+		buf_printf(b, " %llu\n", (unsigned long long)cum);
+		prom_series(b, it->name, "_sum", it, NULL);
+		put(b, " ");
+		fmt_double(b, (double)it->snap->sum_us / 1e6, 0);
+		put(b, "\n");
+		prom_series(b, it->name, "_count", it, NULL);
+		buf_printf(b, " %llu\n", (unsigned long long)cum);
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+is_metric(const struct item *it)
+{
+	return it->kind == IT_COUNTER || it->kind == IT_GAUGE || it->kind == IT_HIST;
+}
+
+static void
+render_prom(struct status_page *p, struct status_writer *w, struct buf *b)
+{
+	static const char *const types[] = {
+		[IT_COUNTER] = "counter", [IT_GAUGE] = "gauge", [IT_HIST] = "histogram",
+	};
+	unsigned i, j, k;
+
+	/* pfhelpers_ready comes from the record, so it is added here */
+	put(b, "# HELP pfhelpers_ready 1 when the daemon is ready to serve (see /readyz)\n"
+	    "# TYPE pfhelpers_ready gauge\n");
+	buf_printf(b, "pfhelpers_ready %d\n", w->ready);
+	for (i = 0; i < w->n; i++) {
+		struct item *it = &w->items[i];
+
+		if (!is_metric(it) || it->skip)
+			continue;
+		if (strcmp(it->name, "pfhelpers_ready") == 0) {
+			page_warn(p, "metric name pfhelpers_ready is reserved (skipped)");
+			continue;
+		}
+		/* one HELP/TYPE per family, then every label set of it */
+		put(b, "# HELP ");
+		put(b, it->name);
+		put(b, " ");
+		prom_esc(b, *it->text ? it->text : it->name, 0);
+		buf_printf(b, "\n# TYPE %s %s\n", it->name, types[it->kind]);
+		for (j = i; j < w->n; j++) {
+			struct item *o = &w->items[j];
+
+			if (!is_metric(o) || o->skip || strcmp(o->name, it->name) != 0)
+				continue;
+			o->skip = 1;
+			if (o->kind != it->kind) {
+				page_warn(p, "metric %s used as %s and %s (skipped)",
+				    o->name, types[it->kind], types[o->kind]);
+				continue;
+			}
+			for (k = i; k < j; k++)
+				if (is_metric(&w->items[k]) &&
+				    strcmp(w->items[k].name, o->name) == 0 &&
+				    w->items[k].kind == o->kind &&
+				    same_labels(&w->items[k], o))
+					break;
+			if (k < j) {
+				page_warn(p, "metric %s: duplicate label set {%s} (skipped)",
+				    o->name, o->labels_src);
+				continue;
+			}
+			prom_sample(b, o);
+		}
+	}
+}
+
+/*
+ * HTML rendering.
+ */
+
+static const char html_css[] =
+":root{--bg:#f4f6f9;--card:#fff;--fg:#1d2430;--mute:#6b7483;--line:#e3e7ee;"
+"--accent:#2563eb;--ok:#15803d;--okbg:#dcfce7;--bad:#b91c1c;--badbg:#fee2e2;}"
+"@media (prefers-color-scheme:dark){:root{--bg:#11151c;--card:#1a202a;--fg:#e6e9ef;"
+"--mute:#9aa3b2;--line:#2b3340;--accent:#7aa2ff;--ok:#4ade80;--okbg:#14361f;"
+"--bad:#f87171;--badbg:#3d1717;}}"
+"*{box-sizing:border-box}"
+"body{margin:0;background:var(--bg);color:var(--fg);"
+"font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
+"header{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;"
+"padding:1rem 1.25rem;background:var(--card);border-bottom:1px solid var(--line)}"
+"header h1{margin:0;font-size:1.35rem;font-weight:650}"
+"header .meta{color:var(--mute);font-size:.9rem}"
+".pill{display:inline-block;padding:.15rem .65rem;border-radius:999px;font-weight:600;"
+"font-size:.85rem}"
+".pill.ok{background:var(--okbg);color:var(--ok)}.pill.bad{background:var(--badbg);color:var(--bad)}"
+"main{display:grid;gap:1rem;padding:1rem 1.25rem;"
+"grid-template-columns:repeat(auto-fill,minmax(min(100%,360px),1fr))}"
+".card{background:var(--card);border:1px solid var(--line);border-radius:12px;"
+"padding:1rem 1.1rem;min-width:0}"
+".card.wide{grid-column:1/-1}"
+".card h2{margin:0 0 .6rem;font-size:1.05rem;font-weight:650}"
+".card h3{margin:.9rem 0 .4rem;font-size:.9rem;color:var(--mute);font-weight:600;"
+"text-transform:uppercase;letter-spacing:.04em}"
+"table{width:100%;border-collapse:collapse;font-size:.92rem}"
+"td,th{padding:.3rem .4rem;border-bottom:1px solid var(--line);text-align:left;"
+"vertical-align:top;overflow-wrap:anywhere}"
+"th{color:var(--mute);font-weight:600;font-size:.82rem}"
+"td.k{color:var(--mute);width:40%}"
+"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
+".tiles{display:grid;gap:.5rem;grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}"
+".tile{border:1px solid var(--line);border-radius:9px;padding:.5rem .65rem}"
+".tile .v{font-size:1.45rem;font-weight:650;font-variant-numeric:tabular-nums}"
+".tile .l{color:var(--mute);font-size:.8rem;overflow-wrap:anywhere}"
+".lb{display:inline-block;margin:.1rem .2rem 0 0;padding:0 .35rem;border-radius:5px;"
+"background:var(--bg);font-size:.75rem;color:var(--fg)}"
+"ol.recent{list-style:none;margin:0;padding:0;font-size:.9rem;"
+"font-family:ui-monospace,SFMono-Regular,Menlo,monospace}"
+"ol.recent li{padding:.25rem 0;border-bottom:1px solid var(--line);overflow-wrap:anywhere}"
+"ol.recent time{color:var(--mute);margin-right:.6rem}"
+".empty{color:var(--mute);font-style:italic}"
+"footer{color:var(--mute);font-size:.8rem;padding:0 1.25rem 1.25rem}"
+"a{color:var(--accent)}";
+
+/* html_labels - a metric's labels as small chips */
+static void
+html_labels(struct buf *b, const struct item *it)
+{
+	unsigned i;
+
+	for (i = 0; i < it->nlabels; i++) {
+		put(b, "<span class=\"lb\">");
+		put_esc(b, it->labels[i].name, ESC_HTML);
+		put(b, "=");
+		put_esc(b, it->labels[i].value, ESC_HTML);
+		put(b, "</span>");
+	}
+}
+
+/* html_u64 - a count with thin-space thousands separators */
+static void
+html_u64(struct buf *b, uint64_t v)
+{
+	char	d[32];
+	size_t	n, i;
+
+	n = (size_t)snprintf(d, sizeof(d), "%llu", (unsigned long long)v);
+	for (i = 0; i < n; i++) {
+		if (i && (n - i) % 3 == 0)
+			put(b, "\xe2\x80\x89");
+		putn(b, &d[i], 1);
+	}
+}
+
+/* html_ms - a latency in milliseconds, 3 significant digits */
+static void
+html_ms(struct buf *b, uint64_t us)
+{
+	buf_printf(b, "%.3g", ms(us));
+}
+
+/* html_dur - uptime as "3d 4h 5m" */
+static void
+html_dur(struct buf *b, long long s)
+{
+	if (s >= 86400)
+		buf_printf(b, "%lldd %lldh %lldm", s / 86400, s % 86400 / 3600, s % 3600 / 60);
+	else if (s >= 3600)
+		buf_printf(b, "%lldh %lldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		buf_printf(b, "%lldm %llds", s / 60, s % 60);
+	else
+		buf_printf(b, "%llds", s);
+}
+
+/* html_section - one card */
+static void
+html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned end)
+{
+	const struct item *sec = &w->items[i];
+	unsigned j, c, r;
+	int	wide = 0;
+
+	for (j = i + 1; j < end; j++)
+		if (w->items[j].kind == IT_RECENT ||
+		    (w->items[j].kind == IT_TABLE && w->items[j].ncells > 3))
+			wide = 1;
+	buf_printf(b, "<section class=\"card%s\" id=\"s-", wide ? " wide" : "");
+	put_esc(b, sec->id, ESC_HTML);
+	put(b, "\"><h2>");
+	put_esc(b, sec->name, ESC_HTML);
+	put(b, "</h2>\n");
+
+	/* facts */
+	for (c = 0, j = i + 1; j < end; j++) {
+		const struct item *it = &w->items[j];
+
+		if (it->kind != IT_KV)
+			continue;
+		if (c++ == 0)
+			put(b, "<table class=\"kv\">");
+		put(b, "<tr><td class=\"k\">");
+		put_esc(b, it->name, ESC_HTML);
+		put(b, "</td><td>");
+		put_esc(b, it->text, ESC_HTML);
+		put(b, "</td></tr>");
+	}
+	if (c)
+		put(b, "</table>\n");
+
+	/* counters and gauges as tiles */
+	for (c = 0, j = i + 1; j < end; j++) {
+		const struct item *it = &w->items[j];
+
+		if (it->kind != IT_COUNTER && it->kind != IT_GAUGE)
+			continue;
+		if (c++ == 0)
+			put(b, "<div class=\"tiles\">");
+		buf_printf(b, "<div class=\"tile\" data-metric=\"%s\" title=\"", it->name);
+		put_esc(b, it->name, ESC_HTML);
+		put(b, "\"><div class=\"v\">");
+		if (it->kind == IT_COUNTER)
+			html_u64(b, it->u);
+		else if (isfinite(it->d) && it->d == floor(it->d) && fabs(it->d) < 1e15)
+			buf_printf(b, "%.0f", it->d);
+		else
+			buf_printf(b, "%.4g", it->d);
+		put(b, "</div><div class=\"l\">");
+		put_esc(b, *it->text ? it->text : it->name, ESC_HTML);
+		if (it->nlabels)
+			put(b, "<br>");
+		html_labels(b, it);
+		put(b, "</div></div>");
+	}
+	if (c)
+		put(b, "</div>\n");
+
+	/* latency */
+	for (c = 0, j = i + 1; j < end; j++) {
+		const struct item *it = &w->items[j];
+
+		if (it->kind != IT_HIST)
+			continue;
+		if (c++ == 0)
+			put(b, "<h3>Latency (ms)</h3><table class=\"lat\"><tr><th></th>"
+			    "<th class=\"n\">p50</th><th class=\"n\">p90</th>"
+			    "<th class=\"n\">p99</th><th class=\"n\">count</th></tr>");
+		put(b, "<tr><td>");
+		put_esc(b, *it->text ? it->text : it->name, ESC_HTML);
+		html_labels(b, it);
+		put(b, "</td><td class=\"n\">");
+		html_ms(b, stats_hist_quantile(it->snap, 0.50));
+		put(b, "</td><td class=\"n\">");
+		html_ms(b, stats_hist_quantile(it->snap, 0.90));
+		put(b, "</td><td class=\"n\">");
+		html_ms(b, stats_hist_quantile(it->snap, 0.99));
+		put(b, "</td><td class=\"n\">");
+		html_u64(b, it->snap->count);
+		put(b, "</td></tr>");
+	}
+	if (c)
+		put(b, "</table>\n");
+
+	/* tables and recent lists, in the order given */
+	for (j = i + 1; j < end; j++) {
+		const struct item *it = &w->items[j];
+
+		if (it->kind == IT_TABLE) {
+			put(b, "<h3>");
+			put_esc(b, it->name, ESC_HTML);
+			put(b, "</h3><table class=\"data\" id=\"t-");
+			put_esc(b, it->id, ESC_HTML);
+			put(b, "\"><tr>");
+			for (c = 0; c < it->ncells; c++) {
+				put(b, "<th>");
+				put_esc(b, it->cells[c], ESC_HTML);
+				put(b, "</th>");
+			}
+			put(b, "</tr>");
+			for (r = j + 1; r < end && w->items[r].kind == IT_ROW; r++) {
+				put(b, "<tr>");
+				for (c = 0; c < w->items[r].ncells; c++) {
+					put(b, "<td>");
+					put_esc(b, w->items[r].cells[c], ESC_HTML);
+					put(b, "</td>");
+				}
+				put(b, "</tr>");
+			}
+			if (r == j + 1)
+				buf_printf(b, "<tr><td class=\"empty\" colspan=\"%u\">none</td></tr>",
+				    it->ncells ? it->ncells : 1);
+			put(b, "</table>\n");
+		} else if (it->kind == IT_RECENT) {
+			put(b, "<h3>");
+			put_esc(b, it->name, ESC_HTML);
+			put(b, "</h3>");
+			if (it->ncells == 0) {
+				put(b, "<p class=\"empty\">nothing yet</p>\n");
+				continue;
+			}
+			put(b, "<ol class=\"recent\">");
+			for (c = 0; c < it->ncells; c++) {
+				struct tm tm;
+				char	hm[16], full[40];
+
+				localtime_r(&it->when[c], &tm);
+				strftime(hm, sizeof(hm), "%H:%M:%S", &tm);
+				strftime(full, sizeof(full), "%Y-%m-%d %H:%M:%S", &tm);
+				buf_printf(b, "<li><time title=\"%s\">%s</time>", full, hm);
+				put_esc(b, it->cells[c], ESC_HTML);
+				put(b, "</li>");
+			}
+			put(b, "</ol>\n");
+		}
+	}
+	put(b, "</section>\n");
+}
+
+static void
+render_html(struct status_page *p, struct status_writer *w, struct buf *b)
+{
+	struct server *s = p->server;
+	const char *prog = server_spec(s)->name;
+	time_t	now = time(NULL);
+	unsigned i, end;
+	char	host[256], ts[64];
+	struct tm tm;
+
+	if (gethostname(host, sizeof(host)) < 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = 0;
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S %Z", &tm);
+
+	buf_printf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+	    "<meta http-equiv=\"refresh\" content=\"%d\"><title>", STATUS_REFRESH);
+	put_esc(b, prog, ESC_HTML);
+	put(b, " \xe2\x80\x94 ");
+	put_esc(b, host, ESC_HTML);
+	put(b, "</title><style>");
+	put(b, html_css);
+	put(b, "</style></head><body>\n<header><h1>");
+	put_esc(b, prog, ESC_HTML);
+	put(b, "</h1>");
+	if (w->ready)
+		put(b, "<span class=\"pill ok\" id=\"ready\">ready</span>");
+	else {
+		put(b, "<span class=\"pill bad\" id=\"ready\">not ready");
+		if (w->reason) {
+			put(b, ": ");
+			put_esc(b, w->reason, ESC_HTML);
+		}
+		put(b, "</span>");
+	}
+	put(b, "<span class=\"meta\">");
+	put_esc(b, host, ESC_HTML);
+	buf_printf(b, " \xc2\xb7 v%s \xc2\xb7 pid %ld \xc2\xb7 up <span id=\"uptime\">",
+	    PACKAGE_VERSION, (long)getpid());
+	html_dur(b, (long long)(now - server_started(s)));
+	put(b, "</span></span></header>\n<main>\n");
+	for (i = 0; i < w->n; i = end) {
+		end = section_end(w, i);
+		html_section(b, w, i, end);
+	}
+	buf_printf(b, "</main>\n<footer>%s \xc2\xb7 refreshes every %d s \xc2\xb7 "
+	    "<a href=\"status.json\">status.json</a> \xc2\xb7 <a href=\"metrics\">metrics</a>"
+	    "</footer>\n</body></html>\n", ts, STATUS_REFRESH);
+}
+
+/*
+ * Basic auth.
+ */
+
+/* auth_free_users - wipe and free the user list */
+static void
+auth_free_users(struct auth_user *u, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		xfree(u[i].name);
+		secret_free_str(u[i].hash);
+	}
+	xfree(u);
+}
+
+/* auth_load - read "user:hash" lines; -1 + err on any bad line or an empty file */
+static int
+auth_load(struct status_page *p, char *err, size_t errlen)
+{
+	FILE	*fp;
+	char	line[1024];
+	struct auth_user *u = NULL;
+	unsigned n = 0, lineno = 0;
+	struct stat st;
+
+	if ((fp = fopen(p->auth_path, "re")) == NULL) {
+		snprintf(err, errlen, "status_auth_file %s: %s", p->auth_path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(fp), &st) < 0) {
+		snprintf(err, errlen, "status_auth_file %s: %s", p->auth_path, strerror(errno));
+		fclose(fp);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char	*colon, *end;
+		size_t	len = strlen(line);
+
+		lineno++;
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			snprintf(err, errlen, "%s:%u: line too long", p->auth_path, lineno);
+			goto bad;
+		}
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+		    line[len - 1] == ' ' || line[len - 1] == '\t'))
+			line[--len] = 0;
+		if (len == 0 || line[0] == '#')
+			continue;
+		if ((colon = strchr(line, ':')) == NULL || colon == line || colon[1] == 0) {
+			snprintf(err, errlen, "%s:%u: expected user:crypt-hash", p->auth_path, lineno);
+			goto bad;
+		}
+		*colon = 0;
+		/* htpasswd files may carry extra :fields after the hash */
+		if ((end = strchr(colon + 1, ':')) != NULL)
+			*end = 0;
+		if (colon[1] != '$') {
+			snprintf(err, errlen, "%s:%u: user %s: not a modern crypt hash "
+			    "(use mkpasswd -m yescrypt or openssl passwd -6)",
+			    p->auth_path, lineno, line);
+			goto bad;
+		}
+		u = xreallocarray(u, n + 1, sizeof(*u));
+		u[n].name = xstrdup(line);
+		u[n].hash = xstrdup(colon + 1);
+		n++;
+	}
+	secret_wipe(line, sizeof(line));
+	fclose(fp);
+	if (n == 0) {
+		snprintf(err, errlen, "status_auth_file %s: no users", p->auth_path);
+		return -1;
+	}
+	if (st.st_mode & S_IROTH)
+		log_warn("status_auth_file %s is world-readable; chmod o-r it", p->auth_path);
+	auth_free_users(p->users, p->nusers);
+	p->users = u;
+	p->nusers = n;
+	p->auth_st = st;
+	/* credentials may have changed: forget what was verified */
+	memset(p->cache, 0, sizeof(p->cache));
+	return 0;
+bad:
+	secret_wipe(line, sizeof(line));
+	fclose(fp);
+	auth_free_users(u, n);
+	return -1;
+}
+
+/* auth_refresh - re-read the auth file when it changed; keep the old users if the new file is bad */
+static void
+auth_refresh(struct status_page *p)
+{
+	struct stat st;
+	char	err[512];
+
+	if (stat(p->auth_path, &st) < 0) {
+		page_warn(p, "status_auth_file %s: %s (keeping the loaded users)",
+		    p->auth_path, strerror(errno));
+		return;
+	}
+	if (st.st_ino == p->auth_st.st_ino && st.st_dev == p->auth_st.st_dev &&
+	    st.st_size == p->auth_st.st_size &&
+	    st.st_mtim.tv_sec == p->auth_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == p->auth_st.st_mtim.tv_nsec)
+		return;
+	if (auth_load(p, err, sizeof(err)) < 0) {
+		log_warn("%s (keeping the loaded users)", err);
+		p->auth_st = st;	/* do not retry on every request */
+	} else
+		log_info("status_auth_file %s reloaded: %u users", p->auth_path, p->nusers);
+}
+
+/* auth_digest - keyed SHA-256 of user and password, for the success cache */
+static void
+auth_digest(struct status_page *p, const char *user, const char *pass,
+    unsigned char out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 32;
+
+	if (ctx == NULL)
+		log_fatal("EVP_MD_CTX_new: out of memory");
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, p->cache_key, sizeof(p->cache_key)) != 1 ||
+	    EVP_DigestUpdate(ctx, user, strlen(user) + 1) != 1 ||
+	    EVP_DigestUpdate(ctx, pass, strlen(pass)) != 1 ||
+	    EVP_DigestFinal_ex(ctx, out, &len) != 1)
+		log_fatal("SHA-256 failed");
+	EVP_MD_CTX_free(ctx);
+}
+
+enum auth_result { AUTH_OK, AUTH_FAIL, AUTH_BUSY };
+
+/* auth_check - verify basic-auth credentials of a request */
+static enum auth_result
+auth_check(struct status_page *p, struct MHD_Connection *c)
+{
+	char	*user, *pass = NULL;
+	unsigned char dig[32];
+	enum auth_result res = AUTH_FAIL;
+	uint64_t now = ev_now(p->ev);
+	const char *hash, *out;
+	unsigned i;
+	int	known = 0;
+
+	auth_refresh(p);
+	if ((user = MHD_basic_auth_get_username_password(c, &pass)) == NULL) {
+		if (pass) {
+			secret_wipe(pass, strlen(pass));
+			MHD_free(pass);
+		}
+		return AUTH_FAIL;
+	}
+	if (pass == NULL)
+		goto done;
+	auth_digest(p, user, pass, dig);
+	for (i = 0; i < AUTH_CACHE_SLOTS; i++)
+		if (p->cache[i].expires > now && ct_memeq(p->cache[i].digest, dig, sizeof(dig))) {
+			res = AUTH_OK;
+			goto done;
+		}
+	/* crypt is slow by design and runs on the loop: budget it */
+	if (now / 1000 != p->check_window) {
+		p->check_window = now / 1000;
+		p->checks = 0;
+	}
+	if (p->checks >= AUTH_CHECKS_PER_SEC) {
+		res = AUTH_BUSY;
+		goto done;
+	}
+	p->checks++;
+	/* an unknown user costs the same crypt as a known one */
+	hash = p->users[0].hash;
+	for (i = 0; i < p->nusers; i++)
+		if (strcmp(p->users[i].name, user) == 0) {
+			hash = p->users[i].hash;
+			known = 1;
+			break;
+		}
+	memset(p->cd, 0, sizeof(*p->cd));
+#ifdef HAVE_CRYPT_RN
+	out = crypt_rn(pass, hash, p->cd, (int)sizeof(*p->cd));
+#else
+	out = crypt_r(pass, hash, p->cd);
+#endif
+	if (out != NULL && out[0] != '*' && known &&
+	    ct_streq(out, strlen(out), hash, strlen(hash))) {
+		res = AUTH_OK;
+		memcpy(p->cache[p->cache_next].digest, dig, sizeof(dig));
+		p->cache[p->cache_next].expires = now + AUTH_CACHE_MS;
+		p->cache_next = (p->cache_next + 1) % AUTH_CACHE_SLOTS;
+	}
+	secret_wipe(p->cd, sizeof(*p->cd));
+	if (res == AUTH_FAIL)
+		log_warn("status page: authentication failed for user \"%.64s\"", user);
+done:
+	secret_wipe(dig, sizeof(dig));
+	if (pass) {
+		secret_wipe(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	MHD_free(user);
+	return res;
+}
+
+/*
+ * HTTP.
+ */
+
+/* respond - queue a response from memory (copied) with our standard headers */
+static enum MHD_Result
+respond(struct MHD_Connection *c, unsigned code, const char *type,
+    const char *body, size_t len, int auth_fail)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+	    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (code == MHD_HTTP_TOO_MANY_REQUESTS)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (auth_fail)
+		ret = MHD_queue_basic_auth_fail_response(c, AUTH_REALM, r);
+	else
+		ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+respond_text(struct MHD_Connection *c, unsigned code, const char *text)
+{
+	return respond(c, code, "text/plain; charset=utf-8", text, strlen(text), 0);
+}
+
+/* handle - the one MHD access handler: route, authenticate, render */
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct status_page *p = cls;
+	struct status_writer w;
+	struct buf b;
+	enum MHD_Result ret;
+	enum { R_HTML, R_JSON, R_PROM, R_READY } route;
+	const char *type;
+	char	msg[400];
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return respond_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	/* a GET with a body: wait until it is read, then ignore it */
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(url, "/healthz") == 0)
+		return respond_text(c, MHD_HTTP_OK, "ok\n");
+	if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
+		route = R_HTML;
+	else if (strcmp(url, "/status.json") == 0)
+		route = R_JSON;
+	else if (strcmp(url, "/metrics") == 0)
+		route = R_PROM;
+	else if (strcmp(url, "/readyz") == 0)
+		route = R_READY;
+	else
+		return respond_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+
+	if (p->auth_path) {
+		switch (auth_check(p, c)) {
+		case AUTH_OK:
+			break;
+		case AUTH_BUSY:
+			return respond_text(c, MHD_HTTP_TOO_MANY_REQUESTS,
+			    "too many authentication attempts; retry in a second\n");
+		case AUTH_FAIL:
+			return respond(c, MHD_HTTP_UNAUTHORIZED, "text/plain; charset=utf-8",
+			    "authentication required\n", 24, 1);
+		}
+	}
+
+	collect(p, &w);
+	if (route == R_READY) {
+		if (w.ready)
+			ret = respond_text(c, MHD_HTTP_OK, "ready\n");
+		else {
+			snprintf(msg, sizeof(msg), "not ready: %s\n",
+			    w.reason ? w.reason : "unknown");
+			ret = respond_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
+		}
+		writer_free(&w);
+		return ret;
+	}
+	buf_init(&b, STATUS_MAX_BODY);
+	render_overflow = 0;
+	switch (route) {
+	case R_HTML:
+		render_html(p, &w, &b);
+		type = "text/html; charset=utf-8";
+		break;
+	case R_JSON:
+		render_json(p, &w, &b);
+		type = "application/json";
+		break;
+	default:
+		render_prom(p, &w, &b);
+		type = "text/plain; version=0.0.4; charset=utf-8";
+		break;
+	}
+	writer_free(&w);
+	/* buf refuses to grow past the cap; a truncated body is worse than an error */
+	if (render_overflow) {
+		page_warn(p, "response for %s over %d bytes; refused", url, STATUS_MAX_BODY);
+		ret = respond_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "status data too large\n");
+	} else
+		ret = respond(c, MHD_HTTP_OK, type, b.data, b.len, 0);
+	buf_free(&b);
+	return ret;
+}
+
+/* mhd_log - MHD's own messages, as warnings */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	msg[512];
+	size_t	n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = 0;
+	log_warn("status page: %s", msg);
+}
+
+/* status_run - let MHD do its work, then re-arm its deadline */
+static void
+status_run(struct status_page *p)
+{
+	p->running = 1;
+	MHD_run(p->mhd);
+	p->running = 0;
+	status_arm(p);
+}
+
+static void
+status_timer(struct ev *ev, void *ctx)
+{
+	struct status_page *p = ctx;
+
+	p->timer = NULL;
+	status_run(p);
+}
+
+static void
+status_ready_fd(struct ev *ev, int fd, uint32_t events, void *ctx)
+{
+	status_run(ctx);
+}
+
+/* status_arm - a timer for MHD's next deadline (connection timeouts, pending work) */
+static void
+status_arm(struct status_page *p)
+{
+	MHD_UNSIGNED_LONG_LONG to;
+
+	if (p->timer) {
+		ev_timer_cancel(p->ev, p->timer);
+		p->timer = NULL;
+	}
+	if (MHD_get_timeout(p->mhd, &to) != MHD_YES)
+		return;
+	p->timer = ev_timer_add(p->ev, to, status_timer, p);
+}
+
+/* is_loopback - is the bound address 127/8 or ::1 */
+static int
+is_loopback(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_UNIX)
+		return 1;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+/* status_http_start - bind the status listener and serve it from the loop */
+struct status_page *
+status_http_start(struct server *s, const char *endpoint, const char *auth_file,
+    char *err, size_t errlen)
+{
+	struct status_page *p;
+	struct endpoint ep;
+	struct listener_opts lo;
+	const union MHD_DaemonInfo *info;
+	int	fd, fl;
+
+	if (endpoint_parse(endpoint, &ep, err, errlen) < 0)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	p->server = s;
+	p->ev = server_ev(s);
+	p->epfd = -1;
+	if (auth_file && *auth_file) {
+		p->auth_path = xstrdup(auth_file);
+		if (auth_load(p, err, errlen) < 0)
+			goto fail;
+		p->cd = xcalloc(1, sizeof(*p->cd));
+		if (RAND_bytes(p->cache_key, sizeof(p->cache_key)) != 1) {
+			snprintf(err, errlen, "RAND_bytes failed");
+			goto fail;
+		}
+	}
+	memset(&lo, 0, sizeof(lo));
+	/* the page may show client addresses and decisions: owner and group only */
+	lo.mode = 0660;
+	lo.uid = (uid_t)-1;
+	lo.gid = (gid_t)-1;
+	lo.backlog = 64;
+	if ((p->listener = listener_open(&ep, &lo, err, errlen)) == NULL)
+		goto fail;
+	fd = listener_fd(p->listener);
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "fcntl: %s", strerror(errno));
+		goto fail;
+	}
+	endpoint_str(&ep, p->name, sizeof(p->name));
+	p->loopback = is_loopback(fd);
+	if (!p->loopback)
+		log_warn("status page on non-loopback address %s%s", p->name,
+		    p->auth_path ? "" : " without status_auth_file: anyone who can reach it sees it");
+
+	p->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    (ep.kind == ENDPOINT_INET && strchr(ep.host, ':') ? MHD_USE_IPv6 : 0),
+	    0, NULL, NULL, handle, p,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)STATUS_MAX_CONNS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)STATUS_CONN_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, p,
+	    MHD_OPTION_END);
+	if (p->mhd == NULL) {
+		snprintf(err, errlen, "cannot start libmicrohttpd on %s", p->name);
+		goto fail;
+	}
+	if ((info = MHD_get_daemon_info(p->mhd, MHD_DAEMON_INFO_EPOLL_FD)) == NULL) {
+		snprintf(err, errlen, "libmicrohttpd has no epoll fd");
+		goto fail;
+	}
+	p->epfd = info->epoll_fd;
+	if (ev_fd_add(p->ev, p->epfd, EV_READ, status_ready_fd, p) < 0) {
+		snprintf(err, errlen, "ev_fd_add: %s", strerror(errno));
+		p->epfd = -1;
+		goto fail;
+	}
+	status_arm(p);
+	return p;
+fail:
+	status_http_stop(p);
+	return NULL;
+}
+
+/* status_http_stop - close the page (NULL is fine); the socket is closed and a unix one unlinked */
+void
+status_http_stop(struct status_page *p)
+{
+	if (p == NULL)
+		return;
+	if (p->timer)
+		ev_timer_cancel(p->ev, p->timer);
+	if (p->epfd >= 0)
+		ev_fd_del(p->ev, p->epfd);
+	if (p->mhd) {
+		/* take the listening socket back: listener_free closes (and unlinks) it */
+		(void)MHD_quiesce_daemon(p->mhd);
+		MHD_stop_daemon(p->mhd);
+	}
+	if (p->listener)
+		listener_free(p->listener);
+	auth_free_users(p->users, p->nusers);
+	if (p->cd) {
+		secret_wipe(p->cd, sizeof(*p->cd));
+		xfree(p->cd);
+	}
+	secret_wipe(p->cache_key, sizeof(p->cache_key));
+	secret_wipe(p->cache, sizeof(p->cache));
+	xfree(p->auth_path);
+	xfree(p);
+}
