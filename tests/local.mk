@@ -1,7 +1,7 @@
 # Tests: cmocka unit tests (one per module), Python protocol tests driving
 # the real daemons over their sockets, and integration tests against the
 # real peers (Postfix, libsasl2/testsaslauthd, swaks, openssl).
-EXTRA_DIST += tests/lib tests/proto tests/integration tests/e2e
+EXTRA_DIST += tests/lib tests/proto tests/integration tests/e2e tests/unit/vectors
 
 if HAVE_CMOCKA
 UNIT_TESTS = \
@@ -49,3 +49,12 @@ endif
 
 # The harness checks itself against a private Postfix (skips unless root).
 TESTS += tests/integration/it_harness_selftest.sh
+
+# Status page: a tiny daemon on the server skeleton, driven over HTTP by the
+# protocol test and loaded by headless Chromium in the browser test.
+check_PROGRAMS += tests/status-testd
+tests_status_testd_SOURCES = tests/status-testd.c
+tests_status_testd_LDADD = $(PFH_LIBS)
+TESTS += tests/proto/test_status.py tests/integration/it_status_browser.sh
+dist_man_MANS += doc/pfhelpers-status.5
+EXTRA_DIST += doc/status.md doc/screenshots
