@@ -227,7 +227,7 @@ parse_text(struct table_parse *tp, const char *text, size_t len)
 	unsigned lineno = 0;
 	size_t n;
 
-	for (; p < end; p = nl + 1) {
+	for (; p < end; p = nl < end ? nl + 1 : end) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		n = (size_t)(nl - p);

@@ -1,0 +1,919 @@
+/*
+ * cfg.c - main.cf-style configuration with typed parameter tables
+ *
+ * Two stages, as in Postfix: reading collects raw "name = value" text
+ * (struct cfg), applying checks it against one daemon's table and fills
+ * that daemon's struct. Keeping them apart lets -o overrides arrive before
+ * or after the file and still win, and lets a reload apply into a fresh
+ * struct that is swapped in only when everything in it is valid.
+ *
+ * Reading follows Postfix readlline(3): '#' lines and blank lines are
+ * skipped, a line starting with whitespace continues the logical line above
+ * it (even across skipped lines), and the logical line remembers its first
+ * physical line so errors cite where the entry began. Unlike Postfix, a
+ * continuation with nothing above it is an error, not a warning.
+ *
+ * Applying walks the raw settings in the order they were read (file lines,
+ * then -o, then the defaults nobody set), so the error reported is the
+ * first bad line, not the first bad table entry. Values are expanded
+ * ($name, ${name}, $$) before they are parsed by type, so a time or size
+ * may come from another parameter too. Expansion is memoised per apply;
+ * a reference back to a parameter still being expanded is a loop.
+ * Unlike Postfix, a reference to a name the table does not know is an
+ * error rather than an empty string: a stray '$' in a value (a crypt hash,
+ * say) is far more likely than a deliberate empty reference.
+ */
+#include "sysdep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "log.h"
+#include "secret.h"
+#include "xalloc.h"
+
+#define CFG_MAX_DEPTH	16		/* $name nesting, as the header says */
+#define CFG_MAX_VALUE	(1024 * 1024)	/* expanded value: stops $a$a$a... blowup */
+#define CFG_MAX_FILE	(16 * 1024 * 1024)
+
+struct cfg_setting {
+	char	*name;
+	char	*value;
+	char	*origin;	/* file name, or "-o" */
+	unsigned line;		/* first line of the logical line; 0 for -o */
+};
+
+struct cfg_list {
+	struct cfg_setting *v;
+	size_t	n, cap;
+};
+
+struct cfg {
+	struct cfg_list file;	/* in the order read; a name appears once */
+	struct cfg_list over;	/* -o, same */
+};
+
+/* Per-parameter state during one cfg_apply(). */
+enum { EXP_TODO, EXP_BUSY, EXP_DONE };
+
+struct cfg_work {
+	const struct cfg_setting *set;	/* effective setting, NULL = default */
+	const char *raw;
+	char	*exp;		/* expanded text, owned until it goes to target */
+	int	 state;
+	union {
+		long long ll;
+		bool	b;
+	} v;
+};
+
+struct cfg_apply_ctx {
+	const struct cfg_param *table;
+	struct cfg_work *w;
+	size_t	n;
+	size_t	stack[CFG_MAX_DEPTH + 2];	/* for loop messages */
+	size_t	depth;
+	char	*err;
+	size_t	errlen;
+};
+
+/* set_err - format an error, tolerating a NULL or empty buffer */
+static void PFH_PRINTF(3, 4)
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* is_blank - whitespace within a line */
+static int
+is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* is_name_char - characters of a parameter name */
+static int
+is_name_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/* trim - strip blanks from both ends of [*s, *e) */
+static void
+trim(const char **s, const char **e)
+{
+	while (*s < *e && is_blank(**s))
+		(*s)++;
+	while (*e > *s && is_blank((*e)[-1]))
+		(*e)--;
+}
+
+/* list_free - release every setting of a list, wiping values */
+static void
+list_free(struct cfg_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		/* Values may be passwords; they never linger in freed memory. */
+		secret_free_str(l->v[i].value);
+		free(l->v[i].origin);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* list_put - add a setting, replacing (and moving to the end) an older one */
+static void
+list_put(struct cfg_list *l, struct cfg_setting *s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i].name, s->name) != 0)
+			continue;
+		free(l->v[i].name);
+		secret_free_str(l->v[i].value);
+		free(l->v[i].origin);
+		memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof(*l->v));
+		l->n--;
+		break;
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = *s;
+}
+
+/* cfg_new - empty set of raw settings */
+struct cfg *
+cfg_new(void)
+{
+	return xcalloc(1, sizeof(struct cfg));
+}
+
+/* cfg_free - release raw settings; NULL is a no-op */
+void
+cfg_free(struct cfg *c)
+{
+	if (c == NULL)
+		return;
+	list_free(&c->file);
+	list_free(&c->over);
+	free(c);
+}
+
+/*
+ * split_assignment - "name = value" into a new setting. On error, -1 and a
+ * reason (without location) in why.
+ */
+static int
+split_assignment(const char *s, const char *end, struct cfg_setting *out,
+    char *why, size_t whylen)
+{
+	const char *eq, *ns = s, *ne, *vs, *ve = end, *p;
+
+	if ((eq = memchr(s, '=', (size_t)(end - s))) == NULL) {
+		set_err(why, whylen, "missing '=' after parameter name");
+		return -1;
+	}
+	ne = eq;
+	trim(&ns, &ne);
+	if (ns == ne) {
+		set_err(why, whylen, "missing parameter name before '='");
+		return -1;
+	}
+	for (p = ns; p < ne; p++) {
+		if (!is_name_char((unsigned char)*p)) {
+			set_err(why, whylen, "bad parameter name \"%.*s\"",
+			    (int)(ne - ns > 64 ? 64 : ne - ns), ns);
+			return -1;
+		}
+	}
+	vs = eq + 1;
+	trim(&vs, &ve);
+	out->name = xstrndup(ns, (size_t)(ne - ns));
+	out->value = xstrndup(vs, (size_t)(ve - vs));
+	return 0;
+}
+
+/* parse_text - logical lines of text into a list; -1 with "ORIGIN, line N: ..." */
+static int
+parse_text(const char *text, size_t len, const char *origin,
+    struct cfg_list *out, char *err, size_t errlen)
+{
+	const char *p = text, *end = text + len, *nl, *q;
+	struct cfg_setting s;
+	struct buf line;
+	unsigned lineno = 0, first = 0;
+	char why[256];
+	int rc = 0;
+
+	buf_init(&line, 0);
+	/* The text may carry secrets; so does our copy of it. */
+	buf_set_secret(&line);
+	for (;; p = nl < end ? nl + 1 : end) {
+		nl = end;
+		if (p < end) {
+			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				nl = end;
+			if (lineno == UINT_MAX) {
+				set_err(err, errlen, "%s: too many lines", origin);
+				rc = -1;
+				break;
+			}
+			lineno++;
+			if (memchr(p, 0, (size_t)(nl - p)) != NULL) {
+				set_err(err, errlen, "%s, line %u: NUL byte in "
+				    "line", origin, lineno);
+				rc = -1;
+				break;
+			}
+			for (q = p; q < nl && is_blank(*q); q++)
+				;
+			if (q == nl || *q == '#')
+				continue;	/* blank or comment line */
+			if (q != p) {
+				if (first == 0) {
+					set_err(err, errlen, "%s, line %u: "
+					    "continuation line without a "
+					    "parameter above it", origin, lineno);
+					rc = -1;
+					break;
+				}
+				if (buf_append(&line, p, (size_t)(nl - p)) < 0)
+					log_panic("cfg: uncapped buffer refused");
+				continue;
+			}
+		}
+		/* A new logical line starts (or input ended): finish the last. */
+		if (first != 0) {
+			memset(&s, 0, sizeof(s));
+			if (split_assignment(line.data, line.data + line.len, &s,
+			    why, sizeof(why)) < 0) {
+				set_err(err, errlen, "%s, line %u: %s", origin,
+				    first, why);
+				rc = -1;
+				break;
+			}
+			s.origin = xstrdup(origin);
+			s.line = first;
+			list_put(out, &s);
+			first = 0;
+		}
+		if (p >= end)
+			break;
+		buf_reset(&line);
+		if (buf_append(&line, p, (size_t)(nl - p)) < 0)
+			log_panic("cfg: uncapped buffer refused");
+		first = lineno;
+	}
+	buf_free(&line);
+	return rc;
+}
+
+/* merge - move a parsed list into c->file; later settings win */
+static void
+merge(struct cfg_list *dst, struct cfg_list *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++)
+		list_put(dst, &src->v[i]);
+	free(src->v);
+	memset(src, 0, sizeof(*src));
+}
+
+/* cfg_load_string - parse text as if it were a file called origin */
+int
+cfg_load_string(struct cfg *c, const char *text, const char *origin,
+    char *err, size_t errlen)
+{
+	struct cfg_list tmp = {NULL, 0, 0};
+
+	/* Parse aside and merge only on success: no half-read files. */
+	if (parse_text(text, strlen(text), origin, &tmp, err, errlen) < 0) {
+		list_free(&tmp);
+		return -1;
+	}
+	merge(&c->file, &tmp);
+	return 0;
+}
+
+/* cfg_load_file - read a main.cf-style file */
+int
+cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
+{
+	struct cfg_list tmp = {NULL, 0, 0};
+	struct buf data;
+	char *w;
+	ssize_t n;
+	size_t avail;
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		set_err(err, errlen, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf_init(&data, CFG_MAX_FILE);
+	buf_set_secret(&data);
+	for (;;) {
+		if ((w = buf_space(&data, 4096, &avail)) == NULL) {
+			set_err(err, errlen, "%s: file larger than %d bytes",
+			    path, CFG_MAX_FILE);
+			rc = -1;
+			goto out;
+		}
+		if ((n = read(fd, w, avail)) < 0) {
+			if (errno == EINTR)
+				continue;
+			set_err(err, errlen, "read %s: %s", path,
+			    strerror(errno));
+			rc = -1;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		buf_commit(&data, (size_t)n);
+	}
+	rc = parse_text(data.data, data.len, path, &tmp, err, errlen);
+	if (rc == 0)
+		merge(&c->file, &tmp);
+out:
+	list_free(&tmp);
+	buf_free(&data);
+	close(fd);
+	return rc;
+}
+
+/* cfg_set - one -o name=value override */
+int
+cfg_set(struct cfg *c, const char *assignment, const char *origin, char *err,
+    size_t errlen)
+{
+	struct cfg_setting s;
+	char why[256];
+
+	if (origin == NULL)
+		origin = "-o";
+	memset(&s, 0, sizeof(s));
+	if (split_assignment(assignment, assignment + strlen(assignment), &s,
+	    why, sizeof(why)) < 0) {
+		/* Echo only the name part: the value may be a password. */
+		set_err(err, errlen, "%s %.*s: %s", origin,
+		    (int)strcspn(assignment, "="), assignment, why);
+		return -1;
+	}
+	s.origin = xstrdup(origin);
+	s.line = 0;
+	list_put(&c->over, &s);
+	return 0;
+}
+
+/* cfg_parse_bool - yes/no/true/false/on/off/1/0, any case */
+int
+cfg_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	size_t i;
+
+	for (i = 0; i < nitems(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* parse_scaled - digits then a unit from units[]; overflow is an error */
+static int
+parse_scaled(const char *s, const char *const *units, const long long *mult,
+    size_t nunits, long long *out)
+{
+	unsigned long long n = 0;
+	const char *p = s;
+	size_t i;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (unsigned long long)(LLONG_MAX - (*p - '0')) / 10)
+			return -1;
+		n = n * 10 + (unsigned long long)(*p - '0');
+	}
+	for (i = 0; i < nunits; i++) {
+		if (strcasecmp(p, units[i]) != 0)
+			continue;
+		if (n > (unsigned long long)(LLONG_MAX / mult[i]))
+			return -1;
+		*out = (long long)n * mult[i];
+		return 0;
+	}
+	return -1;
+}
+
+/* cfg_parse_time_ms - "300" (seconds), "250ms", "300s", "5m", "1h", "1d", "1w" */
+int
+cfg_parse_time_ms(const char *s, long long *out)
+{
+	static const char *const units[] = {"", "ms", "s", "m", "h", "d", "w"};
+	static const long long mult[] = {1000, 1, 1000, 60000, 3600000,
+	    86400000, 604800000};
+
+	return parse_scaled(s, units, mult, nitems(units), out);
+}
+
+/* cfg_parse_size - bytes, or k/m/g multiples of 1024 */
+int
+cfg_parse_size(const char *s, long long *out)
+{
+	static const char *const units[] = {"", "k", "m", "g"};
+	static const long long mult[] = {1, 1024, 1024 * 1024,
+	    1024 * 1024 * 1024};
+
+	return parse_scaled(s, units, mult, nitems(units), out);
+}
+
+/* parse_int - optionally signed decimal long long */
+static int
+parse_int(const char *s, long long *out)
+{
+	char *end;
+	long long v;
+
+	/* strtoll would skip leading blanks and accept "0x"; we do not. */
+	if (!((*s >= '0' && *s <= '9') ||
+	    ((*s == '-' || *s == '+') && s[1] >= '0' && s[1] <= '9')))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* fmt_scaled - a value in the largest unit that divides it exactly */
+static void
+fmt_scaled(char *out, size_t outlen, long long v, const char *const *units,
+    const long long *mult, size_t nunits)
+{
+	size_t i;
+
+	for (i = nunits; i-- > 1;)
+		if (v != 0 && v % mult[i] == 0)
+			break;
+	snprintf(out, outlen, "%lld%s", v / mult[i], units[i]);
+}
+
+/* fmt_time - milliseconds as cfg_parse_time_ms() reads them back */
+static void
+fmt_time(char *out, size_t outlen, long long ms)
+{
+	static const char *const units[] = {"ms", "s", "m", "h", "d"};
+	static const long long mult[] = {1, 1000, 60000, 3600000, 86400000};
+
+	if (ms == 0) {
+		snprintf(out, outlen, "0s");
+		return;
+	}
+	fmt_scaled(out, outlen, ms, units, mult, nitems(units));
+}
+
+/* fmt_size - bytes as cfg_parse_size() reads them back */
+static void
+fmt_size(char *out, size_t outlen, long long n)
+{
+	static const char *const units[] = {"", "k", "m", "g"};
+	static const long long mult[] = {1, 1024, 1024 * 1024,
+	    1024 * 1024 * 1024};
+
+	fmt_scaled(out, outlen, n, units, mult, nitems(units));
+}
+
+/* fmt_value - one parameter's value as text for errors and cfg_dump() */
+static void
+fmt_value(char *out, size_t outlen, enum cfg_type type, long long v)
+{
+	switch (type) {
+	case CFG_TIME:
+		fmt_time(out, outlen, v);
+		break;
+	case CFG_SIZE:
+		fmt_size(out, outlen, v);
+		break;
+	default:
+		snprintf(out, outlen, "%lld", v);
+		break;
+	}
+}
+
+/*
+ * where - prefix for an error about parameter i: "FILE, line N: name",
+ * "-o name=..." (the value is not echoed: it may be a password) or
+ * "default value of name" (a bug in the daemon's table).
+ */
+static void
+where(const struct cfg_apply_ctx *ac, size_t i, char *out, size_t outlen)
+{
+	const struct cfg_setting *s = ac->w[i].set;
+	const char *name = ac->table[i].name;
+
+	if (s == NULL)
+		snprintf(out, outlen, "default value of %s", name);
+	else if (s->line == 0)
+		snprintf(out, outlen, "%s %s=...", s->origin, name);
+	else
+		snprintf(out, outlen, "%s, line %u: %s", s->origin, s->line,
+		    name);
+}
+
+/* apply_err - "WHERE: reason" for parameter i */
+static void PFH_PRINTF(3, 4)
+apply_err(struct cfg_apply_ctx *ac, size_t i, const char *fmt, ...)
+{
+	char loc[512], why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	where(ac, i, loc, sizeof(loc));
+	set_err(ac->err, ac->errlen, "%s: %s", loc, why);
+}
+
+/* find_param - table index of a name, or -1 */
+static long
+find_param(const struct cfg_apply_ctx *ac, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ac->n; i++)
+		if (strncmp(ac->table[i].name, name, len) == 0 &&
+		    ac->table[i].name[len] == 0)
+			return (long)i;
+	return -1;
+}
+
+static int expand(struct cfg_apply_ctx *, size_t);
+
+/* expand_ref - append the expansion of parameter `name` to out */
+static int
+expand_ref(struct cfg_apply_ctx *ac, size_t i, const char *name, size_t len,
+    struct buf *out)
+{
+	char chain[512];
+	size_t k;
+	long j;
+
+	if ((j = find_param(ac, name, len)) < 0) {
+		apply_err(ac, i, "unknown parameter \"$%.*s\" in value",
+		    (int)(len > 64 ? 64 : len), name);
+		return -1;
+	}
+	if (ac->w[j].state == EXP_BUSY) {
+		chain[0] = 0;
+		for (k = 0; k < ac->depth; k++) {
+			if ((size_t)j == ac->stack[k])
+				chain[0] = 0;	/* the loop starts here */
+			snprintf(chain + strlen(chain),
+			    sizeof(chain) - strlen(chain), "$%s -> ",
+			    ac->table[ac->stack[k]].name);
+		}
+		apply_err(ac, i, "parameter expansion loop: %s$%s", chain,
+		    ac->table[j].name);
+		return -1;
+	}
+	/* The outermost parameter is depth 0; each reference adds one. */
+	if (ac->w[j].state != EXP_DONE && ac->depth > CFG_MAX_DEPTH) {
+		apply_err(ac, i, "parameter expansion nested more than %d "
+		    "deep at \"$%s\"", CFG_MAX_DEPTH, ac->table[j].name);
+		return -1;
+	}
+	if (expand(ac, (size_t)j) < 0)
+		return -1;
+	if (buf_append(out, ac->w[j].exp, strlen(ac->w[j].exp)) < 0) {
+		apply_err(ac, i, "value longer than %d bytes after expansion",
+		    CFG_MAX_VALUE);
+		return -1;
+	}
+	return 0;
+}
+
+/* expand - compute w[i].exp from w[i].raw, expanding references first */
+static int
+expand(struct cfg_apply_ctx *ac, size_t i)
+{
+	struct cfg_work *w = ac->w + i;
+	const char *p = w->raw, *q, *close;
+	struct buf out;
+	int rc = -1;
+
+	if (w->state == EXP_DONE)
+		return 0;
+	w->state = EXP_BUSY;
+	ac->stack[ac->depth++] = i;
+	buf_init(&out, CFG_MAX_VALUE);
+	buf_set_secret(&out);
+	while (*p) {
+		if ((q = strchr(p, '$')) == NULL)
+			q = p + strlen(p);
+		if (buf_append(&out, p, (size_t)(q - p)) < 0)
+			goto toolong;
+		if (*q == 0)
+			break;
+		p = q + 1;
+		if (*p == '$') {
+			if (buf_append(&out, "$", 1) < 0)
+				goto toolong;
+			p++;
+		} else if (*p == '{') {
+			for (q = ++p; is_name_char((unsigned char)*q); q++)
+				;
+			if ((close = strchr(p, '}')) == NULL) {
+				apply_err(ac, i, "missing '}' after \"${\"");
+				goto out;
+			}
+			if (q != close || q == p) {
+				apply_err(ac, i, "bad parameter name in "
+				    "\"${%.*s}\"", (int)(close - p > 64 ? 64 :
+				    close - p), p);
+				goto out;
+			}
+			if (expand_ref(ac, i, p, (size_t)(q - p), &out) < 0)
+				goto out;
+			p = q + 1;
+		} else {
+			for (q = p; is_name_char((unsigned char)*q); q++)
+				;
+			if (q == p) {
+				apply_err(ac, i, "'$' must be followed by a "
+				    "name, \"{name}\" or another '$'");
+				goto out;
+			}
+			if (expand_ref(ac, i, p, (size_t)(q - p), &out) < 0)
+				goto out;
+			p = q;
+		}
+	}
+	w->exp = xstrndup(out.data, out.len);
+	w->state = EXP_DONE;
+	rc = 0;
+	goto out;
+toolong:
+	apply_err(ac, i, "value longer than %d bytes after expansion",
+	    CFG_MAX_VALUE);
+out:
+	buf_free(&out);
+	ac->depth--;
+	if (rc < 0)
+		w->state = EXP_TODO;
+	return rc;
+}
+
+/* type_check - parse w[i].exp by type and check its bounds */
+static int
+type_check(struct cfg_apply_ctx *ac, size_t i)
+{
+	const struct cfg_param *p = ac->table + i;
+	struct cfg_work *w = ac->w + i;
+	const char *shown = (p->flags & CFG_F_SECRET) ? "(hidden)" : w->exp;
+	char lo[64], hi[64];
+	int rc = 0;
+
+	switch (p->type) {
+	case CFG_STR:
+		return 0;
+	case CFG_BOOL:
+		if (cfg_parse_bool(w->exp, &w->v.b) < 0) {
+			apply_err(ac, i, "not a boolean (yes, no, true, false, "
+			    "on, off, 1 or 0): \"%.64s\"", shown);
+			return -1;
+		}
+		return 0;
+	case CFG_INT:
+		rc = parse_int(w->exp, &w->v.ll);
+		if (rc < 0)
+			apply_err(ac, i, "not an integer: \"%.64s\"", shown);
+		break;
+	case CFG_TIME:
+		rc = cfg_parse_time_ms(w->exp, &w->v.ll);
+		if (rc < 0)
+			apply_err(ac, i, "not a time (a number with an optional "
+			    "unit ms, s, m, h, d or w; seconds by default): "
+			    "\"%.64s\"", shown);
+		break;
+	case CFG_SIZE:
+		rc = cfg_parse_size(w->exp, &w->v.ll);
+		if (rc < 0)
+			apply_err(ac, i, "not a size (a number of bytes with an "
+			    "optional unit k, m or g): \"%.64s\"", shown);
+		break;
+	default:
+		log_panic("cfg: parameter %s has unknown type %d", p->name,
+		    (int)p->type);
+	}
+	if (rc < 0)
+		return -1;
+	if ((p->min != 0 || p->max != 0) &&
+	    (w->v.ll < p->min || w->v.ll > p->max)) {
+		fmt_value(lo, sizeof(lo), p->type, p->min);
+		fmt_value(hi, sizeof(hi), p->type, p->max);
+		apply_err(ac, i, "\"%.64s\" is out of range %s..%s", shown, lo,
+		    hi);
+		return -1;
+	}
+	return 0;
+}
+
+/* check_table - catch daemon bugs in the table itself */
+static size_t
+check_table(const struct cfg_param *table)
+{
+	size_t n, j;
+
+	for (n = 0; table[n].name != NULL; n++)
+		for (j = 0; j < n; j++)
+			if (strcmp(table[j].name, table[n].name) == 0)
+				log_panic("cfg: parameter %s declared twice",
+				    table[n].name);
+	return n;
+}
+
+/* apply_one - expand and type-check parameter i unless done already */
+static int
+apply_one(struct cfg_apply_ctx *ac, size_t i)
+{
+	if (expand(ac, i) < 0)
+		return -1;
+	return type_check(ac, i);
+}
+
+/* unknown_name - error for a setting that names no parameter */
+static int
+unknown_name(const struct cfg_apply_ctx *ac, const struct cfg_setting *s)
+{
+	if (find_param(ac, s->name, strlen(s->name)) >= 0)
+		return 0;
+	if (s->line == 0)
+		set_err(ac->err, ac->errlen, "%s %s=...: unknown parameter "
+		    "\"%s\"", s->origin, s->name, s->name);
+	else
+		set_err(ac->err, ac->errlen, "%s, line %u: unknown parameter "
+		    "\"%s\"", s->origin, s->line, s->name);
+	return -1;
+}
+
+/* cfg_apply - validate, expand and fill target, or leave it untouched */
+int
+cfg_apply(const struct cfg *c, const struct cfg_param *table, void *target,
+    char *err, size_t errlen)
+{
+	struct cfg_apply_ctx ac;
+	const struct cfg_setting *s;
+	size_t i, k;
+	long j;
+	int rc = -1;
+
+	memset(&ac, 0, sizeof(ac));
+	ac.table = table;
+	ac.n = check_table(table);
+	ac.w = xcalloc(ac.n ? ac.n : 1, sizeof(*ac.w));
+	ac.err = err;
+	ac.errlen = errlen;
+	for (i = 0; i < ac.n; i++)
+		ac.w[i].raw = table[i].def ? table[i].def : "";
+	/* Later lists win: -o over the file. */
+	for (k = 0; k < c->file.n + c->over.n; k++) {
+		s = k < c->file.n ? &c->file.v[k] : &c->over.v[k - c->file.n];
+		if ((j = find_param(&ac, s->name, strlen(s->name))) >= 0) {
+			ac.w[j].set = s;
+			ac.w[j].raw = s->value;
+		}
+	}
+
+	/*
+	 * Check in reading order: file lines, -o, then untouched defaults.
+	 * A file line that -o overrides is checked for its name only; its
+	 * value is never used.
+	 */
+	for (k = 0; k < c->file.n + c->over.n; k++) {
+		s = k < c->file.n ? &c->file.v[k] : &c->over.v[k - c->file.n];
+		if (unknown_name(&ac, s) < 0)
+			goto out;
+		j = find_param(&ac, s->name, strlen(s->name));
+		if (ac.w[j].set == s && apply_one(&ac, (size_t)j) < 0)
+			goto out;
+	}
+	for (i = 0; i < ac.n; i++)
+		if (ac.w[i].set == NULL && apply_one(&ac, i) < 0)
+			goto out;
+
+	/* Everything is valid: only now touch the target. */
+	for (i = 0; i < ac.n; i++) {
+		char *field = (char *)target + table[i].offset;
+
+		switch (table[i].type) {
+		case CFG_STR:
+			*(char **)(void *)field = ac.w[i].exp;
+			ac.w[i].exp = NULL;
+			break;
+		case CFG_BOOL:
+			*(bool *)(void *)field = ac.w[i].v.b;
+			break;
+		default:
+			*(long long *)(void *)field = ac.w[i].v.ll;
+			break;
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < ac.n; i++)
+		secret_free_str(ac.w[i].exp);
+	free(ac.w);
+	return rc;
+}
+
+/* cfg_release - free the strings cfg_apply() stored in target */
+void
+cfg_release(const struct cfg_param *table, void *target)
+{
+	const struct cfg_param *p;
+	char **sp;
+
+	for (p = table; p->name != NULL; p++) {
+		if (p->type != CFG_STR)
+			continue;
+		sp = (char **)(void *)((char *)target + p->offset);
+		if (p->flags & CFG_F_SECRET)
+			secret_free_str(*sp);
+		else
+			free(*sp);
+		*sp = NULL;
+	}
+}
+
+/* cfg_dump - "name = value" per parameter, secrets hidden */
+int
+cfg_dump(const struct cfg_param *table, const void *target, struct buf *out)
+{
+	const struct cfg_param *p;
+	const char *field;
+	char num[64], *line;
+	const char *text;
+	int rc = 0;
+
+	for (p = table; p->name != NULL; p++) {
+		field = (const char *)target + p->offset;
+		switch (p->type) {
+		case CFG_STR:
+			text = *(char *const *)(const void *)field;
+			if (text == NULL)
+				text = "";
+			break;
+		case CFG_BOOL:
+			text = *(const bool *)(const void *)field ? "yes" : "no";
+			break;
+		default:
+			fmt_value(num, sizeof(num), p->type,
+			    *(const long long *)(const void *)field);
+			text = num;
+			break;
+		}
+		if (p->flags & CFG_F_SECRET)
+			text = "(hidden)";
+		/*
+		 * Whole lines through buf_append(), which checks the cap
+		 * before writing: a capped dump ends at a line boundary.
+		 */
+		line = xasprintf("%s =%s%s\n", p->name, *text ? " " : "", text);
+		if (rc == 0 && buf_puts(out, line) < 0)
+			rc = -1;
+		free(line);
+	}
+	return rc;
+}
