@@ -16,7 +16,8 @@ UNIT_TESTS = \
 	tests/unit/test_conn \
 	tests/unit/test_endpoint \
 	tests/unit/test_workq \
-	tests/unit/test_stats
+	tests/unit/test_stats \
+	tests/unit/test_htab
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -45,6 +46,8 @@ tests_unit_test_workq_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_workq_LDADD = $(UNIT_LDADD)
 tests_unit_test_stats_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_stats_LDADD = $(UNIT_LDADD)
+tests_unit_test_htab_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_htab_LDADD = $(UNIT_LDADD)
 endif
 
 # The harness checks itself against a private Postfix (skips unless root).
