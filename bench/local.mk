@@ -1,1 +1,34 @@
-# bench: filled in by its issue
+# bench: pfh-load (load generator and constant-reply ceiling server) and the
+# scenario scripts that measure each daemon against its real peer. The
+# scenarios are run by hand ("make bench" or bench/run-*.sh, see
+# bench/README.md), never by "make check": they need root, peer packages
+# and minutes of quiet machine. Only pfh-load's own correctness test runs
+# in the test suite.
+noinst_PROGRAMS += bench/pfh-load
+bench_pfh_load_SOURCES = \
+	bench/pfh-load.c \
+	bench/load.h \
+	bench/load_proto.c \
+	bench/load_client.c \
+	bench/load_serve.c
+bench_pfh_load_LDADD = $(PFH_LIBS)
+
+bench_scripts_dist = \
+	bench/lib.sh \
+	bench/run-ceiling.sh \
+	bench/run-saslauthd.sh \
+	bench/run-policyd.sh \
+	bench/run-tlsmap.sh
+EXTRA_DIST += $(bench_scripts_dist)
+
+TESTS += tests/proto/test_pfh_load.py
+
+# make bench: every scenario, in one run, from this build tree.
+bench: bench/pfh-load
+	@for s in ceiling saslauthd policyd tlsmap; do \
+		PFH_BUILDDIR='$(abs_top_builddir)' \
+		$(SHELL) $(srcdir)/bench/run-$$s.sh; st=$$?; \
+		if [ $$st -eq 77 ]; then echo "bench/run-$$s.sh: skipped"; \
+		elif [ $$st -ne 0 ]; then exit $$st; fi; \
+	done
+.PHONY: bench
