@@ -1,0 +1,239 @@
+/*
+ * main.c - policyd-ccert: Postfix policy server that grants relay by
+ * client certificate (public-key or certificate pin)
+ *
+ * This file holds the parameter table and the server_spec hooks: it loads
+ * the identities file at start (a bad file is fatal there), re-reads it on
+ * SIGHUP and whenever the file changes (checked every
+ * reload_check_interval), and keeps the previous table when a new one is
+ * bad. Connections are never closed for a reload: requests in flight are
+ * answered from whichever table was current when they were decoded.
+ */
+#include "sysdep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ccert_decide.h"
+#include "endpoint.h"
+#include "identities.h"
+#include "log.h"
+#include "policyd.h"
+#include "server.h"
+#include "table.h"
+#include "xalloc.h"
+
+#define PD(f)	offsetof(struct policyd_cfg, f)
+
+static const struct cfg_param policyd_params[] = {
+	{"listen", CFG_STR, "inet:127.0.0.1:10031", PD(listen), 0, 0, 0},
+	{"socket_mode", CFG_STR, "0660", PD(socket_mode), 0, 0, 0},
+	{"socket_group", CFG_STR, "", PD(socket_group), 0, 0, 0},
+	{"identities", CFG_STR, PFH_SYSCONFDIR "/policyd-ccert.identities",
+	    PD(identities), 0, 0, 0},
+	{"permit_action", CFG_STR, "OK", PD(permit_action), 0, 0, 0},
+	{"default_action", CFG_STR, "DUNNO", PD(default_action), 0, 0, 0},
+	{"expired_action", CFG_STR, "DUNNO", PD(expired_action), 0, 0, 0},
+	{"sender_mismatch_action", CFG_STR,
+	    "REJECT 5.7.1 sender not allowed for this client certificate",
+	    PD(sender_mismatch_action), 0, 0, 0},
+	{"report_only", CFG_BOOL, "no", PD(report_only), 0, 0, 0},
+	{"decision_log", CFG_STR, "all", PD(decision_log), 0, 0, 0},
+	{"expiry_warning_days", CFG_INT, "30", PD(expiry_warning_days), 0,
+	    3650, 0},
+	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
+};
+
+/* policyd_check - cross-field validation: actions, endpoint, modes */
+static int
+policyd_check(void *vcfg, char *err, size_t errlen)
+{
+	struct policyd_cfg *cfg = vcfg;
+	const struct {
+		const char *name;
+		const char *value;
+	} actions[] = {
+		{"permit_action", cfg->permit_action},
+		{"default_action", cfg->default_action},
+		{"expired_action", cfg->expired_action},
+		{"sender_mismatch_action", cfg->sender_mismatch_action},
+	};
+	struct endpoint ep;
+	char why[512], *end;
+	unsigned long mode;
+	size_t i;
+
+	for (i = 0; i < nitems(actions); i++) {
+		if (ccert_action_check(actions[i].value, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s = %s: %s", actions[i].name,
+			    actions[i].value, why);
+			return -1;
+		}
+	}
+	if (endpoint_parse(cfg->listen, &ep, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "listen = %s: %s", cfg->listen, why);
+		return -1;
+	}
+	mode = strtoul(cfg->socket_mode, &end, 8);
+	if (*cfg->socket_mode == 0 || *end != 0 || mode > 0777) {
+		snprintf(err, errlen, "socket_mode = %s: want an octal mode "
+		    "such as 0660", cfg->socket_mode);
+		return -1;
+	}
+	cfg->socket_mode_bits = (mode_t)mode;
+	if (strcasecmp(cfg->decision_log, "all") == 0)
+		cfg->log_mode = POLICYD_LOG_ALL;
+	else if (strcasecmp(cfg->decision_log, "certs") == 0)
+		cfg->log_mode = POLICYD_LOG_CERTS;
+	else if (strcasecmp(cfg->decision_log, "none") == 0)
+		cfg->log_mode = POLICYD_LOG_NONE;
+	else {
+		snprintf(err, errlen, "decision_log = %s: want all, certs or "
+		    "none", cfg->decision_log);
+		return -1;
+	}
+	if (*cfg->identities != '/') {
+		snprintf(err, errlen, "identities = %s: want an absolute path",
+		    cfg->identities);
+		return -1;
+	}
+	return 0;
+}
+
+/* policyd_today - local date, recomputed at most once a second */
+int
+policyd_today(struct policyd *pd)
+{
+	time_t now = time(NULL);
+
+	if (now != pd->today_at) {
+		pd->today_at = now;
+		pd->today = ident_date_today(now);
+	}
+	return pd->today;
+}
+
+/* sync_identities - adopt the source's table if it changed */
+static void
+sync_identities(struct policyd *pd)
+{
+	struct identities *ids;
+
+	if (pd->src->table == NULL ||
+	    (pd->ids && identities_table(pd->ids) == pd->src->table))
+		return;
+	ids = identities_new(pd->src->table);
+	identities_carry(ids, pd->ids);
+	identities_free(pd->ids);
+	pd->ids = ids;
+	log_info("identities: loaded %zu pins for %zu identities from %s",
+	    identities_pins(ids), identities_names(ids), pd->src->path);
+}
+
+/* policyd_init - load the identities (fatal if bad) and listen */
+static int
+policyd_init(struct server *srv, char *err, size_t errlen)
+{
+	struct policyd_cfg *cfg = server_cfg(srv);
+	struct policyd *pd = xcalloc(1, sizeof(*pd));
+
+	pd->srv = srv;
+	stats_recent_init(&pd->st.recent, 50);
+	server_set_ctx(srv, pd);
+	pd->src = table_source_new(cfg->identities, identities_table_ops());
+	if (table_source_load(pd->src) < 0) {
+		snprintf(err, errlen, "identities: %s", pd->src->last_error);
+		return -1;
+	}
+	sync_identities(pd);
+	if (server_listen(srv, cfg->listen, cfg->socket_mode_bits, NULL,
+	    cfg->socket_group, session_accept, pd, err, errlen) == NULL)
+		return -1;
+	if (cfg->report_only)
+		log_warn("report_only = yes: every answer is DUNNO; decisions "
+		    "are only logged");
+	return 0;
+}
+
+/* policyd_reload - SIGHUP: new settings, and the identities re-read now */
+static int
+policyd_reload(struct server *srv, void *vnew, char *err, size_t errlen)
+{
+	struct policyd *pd = server_ctx(srv);
+	struct policyd_cfg *old = server_cfg(srv), *cfg = vnew;
+	struct table_source *src;
+
+	if (strcmp(old->listen, cfg->listen) != 0 ||
+	    old->socket_mode_bits != cfg->socket_mode_bits ||
+	    strcmp(old->socket_group, cfg->socket_group) != 0)
+		log_warn("reload: listen, socket_mode and socket_group changes "
+		    "take effect at the next restart; still listening on %s",
+		    old->listen);
+	if (strcmp(old->identities, cfg->identities) != 0) {
+		src = table_source_new(cfg->identities, identities_table_ops());
+		if (table_source_load(src) < 0) {
+			snprintf(err, errlen, "identities: %s", src->last_error);
+			table_source_free(src);
+			return -1;
+		}
+		table_source_free(pd->src);
+		pd->src = src;
+	} else {
+		/* an admin who sends SIGHUP expects the file read again */
+		(void)table_source_load(pd->src);
+	}
+	sync_identities(pd);
+	if (cfg->report_only && !old->report_only)
+		log_warn("report_only = yes: every answer is DUNNO; decisions "
+		    "are only logged");
+	return 0;
+}
+
+/* policyd_tick - pick up a changed identities file without a signal */
+static void
+policyd_tick(struct server *srv)
+{
+	struct policyd *pd = server_ctx(srv);
+
+	if (table_source_check(pd->src) == 1)
+		sync_identities(pd);
+}
+
+/* policyd_stop - SIGTERM */
+static void
+policyd_stop(struct server *srv)
+{
+	session_stop_all(server_ctx(srv));
+}
+
+/* policyd_busy - connections still open while stopping */
+static unsigned
+policyd_busy(struct server *srv)
+{
+	struct policyd *pd = server_ctx(srv);
+
+	return pd->nsessions;
+}
+
+static const struct server_spec policyd_spec = {
+	.name = "policyd-ccert",
+	.default_config = PFH_SYSCONFDIR "/policyd-ccert.conf",
+	.config_flag = 'c',
+	.params = policyd_params,
+	.cfg_size = sizeof(struct policyd_cfg),
+	.check = policyd_check,
+	.init = policyd_init,
+	.reload = policyd_reload,
+	.tick = policyd_tick,
+	.stop = policyd_stop,
+	.busy = policyd_busy,
+	.status = policyd_status,
+};
+
+int
+main(int argc, char **argv)
+{
+	return server_main(argc, argv, &policyd_spec);
+}

@@ -1,0 +1,157 @@
+/*
+ * policyd_status.c - what policyd-ccert shows on the status page
+ *
+ * Identities (file, pins, names, reload state, pins expiring within
+ * expiry_warning_days), decisions by action class and reason (fixed label
+ * sets: never a name, an address or a fingerprint in /metrics), protocol
+ * errors, decision latency and the recent decisions that matched an
+ * identity. Ready once an identities table is loaded.
+ */
+#include "sysdep.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "identities.h"
+#include "policyd.h"
+#include "status.h"
+#include "table.h"
+
+/* Rows in the "expiring" table; the counts stay exact past it. */
+#define STATUS_EXPIRING_MAX	100
+
+/* fmt_date - YYYYMMDD as YYYY-MM-DD */
+static void
+fmt_date(char *out, size_t outlen, int d)
+{
+	snprintf(out, outlen, "%04d-%02d-%02d", d / 10000, d / 100 % 100,
+	    d % 100);
+}
+
+/* fmt_time - a wall-clock time for humans, or "never" */
+static void
+fmt_time(char *out, size_t outlen, time_t t)
+{
+	struct tm tm;
+
+	if (t == 0 || localtime_r(&t, &tm) == NULL)
+		snprintf(out, outlen, "never");
+	else
+		strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* status_identities - the file and the pins that expire soon */
+static void
+status_identities(struct policyd *pd, struct status_writer *w)
+{
+	struct policyd_cfg *cfg = server_cfg(pd->srv);
+	static const char *const cols[] = {"identity", "pin", "expires",
+	    "days left", "line", "last seen", "note"};
+	const struct identity *soon[STATUS_EXPIRING_MAX];
+	char buf[64], exp[16], days[24], line[16], seen[32];
+	const char *cells[nitems(cols)];
+	int today = policyd_today(pd), until;
+	size_t n, i;
+
+	status_section(w, "identities", "Identities");
+	status_kv(w, "file", "%s", pd->src->path);
+	status_kv(w, "pins", "%zu", identities_pins(pd->ids));
+	status_kv(w, "identities", "%zu", identities_names(pd->ids));
+	fmt_time(buf, sizeof(buf), pd->src->loaded_at);
+	status_kv(w, "loaded_at", "%s", buf);
+	status_kv(w, "last_load", "%s", pd->src->last_ok ? "ok" :
+	    pd->src->last_error);
+	status_kv(w, "report_only", "%s", cfg->report_only ? "yes" : "no");
+	status_gauge(w, "policyd_ccert_pins", "Pins loaded from the "
+	    "identities file", NULL, (double)identities_pins(pd->ids));
+	status_gauge(w, "policyd_ccert_identities", "Distinct identity names",
+	    NULL, (double)identities_names(pd->ids));
+	status_counter(w, "policyd_ccert_identities_reloads_total",
+	    "Successful reloads of the identities file", NULL,
+	    pd->src->reloads);
+	status_counter(w, "policyd_ccert_identities_failures_total",
+	    "Rejected identities files (the previous one stayed in use)",
+	    NULL, pd->src->failures);
+
+	until = ident_date_add_days(today, (int)cfg->expiry_warning_days);
+	n = identities_expiring(pd->ids, until, soon, nitems(soon));
+	status_gauge(w, "policyd_ccert_pins_expiring", "Pins expired or "
+	    "expiring within expiry_warning_days (first 100)", NULL,
+	    (double)n);
+	snprintf(buf, sizeof(buf), "Pins expired or expiring within %lld days",
+	    cfg->expiry_warning_days);
+	status_table(w, "expiring", buf, cols, nitems(cols));
+	for (i = 0; i < n; i++) {
+		fmt_date(exp, sizeof(exp), soon[i]->expires);
+		snprintf(days, sizeof(days), "%ld",
+		    ident_date_diff(today, soon[i]->expires));
+		snprintf(line, sizeof(line), "%u", soon[i]->line);
+		fmt_time(seen, sizeof(seen), soon[i]->last_seen);
+		cells[0] = soon[i]->name;
+		cells[1] = fprint_digest_name(soon[i]->digest);
+		cells[2] = exp;
+		cells[3] = days;
+		cells[4] = line;
+		cells[5] = seen;
+		cells[6] = soon[i]->note;
+		status_row(w, cells);
+	}
+}
+
+/* status_decisions - counters, latency, recent matches */
+static void
+status_decisions(struct policyd *pd, struct status_writer *w)
+{
+	char labels[96];
+	unsigned c, r;
+
+	status_section(w, "decisions", "Decisions");
+	for (c = 0; c < PD_C_COUNT; c++) {
+		for (r = 0; r < CCERT_R_COUNT; r++) {
+			snprintf(labels, sizeof(labels),
+			    "action=\"%s\",reason=\"%s\"", policyd_class_names[c],
+			    ccert_reason_name((enum ccert_reason)r));
+			status_counter(w, "policyd_ccert_decisions_total",
+			    "Replies sent, by action class and reason", labels,
+			    stats_get(&pd->st.decisions[c][r]));
+		}
+	}
+	for (c = 0; c < PD_C_COUNT; c++) {
+		snprintf(labels, sizeof(labels), "action=\"%s\"",
+		    policyd_class_names[c]);
+		status_counter(w, "policyd_ccert_report_only_would_total",
+		    "report_only: actions logged but not sent", labels,
+		    stats_get(&pd->st.would[c]));
+	}
+	for (c = 0; c < PD_E_COUNT; c++) {
+		snprintf(labels, sizeof(labels), "kind=\"%s\"",
+		    policyd_perr_names[c]);
+		status_counter(w, "policyd_ccert_protocol_errors_total",
+		    "Connections closed without a reply", labels,
+		    stats_get(&pd->st.proto_errors[c]));
+	}
+	status_counter(w, "policyd_ccert_malformed_fingerprints_total",
+	    "Requests with a fingerprint that is not hex of a known length",
+	    NULL, stats_get(&pd->st.bad_fprint));
+	status_counter(w, "policyd_ccert_connections_total",
+	    "Postfix connections accepted", NULL,
+	    stats_get(&pd->st.connections));
+	status_gauge(w, "policyd_ccert_connections", "Postfix connections open",
+	    NULL, (double)pd->nsessions);
+	status_hist(w, "policyd_ccert_decision_latency", "Time to decide and "
+	    "queue a reply", NULL, &pd->st.latency);
+	status_recent(w, "Recent decisions that matched an identity",
+	    &pd->st.recent);
+}
+
+/* policyd_status - spec->status */
+void
+policyd_status(struct server *srv, struct status_writer *w)
+{
+	struct policyd *pd = server_ctx(srv);
+
+	status_identities(pd, w);
+	status_decisions(pd, w);
+	status_ready(w, pd->ids != NULL, pd->ids ? "identities loaded" :
+	    "no identities loaded");
+}
