@@ -1,0 +1,240 @@
+/*
+ * main.c - tlsmap: socketmap server for smtp_tls_policy_maps and the legacy
+ * smtp_tls_per_site
+ *
+ * This file is the parameter table, the server_spec and its hooks; the
+ * protocol is in sockmap_session.c, the data in maps.c, the subcommands
+ * (check, explain, migrate) in tlsmap_ctl.c.
+ */
+#include "sysdep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "maps.h"
+#include "server.h"
+#include "status.h"
+#include "table.h"
+#include "tls_policy.h"
+#include "tlsmap.h"
+#include "xalloc.h"
+
+#define P(f)	offsetof(struct tlsmap_cfg, f)
+
+const struct cfg_param tlsmap_params[] = {
+	{"listen", CFG_STR, "inet:127.0.0.1:10030", P(listen), 0, 0, 0},
+	{"socket_mode", CFG_STR, "0660", P(socket_mode), 0, 0, 0},
+	{"socket_group", CFG_STR, "", P(socket_group), 0, 0, 0},
+	{"maps", CFG_STR, "tlspolicy=policy:" PFH_SYSCONFDIR "/tls_policy",
+	    P(maps), 0, 0, 0},
+	{"postfix_version", CFG_STR, PFH_DEFAULT_POSTFIX_VERSION,
+	    P(postfix_version), 0, 0, 0},
+	{"report_only_maps", CFG_STR, "", P(report_only_maps), 0, 0, 0},
+	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
+};
+
+/* Postfix closes an idle socketmap connection after 10 s: outlast it. */
+const char *const tlsmap_common_defaults[] = {
+	"idle_timeout", "300s",
+	NULL,
+};
+
+#define LIST_SEPS	" \t\r\n,"
+
+/* parse_mode - octal socket mode, at most 0777 */
+static int
+parse_mode(const char *text, mode_t *mode_r)
+{
+	char *end;
+	unsigned long v;
+
+	if (*text < '0' || *text > '7')
+		return -1;
+	v = strtoul(text, &end, 8);
+	if (*end != 0 || v > 0777)
+		return -1;
+	*mode_r = (mode_t)v;
+	return 0;
+}
+
+/* tlsmap_version - the target version of a config that passed the check */
+unsigned
+tlsmap_version(const struct tlsmap_cfg *cfg)
+{
+	unsigned v;
+
+	if (tls_policy_version_parse(cfg->postfix_version, &v) < 0)
+		log_panic("postfix_version \"%s\" passed the config check",
+		    cfg->postfix_version);
+	return v;
+}
+
+/* tlsmap_check_cfg - refuse a config whose values cannot work */
+int
+tlsmap_check_cfg(void *vcfg, char *err, size_t errlen)
+{
+	struct tlsmap_cfg *cfg = vcfg;
+	struct maps *ms;
+	unsigned v;
+	mode_t mode;
+
+	if (parse_mode(cfg->socket_mode, &mode) < 0) {
+		snprintf(err, errlen, "socket_mode: \"%s\" is not an octal "
+		    "mode (e.g. 0660)", cfg->socket_mode);
+		return -1;
+	}
+	if (tls_policy_version_parse(cfg->postfix_version, &v) < 0) {
+		snprintf(err, errlen, "postfix_version: \"%s\" is not a "
+		    "Postfix version of 2.3 or later (e.g. 3.7)",
+		    cfg->postfix_version);
+		return -1;
+	}
+	if (cfg->listen[strspn(cfg->listen, LIST_SEPS)] == 0) {
+		snprintf(err, errlen, "listen: no endpoint");
+		return -1;
+	}
+	if ((ms = maps_new(cfg->maps, cfg->report_only_maps, v, err,
+	    errlen)) == NULL)
+		return -1;
+	maps_free(ms);
+	return 0;
+}
+
+/* tlsmap_init - maps first, then the listeners */
+static int
+tlsmap_init(struct server *srv, char *err, size_t errlen)
+{
+	struct tlsmap_cfg *cfg = server_cfg(srv);
+	struct tlsmap *tm = xcalloc(1, sizeof(*tm));
+	const char *p = cfg->listen;
+	mode_t mode = 0660;
+	size_t n;
+
+	tm->srv = srv;
+	stats_recent_init(&tm->st.recent, 50);
+	server_set_ctx(srv, tm);
+	if ((tm->maps = maps_new(cfg->maps, cfg->report_only_maps,
+	    tlsmap_version(cfg), err, errlen)) == NULL)
+		return -1;
+	/*
+	 * A map that does not load is not fatal: its lookups answer TEMP
+	 * (Postfix defers, never a wrong policy) while the other maps serve,
+	 * and the file is retried whenever it changes.
+	 */
+	if (maps_load(tm->maps) > 0)
+		log_warn("not every map loaded: their lookups answer TEMP "
+		    "until the file is fixed");
+	(void)parse_mode(cfg->socket_mode, &mode);
+	for (;;) {
+		char *ep;
+
+		p += strspn(p, LIST_SEPS);
+		if (*p == 0)
+			break;
+		n = strcspn(p, LIST_SEPS);
+		ep = xstrndup(p, n);
+		p += n;
+		if (server_listen(srv, ep, mode, NULL, cfg->socket_group,
+		    sockmap_accept, tm, err, errlen) == NULL) {
+			free(ep);
+			return -1;
+		}
+		free(ep);
+	}
+	return 0;
+}
+
+/* tlsmap_reload - SIGHUP with a valid config: new map set, or fresh files */
+static int
+tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
+{
+	struct tlsmap *tm = server_ctx(srv);
+	struct tlsmap_cfg *old = server_cfg(srv), *cfg = vnew;
+	struct maps *ms;
+	size_t i;
+
+	if (strcmp(old->listen, cfg->listen) != 0 ||
+	    strcmp(old->socket_mode, cfg->socket_mode) != 0 ||
+	    strcmp(old->socket_group, cfg->socket_group) != 0)
+		log_warn("reload: listen, socket_mode and socket_group "
+		    "changes take effect at the next restart");
+	if (strcmp(old->maps, cfg->maps) == 0 &&
+	    strcmp(old->postfix_version, cfg->postfix_version) == 0 &&
+	    strcmp(old->report_only_maps, cfg->report_only_maps) == 0) {
+		/* same maps: re-read every file; a bad one keeps its table */
+		(void)maps_load(tm->maps);
+		return 0;
+	}
+	if ((ms = maps_new(cfg->maps, cfg->report_only_maps,
+	    tlsmap_version(cfg), err, errlen)) == NULL)
+		return -1;
+	if (maps_load(ms) > 0) {
+		for (i = 0; i < ms->n; i++)
+			if (!map_loaded(&ms->v[i]))
+				break;
+		snprintf(err, errlen, "map %s: %s", ms->v[i].name,
+		    ms->v[i].src->last_error);
+		maps_free(ms);
+		return -1;
+	}
+	/* lookups are synchronous on this thread: nothing holds the old set */
+	maps_free(tm->maps);
+	tm->maps = ms;
+	return 0;
+}
+
+/* tlsmap_tick - pick up changed files without a SIGHUP */
+static void
+tlsmap_tick(struct server *srv)
+{
+	struct tlsmap *tm = server_ctx(srv);
+
+	(void)maps_check(tm->maps);
+}
+
+static void
+tlsmap_stop(struct server *srv)
+{
+	sockmap_stop();
+}
+
+static unsigned
+tlsmap_busy(struct server *srv)
+{
+	struct tlsmap *tm = server_ctx(srv);
+
+	return tm ? (unsigned)tm->sessions : 0;
+}
+
+static const struct server_spec tlsmap_spec = {
+	.name = "tlsmap",
+	.default_config = PFH_SYSCONFDIR "/tlsmap.conf",
+	.config_flag = 'c',
+	.usage =
+	    "       tlsmap [-c config_file] [-o name=value ...] check\n"
+	    "       tlsmap [-c config_file] [-o name=value ...] explain KEY [MAP]\n"
+	    "       tlsmap migrate [-m mx_host ...] PER_SITE_FILE\n",
+	.params = tlsmap_params,
+	.cfg_size = sizeof(struct tlsmap_cfg),
+	.common_defaults = tlsmap_common_defaults,
+	.check = tlsmap_check_cfg,
+	.init = tlsmap_init,
+	.reload = tlsmap_reload,
+	.tick = tlsmap_tick,
+	.stop = tlsmap_stop,
+	.busy = tlsmap_busy,
+	.status = tlsmap_status,
+};
+
+int
+main(int argc, char **argv)
+{
+	int handled, rc;
+
+	rc = tlsmap_ctl(argc, argv, &handled);
+	if (handled)
+		return rc;
+	return server_main(argc, argv, &tlsmap_spec);
+}

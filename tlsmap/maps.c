@@ -1,0 +1,370 @@
+/*
+ * maps.c - the named maps one tlsmap serves, and their source files
+ *
+ * Why precompute the reply: smtp(8) asks the same few keys over and over
+ * (its policy cache lives for one delivery, and the parent-domain walk adds
+ * a lookup per label), so every request must be cheap. All the parsing and
+ * validation cost is paid once per entry when the file loads.
+ */
+#include "sysdep.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "maps.h"
+#include "netstring.h"
+#include "per_site.h"
+#include "table.h"
+#include "tls_policy.h"
+#include "xalloc.h"
+
+static const char *const kind_names[MAP_KIND_COUNT] = {
+	[MAP_POLICY] = "policy",
+	[MAP_PERSITE] = "persite",
+};
+
+/* map_kind_name - "policy" or "persite" */
+const char *
+map_kind_name(enum map_kind k)
+{
+	return (unsigned)k < MAP_KIND_COUNT ? kind_names[k] : "?";
+}
+
+/* map_level_count - how many answer levels a kind has */
+unsigned
+map_level_count(enum map_kind k)
+{
+	return k == MAP_POLICY ? TLS_LEVEL_COUNT : PER_SITE_COUNT;
+}
+
+/* map_level_name - label for status and logs */
+const char *
+map_level_name(enum map_kind k, unsigned level)
+{
+	if (k == MAP_POLICY)
+		return tls_level_name((enum tls_level)level);
+	return per_site_name((enum per_site_level)level);
+}
+
+/*
+ * map_key_normalise - lower-case, drop one trailing dot.
+ *
+ * smtp(8) sends the next-hop in the case it has it (socketmap gets no
+ * folding for smtp_tls_policy_maps), so we fold. A trailing dot is the
+ * same name in DNS. Brackets and a port mark an explicit next-hop that
+ * smtp(8) looks up exactly once, so they stay part of the key.
+ */
+int
+map_key_normalise(char *key, size_t *len, char *err, size_t errlen)
+{
+	size_t i, n = *len;
+	char *rb;
+
+	for (i = 0; i < n; i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
+	if (n > 1 && key[n - 1] == '.')
+		n--;
+	if (n > 0 && key[0] == '[') {
+		rb = memchr(key, ']', n);
+		if (rb == NULL || rb == key + 1) {
+			snprintf(err, errlen, "malformed key \"%.*s\": "
+			    "expected [host] or [host]:port",
+			    (int)(n > 64 ? 64 : n), key);
+			return -1;
+		}
+		if (rb + 1 < key + n) {
+			const char *p = rb + 1;
+
+			if (*p != ':' || p + 1 == key + n)
+				goto badport;
+			for (p++; p < key + n; p++)
+				if (!isdigit((unsigned char)*p) &&
+				    !isalpha((unsigned char)*p))
+					goto badport;
+		}
+	}
+	*len = n;
+	return 0;
+badport:
+	snprintf(err, errlen, "malformed key \"%.*s\": expected [host] or "
+	    "[host]:port", (int)(n > 64 ? 64 : n), key);
+	return -1;
+}
+
+/* key_cb - table_ops key(): the file's keys get the request treatment */
+static int
+key_cb(char *key, size_t *len, void *arg, char *err, size_t errlen)
+{
+	return map_key_normalise(key, len, err, errlen);
+}
+
+/* answer_new - the reply bytes for "OK data" */
+static struct map_answer *
+answer_new(unsigned level, const char *data, size_t dlen)
+{
+	struct map_answer *a;
+	struct buf w;
+	char *payload = xmalloc(dlen + 3);
+
+	memcpy(payload, "OK ", 3);
+	memcpy(payload + 3, data, dlen);
+	buf_init(&w, 0);
+	if (netstring_encode(&w, payload, dlen + 3) < 0)
+		log_panic("maps: netstring_encode without a cap failed");
+	a = xmalloc(sizeof(*a) + w.len);
+	memcpy(a->wire, w.data, w.len);
+	a->wire_len = w.len;
+	a->level = level;
+	buf_free(&w);
+	free(payload);
+	return a;
+}
+
+/* value_cb - table_ops value(): validate and precompute the reply */
+static void *
+value_cb(const char *key, const char *value, void *arg, char *err,
+    size_t errlen)
+{
+	const struct map_load_ctx *lc = arg;
+	enum per_site_level ps;
+	enum tls_level lev;
+	const char *name;
+
+	if (lc->kind == MAP_PERSITE) {
+		if (per_site_parse(value, &ps, err, errlen) < 0)
+			return NULL;
+		name = per_site_name(ps);
+		return answer_new(ps, name, strlen(name));
+	}
+	if (strlen(value) > MAP_MAX_REPLY - 3) {
+		snprintf(err, errlen, "policy longer than Postfix's %d-byte "
+		    "socketmap reply limit", MAP_MAX_REPLY);
+		return NULL;
+	}
+	if (tls_policy_check(value, lc->version, &lev, err, errlen) < 0)
+		return NULL;
+	/* served as written: the same bytes "postmap -q" gives for hash: */
+	return answer_new(lev, value, strlen(value));
+}
+
+/* free_cb - table_ops free_value() */
+static void
+free_cb(void *obj, void *arg)
+{
+	free(obj);
+}
+
+/* valid_name - socketmap names: no ':' (Postfix splits at the last one) */
+static int
+valid_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+/* maps_find - the map called name */
+struct tlsmap_map *
+maps_find(const struct maps *ms, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		if (strlen(ms->v[i].name) == len &&
+		    memcmp(ms->v[i].name, name, len) == 0)
+			return &ms->v[i];
+	return NULL;
+}
+
+#define LIST_SEPS	" \t\r\n,"
+
+/* maps_new - parse "NAME=TYPE:FILE ..." and "NAME ..." */
+struct maps *
+maps_new(const char *spec, const char *report_only, unsigned version,
+    char *err, size_t errlen)
+{
+	struct maps *ms = xcalloc(1, sizeof(*ms));
+	const char *p = spec, *w, *eq, *colon;
+	struct table_ops ops;
+	struct tlsmap_map *m;
+	size_t n;
+	int kind;
+
+	ms->version = version;
+	for (;;) {
+		p += strspn(p, LIST_SEPS);
+		if (*p == 0)
+			break;
+		w = p;
+		n = strcspn(p, LIST_SEPS);
+		p += n;
+		eq = memchr(w, '=', n);
+		colon = eq ? memchr(eq, ':', n - (size_t)(eq - w)) : NULL;
+		if (eq == NULL || colon == NULL) {
+			snprintf(err, errlen, "maps: \"%.*s\" is not "
+			    "NAME=TYPE:FILE", (int)n, w);
+			goto fail;
+		}
+		if (!valid_name(w, (size_t)(eq - w))) {
+			snprintf(err, errlen, "maps: bad map name \"%.*s\" "
+			    "(letters, digits, '_', '-', '.')",
+			    (int)(eq - w), w);
+			goto fail;
+		}
+		if (maps_find(ms, w, (size_t)(eq - w)) != NULL) {
+			snprintf(err, errlen, "maps: map \"%.*s\" defined "
+			    "twice", (int)(eq - w), w);
+			goto fail;
+		}
+		for (kind = 0; kind < MAP_KIND_COUNT; kind++)
+			if (strlen(kind_names[kind]) ==
+			    (size_t)(colon - eq - 1) &&
+			    memcmp(kind_names[kind], eq + 1,
+			    (size_t)(colon - eq - 1)) == 0)
+				break;
+		if (kind == MAP_KIND_COUNT) {
+			snprintf(err, errlen, "maps: unknown map type \"%.*s\" "
+			    "(policy or persite)", (int)(colon - eq - 1),
+			    eq + 1);
+			goto fail;
+		}
+		if (colon[1] != '/') {
+			snprintf(err, errlen, "maps: %.*s: file name must be "
+			    "absolute", (int)(eq - w), w);
+			goto fail;
+		}
+		ms->v = xreallocarray(ms->v, ms->n + 1, sizeof(*ms->v));
+		m = &ms->v[ms->n++];
+		memset(m, 0, sizeof(*m));
+		m->name = xstrndup(w, (size_t)(eq - w));
+		m->kind = (enum map_kind)kind;
+		m->lctx = xmalloc(sizeof(*m->lctx));
+		m->lctx->kind = kind;
+		m->lctx->version = version;
+		memset(&ops, 0, sizeof(ops));
+		ops.key = key_cb;
+		ops.value = value_cb;
+		ops.free_value = free_cb;
+		ops.arg = m->lctx;
+		{
+			char *path = xstrndup(colon + 1,
+			    (size_t)(w + n - colon - 1));
+
+			m->src = table_source_new(path, &ops);
+			free(path);
+		}
+	}
+	if (ms->n == 0) {
+		snprintf(err, errlen, "maps: no maps configured");
+		goto fail;
+	}
+	for (p = report_only;;) {
+		p += strspn(p, LIST_SEPS);
+		if (*p == 0)
+			break;
+		n = strcspn(p, LIST_SEPS);
+		if ((m = maps_find(ms, p, n)) == NULL) {
+			snprintf(err, errlen, "report_only_maps: no map named "
+			    "\"%.*s\" in maps", (int)n, p);
+			goto fail;
+		}
+		m->report_only = 1;
+		p += n;
+	}
+	return ms;
+fail:
+	maps_free(ms);
+	return NULL;
+}
+
+/* maps_free - the set, its tables and answers */
+void
+maps_free(struct maps *ms)
+{
+	size_t i;
+
+	if (ms == NULL)
+		return;
+	for (i = 0; i < ms->n; i++) {
+		free(ms->v[i].name);
+		table_source_free(ms->v[i].src);
+		free(ms->v[i].lctx);
+	}
+	free(ms->v);
+	free(ms);
+}
+
+/* maps_load - load all now (table_source logs each failure) */
+unsigned
+maps_load(struct maps *ms)
+{
+	unsigned bad = 0;
+	size_t i;
+
+	for (i = 0; i < ms->n; i++) {
+		if (table_source_load(ms->v[i].src) < 0)
+			bad++;
+		else
+			log_info("map %s: %s:%s: %zu entries", ms->v[i].name,
+			    map_kind_name(ms->v[i].kind), ms->v[i].src->path,
+			    table_count(ms->v[i].src->table));
+	}
+	return bad;
+}
+
+/* maps_check - reload the maps whose file changed */
+unsigned
+maps_check(struct maps *ms)
+{
+	unsigned bad = 0;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ms->n; i++) {
+		rc = table_source_check(ms->v[i].src);
+		if (rc < 0)
+			bad++;
+		else if (rc > 0)
+			log_info("map %s: reloaded %s: %zu entries",
+			    ms->v[i].name, ms->v[i].src->path,
+			    table_count(ms->v[i].src->table));
+	}
+	return bad;
+}
+
+/* map_loaded - has this map ever loaded */
+int
+map_loaded(const struct tlsmap_map *m)
+{
+	return m->src->table != NULL;
+}
+
+/* map_lookup - normalise a copy of the key and probe the table */
+const struct table_entry *
+map_lookup(const struct tlsmap_map *m, const char *key, size_t len)
+{
+	static char kbuf[MAP_MAX_REQUEST + 1];
+	size_t i;
+
+	if (m->src->table == NULL || len == 0 || len > MAP_MAX_REQUEST)
+		return NULL;
+	/*
+	 * The request key gets the same folding as the file's keys, minus the
+	 * syntax check: a malformed key simply matches nothing.
+	 */
+	for (i = 0; i < len; i++)
+		kbuf[i] = (char)tolower((unsigned char)key[i]);
+	if (len > 1 && kbuf[len - 1] == '.')
+		len--;
+	return table_lookup(m->src->table, kbuf, len);
+}

@@ -1,0 +1,72 @@
+/*
+ * tlsmap.h - private header of the tlsmap daemon
+ *
+ * main.c          parameter table, server_spec, init/reload/tick hooks
+ * tlsmap_ctl.c    the subcommands: check, explain, migrate
+ * tlsmap_status.c the status page callback
+ * sockmap_session.c  one Postfix socketmap connection
+ * maps.c, tls_policy.c, per_site.c  (own headers) the data
+ *
+ * Everything here runs on the loop thread; the counters are stats.h
+ * atomics only because the status page reads them.
+ */
+#ifndef PFH_TLSMAP_H
+#define PFH_TLSMAP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "listen.h"
+#include "maps.h"
+#include "server.h"
+#include "stats.h"
+
+struct tlsmap_cfg {
+	struct server_common common;	/* must come first */
+	char	*listen;
+	char	*socket_mode;		/* octal text, e.g. "0660" */
+	char	*socket_group;
+	char	*maps;
+	char	*postfix_version;
+	char	*report_only_maps;
+};
+
+extern const struct cfg_param tlsmap_params[];
+extern const char *const tlsmap_common_defaults[];
+
+/* tlsmap_check_cfg - cross-field checks shared by the daemon and the ctl */
+int	tlsmap_check_cfg(void *cfg, char *err, size_t errlen);
+/* tlsmap_version - the validated target version of a checked config */
+unsigned tlsmap_version(const struct tlsmap_cfg *);
+
+struct tlsmap_stats {
+	struct stats_counter answers[MAP_KIND_COUNT][MAP_LEVEL_MAX];
+	struct stats_counter notfound[MAP_KIND_COUNT];
+	struct stats_counter report_only[MAP_KIND_COUNT];
+	struct stats_counter temp;		/* map not loaded */
+	struct stats_counter perm;		/* unknown map, bad request */
+	struct stats_counter proto_errors;	/* bad netstring: closed */
+	struct stats_counter oversize;		/* > 10000 bytes: closed */
+	struct stats_counter connections;
+	struct stats_hist latency;
+	struct stats_recent recent;
+};
+
+struct tlsmap {
+	struct server *srv;
+	struct maps *maps;
+	struct tlsmap_stats st;
+	unsigned long sessions;		/* live */
+};
+
+/* sockmap_session.c */
+void	sockmap_accept(struct listener *, int fd, const char *peer, void *ctx);
+void	sockmap_stop(void);
+
+/* tlsmap_status.c */
+void	tlsmap_status(struct server *, struct status_writer *);
+
+/* tlsmap_ctl.c: 0 if argv names no subcommand, else the exit status */
+int	tlsmap_ctl(int argc, char **argv, int *handled_r);
+
+#endif /* PFH_TLSMAP_H */

@@ -1,0 +1,427 @@
+/*
+ * tlsmap_ctl.c - the tlsmap subcommands: check, explain, migrate
+ *
+ *   tlsmap [-c FILE] [-o name=value] check
+ *	load every map as the daemon would; print file:line errors; exit 1
+ *	if any map fails (like "postfix check"), EX_CONFIG for a bad config.
+ *   tlsmap [-c FILE] [-o name=value] explain KEY [MAP]
+ *	the answer for KEY in each map (or MAP), the file and line it comes
+ *	from, and the keys smtp(8) itself would try for that destination.
+ *	Exit 0 if KEY itself is found in a map, 1 if not (like postmap -q).
+ *   tlsmap migrate [-m MXHOST ...] FILE
+ *	print smtp_tls_policy_maps entries equivalent to a smtp_tls_per_site
+ *	file. Exit 0 if every entry was translated, 1 if some were not.
+ *
+ * They live in the daemon binary so that they share its parser, its
+ * validation and its config file: what "check" accepts is exactly what the
+ * daemon will serve.
+ */
+#include "sysdep.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "maps.h"
+#include "per_site.h"
+#include "server.h"
+#include "table.h"
+#include "tls_policy.h"
+#include "tlsmap.h"
+#include "xalloc.h"
+
+struct ctl {
+	const char *config;
+	int	 named;
+	char	**ovr;
+	size_t	 novr;
+	struct cfg_param *table;
+	struct tlsmap_cfg *cfg;
+	struct maps *maps;
+};
+
+/* build_table - server_common_params + tlsmap_params, tlsmap defaults */
+static struct cfg_param *
+build_table(void)
+{
+	size_t nc = 0, nd = 0, i, j;
+	struct cfg_param *t;
+
+	while (server_common_params[nc].name)
+		nc++;
+	while (tlsmap_params[nd].name)
+		nd++;
+	t = xcalloc(nc + nd + 1, sizeof(*t));
+	memcpy(t, server_common_params, nc * sizeof(*t));
+	memcpy(t + nc, tlsmap_params, nd * sizeof(*t));
+	for (i = 0; tlsmap_common_defaults[i]; i += 2)
+		for (j = 0; j < nc; j++)
+			if (strcmp(t[j].name, tlsmap_common_defaults[i]) == 0)
+				t[j].def = tlsmap_common_defaults[i + 1];
+	return t;
+}
+
+/* load_config - the same file and overrides the daemon would read */
+static void
+load_config(struct ctl *c)
+{
+	struct cfg *raw = cfg_new();
+	char err[1024];
+	size_t i;
+
+	c->table = build_table();
+	if (c->named || access(c->config, F_OK) == 0)
+		if (cfg_load_file(raw, c->config, err, sizeof(err)) < 0)
+			goto bad;
+	for (i = 0; i < c->novr; i++)
+		if (cfg_set(raw, c->ovr[i], "-o", err, sizeof(err)) < 0)
+			goto bad;
+	c->cfg = xcalloc(1, sizeof(*c->cfg));
+	if (cfg_apply(raw, c->table, c->cfg, err, sizeof(err)) < 0 ||
+	    tlsmap_check_cfg(c->cfg, err, sizeof(err)) < 0)
+		goto bad;
+	cfg_free(raw);
+	c->maps = maps_new(c->cfg->maps, c->cfg->report_only_maps,
+	    tlsmap_version(c->cfg), err, sizeof(err));
+	if (c->maps == NULL)
+		goto bad;
+	return;
+bad:
+	log_error("%s", err);
+	exit(EX_CONFIG);
+}
+
+/* ctl_free - tidy up, so sanitizer builds stay quiet */
+static void
+ctl_free(struct ctl *c)
+{
+	maps_free(c->maps);
+	if (c->cfg) {
+		cfg_release(c->table, c->cfg);
+		free(c->cfg);
+	}
+	free(c->table);
+	free(c->ovr);
+}
+
+/* cmd_check - load every map, report */
+static int
+cmd_check(struct ctl *c, int argc, char **argv)
+{
+	unsigned bad = 0;
+	char vs[16];
+	size_t i;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: tlsmap [-c config] check\n");
+		return EX_USAGE;
+	}
+	load_config(c);
+	for (i = 0; i < c->maps->n; i++) {
+		struct tlsmap_map *m = &c->maps->v[i];
+
+		/* table_source_load logs "FILE, line N: reason" to stderr */
+		if (table_source_load(m->src) < 0) {
+			bad++;
+			continue;
+		}
+		printf("map %s: %s:%s: %zu entries ok%s\n", m->name,
+		    map_kind_name(m->kind), m->src->path,
+		    table_count(m->src->table),
+		    m->report_only ? " (report-only)" : "");
+	}
+	printf("target Postfix version %s: %s\n",
+	    tls_policy_version_str(tlsmap_version(c->cfg), vs, sizeof(vs)),
+	    bad ? "errors found" : "all maps valid");
+	return bad ? 1 : 0;
+}
+
+/* is_walkable - smtp(8) walks parent domains only for plain host names */
+static int
+is_walkable(const char *key)
+{
+	return *key != '[' && *key != '.' && strchr(key, ':') == NULL &&
+	    strchr(key, '.') != NULL;
+}
+
+/* explain_map - one map's view of key */
+static int
+explain_map(struct tlsmap_map *m, const char *key)
+{
+	const struct table_entry *te, *hit = NULL;
+	const char *k, *hitkey = NULL;
+	char *norm = xstrdup(key), err[256];
+	size_t nlen = strlen(norm);
+	int found = 0;
+
+	printf("map %s (%s, %s)\n", m->name, map_kind_name(m->kind),
+	    m->src->path);
+	if (table_source_load(m->src) < 0) {
+		printf("  not loaded: %s\n  tlsmap answers: TEMP\n\n",
+		    m->src->last_error);
+		free(norm);
+		return 0;
+	}
+	if (map_key_normalise(norm, &nlen, err, sizeof(err)) < 0) {
+		printf("  %s: matches nothing\n\n", err);
+		free(norm);
+		return 0;
+	}
+	norm[nlen] = 0;
+	if (strcmp(norm, key) != 0)
+		printf("  key \"%s\" is looked up as \"%s\"\n", key, norm);
+	if ((te = map_lookup(m, norm, nlen)) != NULL) {
+		found = 1;
+		printf("  answer: OK %s\n  from: %s, line %u\n", te->value,
+		    m->src->path, te->line);
+		if (m->report_only)
+			printf("  report-only map: tlsmap answers NOTFOUND and "
+			    "logs this answer\n");
+	} else {
+		printf("  answer: NOTFOUND\n");
+	}
+	if (m->kind == MAP_PERSITE) {
+		printf("  smtp_tls_per_site: smtp(8) looks up the next-hop "
+		    "and the MX host name, with no parent-domain walk\n");
+		if (te != NULL)
+			printf("  policy equivalent for the next-hop role: "
+			    "%s\n", per_site_policy(
+			    ((const struct map_answer *)te->obj)->level));
+		printf("\n");
+		free(norm);
+		return found;
+	}
+	if (!is_walkable(norm)) {
+		printf("  smtp(8) looks up \"%s\" exactly once (explicit "
+		    "next-hop or not a plain domain)\n\n", norm);
+		free(norm);
+		return found;
+	}
+	printf("  smtp(8) tries, for destination %s (first match wins):\n",
+	    norm);
+	for (k = norm; k != NULL; k = strchr(k + 1, '.')) {
+		te = map_lookup(m, k, strlen(k));
+		printf("    %-32s %s", k, te ? "OK " : "NOTFOUND");
+		if (te)
+			printf("%s (line %u)", te->value, te->line);
+		if (te && hit == NULL) {
+			hit = te;
+			hitkey = k;
+			printf("  <- used");
+		}
+		printf("\n");
+	}
+	if (hit)
+		printf("  => policy for %s comes from key \"%s\"%s\n\n", norm,
+		    hitkey, m->report_only ? " (report-only: not served)" : "");
+	else
+		printf("  => no entry: smtp_tls_security_level applies\n\n");
+	free(norm);
+	return found;
+}
+
+/* cmd_explain - KEY [MAP] */
+static int
+cmd_explain(struct ctl *c, int argc, char **argv)
+{
+	struct tlsmap_map *m;
+	int found = 0;
+	size_t i;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: tlsmap [-c config] explain KEY [MAP]\n");
+		return EX_USAGE;
+	}
+	load_config(c);
+	if (argc == 3) {
+		if ((m = maps_find(c->maps, argv[2], strlen(argv[2]))) == NULL) {
+			log_error("explain: no map named \"%s\"", argv[2]);
+			return EX_USAGE;
+		}
+		found = explain_map(m, argv[1]);
+	} else {
+		for (i = 0; i < c->maps->n; i++)
+			found |= explain_map(&c->maps->v[i], argv[1]);
+	}
+	return found ? 0 : 1;
+}
+
+struct migrate {
+	const char *path;
+	char	**mx;
+	int	 nmx;
+	unsigned translated, skipped, bare, may;
+};
+
+/* is_mx - did the admin say this key is an MX host name */
+static int
+is_mx(const struct migrate *mg, const char *key)
+{
+	int i;
+
+	for (i = 0; i < mg->nmx; i++) {
+		size_t n = strlen(mg->mx[i]);
+
+		if (n > 1 && mg->mx[i][n - 1] == '.')
+			n--;
+		if (strncasecmp(mg->mx[i], key, n) == 0 &&
+		    (key[n] == 0 || (key[n] == '.' && key[n + 1] == 0)))
+			return 1;
+	}
+	return 0;
+}
+
+/* untranslated - warning on stderr, the entry as a comment on stdout */
+static void
+untranslated(struct migrate *mg, const struct table_entry *te,
+    const char *why)
+{
+	log_warn("%s, line %u: %s: %s", mg->path, te->line, te->key, why);
+	printf("# %s, line %u: not translated: %s\n# %s %s\n", mg->path,
+	    te->line, why, te->key, te->value);
+	mg->skipped++;
+}
+
+/* migrate_entry - table_foreach callback, in file order */
+static int
+migrate_entry(const struct table_entry *te, void *ctx)
+{
+	struct migrate *mg = ctx;
+	enum per_site_level lev;
+	char err[256];
+
+	if (per_site_parse(te->value, &lev, err, sizeof(err)) < 0) {
+		untranslated(mg, te, "invalid value: smtp(8) defers mail for "
+		    "this destination (4.7.5)");
+		return 0;
+	}
+	if (is_mx(mg, te->key)) {
+		untranslated(mg, te, "MX host name: smtp_tls_policy_maps is "
+		    "never looked up by MX host name; keep serving it from a "
+		    "persite map, or write \"DOMAIN <level> match=HOST\" for "
+		    "the domains it serves");
+		return 0;
+	}
+	if (te->key[0] != '[' && strchr(te->key, ':') == NULL)
+		mg->bare++;
+	if (lev == PER_SITE_MAY)
+		mg->may++;
+	printf("%s %s\n", te->key, per_site_policy(lev));
+	mg->translated++;
+	return 0;
+}
+
+/* cmd_migrate - [-m MXHOST ...] FILE */
+static int
+cmd_migrate(struct ctl *c, int argc, char **argv)
+{
+	struct table_ops ops;
+	struct migrate mg;
+	struct table *t;
+	char err[1024];
+	int ch;
+
+	memset(&mg, 0, sizeof(mg));
+	mg.mx = xcalloc((size_t)argc, sizeof(char *));
+	optind = 1;
+	while ((ch = getopt(argc, argv, "+m:")) != -1) {
+		if (ch != 'm') {
+			free(mg.mx);
+			goto usage;
+		}
+		mg.mx[mg.nmx++] = optarg;
+	}
+	if (optind != argc - 1) {
+		free(mg.mx);
+		goto usage;
+	}
+	mg.path = argv[optind];
+	memset(&ops, 0, sizeof(ops));
+	/* keep every line: bad values become warnings, not a refusal */
+	ops.allow_dup_first = 1;
+	ops.allow_empty_value = 1;
+	if ((t = table_load(mg.path, &ops, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		free(mg.mx);
+		return EX_DATAERR;
+	}
+	printf("# smtp_tls_policy_maps entries translated from "
+	    "smtp_tls_per_site file %s\n# by tlsmap migrate: NONE none, MAY "
+	    "may, MUST_NOPEERMATCH encrypt, MUST verify\n", mg.path);
+	(void)table_foreach(t, migrate_entry, &mg);
+	if (mg.bare > 0 && mg.nmx == 0)
+		log_warn("%u entries keyed by a plain name were translated as "
+		    "next-hop destinations; smtp_tls_per_site also matched them "
+		    "against MX host names, smtp_tls_policy_maps never does: "
+		    "name the MX host keys with -m to have them reported",
+		    mg.bare);
+	if (mg.may > 0)
+		log_warn("%u MAY entries: a per-site MAY never weakened a "
+		    "stronger global smtp_tls_security_level, a policy \"may\" "
+		    "replaces it", mg.may);
+	fprintf(stderr, "tlsmap: migrate: %u entries translated, %u not "
+	    "translated\n", mg.translated, mg.skipped);
+	table_unref(t);
+	free(mg.mx);
+	return mg.skipped ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: tlsmap migrate [-m mx_host ...] "
+	    "PER_SITE_FILE\n");
+	return EX_USAGE;
+}
+
+/* tlsmap_ctl - run a subcommand if argv names one */
+int
+tlsmap_ctl(int argc, char **argv, int *handled_r)
+{
+	static const struct {
+		const char *name;
+		int	(*fn)(struct ctl *, int, char **);
+	} cmds[] = {
+		{"check", cmd_check},
+		{"explain", cmd_explain},
+		{"migrate", cmd_migrate},
+	};
+	struct ctl c;
+	size_t i;
+	int ch, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.config = PFH_SYSCONFDIR "/tlsmap.conf";
+	c.ovr = xcalloc((size_t)argc + 1, sizeof(char *));
+	*handled_r = 0;
+	opterr = 0;
+	/* "+": stop at the first word, which may be a subcommand */
+	while ((ch = getopt(argc, argv, "+c:o:dvnVh")) != -1) {
+		if (ch == 'c') {
+			c.config = optarg;
+			c.named = 1;
+		} else if (ch == 'o') {
+			c.ovr[c.novr++] = optarg;
+		} else if (ch == 'v') {
+			log_verbose++;
+		}
+	}
+	for (i = 0; optind < argc && i < nitems(cmds); i++)
+		if (strcmp(argv[optind], cmds[i].name) == 0)
+			break;
+	if (optind >= argc || i == nitems(cmds)) {
+		/* the daemon: server_main parses argv again from scratch */
+		free(c.ovr);
+		log_verbose = 0;
+		optind = 0;
+		opterr = 1;
+		return 0;
+	}
+	*handled_r = 1;
+	log_init("tlsmap", LOG_TO_STDERR, "mail");
+	rc = cmds[i].fn(&c, argc - optind, argv + optind);
+	ctl_free(&c);
+	return rc;
+}

@@ -1,0 +1,153 @@
+/*
+ * tlsmap_status.c - what tlsmap shows on the status page
+ *
+ * Maps (file, entries, last reload and its result), answers by map kind
+ * and level (fixed label sets: kind x level, plus notfound), TEMP/PERM
+ * answers, protocol errors, lookup latency and the last lookups. Ready
+ * means every map has a table.
+ */
+#include "sysdep.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "status.h"
+#include "table.h"
+#include "tlsmap.h"
+
+/* fmt_time - local wall time, or "never" */
+static const char *
+fmt_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t == 0 || localtime_r(&t, &tm) == NULL)
+		return "never";
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
+/* status_maps - one row per map, and an entries gauge each */
+static int
+status_maps(struct status_writer *w, struct tlsmap *tm)
+{
+	static const char *const cols[] = {
+		"map", "type", "file", "entries", "loaded", "last attempt",
+		"result",
+	};
+	const struct table_source *ts;
+	char entries[32], t1[32], t2[32], labels[128];
+	const char *cells[nitems(cols)];
+	int ready = 1;
+	size_t i;
+
+	status_section(w, "maps", "Maps");
+	status_kv(w, "maps", "%zu", tm->maps->n);
+	status_table(w, "maps", "Maps", cols, nitems(cols));
+	for (i = 0; i < tm->maps->n; i++) {
+		const struct tlsmap_map *m = &tm->maps->v[i];
+
+		ts = m->src;
+		snprintf(entries, sizeof(entries), "%zu",
+		    ts->table ? table_count(ts->table) : (size_t)0);
+		cells[0] = m->name;
+		cells[1] = m->report_only ? (m->kind == MAP_POLICY ?
+		    "policy (report-only)" : "persite (report-only)") :
+		    map_kind_name(m->kind);
+		cells[2] = ts->path;
+		cells[3] = entries;
+		cells[4] = fmt_time(ts->loaded_at, t1, sizeof(t1));
+		cells[5] = fmt_time(ts->tried_at, t2, sizeof(t2));
+		cells[6] = ts->tried_at == 0 ? "not tried" :
+		    ts->last_ok ? "ok" : ts->last_error;
+		status_row(w, cells);
+		if (ts->table == NULL)
+			ready = 0;
+	}
+	for (i = 0; i < tm->maps->n; i++) {
+		const struct tlsmap_map *m = &tm->maps->v[i];
+
+		snprintf(labels, sizeof(labels), "map=\"%s\"", m->name);
+		status_gauge(w, "tlsmap_map_entries", "Entries in the map's "
+		    "current table", labels, m->src->table ?
+		    (double)table_count(m->src->table) : 0.0);
+		status_counter(w, "tlsmap_map_reload_failures_total",
+		    "Failed loads of the map's file", labels,
+		    m->src->failures);
+	}
+	return ready;
+}
+
+/* tlsmap_status - spec->status */
+void
+tlsmap_status(struct server *srv, struct status_writer *w)
+{
+	struct tlsmap *tm = server_ctx(srv);
+	struct tlsmap_stats *st;
+	char labels[96], why[160];
+	unsigned k, l;
+	size_t i;
+	int ready;
+
+	if (tm == NULL || tm->maps == NULL) {
+		status_ready(w, 0, "starting");
+		return;
+	}
+	st = &tm->st;
+	ready = status_maps(w, tm);
+
+	status_section(w, "answers", "Answers");
+	for (k = 0; k < MAP_KIND_COUNT; k++) {
+		for (l = 0; l < map_level_count(k); l++) {
+			snprintf(labels, sizeof(labels),
+			    "kind=\"%s\",level=\"%s\"", map_kind_name(k),
+			    map_level_name(k, l));
+			status_counter(w, "tlsmap_answers_total",
+			    "OK answers by map kind and level, and NOTFOUND",
+			    labels, stats_get(&st->answers[k][l]));
+		}
+		snprintf(labels, sizeof(labels),
+		    "kind=\"%s\",level=\"notfound\"", map_kind_name(k));
+		status_counter(w, "tlsmap_answers_total",
+		    "OK answers by map kind and level, and NOTFOUND", labels,
+		    stats_get(&st->notfound[k]));
+	}
+	for (k = 0; k < MAP_KIND_COUNT; k++) {
+		snprintf(labels, sizeof(labels), "kind=\"%s\"",
+		    map_kind_name(k));
+		status_counter(w, "tlsmap_report_only_total", "Matches in "
+		    "report-only maps (answered NOTFOUND)", labels,
+		    stats_get(&st->report_only[k]));
+	}
+	status_counter(w, "tlsmap_temp_total", "TEMP answers (map not "
+	    "loaded)", NULL, stats_get(&st->temp));
+	status_counter(w, "tlsmap_perm_total", "PERM answers (unknown map, "
+	    "request without a key)", NULL, stats_get(&st->perm));
+	status_counter(w, "tlsmap_protocol_errors_total", "Connections "
+	    "closed for a bad request", "error=\"malformed\"",
+	    stats_get(&st->proto_errors));
+	status_counter(w, "tlsmap_protocol_errors_total", "Connections "
+	    "closed for a bad request", "error=\"oversize\"",
+	    stats_get(&st->oversize));
+	status_counter(w, "tlsmap_connections_total", "Socketmap "
+	    "connections accepted", NULL, stats_get(&st->connections));
+	status_gauge(w, "tlsmap_sessions", "Socketmap connections open",
+	    NULL, (double)tm->sessions);
+	status_hist(w, "tlsmap_lookup_latency", "Time to answer one lookup",
+	    NULL, &st->latency);
+
+	status_section(w, "recent", "Recent lookups");
+	status_recent(w, "Recent lookups", &st->recent);
+
+	if (ready) {
+		status_ready(w, 1, NULL);
+		return;
+	}
+	for (i = 0; i < tm->maps->n; i++)
+		if (!map_loaded(&tm->maps->v[i]))
+			break;
+	snprintf(why, sizeof(why), "map %s is not loaded",
+	    tm->maps->v[i].name);
+	status_ready(w, 0, why);
+}
