@@ -1,0 +1,55 @@
+# contrib/: what an admin installs next to the daemons. Everything goes
+# under the doc dir ($(docdir) = share/doc/pfhelpers): systemd units (made
+# from their .in with this build's paths), Postfix snippets and the
+# daemons' sample configurations. Nothing is installed into /etc or into
+# systemd's unit directory: the admin copies what fits (pfhelpers(7)).
+dist_man_MANS += doc/pfhelpers.7
+
+dist_doc_DATA = README.md
+
+systemddir = $(docdir)/systemd
+systemd_DATA = \
+	contrib/systemd/saslauthd-lite.service \
+	contrib/systemd/saslauthd-lite.socket \
+	contrib/systemd/policyd-ccert.service \
+	contrib/systemd/policyd-ccert.socket \
+	contrib/systemd/tlsmap.service \
+	contrib/systemd/tlsmap.socket
+CLEANFILES += $(systemd_DATA)
+
+postfixdir = $(docdir)/postfix
+dist_postfix_DATA = \
+	contrib/postfix/main.cf.smtp-auth \
+	contrib/postfix/main.cf.ccert-relay \
+	contrib/postfix/main.cf.tls-policy \
+	contrib/postfix/master.cf.submission \
+	contrib/postfix/smtpd.conf
+
+# The daemons' sample configurations and tables (written by each daemon's
+# author; add a file here when it lands).
+examplesdir = $(docdir)/examples
+dist_examples_DATA =
+
+contrib_subst = sed \
+	-e 's|@sbindir[@]|$(sbindir)|g' \
+	-e 's|@pfhsysconfdir[@]|$(sysconfdir)/pfhelpers|g'
+
+$(systemd_DATA): Makefile
+	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && \
+	$(contrib_subst) <$(srcdir)/$@.in >$@.tmp && mv -f $@.tmp $@
+contrib/systemd/saslauthd-lite.service: $(srcdir)/contrib/systemd/saslauthd-lite.service.in
+contrib/systemd/saslauthd-lite.socket: $(srcdir)/contrib/systemd/saslauthd-lite.socket.in
+contrib/systemd/policyd-ccert.service: $(srcdir)/contrib/systemd/policyd-ccert.service.in
+contrib/systemd/policyd-ccert.socket: $(srcdir)/contrib/systemd/policyd-ccert.socket.in
+contrib/systemd/tlsmap.service: $(srcdir)/contrib/systemd/tlsmap.service.in
+contrib/systemd/tlsmap.socket: $(srcdir)/contrib/systemd/tlsmap.socket.in
+
+# EXTRA_DIST carries all of contrib/; an in-tree build leaves the made units
+# next to their .in, and they must not ship with one build's paths.
+dist-hook: contrib-dist-hook
+contrib-dist-hook:
+	rm -f $(distdir)/contrib/systemd/*.service $(distdir)/contrib/systemd/*.socket
+.PHONY: contrib-dist-hook
+
+# The demo (scripts/demo) and the test runner are shipped too.
+EXTRA_DIST += scripts/demo scripts/install-deps scripts/test
