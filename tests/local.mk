@@ -61,3 +61,6 @@ tests_status_testd_LDADD = $(PFH_LIBS)
 TESTS += tests/proto/test_status.py tests/integration/it_status_browser.sh
 dist_man_MANS += doc/pfhelpers-status.5
 EXTRA_DIST += doc/status.md doc/screenshots
+
+# The README's first command (scripts/demo) must work: demo --check.
+TESTS += tests/e2e/demo_check.sh

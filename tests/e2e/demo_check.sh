@@ -1,0 +1,66 @@
+#!/bin/sh
+# demo_check - the README's first command must work: run scripts/demo
+# --check against this build (no package installation, no build of its
+# own) in a temp dir on free ports. The demo starts the three daemons on
+# its embedded configuration, runs the three try-commands it prints
+# (testsaslauthd, a policy request, postmap -q) plus the status pages,
+# verifies every answer and stops the daemons (each must exit 0).
+# Exit 77 (skip) when a tool the try-commands need is missing.
+set -u
+: "${PFH_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${PFH_BUILDDIR:=$PFH_SRCDIR}"
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
+
+for tool in bash openssl testsaslauthd postmap; do
+	command -v $tool >/dev/null 2>&1 || {
+		echo "SKIP: $tool missing"
+		exit 77
+	}
+done
+for b in saslauthd-lite/saslauthd-lite policyd-ccert/policyd-ccert \
+    policyd-ccert/policyd-ccert-enrol tlsmap/tlsmap; do
+	[ -x "$PFH_BUILDDIR/$b" ] || {
+		echo "FAIL: $PFH_BUILDDIR/$b not built"
+		exit 1
+	}
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfh-demo.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+
+# Five ports: base, base+1, base+51..53; pick a base where all are free.
+free() {
+	! bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+base=
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	b=$(( ($$ * 7 + try * 977) % 30000 + 20000 ))
+	if free $b && free $((b + 1)) && free $((b + 51)) && free $((b + 52)) &&
+	    free $((b + 53)); then
+		base=$b
+		break
+	fi
+done
+[ -n "$base" ] || { echo "FAIL: no free ports"; exit 1; }
+
+bash "$PFH_SRCDIR/scripts/demo" --check --no-install \
+    --builddir "$PFH_BUILDDIR" --dir "$tmp/demo-run" --base-port "$base"
+rc=$?
+if [ $rc != 0 ]; then
+	for f in "$tmp"/demo-run/logs/*.log; do
+		[ -f "$f" ] || continue
+		echo "----- $f"
+		tail -30 "$f"
+	done
+fi
+
+# The demo must leave no daemon behind.
+left=$(ps -eo pid=,args= | grep -F "$tmp/demo-run" | grep -v grep)
+if [ -n "$left" ]; then
+	echo "FAIL: processes left behind:"
+	echo "$left"
+	rc=1
+fi
+exit $rc
