@@ -98,6 +98,7 @@ struct item {
 	unsigned ncells;
 	time_t	*when;		/* recent: event times */
 	int	skip;		/* renderer: family already printed */
+	int	quiet;		/* module's own metric: not a tile on the page */
 };
 
 struct status_writer {
@@ -129,7 +130,6 @@ struct status_page {
 	struct MHD_Daemon *mhd;
 	int	epfd;
 	struct ev_timer *timer;
-	int	running;	/* inside MHD_run: no re-entry */
 	int	loopback;
 	char	name[320];
 	/* auth */
@@ -583,6 +583,35 @@ writer_free(struct status_writer *w)
 	xfree(w->reason);
 }
 
+/* quiet_gauge - a gauge for JSON and /metrics only */
+static void
+quiet_gauge(struct status_writer *w, const char *name, const char *help,
+    const char *labels, double v)
+{
+	unsigned n = w->n;
+
+	status_gauge(w, name, help, labels, v);
+	if (w->n > n)
+		w->items[w->n - 1].quiet = 1;
+}
+
+/* uptime_str - "3d 4h 5m" */
+static const char *
+uptime_str(long long s, char *out, size_t len)
+{
+	if (s < 0)
+		s = 0;
+	if (s >= 86400)
+		snprintf(out, len, "%lldd %lldh %lldm", s / 86400, s % 86400 / 3600, s % 3600 / 60);
+	else if (s >= 3600)
+		snprintf(out, len, "%lldh %lldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(out, len, "%lldm %llds", s / 60, s % 60);
+	else
+		snprintf(out, len, "%llds", s);
+	return out;
+}
+
 /*
  * collect - the record for one request: the common part, then the daemon's.
  */
@@ -609,8 +638,10 @@ collect(struct status_page *p, struct status_writer *w)
 	localtime_r(&started, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S %z", &tm);
 	status_kv(w, "started", "%s", ts);
-	status_gauge(w, "up", "1 while the daemon runs", NULL, 1);
-	status_gauge(w, "start_time_seconds", "Start time, seconds since the epoch",
+	status_kv(w, "uptime", "%s", uptime_str(now - started, ts, sizeof(ts)));
+	/* the listeners table shows these to people; they are for machines */
+	quiet_gauge(w, "up", "1 while the daemon runs", NULL, 1);
+	quiet_gauge(w, "start_time_seconds", "Start time, seconds since the epoch",
 	    NULL, (double)started);
 	{
 		static const char *const cols[] = {"listener", "connections"};
@@ -641,11 +672,10 @@ collect(struct status_page *p, struct status_writer *w)
 			putn(&b, name, 1);
 		}
 		put(&b, "\"");
-		status_gauge(w, "connections", "Open client connections per listener",
+		quiet_gauge(w, "connections", "Open client connections per listener",
 		    b.data, (double)listener_conns(l));
 		buf_free(&b);
 	}
-	(void)now;
 	if (spec->status)
 		spec->status(s, w);
 	if (server_stopping(s))
@@ -1158,6 +1188,9 @@ static const char html_css[] =
 ".card{background:var(--card);border:1px solid var(--line);border-radius:12px;"
 "padding:1rem 1.1rem;min-width:0}"
 ".card.wide{grid-column:1/-1}"
+".card.wide .blocks{display:grid;gap:0 1.5rem;"
+"grid-template-columns:repeat(auto-fit,minmax(min(100%,340px),1fr))}"
+".tiles{margin:.7rem 0}"
 ".card h2{margin:0 0 .6rem;font-size:1.05rem;font-weight:650}"
 ".card h3{margin:.9rem 0 .4rem;font-size:.9rem;color:var(--mute);font-weight:600;"
 "text-transform:uppercase;letter-spacing:.04em}"
@@ -1218,20 +1251,6 @@ html_ms(struct buf *b, uint64_t us)
 	buf_printf(b, "%.3g", ms(us));
 }
 
-/* html_dur - uptime as "3d 4h 5m" */
-static void
-html_dur(struct buf *b, long long s)
-{
-	if (s >= 86400)
-		buf_printf(b, "%lldd %lldh %lldm", s / 86400, s % 86400 / 3600, s % 3600 / 60);
-	else if (s >= 3600)
-		buf_printf(b, "%lldh %lldm", s / 3600, s % 3600 / 60);
-	else if (s >= 60)
-		buf_printf(b, "%lldm %llds", s / 60, s % 60);
-	else
-		buf_printf(b, "%llds", s);
-}
-
 /* html_section - one card */
 static void
 html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned end)
@@ -1271,7 +1290,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 	for (c = 0, j = i + 1; j < end; j++) {
 		const struct item *it = &w->items[j];
 
-		if (it->kind != IT_COUNTER && it->kind != IT_GAUGE)
+		if ((it->kind != IT_COUNTER && it->kind != IT_GAUGE) || it->quiet)
 			continue;
 		if (c++ == 0)
 			put(b, "<div class=\"tiles\">");
@@ -1320,12 +1339,13 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 	if (c)
 		put(b, "</table>\n");
 
-	/* tables and recent lists, in the order given */
+	/* tables and recent lists, in the order given; side by side when wide */
+	put(b, "<div class=\"blocks\">");
 	for (j = i + 1; j < end; j++) {
 		const struct item *it = &w->items[j];
 
 		if (it->kind == IT_TABLE) {
-			put(b, "<h3>");
+			put(b, "<div class=\"blk\"><h3>");
 			put_esc(b, it->name, ESC_HTML);
 			put(b, "</h3><table class=\"data\" id=\"t-");
 			put_esc(b, it->id, ESC_HTML);
@@ -1348,13 +1368,13 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 			if (r == j + 1)
 				buf_printf(b, "<tr><td class=\"empty\" colspan=\"%u\">none</td></tr>",
 				    it->ncells ? it->ncells : 1);
-			put(b, "</table>\n");
+			put(b, "</table></div>\n");
 		} else if (it->kind == IT_RECENT) {
-			put(b, "<h3>");
+			put(b, "<div class=\"blk\"><h3>");
 			put_esc(b, it->name, ESC_HTML);
 			put(b, "</h3>");
 			if (it->ncells == 0) {
-				put(b, "<p class=\"empty\">nothing yet</p>\n");
+				put(b, "<p class=\"empty\">nothing yet</p></div>\n");
 				continue;
 			}
 			put(b, "<ol class=\"recent\">");
@@ -1369,10 +1389,10 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 				put_esc(b, it->cells[c], ESC_HTML);
 				put(b, "</li>");
 			}
-			put(b, "</ol>\n");
+			put(b, "</ol></div>\n");
 		}
 	}
-	put(b, "</section>\n");
+	put(b, "</div></section>\n");
 }
 
 static void
@@ -1382,7 +1402,7 @@ render_html(struct status_page *p, struct status_writer *w, struct buf *b)
 	const char *prog = server_spec(s)->name;
 	time_t	now = time(NULL);
 	unsigned i, end;
-	char	host[256], ts[64];
+	char	host[256], ts[64], up[64];
 	struct tm tm;
 
 	if (gethostname(host, sizeof(host)) < 0)
@@ -1416,7 +1436,7 @@ render_html(struct status_page *p, struct status_writer *w, struct buf *b)
 	put_esc(b, host, ESC_HTML);
 	buf_printf(b, " \xc2\xb7 v%s \xc2\xb7 pid %ld \xc2\xb7 up <span id=\"uptime\">",
 	    PACKAGE_VERSION, (long)getpid());
-	html_dur(b, (long long)(now - server_started(s)));
+	put(b, uptime_str((long long)(now - server_started(s)), up, sizeof(up)));
 	put(b, "</span></span></header>\n<main>\n");
 	for (i = 0; i < w->n; i = end) {
 		end = section_end(w, i);
@@ -1781,9 +1801,22 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 static void
 status_run(struct status_page *p)
 {
-	p->running = 1;
-	MHD_run(p->mhd);
-	p->running = 0;
+	const union MHD_DaemonInfo *i;
+	unsigned before, after, rounds = 0;
+
+	/*
+	 * MHD takes its listening socket out of its epoll set at the
+	 * connection limit and puts it back only at the start of a later
+	 * MHD_run(); when a run closed connections (timeouts) nothing else
+	 * would wake us for the clients waiting in the backlog, so run again.
+	 */
+	do {
+		i = MHD_get_daemon_info(p->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		before = i ? i->num_connections : 0;
+		MHD_run(p->mhd);
+		i = MHD_get_daemon_info(p->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		after = i ? i->num_connections : 0;
+	} while (after < before && ++rounds < 4);
 	status_arm(p);
 }
 
@@ -1887,11 +1920,11 @@ status_http_start(struct server *s, const char *endpoint, const char *auth_file,
 	p->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 	    (ep.kind == ENDPOINT_INET && strchr(ep.host, ':') ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, handle, p,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, p,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)STATUS_MAX_CONNS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)STATUS_CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, p,
 	    MHD_OPTION_END);
 	if (p->mhd == NULL) {
 		snprintf(err, errlen, "cannot start libmicrohttpd on %s", p->name);
