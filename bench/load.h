@@ -88,6 +88,7 @@ struct load_result {
 	uint64_t proto_errors;	/* undecodable or unexpected bytes */
 	uint64_t timeouts;	/* no complete answer within timeout_ms */
 	uint64_t connects;	/* connections opened */
+	uint64_t retries;	/* requests resent after the server closed */
 	double	 elapsed;	/* measured seconds */
 	uint64_t max_us;
 	struct stats_hist_snap hist;

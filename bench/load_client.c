@@ -72,6 +72,8 @@ struct lconn {
 	uint64_t t0_ns;		/* request start, for the histogram */
 	uint64_t t0_ms;		/* request start on ev_now(), for timeouts */
 	uint32_t watching;
+	unsigned served;	/* replies on this connection so far */
+	int	 resent;	/* this request was sent again */
 	struct buf in;
 	struct ev_timer *retry;
 };
@@ -97,6 +99,7 @@ struct load {
 
 static void lconn_io(struct ev *, int, uint32_t, void *);
 static void lconn_next(struct lconn *);
+static void lconn_connect(struct lconn *);
 
 /* now_ns - CLOCK_MONOTONIC in nanoseconds */
 static uint64_t
@@ -221,7 +224,33 @@ lconn_drop(struct lconn *c)
 	c->watching = 0;
 	close(c->fd);
 	c->fd = -1;
+	c->served = 0;
 	buf_reset(&c->in);
+}
+
+/*
+ * lconn_resend - the server closed a reused connection under our request
+ *
+ * Servers close persistent connections after a number of requests or an
+ * idle time (postfwd's children after 1,000 requests); the close can cross
+ * our next request on the wire. Postfix then reconnects and sends the
+ * request again (attr_clnt, auto_clnt), so we do too, once per request,
+ * counting it as a retry rather than an error. Its latency includes the
+ * reconnect. Returns 1 when the request was resent.
+ */
+static int
+lconn_resend(struct lconn *c)
+{
+	if (c->served == 0 || c->resent || c->in.len > 0 ||
+	    c->L->o->proto == LOAD_SASL)
+		return 0;
+	if (c->L->measuring)
+		c->L->r->retries++;
+	lconn_drop(c);
+	c->resent = 1;
+	c->woff = 0;
+	lconn_connect(c);
+	return 1;
 }
 
 /* check_done - in count mode, stop once every request has ended */
@@ -256,6 +285,7 @@ lconn_fail(struct lconn *c, uint64_t *counter)
 	L->ended++;
 	lconn_drop(c);
 	c->spec = NULL;
+	c->resent = 0;
 	c->state = LC_PAUSED;
 	check_done(L);
 	if (!L->stopping)
@@ -286,6 +316,8 @@ lconn_reply(struct lconn *c, const char *ans, size_t alen)
 	}
 	L->ended++;
 	c->spec = NULL;
+	c->resent = 0;
+	c->served++;
 	c->state = LC_IDLE;
 	check_done(L);
 }
@@ -307,6 +339,9 @@ lconn_write(struct lconn *c)
 				watch(c, EV_READ | EV_WRITE);
 				return;
 			}
+			if ((errno == EPIPE || errno == ECONNRESET) &&
+			    lconn_resend(c))
+				return;
 			report(c->L, c, "write: %s", strerror(errno));
 			lconn_fail(c, &c->L->r->io_errors);
 			return;
@@ -430,6 +465,8 @@ lconn_read(struct lconn *c)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
 		if (c->state == LC_BUSY) {
+			if (errno == ECONNRESET && lconn_resend(c))
+				return;
 			report(L, c, "read: %s", strerror(errno));
 			lconn_fail(c, &L->r->io_errors);
 		} else {
@@ -439,6 +476,8 @@ lconn_read(struct lconn *c)
 	}
 	if (n == 0) {
 		if (c->state == LC_BUSY) {
+			if (lconn_resend(c))
+				return;
 			report(L, c, "server closed the connection without "
 			    "a complete reply");
 			lconn_fail(c, &L->r->io_errors);

@@ -107,7 +107,7 @@ print_result(const struct load_opts *o, const struct load_result *r,
 	printf("label=%s proto=%s conns=%u elapsed=%.3f replies=%llu ok=%llu "
 	    "rps=%.1f p50_us=%llu p99_us=%llu max_us=%llu errors=%llu "
 	    "mismatch=%llu io_errors=%llu proto_errors=%llu timeouts=%llu "
-	    "connects=%llu\n",
+	    "connects=%llu retries=%llu\n",
 	    label ? label : "-", load_proto_name(o->proto), o->conns,
 	    r->elapsed, (unsigned long long)r->replies,
 	    (unsigned long long)r->ok, rps, (unsigned long long)p50,
@@ -115,7 +115,8 @@ print_result(const struct load_opts *o, const struct load_result *r,
 	    (unsigned long long)errs, (unsigned long long)r->mismatch,
 	    (unsigned long long)r->io_errors,
 	    (unsigned long long)r->proto_errors,
-	    (unsigned long long)r->timeouts, (unsigned long long)r->connects);
+	    (unsigned long long)r->timeouts, (unsigned long long)r->connects,
+	    (unsigned long long)r->retries);
 	fflush(stdout);
 }
 

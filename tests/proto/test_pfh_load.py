@@ -123,7 +123,8 @@ class PolicyHandler(socketserver.StreamRequestHandler):
 class SocketmapHandler(socketserver.StreamRequestHandler):
     """Persistent socketmap connection: map "echo" answers "OK <key>", any
     other map NOTFOUND; the key "extra" gets a reply plus junk, the map
-    "hang" never answers."""
+    "hang" never answers, the key "bye" is answered and the connection
+    closed, as servers that limit requests per connection do."""
 
     def handle(self):
         rec = self.server.rec
@@ -150,6 +151,8 @@ class SocketmapHandler(socketserver.StreamRequestHandler):
                 out += b"3:xyz,"
             self.wfile.write(out)
             self.wfile.flush()
+            if key == "bye":
+                return
 
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -313,6 +316,9 @@ def test_policy_hangup_and_missing_action_are_errors():
     assert r.rc == 1, r
     assert r["io_errors"] == 2 and r["proto_errors"] == 2, r
     assert r["ok"] == 2 and r["replies"] == 2, r
+    # the 2nd hang-up came on a connection that had served a request:
+    # sent once more on a new connection, as Postfix does
+    assert r["retries"] == 1, r
     assert "without a complete reply" in r.stderr, r.stderr
     assert "bad reply" in r.stderr, r.stderr
 
@@ -365,6 +371,20 @@ def test_socketmap_mismatch_and_extra_bytes():
     # junk is a protocol error and the connection is dropped
     assert r2.rc == 1 and r2["replies"] == 3 and r2["proto_errors"] == 3, r2
     assert r2["connects"] == 3, r2
+
+
+@test
+def test_server_closing_persistent_connection_is_retried():
+    need_binary()
+    srv, ep = start_server(SocketmapHandler)
+    try:
+        r = pfh_load("-p", "socketmap", "-n", "5", ep, specs="echo bye OK bye\n")
+    finally:
+        stop_server(srv)
+    assert r.rc == 0, r
+    assert r["replies"] == 5 and r["errors"] == 0, r
+    assert r["retries"] == 4 and r["connects"] == 5, r
+    assert srv.rec.connections == 5 and len(srv.rec.requests) == 5
 
 
 @test
