@@ -1,0 +1,437 @@
+/*
+ * auth_pwfile.c - the embedded default backend: a user[@realm]:hash file
+ *
+ * Contract: lines "user:hash" or "user@realm:hash" (anything after a second
+ * ':' is ignored, so shadow-style lines work), '#' comments. The hash is a
+ * crypt(3) string verified with libxcrypt. Accepted: yescrypt ($y$),
+ * gost-yescrypt ($gy$), scrypt ($7$), bcrypt ($2b$, $2y$), sha512crypt
+ * ($6$), sha256crypt ($5$). MD5-crypt ($1$), bcrypt $2a$ and DES refuse the
+ * whole file unless pwfile_allow_weak_hashes = yes. A hash starting with
+ * '!' or '*' marks the account locked. Every hash is checked when the file
+ * is loaded (table.h value callback), so a request never parses anything.
+ * The file must not be readable by others nor writable by group or others,
+ * and must belong to root or to us (OpenBSD check_file_secrecy()).
+ * It is reloaded when it changes (spec->tick, SIGHUP); a broken or unsafe
+ * new file keeps the old table. Unknown and locked users still cost one
+ * hash of the file's own scheme, so timing does not tell them apart.
+ */
+#include "sysdep.h"
+
+#include <crypt.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "log.h"
+#include "realm.h"
+#include "saslauthd.h"
+#include "secret.h"
+#include "status.h"
+#include "table.h"
+#include "xalloc.h"
+
+/* An immutable view a request holds while a worker verifies against it. */
+struct pwfile_snap {
+	atomic_uint refs;
+	struct table *t;
+	char	*dummy;		/* a hash of the file's scheme, for misses */
+};
+
+struct pwfile_state {
+	struct table_source *ts;
+	struct pwfile_snap *cur;
+	bool	 allow_weak;
+	char	 refused[512];	/* last secrecy refusal, logged once */
+};
+
+static const struct {
+	const char *prefix, *name;
+	bool	 weak;
+} pw_schemes[] = {
+	{"$y$", "yescrypt", false},
+	{"$gy$", "gost-yescrypt", false},
+	{"$7$", "scrypt", false},
+	{"$2b$", "bcrypt", false},
+	{"$2y$", "bcrypt", false},
+	{"$6$", "sha512crypt", false},
+	{"$5$", "sha256crypt", false},
+	{"$2a$", "bcrypt-2a", true},
+	{"$1$", "md5crypt", true},
+};
+
+/* is_des_char - the DES crypt alphabet */
+static int
+is_des_char(int c)
+{
+	return c == '.' || c == '/' || (c >= '0' && c <= '9') ||
+	    (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* pwfile_scheme - name the scheme of a hash; NULL when unknown */
+const char *
+pwfile_scheme(const char *hash, bool *weak)
+{
+	size_t i, n = strlen(hash);
+
+	for (i = 0; i < nitems(pw_schemes); i++) {
+		if (strncmp(hash, pw_schemes[i].prefix,
+		    strlen(pw_schemes[i].prefix)) == 0) {
+			*weak = pw_schemes[i].weak;
+			return pw_schemes[i].name;
+		}
+	}
+	if (n == 13) {
+		for (i = 0; i < n && is_des_char((unsigned char)hash[i]); i++)
+			;
+		if (i == n) {
+			*weak = true;
+			return "des";
+		}
+	}
+	if (n == 20 && hash[0] == '_') {
+		*weak = true;
+		return "bsdi-des";
+	}
+	return NULL;
+}
+
+/* pwfile_parse_hash - validate one value at load time */
+struct pw_hash *
+pwfile_parse_hash(const char *value, bool allow_weak, char *err,
+    size_t errlen)
+{
+	struct pw_hash *h;
+	const char *scheme;
+	size_t n = strcspn(value, ":");	/* shadow-style trailing fields */
+	bool locked = false, weak = false;
+	char *hash;
+
+	if (n > 0 && (value[0] == '!' || value[0] == '*')) {
+		locked = true;
+		/* "!!", "*LK*" and friends: skip every marker */
+		while (n > 0 && (*value == '!' || *value == '*')) {
+			value++;
+			n--;
+		}
+	}
+	hash = xstrndup(value, n);
+	if (!locked) {
+		if (n == 0) {
+			snprintf(err, errlen, "empty password hash (use '!' "
+			    "to lock an account)");
+			goto bad;
+		}
+		if ((scheme = pwfile_scheme(hash, &weak)) == NULL) {
+			snprintf(err, errlen, "unsupported password hash "
+			    "\"%.8s...\": want yescrypt ($y$), bcrypt ($2b$), "
+			    "sha512crypt ($6$) or sha256crypt ($5$)", hash);
+			goto bad;
+		}
+		if (weak && !allow_weak) {
+			snprintf(err, errlen, "weak password hash (%s) refused;"
+			    " rehash with saslauthd-lite-passwd, or set "
+			    "pwfile_allow_weak_hashes = yes", scheme);
+			goto bad;
+		}
+		if (crypt_checksalt(hash) == CRYPT_SALT_INVALID) {
+			snprintf(err, errlen, "malformed %s hash", scheme);
+			goto bad;
+		}
+	} else if (n > 0 && (pwfile_scheme(hash, &weak) == NULL ||
+	    crypt_checksalt(hash) == CRYPT_SALT_INVALID)) {
+		/* a locked entry is never verified; its text may be anything */
+		hash[0] = 0;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->hash = hash;
+	h->locked = locked;
+	return h;
+bad:
+	free(hash);
+	return NULL;
+}
+
+/* pwfile_hash_free - free a parsed value */
+void
+pwfile_hash_free(struct pw_hash *h)
+{
+	if (h == NULL)
+		return;
+	secret_free_str(h->hash);
+	free(h);
+}
+
+/* pw_value - table.h value callback */
+static void *
+pw_value(const char *key, const char *value, void *arg, char *err,
+    size_t errlen)
+{
+	const struct pwfile_state *ps = arg;
+
+	return pwfile_parse_hash(value, ps->allow_weak, err, errlen);
+}
+
+/* pw_free - table.h free callback */
+static void
+pw_free(void *obj, void *arg)
+{
+	pwfile_hash_free(obj);
+}
+
+/* pwfile_check_secrecy - after OpenBSD ntpd check_file_secrecy() */
+int
+pwfile_check_secrecy(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		snprintf(err, errlen, "%s: %m", path);
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: owner must be root or uid %ld, "
+		    "not %ld", path, (long)geteuid(), (long)st.st_uid);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IRWXO)) {
+		snprintf(err, errlen, "%s: mode %04o lets others read it or "
+		    "anyone but the owner write it; chmod 0600 or 0640",
+		    path, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* first_hash - table_foreach helper: the first verifiable hash */
+static int
+first_hash(const struct table_entry *te, void *arg)
+{
+	const struct pw_hash *h = te->obj;
+
+	if (h->hash[0] == 0)
+		return 0;
+	*(const char **)arg = h->hash;
+	return 1;
+}
+
+/* make_dummy - a yescrypt hash of random bytes when the file has none */
+static char *
+make_dummy(void)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd;
+	char *out = NULL;
+
+	if (crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof(setting))
+	    == NULL)
+		return xstrdup("");
+	cd = xcalloc(1, sizeof(*cd));
+	if (crypt_rn("pfh-dummy", setting, cd, (int)sizeof(*cd)) != NULL &&
+	    cd->output[0] != '*')
+		out = xstrdup(cd->output);
+	secret_free(cd, sizeof(*cd));
+	return out ? out : xstrdup("");
+}
+
+/* snap_new - wrap the current table for requests */
+static struct pwfile_snap *
+snap_new(struct table *t)
+{
+	struct pwfile_snap *s = xcalloc(1, sizeof(*s));
+	const char *h = NULL;
+
+	atomic_init(&s->refs, 1);
+	s->t = table_ref(t);
+	table_foreach(t, first_hash, &h);
+	/* a hash of the file's own scheme and cost, for unknown users */
+	s->dummy = h ? xstrdup(h) : make_dummy();
+	return s;
+}
+
+/* snap_unref - the last holder frees it (loop or worker) */
+static void
+snap_unref(struct pwfile_snap *s)
+{
+	if (s == NULL ||
+	    atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	table_unref(s->t);
+	free(s->dummy);
+	free(s);
+}
+
+/* pw_open - load the file; refusing to start is better than refusing all */
+static int
+pw_open(const struct sasl_cfg *cfg, void **state, char *err, size_t errlen)
+{
+	struct pwfile_state *ps = xcalloc(1, sizeof(*ps));
+	struct table_ops ops;
+
+	memset(&ops, 0, sizeof(ops));
+	ops.value = pw_value;
+	ops.free_value = pw_free;
+	ops.arg = ps;
+	ops.sep = ':';
+	ps->allow_weak = cfg->pwfile_allow_weak_hashes;
+	ps->ts = table_source_new(cfg->pwfile, &ops);
+	if (pwfile_check_secrecy(cfg->pwfile, err, errlen) < 0 ||
+	    table_source_load(ps->ts) < 0) {
+		if (ps->ts->last_error[0])
+			snprintf(err, errlen, "pwfile: %s", ps->ts->last_error);
+		table_source_free(ps->ts);
+		free(ps);
+		return -1;
+	}
+	ps->cur = snap_new(ps->ts->table);
+	log_info("pwfile: %s: %zu entries", cfg->pwfile,
+	    table_count(ps->ts->table));
+	*state = ps;
+	return 0;
+}
+
+/* pw_close - requests in flight keep their snapshots */
+static void
+pw_close(void *state)
+{
+	struct pwfile_state *ps = state;
+
+	snap_unref(ps->cur);
+	table_source_free(ps->ts);
+	free(ps);
+}
+
+/* pw_check - reload a changed file, unless it became unsafe */
+static int
+pw_check(void *state)
+{
+	struct pwfile_state *ps = state;
+	char err[sizeof(ps->refused)];
+	int rc;
+
+	if (pwfile_check_secrecy(ps->ts->path, err, sizeof(err)) < 0) {
+		if (strcmp(err, ps->refused) != 0) {
+			log_error("pwfile: %s; keeping the table loaded before",
+			    err);
+			snprintf(ps->refused, sizeof(ps->refused), "%s", err);
+		}
+		return -1;
+	}
+	ps->refused[0] = 0;
+	if ((rc = table_source_check(ps->ts)) != 1)
+		return rc;
+	snap_unref(ps->cur);
+	ps->cur = snap_new(ps->ts->table);
+	log_info("pwfile: %s reloaded: %zu entries", ps->ts->path,
+	    table_count(ps->ts->table));
+	return 1;
+}
+
+/* pw_ready - loaded at least once */
+static int
+pw_ready(void *state, char *why, size_t whylen)
+{
+	struct pwfile_state *ps = state;
+
+	if (ps->cur == NULL) {
+		snprintf(why, whylen, "pwfile not loaded");
+		return 0;
+	}
+	return 1;
+}
+
+/* pw_prepare - the request holds the current snapshot */
+static void *
+pw_prepare(void *state)
+{
+	struct pwfile_state *ps = state;
+
+	atomic_fetch_add_explicit(&ps->cur->refs, 1, memory_order_relaxed);
+	return ps->cur;
+}
+
+/* pw_release - drop the request's snapshot */
+static void
+pw_release(void *data)
+{
+	snap_unref(data);
+}
+
+/* pw_verify - worker: look up, hash, compare */
+static void
+pw_verify(struct auth_req *r)
+{
+	const struct pwfile_snap *s = r->data;
+	const struct table_entry *te;
+	const struct pw_hash *h;
+	char key[AUTH_LOGIN_MAX];
+	int rc;
+
+	if (realm_userkey(r->login, r->realm, key, sizeof(key)) < 0 ||
+	    (te = table_lookup(s->t, key, strlen(key))) == NULL) {
+		auth_crypt_burn(r->password, s->dummy);
+		r->result = AUTH_FAIL;
+		r->unknown_user = true;
+		snprintf(r->reason, sizeof(r->reason), "unknown user");
+		goto out;
+	}
+	h = te->obj;
+	if (h->locked) {
+		auth_crypt_burn(r->password, h->hash[0] ? h->hash : s->dummy);
+		r->result = AUTH_FAIL;
+		snprintf(r->reason, sizeof(r->reason), "account locked");
+		goto out;
+	}
+	rc = auth_crypt_verify(r->password, h->hash);
+	if (rc < 0) {
+		r->result = AUTH_TEMPFAIL;
+		snprintf(r->reason, sizeof(r->reason), "crypt failed");
+	} else if (rc == 0) {
+		r->result = AUTH_FAIL;
+		snprintf(r->reason, sizeof(r->reason), "wrong password");
+	} else {
+		r->result = AUTH_OK;
+	}
+out:
+	auth_req_wipe(r);
+}
+
+/* pw_status - the file, its size and its reload history */
+static void
+pw_status(void *state, struct status_writer *w)
+{
+	struct pwfile_state *ps = state;
+	struct table_source *ts = ps->ts;
+
+	status_section(w, "pwfile", "Password file");
+	status_kv(w, "path", "%s", ts->path);
+	status_kv(w, "entries", "%zu", ts->table ? table_count(ts->table) : 0);
+	status_kv(w, "loaded_at", "%lld", (long long)ts->loaded_at);
+	status_kv(w, "last_attempt_ok", "%s",
+	    ts->last_ok && ps->refused[0] == 0 ? "yes" : "no");
+	status_kv(w, "last_error", "%s",
+	    ps->refused[0] ? ps->refused : ts->last_error);
+	status_counter(w, "sasl_pwfile_reloads_total",
+	    "password file reloads", NULL, ts->reloads);
+	status_counter(w, "sasl_pwfile_reload_failures_total",
+	    "password file reloads refused", NULL, ts->failures);
+	status_gauge(w, "sasl_pwfile_entries", "password file entries", NULL,
+	    ts->table ? (double)table_count(ts->table) : 0);
+}
+
+const struct auth_mech auth_mech_pwfile = {
+	.name = "pwfile",
+	.id = AUTH_MECH_PWFILE,
+	.open = pw_open,
+	.close = pw_close,
+	.check = pw_check,
+	.ready = pw_ready,
+	.prepare = pw_prepare,
+	.verify = pw_verify,
+	.release = pw_release,
+	.status = pw_status,
+};

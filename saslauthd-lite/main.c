@@ -1,0 +1,381 @@
+/*
+ * main.c - saslauthd-lite: the daemon's parameters, Cyrus's command line,
+ * and the server_spec hooks
+ *
+ * The command line is Cyrus saslauthd's (-a -c -m -n -O -r -s -t -l -d -v
+ * -V -h) plus the suite's -C FILE and -o name=value. Each Cyrus flag is
+ * translated into a "name=value" override, so flags and -o are one
+ * mechanism and both win over the config file (documented in the man page).
+ */
+#include "sysdep.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "auth.h"
+#include "auth_cache.h"
+#include "log.h"
+#include "privs.h"
+#include "realm.h"
+#include "saslauthd.h"
+#include "server.h"
+#include "throttle.h"
+#include "workq.h"
+#include "xalloc.h"
+
+static char opt_mechs[256];
+static int opt_l;
+
+/* numeric - digits only */
+static int
+numeric(const char *s)
+{
+	if (*s == 0 || strlen(s) > 9)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* set - one override; -1 is a usage error */
+static int
+set(struct server *s, const char *name, const char *value)
+{
+	char *a = xasprintf("%s=%s", name, value);
+	int rc = server_cfg_set(s, a);
+
+	free(a);
+	return rc;
+}
+
+/* sasl_option - translate a Cyrus flag into a configuration override */
+static int
+sasl_option(struct server *s, int ch, const char *arg)
+{
+	char num[32];
+	size_t n;
+
+	switch (ch) {
+	case 'a':
+		/* repeatable, or a comma list: the chain in that order */
+		n = strlen(opt_mechs);
+		if (n + strlen(arg) + 2 > sizeof(opt_mechs)) {
+			fprintf(stderr, "%s: -a: too many mechanisms\n",
+			    SASL_PROG);
+			return -1;
+		}
+		snprintf(opt_mechs + n, sizeof(opt_mechs) - n, "%s%s",
+		    n ? "," : "", arg);
+		return set(s, "mechanisms", opt_mechs);
+	case 'c':
+		return set(s, "cache", "yes");
+	case 'l':
+		opt_l = 1;	/* no accept lock to turn off: threads, one accept */
+		return 0;
+	case 'm':
+		return set(s, "run_dir", arg);
+	case 'n':
+		if (!numeric(arg)) {
+			fprintf(stderr, "%s: -n wants a number\n", SASL_PROG);
+			return -1;
+		}
+		return set(s, "workers", arg);
+	case 'O':
+		return set(s, "pwfile", arg);
+	case 'r':
+		return set(s, "realm_policy", "join");
+	case 's':
+		/* Cyrus: kilobytes of cache table; ours counts entries */
+		if (!numeric(arg)) {
+			fprintf(stderr, "%s: -s wants kilobytes\n", SASL_PROG);
+			return -1;
+		}
+		snprintf(num, sizeof(num), "%lld", (atoll(arg) * 1024 +
+		    SASL_CACHE_ENTRY_BYTES - 1) / SASL_CACHE_ENTRY_BYTES);
+		return set(s, "cache_size", strcmp(num, "0") ? num : "1");
+	case 't':
+		if (!numeric(arg)) {
+			fprintf(stderr, "%s: -t wants seconds\n", SASL_PROG);
+			return -1;
+		}
+		snprintf(num, sizeof(num), "%ss", arg);
+		return set(s, "cache_ttl", num);
+	case 'v':
+		printf("%s (%s) %s\nauthentication mechanisms: %s\n",
+		    SASL_PROG, PACKAGE_NAME, PACKAGE_VERSION, auth_mech_names());
+		exit(0);
+	case 'V':
+		log_verbose++;
+		return 0;
+	}
+	return -1;
+}
+
+/* prepare_run_dir - create it 0750 if missing; refuse a world-writable one */
+static int
+prepare_run_dir(const struct sasl_cfg *cfg, char *err, size_t errlen)
+{
+	struct stat st;
+	gid_t gid = (gid_t)-1;
+
+	if (*cfg->socket_group &&
+	    privs_group_gid(cfg->socket_group, &gid, err, errlen) < 0)
+		return -1;
+	if (stat(cfg->run_dir, &st) < 0) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "run_dir %s: %m", cfg->run_dir);
+			return -1;
+		}
+		if (mkdir(cfg->run_dir, 0750) < 0 ||
+		    chmod(cfg->run_dir, 0750) < 0 ||
+		    (gid != (gid_t)-1 && chown(cfg->run_dir, (uid_t)-1, gid) < 0)) {
+			snprintf(err, errlen, "run_dir %s: create: %m",
+			    cfg->run_dir);
+			return -1;
+		}
+		log_info("created run_dir %s (mode 0750%s%s)", cfg->run_dir,
+		    gid != (gid_t)-1 ? ", group " : "", cfg->socket_group);
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "run_dir %s: not a directory",
+		    cfg->run_dir);
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		snprintf(err, errlen, "run_dir %s: mode %04o is world-writable:"
+		    " anyone could replace the socket; chmod 0750 (or 0710)",
+		    cfg->run_dir, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* sasl_cfg_check - cross-field validation */
+static int
+sasl_cfg_check(void *vcfg, char *err, size_t errlen)
+{
+	struct sasl_cfg *c = vcfg;
+	enum realm_policy rp;
+	mode_t mode;
+
+	if (auth_mechanisms_check(c->mechanisms, err, errlen) < 0)
+		return -1;
+	if (realm_policy_parse(c->realm_policy, &rp) < 0) {
+		snprintf(err, errlen, "realm_policy: \"%s\": want pass, join, "
+		    "strip or default", c->realm_policy);
+		return -1;
+	}
+	if (rp == REALM_DEFAULT && *c->default_realm == 0) {
+		snprintf(err, errlen, "realm_policy = default needs "
+		    "default_realm");
+		return -1;
+	}
+	if (c->run_dir[0] != '/') {
+		snprintf(err, errlen, "run_dir: \"%s\" must be an absolute "
+		    "directory (the socket is run_dir/mux)", c->run_dir);
+		return -1;
+	}
+	if (strlen(c->run_dir) + sizeof("/" SASL_SOCKET_NAME) > 108) {
+		snprintf(err, errlen, "run_dir: too long for a unix socket "
+		    "path");
+		return -1;
+	}
+	if (sasl_parse_mode(c->socket_mode, &mode) < 0) {
+		snprintf(err, errlen, "socket_mode: \"%s\" is not an octal "
+		    "mode", c->socket_mode);
+		return -1;
+	}
+	if (mode & S_IWOTH) {
+		snprintf(err, errlen, "socket_mode %04o: a world-writable "
+		    "socket is a password oracle for every local user; use "
+		    "0660 and socket_group", (unsigned)mode);
+		return -1;
+	}
+	if (c->throttle_max_delay < c->throttle_delay) {
+		snprintf(err, errlen, "throttle_max_delay is below "
+		    "throttle_delay");
+		return -1;
+	}
+	return 0;
+}
+
+/* random_u64 - a seed for the hash tables */
+static uint64_t
+random_u64(void)
+{
+	uint64_t v;
+
+	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		log_fatal("RAND_bytes failed");
+	return v;
+}
+
+/* sasl_init - keys, backends, run dir, socket, pool */
+static int
+sasl_init(struct server *srv, char *err, size_t errlen)
+{
+	struct sasl_ctx *ctx = xcalloc(1, sizeof(*ctx));
+	struct sasl_cfg *cfg = server_cfg(srv);
+	char ep[160];
+	mode_t mode = 0660;
+	unsigned workers;
+
+	ctx->srv = srv;
+	ctx->cfg = cfg;
+	server_set_ctx(srv, ctx);
+	if (opt_l)
+		log_debug("-l: there is no accept lock to turn off; ignored");
+	if (RAND_bytes(ctx->mac_key, sizeof(ctx->mac_key)) != 1) {
+		snprintf(err, errlen, "RAND_bytes: no randomness for the "
+		    "cache and throttle keys");
+		return -1;
+	}
+	if ((ctx->chain = auth_chain_new(cfg, err, errlen)) == NULL)
+		return -1;
+	if (prepare_run_dir(cfg, err, errlen) < 0)
+		return -1;
+	(void)sasl_parse_mode(cfg->socket_mode, &mode);
+	snprintf(ep, sizeof(ep), "unix:%s/%s", cfg->run_dir, SASL_SOCKET_NAME);
+	if (server_listen(srv, ep, mode, NULL, cfg->socket_group,
+	    sasl_session_accept, ctx, err, errlen) == NULL)
+		return -1;
+	workers = (unsigned)cfg->workers;
+	if (workers == 0) {
+		log_info("workers = 0 (Cyrus -n 0 forks per connection): "
+		    "using 1 worker thread");
+		workers = 1;
+	}
+	ctx->wq = workq_new(server_ev(srv), workers, (unsigned)cfg->max_queue);
+	if (cfg->cache)
+		ctx->cache = auth_cache_new(ctx->mac_key,
+		    (size_t)cfg->cache_size, random_u64());
+	ctx->th_user = throttle_new((size_t)cfg->throttle_table_size,
+	    random_u64());
+	ctx->th_ip = throttle_new((size_t)cfg->throttle_table_size,
+	    random_u64());
+	stats_recent_init(&ctx->st.recent, (unsigned)cfg->recent_size);
+	log_info("mechanisms %s, %u workers, cache %s, throttle %s, "
+	    "realm_policy %s", cfg->mechanisms, workers,
+	    cfg->cache ? "on" : "off", cfg->throttle ? "on" : "off",
+	    cfg->realm_policy);
+	return 0;
+}
+
+/* differs - a string parameter changed */
+static int
+differs(const char *a, const char *b)
+{
+	return strcmp(a, b) != 0;
+}
+
+/* sasl_reload - adopt a new config; a backend that fails to open refuses it */
+static int
+sasl_reload(struct server *srv, void *vnew, char *err, size_t errlen)
+{
+	struct sasl_ctx *ctx = server_ctx(srv);
+	struct sasl_cfg *o = ctx->cfg, *n = vnew;
+	struct auth_chain *chain = NULL;
+
+	if (differs(o->mechanisms, n->mechanisms) ||
+	    differs(o->pwfile, n->pwfile) ||
+	    differs(o->pam_confdir, n->pam_confdir) ||
+	    o->pam_acct_mgmt != n->pam_acct_mgmt ||
+	    o->pwfile_allow_weak_hashes != n->pwfile_allow_weak_hashes) {
+		if ((chain = auth_chain_new(n, err, errlen)) == NULL)
+			return -1;
+	}
+	if (differs(o->run_dir, n->run_dir) ||
+	    differs(o->socket_mode, n->socket_mode) ||
+	    differs(o->socket_group, n->socket_group) ||
+	    o->workers != n->workers || o->max_queue != n->max_queue ||
+	    o->throttle_table_size != n->throttle_table_size ||
+	    o->recent_size != n->recent_size)
+		log_warn("reload: run_dir, socket_*, workers, max_queue, "
+		    "throttle_table_size and recent_size take effect after a "
+		    "restart");
+	if (chain != NULL) {
+		auth_chain_unref(ctx->chain);
+		ctx->chain = chain;
+		log_info("reload: mechanisms %s", n->mechanisms);
+	}
+	/* a reload flushes the cache: the admin may have changed passwords */
+	if (ctx->cache && (!n->cache || n->cache_size != o->cache_size)) {
+		auth_cache_free(ctx->cache);
+		ctx->cache = NULL;
+	}
+	if (ctx->cache)
+		auth_cache_flush(ctx->cache);
+	else if (n->cache)
+		ctx->cache = auth_cache_new(ctx->mac_key,
+		    (size_t)n->cache_size, random_u64());
+	ctx->cfg = n;
+	return 0;
+}
+
+/* sasl_tick - reload changed password data; a change flushes the cache */
+static void
+sasl_tick(struct server *srv)
+{
+	struct sasl_ctx *ctx = server_ctx(srv);
+
+	if (auth_chain_check(ctx->chain) > 0 && ctx->cache) {
+		auth_cache_flush(ctx->cache);
+		log_info("cache flushed: the password data changed");
+	}
+}
+
+/* sasl_busy - requests still being answered */
+static unsigned
+sasl_busy(struct server *srv)
+{
+	struct sasl_ctx *ctx = server_ctx(srv);
+
+	return ctx ? ctx->active : 0;
+}
+
+static const struct server_spec sasl_spec = {
+	.name = SASL_PROG,
+	.version_extra = "authentication mechanisms: pwfile pam shadow\n",
+	.default_config = SASL_DEFAULT_CONFIG,
+	.config_flag = 'C',
+	.usage =
+	    "Cyrus saslauthd flags (they override the config file, like -o):\n"
+	    "  -a MECH        mechanism: pwfile, pam, shadow (repeat or comma "
+	    "list for a chain)\n"
+	    "  -c             enable the credential cache\n"
+	    "  -l             accepted for compatibility (no accept lock)\n"
+	    "  -m DIR         run directory; the socket is DIR/mux\n"
+	    "  -n N           worker threads (0 is taken as 1)\n"
+	    "  -O FILE        mechanism option: the pwfile path\n"
+	    "  -r             join login and realm (login@realm)\n"
+	    "  -s KB          cache size in kilobytes (128 bytes per entry)\n"
+	    "  -t SECONDS     cache entry lifetime\n"
+	    "  -v             print version and mechanisms, exit\n"
+	    "  -V             verbose logging\n",
+	.params = sasl_params,
+	.cfg_size = sizeof(struct sasl_cfg),
+	.common_defaults = sasl_common_defaults,
+	.extra_opts = "a:clm:n:O:rs:t:vV",
+	.option = sasl_option,
+	.check = sasl_cfg_check,
+	.init = sasl_init,
+	.reload = sasl_reload,
+	.tick = sasl_tick,
+	.busy = sasl_busy,
+	.status = sasl_status,
+};
+
+/* main - everything else is the common skeleton */
+int
+main(int argc, char **argv)
+{
+	return server_main(argc, argv, &sasl_spec);
+}

@@ -1,0 +1,71 @@
+/*
+ * sasl_params.c - saslauthd-lite's configuration parameters
+ *
+ * One table for the daemon and for saslauthd-lite-test (which reads the
+ * same config file to find the socket). Defaults are Cyrus's where Cyrus
+ * has one (run dir, 5 workers, 8 h cache TTL) and safe ones elsewhere.
+ */
+#include "sysdep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cfg.h"
+#include "saslauthd.h"
+
+#define P(f)	offsetof(struct sasl_cfg, f)
+
+const struct cfg_param sasl_params[] = {
+	{"mechanisms", CFG_STR, "pwfile", P(mechanisms), 0, 0, 0},
+	{"pwfile", CFG_STR, SASL_DEFAULT_PWFILE, P(pwfile), 0, 0, 0},
+	{"pwfile_allow_weak_hashes", CFG_BOOL, "no",
+	    P(pwfile_allow_weak_hashes), 0, 0, 0},
+	{"pam_confdir", CFG_STR, "", P(pam_confdir), 0, 0, 0},
+	{"pam_acct_mgmt", CFG_BOOL, "yes", P(pam_acct_mgmt), 0, 0, 0},
+	{"run_dir", CFG_STR, SASL_DEFAULT_RUN_DIR, P(run_dir), 0, 0, 0},
+	{"socket_mode", CFG_STR, "0660", P(socket_mode), 0, 0, 0},
+	{"socket_group", CFG_STR, "", P(socket_group), 0, 0, 0},
+	{"workers", CFG_INT, "5", P(workers), 0, 1024, 0},
+	{"max_queue", CFG_INT, "256", P(max_queue), 1, 1000000, 0},
+	{"backend_timeout", CFG_TIME, "5s", P(backend_timeout), 10, 600000, 0},
+	{"fifth_field_grace", CFG_TIME, "100ms", P(fifth_field_grace), 1, 10000, 0},
+	{"cache", CFG_BOOL, "no", P(cache), 0, 0, 0},
+	{"cache_ttl", CFG_TIME, "28800s", P(cache_ttl), 1000, 2592000000LL, 0},
+	{"cache_negative_ttl", CFG_TIME, "0", P(cache_negative_ttl), 0, 86400000, 0},
+	{"cache_size", CFG_INT, "10000", P(cache_size), 1, 10000000, 0},
+	{"realm_policy", CFG_STR, "pass", P(realm_policy), 0, 0, 0},
+	{"default_realm", CFG_STR, "", P(default_realm), 0, 0, 0},
+	{"throttle", CFG_BOOL, "yes", P(throttle), 0, 0, 0},
+	{"throttle_after", CFG_INT, "3", P(throttle_after), 1, 1000, 0},
+	{"throttle_delay", CFG_TIME, "1s", P(throttle_delay), 1, 600000, 0},
+	{"throttle_max_delay", CFG_TIME, "15s", P(throttle_max_delay), 1, 600000, 0},
+	{"throttle_quiet", CFG_TIME, "600s", P(throttle_quiet), 100, 86400000, 0},
+	{"throttle_table_size", CFG_INT, "10000", P(throttle_table_size), 16, 10000000, 0},
+	{"recent_size", CFG_INT, "50", P(recent_size), 1, 10000, 0},
+	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
+};
+
+/* The request deadline, not Postfix's idle time, bounds a mux client. */
+const char *const sasl_common_defaults[] = {
+	"idle_timeout", "10s",
+	"syslog_facility", "auth",
+	NULL,
+};
+
+/* sasl_parse_mode - octal permission bits */
+int
+sasl_parse_mode(const char *s, mode_t *mode)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s == 0)
+		return -1;
+	v = strtoul(s, &end, 8);
+	if (*end != 0 || v > 0777)
+		return -1;
+	*mode = (mode_t)v;
+	return 0;
+}

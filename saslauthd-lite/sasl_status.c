@@ -1,0 +1,232 @@
+/*
+ * sasl_status.c - the decision log line and the status page
+ *
+ * One line per decision, in a fixed key=value order fail2ban can match:
+ *   auth: result=NO user=bob service=smtp realm= client=192.0.2.10
+ *   backend=pwfile cached=no latency=3.2ms reason="wrong password"
+ * Untrusted text (user, realm, service) is sanitised: no spaces, quotes or
+ * control characters can forge a field. Never a password.
+ * The status page shows counters, per-backend latency, the cache, the
+ * throttle, recent decisions and the top failing users and clients.
+ */
+#include "sysdep.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "auth_cache.h"
+#include "ev.h"
+#include "log.h"
+#include "saslauthd.h"
+#include "status.h"
+#include "throttle.h"
+#include "workq.h"
+
+#define SASL_TOP_N	10
+
+/* sasl_sanitize - printable ASCII without blanks or quotes; others as '?' */
+void
+sasl_sanitize(char *out, size_t outlen, const char *in)
+{
+	size_t n = 0;
+
+	if (outlen == 0)
+		return;
+	for (; in && *in && n + 1 < outlen; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		out[n++] = c > ' ' && c < 0x7f && c != '"' && c != '\\' &&
+		    c != '=' ? (char)c : '?';
+	}
+	out[n] = 0;
+}
+
+/* sasl_log_decision - the one line, and the recent-decisions ring */
+void
+sasl_log_decision(struct sasl_ctx *ctx, const struct sasl_decision *d)
+{
+	char user[128], service[64], realm[128], client[64], reason[160];
+	double ms = (double)d->usec / 1000.0;
+
+	sasl_sanitize(user, sizeof(user), d->user);
+	sasl_sanitize(service, sizeof(service), d->service);
+	sasl_sanitize(realm, sizeof(realm), d->realm);
+	sasl_sanitize(client, sizeof(client), d->client && *d->client ?
+	    d->client : "unknown");
+	/* reasons are ours, but PAM's texts hold spaces: quote them */
+	snprintf(reason, sizeof(reason), "%s", d->reason ? d->reason : "");
+	for (char *p = reason; *p; p++)
+		if (*p == '"' || (unsigned char)*p < ' ')
+			*p = '\'';
+	if (d->reason)
+		log_info("auth: result=%s user=%s service=%s realm=%s "
+		    "client=%s backend=%s cached=%s latency=%.1fms "
+		    "reason=\"%s\"", d->result, user, service, realm, client,
+		    d->backend, d->cached ? "yes" : "no", ms, reason);
+	else
+		log_info("auth: result=%s user=%s service=%s realm=%s "
+		    "client=%s backend=%s cached=%s latency=%.1fms",
+		    d->result, user, service, realm, client, d->backend,
+		    d->cached ? "yes" : "no", ms);
+	stats_hist_record(&ctx->st.latency, d->usec);
+	stats_recent_add(&ctx->st.recent, "%s user=%s service=%s client=%s "
+	    "backend=%s%s %.1fms%s%s", d->result, user, service, client,
+	    d->backend, d->cached ? " cached" : "", ms,
+	    d->reason ? " " : "", d->reason ? reason : "");
+}
+
+/* top_table - one "top failing" table */
+static void
+top_table(struct status_writer *w, struct throttle *t,
+    const struct throttle_params *p, uint64_t now, const char *id,
+    const char *title)
+{
+	static const char *const cols[] = {"key", "failures", "delay_ms"};
+	struct throttle_top top[SASL_TOP_N];
+	char fails[32], delay[32], key[sizeof(top[0].key)];
+	const char *cells[3];
+	unsigned i, n = throttle_top(t, p, now, top, SASL_TOP_N);
+
+	status_table(w, id, title, cols, 3);
+	for (i = 0; i < n; i++) {
+		sasl_sanitize(key, sizeof(key), top[i].key);
+		snprintf(fails, sizeof(fails), "%lu", top[i].failures);
+		snprintf(delay, sizeof(delay), "%llu",
+		    (unsigned long long)top[i].delay);
+		cells[0] = key;
+		cells[1] = fails;
+		cells[2] = delay;
+		status_row(w, cells);
+	}
+}
+
+/* sasl_status - spec->status */
+void
+sasl_status(struct server *srv, struct status_writer *w)
+{
+	struct sasl_ctx *ctx = server_ctx(srv);
+	struct sasl_cfg *cfg = ctx->cfg;
+	struct sasl_stats *st = &ctx->st;
+	struct throttle_params tp;
+	uint64_t now = ev_now(server_ev(srv));
+	char why[256] = "";
+	char labels[64];
+	unsigned i;
+	int ready;
+
+	status_section(w, "auth", "Authentication");
+	status_kv(w, "mechanisms", "%s", cfg->mechanisms);
+	status_kv(w, "realm_policy", "%s", cfg->realm_policy);
+	status_counter(w, "sasl_requests_total", "requests decoded", NULL,
+	    stats_get(&st->requests));
+	status_counter(w, "sasl_decisions_total", "answers", "result=\"ok\"",
+	    stats_get(&st->ok));
+	status_counter(w, "sasl_decisions_total", "answers", "result=\"no\"",
+	    stats_get(&st->no));
+	status_counter(w, "sasl_tempfail_total",
+	    "NO answers that were temporary failures", NULL,
+	    stats_get(&st->tempfail));
+	status_counter(w, "sasl_cached_total", "answers from the cache",
+	    "result=\"ok\"", stats_get(&st->cached_ok));
+	status_counter(w, "sasl_cached_total", "answers from the cache",
+	    "result=\"no\"", stats_get(&st->cached_no));
+	status_counter(w, "sasl_refused_total", "requests refused before "
+	    "any backend", "why=\"oversize\"", stats_get(&st->oversize));
+	status_counter(w, "sasl_refused_total", "requests refused before "
+	    "any backend", "why=\"bad_request\"", stats_get(&st->bad_request));
+	status_counter(w, "sasl_refused_total", "requests refused before "
+	    "any backend", "why=\"empty_field\"", stats_get(&st->empty_field));
+	status_counter(w, "sasl_refused_total", "requests refused before "
+	    "any backend", "why=\"queue_full\"", stats_get(&st->queue_full));
+	status_counter(w, "sasl_backend_timeouts_total",
+	    "backend calls past backend_timeout", NULL,
+	    stats_get(&st->timeouts));
+	status_counter(w, "sasl_throttled_total", "requests delayed by "
+	    "failure throttling", NULL, stats_get(&st->throttled));
+	status_hist(w, "sasl_decision_seconds", "time to a decision", NULL,
+	    &st->latency);
+
+	status_section(w, "workers", "Worker pool");
+	status_gauge(w, "sasl_workers", "worker threads", NULL,
+	    (double)workq_threads(ctx->wq));
+	status_gauge(w, "sasl_queue_waiting", "jobs waiting for a worker",
+	    NULL, (double)workq_queued(ctx->wq));
+	status_gauge(w, "sasl_queue_running", "jobs on a worker (orphaned "
+	    "ones included)", NULL, (double)workq_running(ctx->wq));
+	status_gauge(w, "sasl_in_progress", "requests being answered", NULL,
+	    (double)ctx->active);
+	status_kv(w, "max_queue", "%lld", cfg->max_queue);
+	status_kv(w, "backend_timeout_ms", "%lld", cfg->backend_timeout);
+
+	for (i = 0; i < ctx->chain->n; i++) {
+		const struct auth_mech *m = ctx->chain->b[i].mech;
+		struct auth_stats *as = &auth_stats[m->id];
+		char id[32], title[64];
+
+		snprintf(id, sizeof(id), "backend_%s", m->name);
+		snprintf(title, sizeof(title), "Backend %u: %s", i + 1,
+		    m->name);
+		snprintf(labels, sizeof(labels), "backend=\"%s\"", m->name);
+		status_section(w, id, title);
+		status_counter(w, "sasl_backend_calls_total", "backend calls",
+		    labels, stats_get(&as->calls));
+		status_counter(w, "sasl_backend_ok_total", "backend said OK",
+		    labels, stats_get(&as->ok));
+		status_counter(w, "sasl_backend_fail_total", "backend said no",
+		    labels, stats_get(&as->fail));
+		status_counter(w, "sasl_backend_tempfail_total",
+		    "backend could not tell", labels, stats_get(&as->tempfail));
+		status_counter(w, "sasl_backend_timeout_total",
+		    "backend past its deadline", labels,
+		    stats_get(&as->timeouts));
+		status_hist(w, "sasl_backend_seconds", "backend call time",
+		    labels, &as->latency);
+		if (m->status)
+			m->status(ctx->chain->b[i].state, w);
+	}
+
+	status_section(w, "cache", "Credential cache");
+	status_kv(w, "enabled", "%s", ctx->cache ? "yes" : "no");
+	if (ctx->cache) {
+		struct auth_cache_stats cs;
+		unsigned long look;
+
+		auth_cache_get_stats(ctx->cache, &cs);
+		look = cs.hits + cs.misses;
+		status_kv(w, "ttl_s", "%lld", cfg->cache_ttl / 1000);
+		status_kv(w, "hit_ratio", "%.3f",
+		    look ? (double)cs.hits / (double)look : 0.0);
+		status_gauge(w, "sasl_cache_entries", "cache entries", NULL,
+		    (double)auth_cache_count(ctx->cache));
+		status_gauge(w, "sasl_cache_max_entries", "cache size bound",
+		    NULL, (double)auth_cache_max(ctx->cache));
+		status_counter(w, "sasl_cache_lookups_total", "cache lookups",
+		    "result=\"hit\"", cs.hits);
+		status_counter(w, "sasl_cache_lookups_total", "cache lookups",
+		    "result=\"miss\"", cs.misses);
+		status_counter(w, "sasl_cache_flushes_total", "cache flushes",
+		    NULL, cs.flushes);
+	}
+
+	tp.after = (unsigned)cfg->throttle_after;
+	tp.delay = (uint64_t)cfg->throttle_delay;
+	tp.max_delay = (uint64_t)cfg->throttle_max_delay;
+	tp.quiet = (uint64_t)cfg->throttle_quiet;
+	status_section(w, "throttle", "Failure throttling");
+	status_kv(w, "enabled", "%s", cfg->throttle ? "yes" : "no");
+	status_gauge(w, "sasl_throttled_logins", "logins whose next request "
+	    "waits", NULL, (double)throttle_active(ctx->th_user, &tp, now));
+	status_gauge(w, "sasl_throttled_clients", "client addresses whose "
+	    "next request waits", NULL,
+	    (double)throttle_active(ctx->th_ip, &tp, now));
+	top_table(w, ctx->th_user, &tp, now, "top_users",
+	    "Top failing users");
+	top_table(w, ctx->th_ip, &tp, now, "top_clients",
+	    "Top failing clients");
+
+	status_recent(w, "Recent decisions", &st->recent);
+
+	ready = auth_chain_ready(ctx->chain, why, sizeof(why));
+	status_ready(w, ready, ready ? NULL : why);
+}

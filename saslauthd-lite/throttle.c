@@ -1,0 +1,193 @@
+/*
+ * throttle.c - failure throttling per key (contract in throttle.h)
+ */
+#include "sysdep.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lru.h"
+#include "secret.h"
+#include "throttle.h"
+#include "xalloc.h"
+
+struct throttle {
+	struct lru *lru;
+};
+
+struct th_ent {
+	unsigned failures;		/* since the last quiet period */
+	unsigned long total;		/* since first seen */
+	uint64_t last_fail;
+	unsigned char pwmac[THROTTLE_MAC_LEN];
+	bool	 has_pw;
+};
+
+/* throttle_new - empty table for at most max keys */
+struct throttle *
+throttle_new(size_t max, uint64_t seed)
+{
+	struct throttle *t = xcalloc(1, sizeof(*t));
+
+	t->lru = lru_new(max, sizeof(struct th_ent), seed);
+	return t;
+}
+
+/* throttle_free - drop everything */
+void
+throttle_free(struct throttle *t)
+{
+	if (t == NULL)
+		return;
+	lru_free(t->lru);
+	free(t);
+}
+
+/* decay - a key quiet for long enough starts afresh */
+static void
+decay(struct th_ent *e, const struct throttle_params *p, uint64_t now)
+{
+	if (e->failures && now >= e->last_fail + p->quiet) {
+		e->failures = 0;
+		e->has_pw = false;
+	}
+}
+
+/* delay_for - the delay after n failures */
+static uint64_t
+delay_for(const struct throttle_params *p, unsigned n)
+{
+	uint64_t d = p->delay;
+	unsigned i;
+
+	if (n == 0 || n < p->after)
+		return 0;
+	for (i = p->after; i < n && d < p->max_delay; i++)
+		d *= 2;
+	return d < p->max_delay ? d : p->max_delay;
+}
+
+/* throttle_delay - the wait for a request on key now */
+uint64_t
+throttle_delay(struct throttle *t, const struct throttle_params *p,
+    const char *key, size_t klen, uint64_t now)
+{
+	struct th_ent *e = lru_get(t->lru, key, klen);
+
+	if (e == NULL)
+		return 0;
+	decay(e, p, now);
+	return delay_for(p, e->failures);
+}
+
+/* throttle_failure - count a failure unless it repeats the last password */
+void
+throttle_failure(struct throttle *t, const struct throttle_params *p,
+    const char *key, size_t klen, const unsigned char *pwmac, uint64_t now)
+{
+	struct th_ent *e = lru_put(t->lru, key, klen, NULL);
+
+	decay(e, p, now);
+	e->total++;
+	e->last_fail = now;
+	if (pwmac != NULL && e->has_pw &&
+	    ct_memeq(e->pwmac, pwmac, THROTTLE_MAC_LEN))
+		return;		/* the same wrong password again */
+	if (e->failures < 64)
+		e->failures++;
+	if (pwmac != NULL) {
+		memcpy(e->pwmac, pwmac, THROTTLE_MAC_LEN);
+		e->has_pw = true;
+	}
+}
+
+/* throttle_success - forget the failures, keep the total for the page */
+void
+throttle_success(struct throttle *t, const char *key, size_t klen)
+{
+	struct th_ent *e = lru_get(t->lru, key, klen);
+
+	if (e != NULL) {
+		e->failures = 0;
+		e->has_pw = false;
+	}
+}
+
+struct walk {
+	const struct throttle_params *p;
+	uint64_t now;
+	unsigned active;
+	struct throttle_top *top;
+	unsigned n, have;
+};
+
+/* count_active - lru_foreach helper */
+static int
+count_active(const void *key, size_t klen, void *data, void *arg)
+{
+	struct walk *w = arg;
+	struct th_ent *e = data;
+
+	decay(e, w->p, w->now);
+	if (delay_for(w->p, e->failures) > 0)
+		w->active++;
+	return 0;
+}
+
+/* throttle_active - keys that would be delayed now */
+unsigned
+throttle_active(struct throttle *t, const struct throttle_params *p,
+    uint64_t now)
+{
+	struct walk w = {.p = p, .now = now};
+
+	lru_foreach(t->lru, count_active, &w);
+	return w.active;
+}
+
+/* keep_top - lru_foreach helper: insertion into a small sorted array */
+static int
+keep_top(const void *key, size_t klen, void *data, void *arg)
+{
+	struct walk *w = arg;
+	struct th_ent *e = data;
+	unsigned i;
+
+	if (e->total == 0)
+		return 0;
+	decay(e, w->p, w->now);
+	for (i = w->have; i > 0 && w->top[i - 1].failures < e->total; i--)
+		if (i < w->n)
+			w->top[i] = w->top[i - 1];
+	if (i >= w->n)
+		return 0;
+	snprintf(w->top[i].key, sizeof(w->top[i].key), "%.*s",
+	    (int)(klen < 127 ? klen : 127), (const char *)key);
+	w->top[i].failures = e->total;
+	w->top[i].delay = delay_for(w->p, e->failures);
+	if (w->have < w->n)
+		w->have++;
+	return 0;
+}
+
+/* throttle_top - the keys with the most failures */
+unsigned
+throttle_top(struct throttle *t, const struct throttle_params *p,
+    uint64_t now, struct throttle_top *top, unsigned n)
+{
+	struct walk w = {.p = p, .now = now, .top = top, .n = n};
+
+	if (n == 0)
+		return 0;
+	lru_foreach(t->lru, keep_top, &w);
+	return w.have;
+}
+
+/* throttle_count - keys remembered */
+size_t
+throttle_count(const struct throttle *t)
+{
+	return lru_count(t->lru);
+}
