@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Protocol tests for tlsmap: the real daemon over its real sockets.
+
+Every case starts tlsmap in a private temp dir (tables, config, socket) and
+talks socketmap (netstrings) to it, as Postfix's dict_sockmap does.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pfhtest
+from pfhtest import (Daemon, is_closed, ns, ns_read, run_tests, tcp_connect,
+                     free_port, unix_connect, wait_for)
+
+PROG = "tlsmap/tlsmap"
+
+POLICY = """\
+# static TLS policy
+example.com        secure match=.example.com
+Mixed.Example.ORG. encrypt protocols=>=TLSv1.2
+[mx.example.net]:587 encrypt protocols=>=TLSv1.2
+[mx.example.net]   may
+mx.example.net     verify
+.example.org       verify
+"""
+
+PERSITE = """\
+legacy.example     must_nopeermatch
+[relay.example]:25 MUST
+open.example       none
+"""
+
+
+def start(policy=POLICY, persite=PERSITE, extra="", options=None, **kw):
+    d = Daemon(PROG, config="""\
+listen = unix:@DIR@/tlsmap.sock
+maps = tlspolicy=policy:@DIR@/tls_policy legacy=persite:@DIR@/tls_per_site
+reload_check_interval = 200ms
+""" + extra, options=options, **kw)
+    d.write("tls_policy", policy)
+    d.write("tls_per_site", persite)
+    d.start()
+    return d
+
+
+def conn(d):
+    return unix_connect(d.path("tlsmap.sock"))
+
+
+def q(sock, name, key):
+    return pfhtest.socketmap_query(sock, name, key)
+
+
+def rewrite(d, name, text):
+    """Replace a table atomically (new inode), as an editor or ansible does."""
+    tmp = d.path(name + ".new")
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, d.path(name))
+
+
+def test_reply_types():
+    with start(persite="legacy.example MUST\n",
+               extra="maps = tlspolicy=policy:@DIR@/tls_policy "
+                     "legacy=persite:@DIR@/tls_per_site "
+                     "broken=policy:@DIR@/missing\n") as d:
+        with conn(d) as s:
+            assert q(s, "tlspolicy", "example.com") == \
+                b"OK secure match=.example.com"
+            # NOTFOUND carries its space, byte-exact on the wire
+            s.sendall(ns(b"tlspolicy nowhere.example"))
+            assert pfhtest.recv_exact(s, 12) == b"9:NOTFOUND ,"
+            assert q(s, "legacy", "LEGACY.example") == b"OK MUST"
+            r = q(s, "broken", "example.com")
+            assert r.startswith(b"TEMP map broken is not loaded"), r
+            assert b"missing" in r
+            assert q(s, "nosuchmap", "example.com") == \
+                b"PERM unknown map nosuchmap"
+            # a request without a key is the client's bug: PERM, keep going
+            assert q(s, "tlspolicy", "").startswith(b"PERM malformed")
+            # the connection survived all of that
+            assert q(s, "tlspolicy", "example.com").startswith(b"OK ")
+        d.wait_log(r"warning: unix: lookup in unknown map \"nosuchmap\"")
+
+
+def test_keys_as_smtp_sends_them():
+    with start() as d, conn(d) as s:
+        for key in ("example.com", "EXAMPLE.COM", "Example.Com."):
+            assert q(s, "tlspolicy", key) == b"OK secure match=.example.com"
+        assert q(s, "tlspolicy", "mixed.example.org") == \
+            b"OK encrypt protocols=>=TLSv1.2"
+        # bracketed and port forms are distinct keys
+        assert q(s, "tlspolicy", "[mx.example.net]:587") == \
+            b"OK encrypt protocols=>=TLSv1.2"
+        assert q(s, "tlspolicy", "[MX.example.net]") == b"OK may"
+        assert q(s, "tlspolicy", "mx.example.net") == b"OK verify"
+        assert q(s, "tlspolicy", "[mx.example.net]:25") == b"NOTFOUND "
+        assert q(s, "tlspolicy", "[example.com]") == b"NOTFOUND "
+        # the parent-domain walk: .parent answered from the table or not
+        assert q(s, "tlspolicy", ".example.org") == b"OK verify"
+        assert q(s, "tlspolicy", ".Example.Org.") == b"OK verify"
+        assert q(s, "tlspolicy", "www.example.org") == b"NOTFOUND "
+        assert q(s, "tlspolicy", ".com") == b"NOTFOUND "
+        assert q(s, "tlspolicy", ".example.com") == b"NOTFOUND "
+        # a key with spaces: split at the first space only
+        assert q(s, "tlspolicy", "example.com x") == b"NOTFOUND "
+
+
+def test_pipelined_and_split():
+    keys = ["example.com", "nope.example", "[mx.example.net]", ".example.org",
+            "mx.example.net"] * 40
+    want = {"example.com": b"OK secure match=.example.com",
+            "nope.example": b"NOTFOUND ", "[mx.example.net]": b"OK may",
+            ".example.org": b"OK verify", "mx.example.net": b"OK verify"}
+    with start() as d, conn(d) as s:
+        s.sendall(b"".join(ns("tlspolicy " + k) for k in keys))
+        for k in keys:
+            assert ns_read(s) == want[k], k
+        # one byte at a time, two requests back to back
+        data = ns("tlspolicy example.com") + ns("legacy legacy.example")
+        for i in range(len(data)):
+            s.send(data[i:i + 1])
+            time.sleep(0.002)
+        assert ns_read(s) == b"OK secure match=.example.com"
+        assert ns_read(s) == b"OK MUST_NOPEERMATCH"
+
+
+def test_size_limit():
+    with start() as d:
+        with conn(d) as s:
+            # exactly 10000 bytes is allowed (Postfix's query limit)
+            req = b"tlspolicy " + b"a" * (10000 - 10)
+            assert len(req) == 10000
+            assert q(s, "tlspolicy", req[10:]) == b"NOTFOUND "
+            # 10001 bytes: closed, even before the payload arrives
+            s.sendall(b"10001:")
+            assert is_closed(s)
+        d.wait_log(r"warning: unix: request longer than 10000 bytes")
+        with conn(d) as s:
+            assert q(s, "tlspolicy", "example.com").startswith(b"OK ")
+
+
+def test_garbage_closes_only_that_client():
+    with start() as d:
+        other = conn(d)
+        assert q(other, "tlspolicy", "example.com").startswith(b"OK ")
+        for junk in (b"x5:hello,", b"5:hello;", b"05:hello,", b":hello,"):
+            with conn(d) as s:
+                assert q(s, "tlspolicy", "example.com").startswith(b"OK ")
+                s.sendall(junk)
+                assert is_closed(s), junk
+            # the other client is still served on its old connection
+            assert q(other, "tlspolicy", "example.com").startswith(b"OK ")
+        other.close()
+        d.wait_log(r"warning: unix: malformed netstring request: closing")
+
+
+def test_idle_timeout():
+    with start(options={"idle_timeout": "1s"}) as d, conn(d) as s:
+        assert q(s, "tlspolicy", "example.com").startswith(b"OK ")
+        t0 = time.monotonic()
+        assert is_closed(s, timeout=5)
+        assert time.monotonic() - t0 >= 0.8
+
+
+def test_reload_under_load():
+    old = b"OK secure match=.example.com"
+    new = b"OK dane-only"
+    with start() as d:
+        stop = threading.Event()
+        seen = []
+        errors = []
+
+        def hammer():
+            try:
+                with conn(d) as s:
+                    while not stop.is_set():
+                        seen.append(q(s, "tlspolicy", "example.com"))
+            except Exception as e:  # recorded for the main thread
+                errors.append(repr(e))
+
+        t = threading.Thread(target=hammer)
+        t.start()
+        try:
+            wait_for(lambda: len(seen) > 50, what="queries before reload")
+            rewrite(d, "tls_policy",
+                    POLICY.replace("secure match=.example.com", "dane-only"))
+            d.reload()
+            n = len(seen)
+            wait_for(lambda: len(seen) > n + 50, what="queries after reload")
+        finally:
+            stop.set()
+            t.join(10)
+        assert not errors, errors
+        assert set(seen) <= {old, new}, set(seen)
+        # atomic switch: once the new answer appears the old one never returns
+        first_new = seen.index(new)
+        assert old not in seen[first_new:]
+        assert seen[-1] == new
+
+
+def test_broken_file_keeps_old_answers():
+    with start() as d, conn(d) as s:
+        mark = d.log_mark()
+        rewrite(d, "tls_policy", POLICY + "bad.example secure cipher=high\n")
+        d.reload()
+        d.wait_log(r"error: .*tls_policy, line 8: invalid attribute name "
+                   r"\"cipher\"; keeping the table loaded before", since=mark)
+        assert q(s, "tlspolicy", "example.com") == \
+            b"OK secure match=.example.com"
+        assert q(s, "tlspolicy", "bad.example") == b"NOTFOUND "
+        # fixing the file brings the change in, without a signal
+        rewrite(d, "tls_policy", POLICY + "bad.example secure ciphers=high\n")
+        wait_for(lambda: q(s, "tlspolicy", "bad.example") ==
+                 b"OK secure ciphers=high", what="fixed file picked up")
+
+
+def test_change_without_sighup():
+    with start() as d, conn(d) as s:
+        assert q(s, "legacy", "open.example") == b"OK NONE"
+        rewrite(d, "tls_per_site", PERSITE.replace("open.example       none",
+                                                   "open.example MAY"))
+        wait_for(lambda: q(s, "legacy", "open.example") == b"OK MAY",
+                 what="file change picked up by the tick")
+        d.wait_log(r"map legacy: reloaded .*tls_per_site")
+
+
+def test_report_only_map():
+    with start(extra="report_only_maps = legacy\n") as d, conn(d) as s:
+        assert q(s, "legacy", "legacy.example") == b"NOTFOUND "
+        assert q(s, "tlspolicy", "example.com").startswith(b"OK ")
+        d.wait_log(r"report-only: client=unix map=legacy key=legacy.example: "
+                   r"would answer \"OK must_nopeermatch\" \(.*tls_per_site, "
+                   r"line 1\); answered NOTFOUND")
+
+
+def test_inet_listener_and_sigterm():
+    port = free_port()
+    with start(options={"listen": "unix:@DIR@/tlsmap.sock inet:127.0.0.1:%d"
+                        % port}) as d:
+        with tcp_connect("127.0.0.1", port) as t, conn(d) as s:
+            assert q(t, "tlspolicy", "example.com").startswith(b"OK ")
+            assert q(s, "tlspolicy", "example.com").startswith(b"OK ")
+            # idle clients must not hold up the exit
+            assert d.stop() == 0
+        d.wait_log(r"stopped")
+        assert not os.path.exists(d.path("tlsmap.sock"))
+
+
+def test_version_validation():
+    policy = "old.example secure\nnew.example secure servername=hostname\n"
+    for version, ok in (("3.3", False), ("3.4", True)):
+        d = Daemon(PROG, config="""\
+listen = unix:@DIR@/tlsmap.sock
+maps = tlspolicy=policy:@DIR@/tls_policy
+postfix_version = %s
+""" % version)
+        path = d.write("tls_policy", policy)
+        r = subprocess.run(d.argv()[:-1] + ["check"], capture_output=True,
+                           text=True, timeout=30)
+        if ok:
+            assert r.returncode == 0, r.stderr
+            assert "1 entries" not in r.stdout and "2 entries ok" in r.stdout
+        else:
+            assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+            assert ("%s, line 2: attribute \"servername\" needs Postfix 3.4 "
+                    "or later (target is 3.3)" % path) in r.stderr, r.stderr
+        d.start()
+        with conn(d) as s:
+            r = q(s, "tlspolicy", "new.example")
+            if ok:
+                assert r == b"OK secure servername=hostname", r
+            else:
+                # never a wrong answer: Postfix defers until the file is fixed
+                assert r.startswith(b"TEMP map tlspolicy is not loaded"), r
+                assert b"line 2" in r
+        d.cleanup()
+
+
+def test_explain_and_migrate():
+    d = Daemon(PROG, config="""\
+maps = tlspolicy=policy:@DIR@/tls_policy legacy=persite:@DIR@/tls_per_site
+""")
+    d.write("tls_policy", POLICY)
+    d.write("tls_per_site", PERSITE)
+    base = d.argv()[:-1]
+    r = subprocess.run(base + ["explain", "WWW.example.org.", "tlspolicy"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, r       # the key itself is not in the map
+    assert "answer: NOTFOUND" in r.stdout
+    assert ".example.org" in r.stdout and "line 7" in r.stdout
+    assert "<- used" in r.stdout
+    r = subprocess.run(base + ["explain", "example.com"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r
+    assert "answer: OK secure match=.example.com" in r.stdout
+    assert "from: %s, line 2" % d.path("tls_policy") in r.stdout
+
+    per_site = d.write("old_per_site", "example.com MUST\n"
+                       "[relay.example]:25 must_nopeermatch\n"
+                       "mx1.example.net MUST\nopen.example NONE\n"
+                       "bad.example STRICT\n")
+    r = subprocess.run([d.prog, "migrate", "-m", "mx1.example.net", per_site],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, r
+    lines = [x for x in r.stdout.splitlines() if not x.startswith("#")]
+    assert lines == ["example.com verify", "[relay.example]:25 encrypt",
+                     "open.example none"], r.stdout
+    assert "# mx1.example.net MUST" in r.stdout
+    assert "# bad.example STRICT" in r.stdout
+    assert "line 3: mx1.example.net: MX host name" in r.stderr
+    assert "line 5: bad.example: invalid value" in r.stderr
+
+
+if __name__ == "__main__":
+    run_tests()
