@@ -388,6 +388,11 @@ main(int argc, char **argv)
 		usage("want FILE and NAME");
 	en.file = argv[optind];
 	en.name = argv[optind + 1];
+	if (*en.name == 0 || strlen(en.name) > 64 || en.name[strspn(en.name,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	    "._-@+")] != 0)
+		usage("identity NAME wants 1-64 characters from A-Z a-z 0-9 "
+		    ". _ - @ +");
 	read_input(&en);
 	if (en.cert == NULL && en.pin != PIN_PUBKEY)
 		usage("--pin cert needs a certificate, not a bare public key");
