@@ -28,7 +28,9 @@ dist_postfix_DATA = \
 # The daemons' sample configurations and tables (written by each daemon's
 # author; add a file here when it lands).
 examplesdir = $(docdir)/examples
-dist_examples_DATA =
+dist_examples_DATA = \
+	contrib/policyd-ccert.conf \
+	contrib/policyd-ccert.identities
 
 contrib_subst = sed \
 	-e 's|@sbindir[@]|$(sbindir)|g' \
