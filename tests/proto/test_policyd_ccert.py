@@ -512,6 +512,72 @@ def test_decision_log_modes():
         assert "reason=no_cert" not in d.log(mark)
 
 
+def test_status_page():
+    """Counters move by exactly the requests sent, the expiring table lists
+    the pins due within expiry_warning_days, /readyz is ready."""
+    import datetime
+    import json
+    import urllib.request
+    soon = (datetime.date.today() + datetime.timedelta(days=10)).isoformat()
+    later = (datetime.date.today() + datetime.timedelta(days=90)).isoformat()
+    ids = IDENTITIES + ("%s soon-box expires=%s note=\"renew me\"\n"
+                        "%s later-box expires=%s\n"
+                        % (fp("soon"), soon, fp("later"), later))
+    port = free_port()
+    with start("status_listen = inet:127.0.0.1:%d\n" % port,
+               identities=ids) as d:
+        base = "http://127.0.0.1:%d" % port
+
+        def get(path):
+            with urllib.request.urlopen(base + path, timeout=10) as r:
+                return r.status, r.read().decode()
+
+        def counter(doc, name, **labels):
+            for sec in doc["sections"]:
+                for c in sec.get("counters", []):
+                    if c["name"] == name and c["labels"] == labels:
+                        return c["value"]
+            raise AssertionError("no %s %r" % (name, labels))
+
+        assert get("/readyz")[0] == 200
+        before = json.loads(get("/status.json")[1])
+        s = connect(d)
+        for _ in range(3):
+            policy_query(s, request(ccert_pubkey_fingerprint=PK_BOB))
+        policy_query(s, request(ccert_pubkey_fingerprint=PK_SENDERS,
+                                sender="eve@example.org"))
+        policy_query(s, request())
+        s.sendall(b"garbage\n\n")
+        assert is_closed(s)
+        wait_for(lambda: counter(json.loads(get("/status.json")[1]),
+                                 "pfhelpers_policyd_ccert_protocol_errors_total",
+                                 kind="format") == 1, what="error counted")
+        doc = json.loads(get("/status.json")[1])
+        name = "pfhelpers_policyd_ccert_decisions_total"
+        for labels, n in [(dict(action="permit", reason="listed"), 3),
+                          (dict(action="reject", reason="sender"), 1),
+                          (dict(action="dunno", reason="no_cert"), 1),
+                          (dict(action="permit", reason="not_listed"), 0)]:
+            assert counter(doc, name, **labels) - \
+                counter(before, name, **labels) == n, labels
+        secs = {sec["id"]: sec for sec in doc["sections"]}
+        facts = secs["identities"]["facts"]
+        assert facts["pins"] == "7" and facts["identities"] == "7", facts
+        rows = secs["identities"]["tables"][0]["rows"]
+        names = [r[0] for r in rows]
+        # expired (2001) and within 30 days; not the one in 90 days
+        assert names == ["old-box", "soon-box"], rows
+        assert rows[1][2] == soon and rows[1][3] == "10" and \
+            rows[1][6] == "renew me", rows[1]
+        recent = secs["decisions"]["recent"][0]["events"]
+        assert any("laptop-bob" in e["text"] for e in recent), recent
+        metrics = get("/metrics")[1]
+        assert 'pfhelpers_policyd_ccert_decisions_total{action="permit",' \
+               'reason="listed"}' in metrics
+        assert "pfhelpers_policyd_ccert_decision_latency" in metrics
+        assert "laptop-bob" not in metrics      # no names in label values
+
+
 # --------------------------------------------------------------------------
 # policyd-ccert-enrol against openssl
 # --------------------------------------------------------------------------
