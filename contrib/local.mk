@@ -30,7 +30,10 @@ dist_postfix_DATA = \
 examplesdir = $(docdir)/examples
 dist_examples_DATA = \
 	contrib/policyd-ccert.conf \
-	contrib/policyd-ccert.identities
+	contrib/policyd-ccert.identities \
+	contrib/tlsmap.conf \
+	contrib/tls_policy \
+	contrib/tls_per_site
 
 contrib_subst = sed \
 	-e 's|@sbindir[@]|$(sbindir)|g' \
