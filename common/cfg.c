@@ -591,20 +591,41 @@ expand_ref(struct cfg_apply_ctx *ac, size_t i, const char *name, size_t len,
 	long j;
 
 	if ((j = find_param(ac, name, len)) < 0) {
-		apply_err(ac, i, "unknown parameter \"$%.*s\" in value",
-		    (int)(len > 64 ? 64 : len), name);
+		/* In a secret, the "name" after '$' is part of a password. */
+		if (ac->table[i].flags & CFG_F_SECRET)
+			apply_err(ac, i, "unknown parameter after '$' in value");
+		else
+			apply_err(ac, i, "unknown parameter \"$%.*s\" in value",
+			    (int)(len > 64 ? 64 : len), name);
 		return -1;
 	}
 	if (ac->w[j].state == EXP_BUSY) {
+		size_t blame = i, start = 0;
+
 		chain[0] = 0;
 		for (k = 0; k < ac->depth; k++) {
-			if ((size_t)j == ac->stack[k])
+			if ((size_t)j == ac->stack[k]) {
 				chain[0] = 0;	/* the loop starts here */
+				start = k;
+			}
 			snprintf(chain + strlen(chain),
 			    sizeof(chain) - strlen(chain), "$%s -> ",
 			    ac->table[ac->stack[k]].name);
 		}
-		apply_err(ac, i, "parameter expansion loop: %s$%s", chain,
+		/*
+		 * A loop that closes through a default (queue_dir = $state_dir
+		 * against state_dir's default "$queue_dir/state") is still the
+		 * admin's doing: cite the innermost member of the loop that
+		 * was set (i itself when it was), not "default value of",
+		 * which reads as a bug in the daemon's table.
+		 */
+		for (k = ac->depth; k-- > start;) {
+			if (ac->w[ac->stack[k]].set != NULL) {
+				blame = ac->stack[k];
+				break;
+			}
+		}
+		apply_err(ac, blame, "parameter expansion loop: %s$%s", chain,
 		    ac->table[j].name);
 		return -1;
 	}
@@ -656,6 +677,12 @@ expand(struct cfg_apply_ctx *ac, size_t i)
 				;
 			if ((close = strchr(p, '}')) == NULL) {
 				apply_err(ac, i, "missing '}' after \"${\"");
+				goto out;
+			}
+			if ((q != close || q == p) &&
+			    (ac->table[i].flags & CFG_F_SECRET)) {
+				apply_err(ac, i, "bad parameter name after "
+				    "\"${\"");
 				goto out;
 			}
 			if (q != close || q == p) {

@@ -285,9 +285,16 @@ static const struct err_case {
 	{"loop", "myname = $base_dir\nbase_dir = ${myname}\n", {NULL},
 	    "a.cf, line 2: base_dir: parameter expansion loop: $myname -> "
 	    "$base_dir -> $myname"},
-	{"loop through a default", "myname = $state_file\n", {NULL},
-	    "default value of base_dir: parameter expansion loop: $myname "
+	{"loop through a default cites the line that closed it",
+	    "myname = $state_file\n", {NULL},
+	    "a.cf, line 1: myname: parameter expansion loop: $myname "
 	    "-> $state_file -> $base_dir -> $myname"},
+	{"a secret's bad reference is not echoed",
+	    "password = pa$sw0rd\n", {NULL},
+	    "a.cf, line 1: password: unknown parameter after '$' in value"},
+	{"a secret's bad ${} is not echoed",
+	    "password = pa${s w}\n", {NULL},
+	    "a.cf, line 1: password: bad parameter name after \"${\""},
 	{"self reference", "myname = x$myname\n", {NULL},
 	    "a.cf, line 1: myname: parameter expansion loop: $myname -> "
 	    "$myname"},
