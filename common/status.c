@@ -21,8 +21,9 @@
  *     new file keeps the old users). A verified credential is remembered
  *     for a minute as a keyed SHA-256 digest (never the password), so a
  *     browser refreshing every 5 s does not run yescrypt on the loop each
- *     time; uncached checks are limited to a few per second (429 beyond)
- *     so a password-guessing flood cannot stall the Postfix-facing work.
+ *     time; uncached checks are limited to 10 and 200 ms of crypt per
+ *     second (429 beyond) so a password-guessing flood cannot stall the
+ *     Postfix-facing work.
  */
 #include "sysdep.h"
 
@@ -72,6 +73,7 @@
 #define AUTH_CACHE_SLOTS	8
 #define AUTH_CACHE_MS		60000
 #define AUTH_CHECKS_PER_SEC	10
+#define AUTH_CRYPT_US_PER_SEC	200000	/* at most 20% of the loop in crypt */
 #define AUTH_REALM		"pfhelpers status"
 
 enum item_kind {
@@ -143,6 +145,7 @@ struct status_page {
 	unsigned cache_next;
 	uint64_t check_window;	/* second (ms / 1000) of the check budget */
 	unsigned checks;
+	uint64_t crypt_us;	/* spent in crypt in this second */
 	unsigned warnings;
 };
 
@@ -1592,6 +1595,7 @@ auth_check(struct status_page *p, struct MHD_Connection *c)
 	enum auth_result res = AUTH_FAIL;
 	uint64_t now = ev_now(p->ev);
 	const char *hash, *out;
+	struct timespec t0;
 	unsigned i;
 	int	known = 0;
 
@@ -1615,8 +1619,9 @@ auth_check(struct status_page *p, struct MHD_Connection *c)
 	if (now / 1000 != p->check_window) {
 		p->check_window = now / 1000;
 		p->checks = 0;
+		p->crypt_us = 0;
 	}
-	if (p->checks >= AUTH_CHECKS_PER_SEC) {
+	if (p->checks >= AUTH_CHECKS_PER_SEC || p->crypt_us >= AUTH_CRYPT_US_PER_SEC) {
 		res = AUTH_BUSY;
 		goto done;
 	}
@@ -1630,11 +1635,13 @@ auth_check(struct status_page *p, struct MHD_Connection *c)
 			break;
 		}
 	memset(p->cd, 0, sizeof(*p->cd));
+	stats_clock(&t0);
 #ifdef HAVE_CRYPT_RN
 	out = crypt_rn(pass, hash, p->cd, (int)sizeof(*p->cd));
 #else
 	out = crypt_r(pass, hash, p->cd);
 #endif
+	p->crypt_us += stats_usec_since(&t0);
 	if (out != NULL && out[0] != '*' && known &&
 	    ct_streq(out, strlen(out), hash, strlen(hash))) {
 		res = AUTH_OK;
