@@ -49,19 +49,21 @@ struct pwfile_state {
 	char	 refused[512];	/* last secrecy refusal, logged once */
 };
 
+/* checksum: length of the text after the last '$'; bcrypt: whole length */
 static const struct {
 	const char *prefix, *name;
 	bool	 weak;
+	size_t	 checksum, total;
 } pw_schemes[] = {
-	{"$y$", "yescrypt", false},
-	{"$gy$", "gost-yescrypt", false},
-	{"$7$", "scrypt", false},
-	{"$2b$", "bcrypt", false},
-	{"$2y$", "bcrypt", false},
-	{"$6$", "sha512crypt", false},
-	{"$5$", "sha256crypt", false},
-	{"$2a$", "bcrypt-2a", true},
-	{"$1$", "md5crypt", true},
+	{"$y$", "yescrypt", false, 43, 0},
+	{"$gy$", "gost-yescrypt", false, 43, 0},
+	{"$7$", "scrypt", false, 43, 0},
+	{"$2b$", "bcrypt", false, 0, 60},
+	{"$2y$", "bcrypt", false, 0, 60},
+	{"$6$", "sha512crypt", false, 86, 0},
+	{"$5$", "sha256crypt", false, 43, 0},
+	{"$2a$", "bcrypt-2a", true, 0, 60},
+	{"$1$", "md5crypt", true, 22, 0},
 };
 
 /* is_des_char - the DES crypt alphabet */
@@ -98,6 +100,33 @@ pwfile_scheme(const char *hash, bool *weak)
 		return "bsdi-des";
 	}
 	return NULL;
+}
+
+/*
+ * well_formed - a whole hash, not just a setting: crypt_checksalt() takes
+ * "$6$" as a valid setting, but such an entry could never match, and an
+ * admin who pasted half a hash wants to hear so at load time.
+ */
+static int
+well_formed(const char *hash)
+{
+	const char *last = strrchr(hash, '$');
+	size_t i, n = strlen(hash);
+
+	for (i = 0; i < nitems(pw_schemes); i++) {
+		if (strncmp(hash, pw_schemes[i].prefix,
+		    strlen(pw_schemes[i].prefix)) != 0)
+			continue;
+		if (pw_schemes[i].total)
+			return n == pw_schemes[i].total;
+		if (last == NULL || last < hash + strlen(pw_schemes[i].prefix))
+			return 0;
+		for (last++; *last; last++)
+			if (!is_des_char((unsigned char)*last))
+				return 0;
+		return strlen(strrchr(hash, '$') + 1) == pw_schemes[i].checksum;
+	}
+	return 1;		/* DES and friends: pwfile_scheme() checked */
 }
 
 /* pwfile_parse_hash - validate one value at load time */
@@ -138,7 +167,8 @@ pwfile_parse_hash(const char *value, bool allow_weak, char *err,
 			    "pwfile_allow_weak_hashes = yes", scheme);
 			goto bad;
 		}
-		if (crypt_checksalt(hash) == CRYPT_SALT_INVALID) {
+		if (!well_formed(hash) ||
+		    crypt_checksalt(hash) == CRYPT_SALT_INVALID) {
 			snprintf(err, errlen, "malformed %s hash", scheme);
 			goto bad;
 		}

@@ -1,1 +1,147 @@
-int main(void){return 77;}
+/*
+ * test_sasl_cache.c - the credential cache: keyed digests, TTL, negative
+ * entries kept apart, LRU bound, flush
+ */
+#include "sysdep.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "auth_cache.h"
+
+static const unsigned char KEY[AUTH_MAC_LEN] = "0123456789abcdef0123456789abcdef";
+
+static struct auth_cache_query
+q(struct auth_cache *c, const char *login, const char *realm,
+    const char *service, const char *pw)
+{
+	struct auth_cache_query r;
+
+	auth_cache_prepare(c, login, realm, service, pw, strlen(pw), &r);
+	return r;
+}
+
+static void
+test_hit_and_wrong_password(void **state)
+{
+	struct auth_cache *c = auth_cache_new(KEY, 100, 1);
+	struct auth_cache_query a = q(c, "alice", "", "smtp", "s3cret");
+	struct auth_cache_query w = q(c, "alice", "", "smtp", "wrong");
+	int b = -1;
+
+	assert_int_equal(auth_cache_lookup(c, &a, 0, &b), CACHE_MISS);
+	auth_cache_insert(c, &a, true, 2, 0, 1000);
+	assert_int_equal(auth_cache_lookup(c, &a, 10, &b), CACHE_OK);
+	assert_int_equal(b, 2);
+	/* a wrong password is a miss, never an OK */
+	assert_int_equal(auth_cache_lookup(c, &w, 10, &b), CACHE_MISS);
+	/* nothing is stored for a zero TTL (negative caching off) */
+	auth_cache_insert(c, &w, false, 0, 10, 0);
+	assert_int_equal(auth_cache_lookup(c, &w, 10, &b), CACHE_MISS);
+	assert_int_equal(auth_cache_count(c), 1);
+	auth_cache_free(c);
+}
+
+static void
+test_fields_are_separate(void **state)
+{
+	struct auth_cache *c = auth_cache_new(KEY, 100, 1);
+	struct auth_cache_query a = q(c, "alice", "", "smtp", "pw");
+	struct auth_cache_query others[] = {
+		q(c, "alice", "", "imap", "pw"),
+		q(c, "alice", "x", "smtp", "pw"),
+		q(c, "alic", "e", "smtp", "pw"),
+		q(c, "bob", "", "smtp", "pw"),
+	};
+	int b;
+	size_t i;
+
+	auth_cache_insert(c, &a, true, 0, 0, 1000);
+	for (i = 0; i < nitems(others); i++)
+		assert_int_equal(auth_cache_lookup(c, &others[i], 0, &b),
+		    CACHE_MISS);
+	/* the digest is keyed: another key gives other digests */
+	{
+		unsigned char k2[AUTH_MAC_LEN];
+		struct auth_cache *c2;
+		struct auth_cache_query a2;
+
+		memcpy(k2, KEY, sizeof(k2));
+		k2[0] ^= 1;
+		c2 = auth_cache_new(k2, 10, 1);
+		a2 = q(c2, "alice", "", "smtp", "pw");
+		assert_memory_not_equal(a.key, a2.key, AUTH_MAC_LEN);
+		assert_memory_not_equal(a.ver, a2.ver, AUTH_MAC_LEN);
+		auth_cache_free(c2);
+	}
+	auth_cache_free(c);
+}
+
+static void
+test_ttl_and_negative(void **state)
+{
+	struct auth_cache *c = auth_cache_new(KEY, 100, 1);
+	struct auth_cache_query a = q(c, "alice", "", "smtp", "pw");
+	struct auth_cache_query w = q(c, "alice", "", "smtp", "bad");
+	struct auth_cache_stats st;
+	int b;
+
+	auth_cache_insert(c, &a, true, 0, 1000, 500);
+	assert_int_equal(auth_cache_lookup(c, &a, 1499, &b), CACHE_OK);
+	assert_int_equal(auth_cache_lookup(c, &a, 1500, &b), CACHE_MISS);
+	auth_cache_insert(c, &a, true, 0, 2000, 500);
+	auth_cache_insert(c, &w, false, 1, 2000, 100);
+	/* both live: the negative entry did not displace the positive one */
+	assert_int_equal(auth_cache_lookup(c, &w, 2050, &b), CACHE_NO);
+	assert_int_equal(b, 1);
+	assert_int_equal(auth_cache_lookup(c, &a, 2050, &b), CACHE_OK);
+	assert_int_equal(auth_cache_lookup(c, &w, 2100, &b), CACHE_MISS);
+	auth_cache_flush(c);
+	assert_int_equal(auth_cache_lookup(c, &a, 2050, &b), CACHE_MISS);
+	auth_cache_get_stats(c, &st);
+	assert_int_equal(st.flushes, 1);
+	assert_int_equal(st.expired, 2);
+	auth_cache_free(c);
+}
+
+static void
+test_lru_bound(void **state)
+{
+	struct auth_cache *c = auth_cache_new(KEY, 8, 3);
+	struct auth_cache_query e[20];
+	char login[16];
+	int b, i;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(login, sizeof(login), "u%d", i);
+		e[i] = q(c, login, "", "smtp", "pw");
+		auth_cache_insert(c, &e[i], true, 0, 0, 1000);
+		if (i >= 1)	/* keep u0 recently used */
+			assert_int_equal(auth_cache_lookup(c, &e[0], 0, &b),
+			    CACHE_OK);
+	}
+	assert_int_equal(auth_cache_count(c), 8);
+	assert_int_equal(auth_cache_lookup(c, &e[0], 0, &b), CACHE_OK);
+	assert_int_equal(auth_cache_lookup(c, &e[19], 0, &b), CACHE_OK);
+	assert_int_equal(auth_cache_lookup(c, &e[5], 0, &b), CACHE_MISS);
+	auth_cache_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hit_and_wrong_password),
+		cmocka_unit_test(test_fields_are_separate),
+		cmocka_unit_test(test_ttl_and_negative),
+		cmocka_unit_test(test_lru_bound),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
