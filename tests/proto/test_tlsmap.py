@@ -11,6 +11,8 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pfhtest
 from pfhtest import (Daemon, is_closed, ns, ns_read, run_tests, tcp_connect,
@@ -279,6 +281,53 @@ postfix_version = %s
                 assert r.startswith(b"TEMP map tlspolicy is not loaded"), r
                 assert b"line 2" in r
         d.cleanup()
+
+
+def http_get(port, path):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                    timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_status_page():
+    port = free_port()
+    with start(options={"status_listen": "inet:127.0.0.1:%d" % port},
+               extra="maps = tlspolicy=policy:@DIR@/tls_policy "
+                     "legacy=persite:@DIR@/tls_per_site "
+                     "later=policy:@DIR@/later\n") as d:
+        code, body = http_get(port, "/readyz")
+        assert code == 503, (code, body)
+        with conn(d) as s:
+            q(s, "tlspolicy", "example.com")
+            q(s, "tlspolicy", "Example.com")
+            q(s, "tlspolicy", "nope.example")
+            q(s, "legacy", "legacy.example")
+            q(s, "later", "x.example")
+            q(s, "nosuchmap", "x.example")
+        code, m = http_get(port, "/metrics")
+        assert code == 200
+        for line in (
+                'pfhelpers_tlsmap_answers_total{kind="policy",level="secure"} 2',
+                'pfhelpers_tlsmap_answers_total{kind="policy",level="notfound"} 1',
+                'pfhelpers_tlsmap_answers_total{kind="persite",'
+                'level="MUST_NOPEERMATCH"} 1',
+                'pfhelpers_tlsmap_answers_total{kind="policy",level="may"} 0',
+                'pfhelpers_tlsmap_temp_total 1',
+                'pfhelpers_tlsmap_perm_total 1',
+                'pfhelpers_tlsmap_map_entries{map="tlspolicy"} 6',
+                'pfhelpers_tlsmap_map_entries{map="later"} 0'):
+            assert line in m.splitlines(), (line, m)
+        # the map that had no file loads once it appears: ready
+        rewrite(d, "later", "x.example may\n")
+        wait_for(lambda: http_get(port, "/readyz")[0] == 200,
+                 what="ready once every map loaded")
+        code, js = http_get(port, "/status.json")
+        assert code == 200
+        assert "tlspolicy example.com -> secure" in js, js
+        assert "nope.example -> NOTFOUND" in js, js
 
 
 def test_explain_and_migrate():
