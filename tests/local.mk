@@ -64,3 +64,6 @@ EXTRA_DIST += doc/status.md doc/screenshots
 
 # The README's first command (scripts/demo) must work: demo --check.
 TESTS += tests/e2e/demo_check.sh
+
+# The whole suite behind one private Postfix instance (root, postfix, swaks).
+TESTS += tests/e2e/e2e_all.sh
