@@ -1,0 +1,86 @@
+/*
+ * fuzz_util.c - failure reporting and input copies for the fuzz harnesses
+ *
+ * A failed invariant prints what broke and a hex dump of the input, then
+ * abort()s: libFuzzer turns that into a crash file, and the stand-alone
+ * driver's log shows the bytes (the run is deterministic, so the same
+ * command line reproduces it).
+ */
+#include "sysdep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "xalloc.h"
+
+static const uint8_t *cur_data;
+static size_t cur_len;
+
+/* fuzz_input - remember the input being tested, for fuzz_fail()'s dump */
+void
+fuzz_input(const uint8_t *data, size_t len)
+{
+	cur_data = data;
+	cur_len = len;
+}
+
+/* fuzz_fail - report a broken invariant with the input that broke it */
+void
+fuzz_fail(const char *file, int line, const char *expr)
+{
+	size_t i, n = cur_len > 1024 ? 1024 : cur_len;
+
+	fprintf(stderr, "%s:%d: invariant failed: %s\n", file, line, expr);
+	fprintf(stderr, "input (%zu bytes%s):", cur_len,
+	    n < cur_len ? ", first 1024 shown" : "");
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%s%02x", i % 32 ? " " : "\n  ", cur_data[i]);
+	fprintf(stderr, "\n");
+	fflush(stderr);
+	abort();
+}
+
+/* fuzz_copy - exact-size heap copy (never NULL, even for 0 bytes) */
+char *
+fuzz_copy(const void *p, size_t len)
+{
+	char *c = xmalloc(len ? len : 1);
+
+	if (len > 0)
+		memcpy(c, p, len);
+	return c;
+}
+
+/* fuzz_cstr - heap copy with a NUL after the last byte */
+char *
+fuzz_cstr(const void *p, size_t len)
+{
+	char *c = xmalloc(len + 1);
+
+	if (len > 0)
+		memcpy(c, p, len);
+	c[len] = 0;
+	return c;
+}
+
+/* fuzz_prefixes - proper prefix lengths to re-decode, at most max of them */
+size_t
+fuzz_prefixes(size_t len, size_t *out, size_t max)
+{
+	size_t i, n = 0, tail;
+
+	if (len <= max) {
+		for (i = 0; i < len; i++)
+			out[n++] = i;
+		return n;
+	}
+	/* The last bytes are where "almost complete" goes wrong. */
+	tail = max / 4;
+	for (i = 0; i < max - tail; i++)
+		out[n++] = i * (len - tail) / (max - tail);
+	for (i = len - tail; i < len; i++)
+		out[n++] = i;
+	return n;
+}
