@@ -231,6 +231,30 @@ def test_change_without_sighup():
         d.wait_log(r"map legacy: reloaded .*tls_per_site")
 
 
+def test_config_reload_changes_maps():
+    with start() as d, conn(d) as s:
+        assert q(s, "legacy", "legacy.example") == b"OK MUST_NOPEERMATCH"
+        # SIGHUP with a new map set: report-only and a renamed map
+        with open(d.config_file, "a") as f:
+            f.write("maps = tlspolicy=policy:@DIR@/tls_policy "
+                    "old=persite:@DIR@/tls_per_site\n".replace("@DIR@", d.dir))
+            f.write("report_only_maps = old\n")
+        d.reload()
+        assert q(s, "old", "legacy.example") == b"NOTFOUND "
+        assert q(s, "legacy", "legacy.example") == b"PERM unknown map legacy"
+        assert q(s, "tlspolicy", "example.com").startswith(b"OK secure")
+        # a new map set whose file is broken is refused as a whole
+        mark = d.log_mark()
+        with open(d.config_file, "a") as f:
+            f.write("maps = tlspolicy=policy:@DIR@/nonexistent "
+                    "old=persite:@DIR@/tls_per_site\n".replace("@DIR@", d.dir))
+        d.reload()
+        d.wait_log(r"error: reload: map tlspolicy: open .*nonexistent.*; "
+                   r"keeping the running configuration", since=mark)
+        assert q(s, "old", "legacy.example") == b"NOTFOUND "
+        assert q(s, "tlspolicy", "example.com").startswith(b"OK secure")
+
+
 def test_report_only_map():
     with start(extra="report_only_maps = legacy\n") as d, conn(d) as s:
         assert q(s, "legacy", "legacy.example") == b"NOTFOUND "
