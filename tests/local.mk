@@ -66,4 +66,4 @@ EXTRA_DIST += doc/status.md doc/screenshots
 TESTS += tests/e2e/demo_check.sh
 
 # The whole suite behind one private Postfix instance (root, postfix, swaks).
-TESTS += tests/e2e/e2e_all.sh
+TESTS += tests/e2e/run_e2e_all.sh

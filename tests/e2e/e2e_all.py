@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """e2e_all - the whole suite behind one private Postfix instance.
 
-Each scenario starts the same complete set-up (run by e2e_all.sh; needs
+Each scenario starts the same complete set-up (run by run_e2e_all.sh; needs
 root, postfix, swaks and openssl, otherwise exit 77):
 
   * a throw-away CA with a server certificate and two client certificates

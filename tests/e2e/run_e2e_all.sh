@@ -1,5 +1,7 @@
 #!/bin/sh
-# The whole suite behind one private Postfix instance: SMTP AUTH through
+# run_e2e_all - run e2e_all.py (named apart: automake would map both
+# e2e_all.sh and e2e_all.py to e2e_all.log). The whole suite behind one
+# private Postfix instance: SMTP AUTH through
 # saslauthd-lite, relay by client certificate through policyd-ccert (md5 and
 # sha256, unix: and inet:), outbound TLS policy and a legacy per-site table
 # through tlsmap (unix: and inet:). Exits 77 (SKIP) when not root or when
