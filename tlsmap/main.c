@@ -194,12 +194,14 @@ tlsmap_tick(struct server *srv)
 	(void)maps_check(tm->maps);
 }
 
+/* tlsmap_stop - SIGTERM: answer what was asked, then close every session */
 static void
 tlsmap_stop(struct server *srv)
 {
 	sockmap_stop();
 }
 
+/* tlsmap_busy - sessions still open (each closes once its replies are out) */
 static unsigned
 tlsmap_busy(struct server *srv)
 {
@@ -228,6 +230,7 @@ static const struct server_spec tlsmap_spec = {
 	.status = tlsmap_status,
 };
 
+/* main - a subcommand (check, explain, migrate), or the daemon */
 int
 main(int argc, char **argv)
 {
