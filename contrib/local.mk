@@ -25,10 +25,11 @@ dist_postfix_DATA = \
 	contrib/postfix/master.cf.submission \
 	contrib/postfix/smtpd.conf
 
-# The daemons' sample configurations and tables (written by each daemon's
-# author; add a file here when it lands).
+# The daemons' sample configurations and tables (each daemon's author
+# writes them; copy them to /etc/pfhelpers).
 examplesdir = $(docdir)/examples
 dist_examples_DATA = \
+	contrib/saslauthd-lite.conf \
 	contrib/policyd-ccert.conf \
 	contrib/policyd-ccert.identities \
 	contrib/tlsmap.conf \
