@@ -98,18 +98,25 @@ usage(struct server *s, const char *why)
 {
 	const struct server_spec *spec = s->spec;
 
+	const char *extra = spec->extra_opts ? spec->extra_opts : "";
+
 	if (why)
 		fprintf(stderr, "%s: %s\n", spec->name, why);
 	fprintf(stderr,
-	    "usage: %s [-%c config_file] [-o name=value ...] [-d] [-v] [-n] [-V]\n"
+	    "usage: %s [-%c config_file] [-o name=value ...] [-d] [options]\n"
 	    "  -%c FILE        configuration file (default %s)\n"
 	    "  -o name=value  override a configuration parameter (repeatable)\n"
-	    "  -d             stay in the foreground and log to stderr\n"
-	    "  -v             more verbose logging (repeatable)\n"
-	    "  -n             check the configuration, print the effective settings, exit\n"
-	    "  -V             print the version and exit\n%s",
+	    "  -d             stay in the foreground and log to stderr\n",
 	    spec->name, spec->config_flag, spec->config_flag,
-	    spec->default_config, spec->usage ? spec->usage : "");
+	    spec->default_config);
+	/* letters the daemon took over (saslauthd's -n, -v, -V) are its own */
+	if (strchr(extra, 'v') == NULL)
+		fprintf(stderr, "  -v             more verbose logging (repeatable)\n");
+	if (strchr(extra, 'n') == NULL)
+		fprintf(stderr, "  -n             check the configuration, print the effective settings, exit\n");
+	if (strchr(extra, 'V') == NULL)
+		fprintf(stderr, "  -V             print the version and exit\n");
+	fputs(spec->usage ? spec->usage : "", stderr);
 	exit(EX_USAGE);
 }
 
