@@ -198,18 +198,21 @@ lru_free(struct lru *l)
 	free(l);
 }
 
+/* lru_count - entries held */
 size_t
 lru_count(const struct lru *l)
 {
 	return l->count;
 }
 
+/* lru_max - the bound */
 size_t
 lru_max(const struct lru *l)
 {
 	return l->max;
 }
 
+/* lru_evictions - entries pushed out to make room */
 unsigned long
 lru_evictions(const struct lru *l)
 {
