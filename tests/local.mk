@@ -67,3 +67,6 @@ TESTS += tests/e2e/demo_check.sh
 
 # The whole suite behind one private Postfix instance (root, postfix, swaks).
 TESTS += tests/e2e/run_e2e_all.sh
+
+# What the contrib/systemd .socket units rely on: adopting a passed socket.
+TESTS += tests/e2e/socket_activation.sh
