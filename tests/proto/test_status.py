@@ -4,7 +4,7 @@
 Starts the real tests/status-testd (server skeleton + status page) with
 -o status_listen=..., sends known traffic on its line protocol and checks
 every endpoint: counters move by exactly the requests sent, /metrics is
-valid Prometheus text exposition format 0.0.4 (strict parser below),
+valid Prometheus text exposition format 0.0.4 (tests/lib/promparse.py),
 /status.json has the documented fields (doc/status.md), HTML and JSON
 escape daemon text, basic auth, readiness, unix sockets, and a flood of
 status requests does not stop the protocol socket from answering.
@@ -13,7 +13,6 @@ status requests does not stop the protocol socket from answering.
 import base64
 import http.client
 import json
-import math
 import os
 import re
 import shutil
@@ -27,6 +26,7 @@ import urllib.request
 
 from pfhtest import (Daemon, DaemonError, free_port, make_tmpdir, recv_until,
                      run_tests, skip, tcp_connect, wait_for)
+from promparse import mval, parse_exposition
 
 PROG = "tests/status-testd"
 
@@ -120,171 +120,6 @@ def find(items, name, **labels):
         if it["name"] == name and it["labels"] == labels:
             return it
     raise AssertionError("no %s%r in %r" % (name, labels, items))
-
-
-# --------------------------------------------------------------------------
-# A strict parser for the Prometheus text exposition format 0.0.4
-# --------------------------------------------------------------------------
-
-NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
-LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-FLOAT_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
-
-
-def parse_value(s):
-    if s in ("+Inf", "Inf"):
-        return math.inf
-    if s == "-Inf":
-        return -math.inf
-    if s == "NaN":
-        return math.nan
-    if not FLOAT_RE.match(s):
-        raise AssertionError("bad sample value %r" % s)
-    return float(s)
-
-
-def parse_labels(s, line):
-    """'a="x",b="y"' -> dict; strict about quoting and escapes."""
-    out = {}
-    i = 0
-    while i < len(s):
-        m = LABEL_NAME_RE.match(s, i)
-        assert m, "bad label name at %r in %r" % (s[i:], line)
-        name = m.group(0)
-        i = m.end()
-        assert s[i:i + 2] == '="', "expected =\" after %s in %r" % (name, line)
-        i += 2
-        val = []
-        while True:
-            assert i < len(s), "unterminated label value in %r" % line
-            c = s[i]
-            if c == "\\":
-                nxt = s[i + 1:i + 2]
-                assert nxt in ("\\", '"', "n"), "bad escape \\%s in %r" % (nxt, line)
-                val.append("\n" if nxt == "n" else nxt)
-                i += 2
-            elif c == '"':
-                i += 1
-                break
-            else:
-                assert c != "\n"
-                val.append(c)
-                i += 1
-        assert name not in out, "duplicate label %s in %r" % (name, line)
-        out[name] = "".join(val)
-        if i < len(s):
-            assert s[i] == ",", "expected , at %r in %r" % (s[i:], line)
-            i += 1
-    return out
-
-
-def parse_exposition(text):
-    """Return {family: {"type", "help", "samples": [(name, labels, value)]}}.
-
-    Checks: every line is a comment, HELP, TYPE or a sample; HELP and TYPE
-    at most once per family and before its samples; a family's samples are
-    contiguous; names and labels well-formed; values are floats; counters
-    end in _total; histograms have cumulative _bucket series ending with
-    le="+Inf" equal to _count, plus _sum; no duplicate series.
-    """
-    assert text.endswith("\n"), "exposition must end with a newline"
-    fams = {}
-    order = []
-    seen_series = set()
-    current = None
-
-    def family_of(sample):
-        for suf in ("_bucket", "_sum", "_count"):
-            if sample.endswith(suf) and sample[:-len(suf)] in fams \
-                    and fams[sample[:-len(suf)]]["type"] == "histogram":
-                return sample[:-len(suf)]
-        return sample
-
-    for line in text.split("\n")[:-1]:
-        assert line == line.strip() and line, "blank or padded line %r" % line
-        if line.startswith("#"):
-            parts = line.split(" ", 3)
-            if len(parts) >= 3 and parts[1] in ("HELP", "TYPE"):
-                name = parts[2]
-                assert NAME_RE.match(name), "bad metric name %r" % name
-                f = fams.setdefault(name, {"type": None, "help": None, "samples": []})
-                if name not in order:
-                    order.append(name)
-                assert not f["samples"], "%s after samples of %s" % (parts[1], name)
-                key = parts[1].lower()
-                assert f[key] is None, "second %s for %s" % (parts[1], name)
-                assert len(parts) == 4, "empty %s for %s" % (parts[1], name)
-                if parts[1] == "TYPE":
-                    assert parts[3] in ("counter", "gauge", "histogram", "summary",
-                                        "untyped"), "bad type %r" % parts[3]
-                f[key] = parts[3]
-                current = name
-            continue
-        m = re.match(r"([^{ ]+)(?:\{(.*)\})? (\S+)(?: (-?\d+))?\Z", line)
-        assert m, "malformed sample line %r" % line
-        sname, lbl, val = m.group(1), m.group(2), m.group(3)
-        assert NAME_RE.match(sname), "bad sample name %r" % sname
-        labels = parse_labels(lbl or "", line)
-        value = parse_value(val)
-        fam = family_of(sname)
-        assert fam in fams and fams[fam]["type"], "sample %s without TYPE" % sname
-        assert fam == current, "samples of %s not contiguous (line %r)" % (fam, line)
-        key = (sname, tuple(sorted(labels.items())))
-        assert key not in seen_series, "duplicate series %r" % line
-        seen_series.add(key)
-        fams[fam]["samples"].append((sname, labels, value))
-
-    for name in order:
-        f = fams[name]
-        assert f["type"], "family %s without TYPE" % name
-        assert f["help"], "family %s without HELP" % name
-        assert f["samples"], "family %s without samples" % name
-        if f["type"] == "counter":
-            assert name.endswith("_total"), "counter %s must end in _total" % name
-            for s, _, v in f["samples"]:
-                assert s == name and v >= 0 and v == int(v), (s, v)
-        elif f["type"] == "gauge":
-            for s, _, _ in f["samples"]:
-                assert s == name, s
-        elif f["type"] == "histogram":
-            check_histogram(name, f["samples"])
-    return fams
-
-
-def check_histogram(name, samples):
-    groups = {}
-    for s, labels, v in samples:
-        base = {k: x for k, x in labels.items() if k != "le"}
-        g = groups.setdefault(tuple(sorted(base.items())),
-                              {"buckets": [], "sum": None, "count": None})
-        if s == name + "_bucket":
-            assert "le" in labels, "bucket without le"
-            g["buckets"].append((parse_value(labels["le"]), v))
-        elif s == name + "_sum":
-            g["sum"] = v
-        elif s == name + "_count":
-            g["count"] = v
-        else:
-            raise AssertionError("stray sample %s in histogram %s" % (s, name))
-    for key, g in groups.items():
-        b = g["buckets"]
-        assert b, "histogram %s%r without buckets" % (name, key)
-        les = [le for le, _ in b]
-        assert les == sorted(les) and len(set(les)) == len(les), les
-        assert les[-1] == math.inf, "last bucket must be le=+Inf"
-        counts = [c for _, c in b]
-        assert all(x <= y for x, y in zip(counts, counts[1:])), \
-            "buckets not cumulative: %r" % counts
-        assert g["count"] is not None and g["sum"] is not None, "%s needs _sum and _count" % name
-        assert counts[-1] == g["count"], "+Inf %r != _count %r" % (counts[-1], g["count"])
-        assert g["sum"] >= 0
-
-
-def mval(fams, fam, sample=None, **labels):
-    for s, l, v in fams[fam]["samples"]:
-        if s == (sample or fam) and l == labels:
-            return v
-    raise AssertionError("no %s%r" % (sample or fam, labels))
 
 
 def snapshot(d, auth=None):
