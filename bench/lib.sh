@@ -119,6 +119,14 @@ wait_ready() {
 	return 1
 }
 
+# port_free PORT - nobody may listen on our loopback port already
+port_free() {
+	if "$PFH_LOAD" -q -e 0 -T 1000 -p socketmap -n 1 -r "x y" \
+	    "inet:127.0.0.1:$1" 2>/dev/null | grep -q 'io_errors=0'; then
+		die "127.0.0.1:$1 is in use (BENCH_PORT= picks other ports)"
+	fi
+}
+
 # kv KEY LINE - one value from pfh-load's machine line
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
