@@ -17,6 +17,7 @@ spec=$1
 seconds=${FUZZ_SECONDS:-10}
 
 harness= seeds= max_len=4096 dict=
+case $spec in */*) ;; *) spec=./$spec ;; esac	# `.` searches PATH otherwise
 . "$spec" || exit 99
 bin=$PFH_BUILDDIR/tests/fuzz/$harness
 seeddir=$PFH_SRCDIR/tests/unit/vectors/$seeds
@@ -28,7 +29,7 @@ if ! "$bin" -help=1 2>&1 | grep -q max_total_time; then
 	exit 77
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/pfh-fuzz.XXXXXX") || exit 99
+work=$(mktemp -d "${TMPDIR:-/tmp}/pfhelpers-fuzz.XXXXXX") || exit 99
 mkdir "$work/corpus"
 set -- -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
 	-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/"
