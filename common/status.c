@@ -635,8 +635,8 @@ collect(struct status_page *p, struct status_writer *w)
 
 	status_section(w, "server", "Server");
 	status_kv(w, "program", "%s", spec->name);
-	status_kv(w, "version", "%s%s%s", PACKAGE_VERSION,
-	    spec->version_extra ? " " : "", spec->version_extra ? spec->version_extra : "");
+	/* not spec->version_extra: that is -V's extra lines, newlines and all */
+	status_kv(w, "version", "%s", PACKAGE_VERSION);
 	status_kv(w, "pid", "%ld", (long)getpid());
 	localtime_r(&started, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S %z", &tm);
@@ -1187,10 +1187,12 @@ static const char html_css[] =
 "font-size:.85rem}"
 ".pill.ok{background:var(--okbg);color:var(--ok)}.pill.bad{background:var(--badbg);color:var(--bad)}"
 "main{display:grid;gap:1rem;padding:1rem 1.25rem;"
-"grid-template-columns:repeat(auto-fill,minmax(min(100%,360px),1fr))}"
+"grid-template-columns:repeat(auto-fill,minmax(min(100%,360px),1fr));"
+"grid-auto-flow:row dense}"
 ".card{background:var(--card);border:1px solid var(--line);border-radius:12px;"
 "padding:1rem 1.1rem;min-width:0}"
 ".card.wide{grid-column:1/-1}"
+"@media (min-width:1200px){.card.wide{grid-column:span 2}}"
 ".card.wide .blocks{display:grid;gap:0 1.5rem;"
 "grid-template-columns:repeat(auto-fit,minmax(min(100%,340px),1fr))}"
 ".tiles{margin:.7rem 0}"
@@ -1214,6 +1216,8 @@ static const char html_css[] =
 "ol.recent li{padding:.25rem 0;border-bottom:1px solid var(--line);overflow-wrap:anywhere}"
 "ol.recent time{color:var(--mute);margin-right:.6rem}"
 ".empty{color:var(--mute);font-style:italic}"
+"td.z{color:var(--mute);opacity:.6}"
+"tr.tot td{font-weight:600;border-top:2px solid var(--line)}"
 "footer{color:var(--mute);font-size:.8rem;padding:0 1.25rem 1.25rem}"
 "a{color:var(--accent)}";
 
@@ -1254,18 +1258,244 @@ html_ms(struct buf *b, uint64_t us)
 	buf_printf(b, "%.3g", ms(us));
 }
 
+/* html_value - a counter or gauge value as a tile or cell shows it */
+static void
+html_value(struct buf *b, const struct item *it)
+{
+	if (it->kind == IT_COUNTER)
+		html_u64(b, it->u);
+	else if (isfinite(it->d) && it->d == floor(it->d) && fabs(it->d) < 1e15)
+		buf_printf(b, "%.0f", it->d);
+	else
+		buf_printf(b, "%.4g", it->d);
+}
+
+/* html_zero - a value worth dimming */
+static int
+html_zero(const struct item *it)
+{
+	return it->kind == IT_COUNTER ? it->u == 0 : it->d == 0;
+}
+
+/*
+ * fam_run - the number of items from j on that form one labelled family
+ * drawn as a table rather than tiles, 0 if j does not start one. A family
+ * of many label sets (decisions by action and reason, answers by level)
+ * as tiles would repeat its help text on every tile and bury the few
+ * non-zero values; one table says the help once. It takes a consecutive
+ * run of one metric name and kind, FAM_TABLE_MIN or more, with the same
+ * label names in the same order.
+ */
+#define FAM_TABLE_MIN	5
+#define FAM_MATRIX_MAX	8	/* columns of a two-label matrix */
+
+static unsigned
+fam_run(const struct status_writer *w, unsigned j, unsigned end)
+{
+	const struct item *a = &w->items[j], *o;
+	unsigned k, l;
+
+	if ((a->kind != IT_COUNTER && a->kind != IT_GAUGE) || a->quiet ||
+	    a->nlabels == 0)
+		return 0;
+	for (k = j + 1; k < end; k++) {
+		o = &w->items[k];
+		if (o->kind != a->kind || o->quiet ||
+		    strcmp(o->name, a->name) != 0 || o->nlabels != a->nlabels)
+			break;
+		for (l = 0; l < a->nlabels; l++)
+			if (strcmp(o->labels[l].name, a->labels[l].name) != 0)
+				break;
+		if (l < a->nlabels)
+			break;
+	}
+	return k - j >= FAM_TABLE_MIN ? k - j : 0;
+}
+
+/* fam_index - position of v in vals[0..*n), appended when new */
+static unsigned
+fam_index(const char **vals, unsigned *n, unsigned max, const char *v)
+{
+	unsigned i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(vals[i], v) == 0)
+			return i;
+	if (*n < max)
+		vals[(*n)++] = v;
+	return i;
+}
+
+/*
+ * fam_matrix - can a two-label family be a matrix? The label with more
+ * distinct values gives the rows (*rowlab, 0 or 1), the other at most
+ * FAM_MATRIX_MAX columns.
+ */
+static int
+fam_matrix(const struct status_writer *w, unsigned j, unsigned run,
+    unsigned *rowlab, unsigned *nrows, unsigned *ncols)
+{
+	const char *v0[STATUS_MAX_ROWS], *v1[STATUS_MAX_ROWS];
+	unsigned n0 = 0, n1 = 0, k;
+
+	if (w->items[j].nlabels != 2)
+		return 0;
+	for (k = j; k < j + run; k++) {
+		fam_index(v0, &n0, STATUS_MAX_ROWS, w->items[k].labels[0].value);
+		fam_index(v1, &n1, STATUS_MAX_ROWS, w->items[k].labels[1].value);
+	}
+	if (rowlab)
+		*rowlab = n1 > n0;
+	*nrows = n1 > n0 ? n1 : n0;
+	*ncols = n1 > n0 ? n0 : n1;
+	return *ncols <= FAM_MATRIX_MAX && *nrows < STATUS_MAX_ROWS;
+}
+
+/* html_fam_cell - one value cell, labelled for people and tests */
+static void
+html_fam_cell(struct buf *b, const struct item *it)
+{
+	unsigned l;
+
+	put(b, html_zero(it) ? "<td class=\"n z\" data-labels=\"" :
+	    "<td class=\"n\" data-labels=\"");
+	for (l = 0; l < it->nlabels; l++) {
+		if (l)
+			put(b, ",");
+		put_esc(b, it->labels[l].name, ESC_HTML);
+		put(b, "=");
+		put_esc(b, it->labels[l].value, ESC_HTML);
+	}
+	put(b, "\">");
+	html_value(b, it);
+	put(b, "</td>");
+}
+
+/*
+ * html_family - a labelled family as one table: two labels as a matrix
+ * (rows x columns), otherwise one row per label set; counters get a
+ * total row (per column in a matrix: decisions by action, say).
+ */
+static void
+html_family(struct buf *b, const struct status_writer *w, unsigned j,
+    unsigned run)
+{
+	const struct item *a = &w->items[j];
+	const char *rows[STATUS_MAX_ROWS], *cols[FAM_MATRIX_MAX];
+	unsigned rowlab, nrows = 0, ncols = 0, r, c, k, l;
+
+	put(b, "<div class=\"blk\"><h3>");
+	put_esc(b, *a->text ? a->text : a->name, ESC_HTML);
+	put(b, "</h3><table class=\"data fam\" data-metric=\"");
+	put_esc(b, a->name, ESC_HTML);
+	put(b, "\">");
+	if (fam_matrix(w, j, run, &rowlab, &r, &c)) {
+		for (k = j; k < j + run; k++) {
+			fam_index(rows, &nrows, STATUS_MAX_ROWS,
+			    w->items[k].labels[rowlab].value);
+			fam_index(cols, &ncols, FAM_MATRIX_MAX,
+			    w->items[k].labels[!rowlab].value);
+		}
+		put(b, "<tr><th>");
+		put_esc(b, a->labels[rowlab].name, ESC_HTML);
+		put(b, " \\ ");
+		put_esc(b, a->labels[!rowlab].name, ESC_HTML);
+		put(b, "</th>");
+		for (c = 0; c < ncols; c++) {
+			put(b, "<th class=\"n\">");
+			put_esc(b, cols[c], ESC_HTML);
+			put(b, "</th>");
+		}
+		put(b, "</tr>");
+		for (r = 0; r < nrows; r++) {
+			put(b, "<tr><td>");
+			put_esc(b, rows[r], ESC_HTML);
+			put(b, "</td>");
+			for (c = 0; c < ncols; c++) {
+				for (k = j; k < j + run; k++)
+					if (strcmp(w->items[k].labels[rowlab].value,
+					    rows[r]) == 0 && strcmp(w->items[k].
+					    labels[!rowlab].value, cols[c]) == 0)
+						break;
+				if (k < j + run)
+					html_fam_cell(b, &w->items[k]);
+				else
+					put(b, "<td class=\"n z\">\xe2\x80\x93</td>");
+			}
+			put(b, "</tr>");
+		}
+		if (a->kind == IT_COUNTER && nrows > 1) {
+			put(b, "<tr class=\"tot\"><td>total</td>");
+			for (c = 0; c < ncols; c++) {
+				uint64_t sum = 0;
+
+				for (k = j; k < j + run; k++)
+					if (strcmp(w->items[k].labels[!rowlab].value,
+					    cols[c]) == 0)
+						sum += w->items[k].u;
+				put(b, "<td class=\"n\" data-total=\"");
+				put_esc(b, a->labels[!rowlab].name, ESC_HTML);
+				put(b, "=");
+				put_esc(b, cols[c], ESC_HTML);
+				put(b, "\">");
+				html_u64(b, sum);
+				put(b, "</td>");
+			}
+			put(b, "</tr>");
+		}
+	} else {
+		put(b, "<tr>");
+		for (l = 0; l < a->nlabels; l++) {
+			put(b, "<th>");
+			put_esc(b, a->labels[l].name, ESC_HTML);
+			put(b, "</th>");
+		}
+		put(b, "<th class=\"n\">value</th></tr>");
+		for (k = j; k < j + run; k++) {
+			put(b, "<tr>");
+			for (l = 0; l < w->items[k].nlabels; l++) {
+				put(b, "<td>");
+				put_esc(b, w->items[k].labels[l].value, ESC_HTML);
+				put(b, "</td>");
+			}
+			html_fam_cell(b, &w->items[k]);
+			put(b, "</tr>");
+		}
+		if (a->kind == IT_COUNTER) {
+			uint64_t sum = 0;
+
+			for (k = j; k < j + run; k++)
+				sum += w->items[k].u;
+			buf_printf(b, "<tr class=\"tot\"><td colspan=\"%u\">total"
+			    "</td><td class=\"n\" data-total=\"\">", a->nlabels);
+			html_u64(b, sum);
+			put(b, "</td></tr>");
+		}
+	}
+	put(b, "</table></div>\n");
+}
+
 /* html_section - one card */
 static void
 html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned end)
 {
 	const struct item *sec = &w->items[i];
 	unsigned j, c, r;
+	unsigned run, nrows, ncols;
 	int	wide = 0;
 
-	for (j = i + 1; j < end; j++)
+	for (j = i + 1; j < end; j++) {
 		if (w->items[j].kind == IT_RECENT ||
 		    (w->items[j].kind == IT_TABLE && w->items[j].ncells > 3))
 			wide = 1;
+		if ((run = fam_run(w, j, end)) > 0) {
+			if (w->items[j].nlabels > 2 ||
+			    (fam_matrix(w, j, run, NULL, &nrows, &ncols) &&
+			    ncols > 3))
+				wide = 1;
+			j += run - 1;
+		}
+	}
 	buf_printf(b, "<section class=\"card%s\" id=\"s-", wide ? " wide" : "");
 	put_esc(b, sec->id, ESC_HTML);
 	put(b, "\"><h2>");
@@ -1289,23 +1519,34 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 	if (c)
 		put(b, "</table>\n");
 
+	/* labelled families as tables: the daemon's main numbers, first */
+	for (c = 0, j = i + 1; j < end; j++) {
+		if ((run = fam_run(w, j, end)) == 0)
+			continue;
+		if (c++ == 0)
+			put(b, "<div class=\"blocks\">");
+		html_family(b, w, j, run);
+		j += run - 1;
+	}
+	if (c)
+		put(b, "</div>\n");
+
 	/* counters and gauges as tiles */
 	for (c = 0, j = i + 1; j < end; j++) {
 		const struct item *it = &w->items[j];
 
 		if ((it->kind != IT_COUNTER && it->kind != IT_GAUGE) || it->quiet)
 			continue;
+		if ((run = fam_run(w, j, end)) > 0) {
+			j += run - 1;	/* a family table, drawn with the blocks */
+			continue;
+		}
 		if (c++ == 0)
 			put(b, "<div class=\"tiles\">");
 		buf_printf(b, "<div class=\"tile\" data-metric=\"%s\" title=\"", it->name);
 		put_esc(b, it->name, ESC_HTML);
 		put(b, "\"><div class=\"v\">");
-		if (it->kind == IT_COUNTER)
-			html_u64(b, it->u);
-		else if (isfinite(it->d) && it->d == floor(it->d) && fabs(it->d) < 1e15)
-			buf_printf(b, "%.0f", it->d);
-		else
-			buf_printf(b, "%.4g", it->d);
+		html_value(b, it);
 		put(b, "</div><div class=\"l\">");
 		put_esc(b, *it->text ? it->text : it->name, ESC_HTML);
 		if (it->nlabels)
