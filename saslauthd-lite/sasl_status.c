@@ -120,10 +120,10 @@ sasl_status(struct server *srv, struct status_writer *w)
 	status_kv(w, "realm_policy", "%s", cfg->realm_policy);
 	status_counter(w, "sasl_requests_total", "requests decoded", NULL,
 	    stats_get(&st->requests));
-	status_counter(w, "sasl_decisions_total", "answers", "result=\"ok\"",
-	    stats_get(&st->ok));
-	status_counter(w, "sasl_decisions_total", "answers", "result=\"no\"",
-	    stats_get(&st->no));
+	status_counter(w, "sasl_decisions_total", "answers by result",
+	    "result=\"ok\"", stats_get(&st->ok));
+	status_counter(w, "sasl_decisions_total", "answers by result",
+	    "result=\"no\"", stats_get(&st->no));
 	status_counter(w, "sasl_tempfail_total",
 	    "NO answers that were temporary failures", NULL,
 	    stats_get(&st->tempfail));
@@ -131,6 +131,12 @@ sasl_status(struct server *srv, struct status_writer *w)
 	    "result=\"ok\"", stats_get(&st->cached_ok));
 	status_counter(w, "sasl_cached_total", "answers from the cache",
 	    "result=\"no\"", stats_get(&st->cached_no));
+	status_counter(w, "sasl_throttled_total", "requests delayed by "
+	    "failure throttling", NULL, stats_get(&st->throttled));
+	status_hist(w, "sasl_decision_seconds", "time to a decision", NULL,
+	    &st->latency);
+
+	status_section(w, "errors", "Refused requests and timeouts");
 	status_counter(w, "sasl_refused_total", "requests refused before "
 	    "any backend", "why=\"oversize\"", stats_get(&st->oversize));
 	status_counter(w, "sasl_refused_total", "requests refused before "
@@ -142,10 +148,6 @@ sasl_status(struct server *srv, struct status_writer *w)
 	status_counter(w, "sasl_backend_timeouts_total",
 	    "backend calls past backend_timeout", NULL,
 	    stats_get(&st->timeouts));
-	status_counter(w, "sasl_throttled_total", "requests delayed by "
-	    "failure throttling", NULL, stats_get(&st->throttled));
-	status_hist(w, "sasl_decision_seconds", "time to a decision", NULL,
-	    &st->latency);
 
 	status_section(w, "workers", "Worker pool");
 	status_gauge(w, "sasl_workers", "worker threads", NULL,
@@ -225,6 +227,8 @@ sasl_status(struct server *srv, struct status_writer *w)
 	top_table(w, ctx->th_ip, &tp, now, "top_clients",
 	    "Top failing clients");
 
+	/* user, service, client, result: never a password (sasl_log_decision) */
+	status_section(w, "recent", "Recent decisions");
 	status_recent(w, "Recent decisions", &st->recent);
 
 	ready = auth_chain_ready(ctx->chain, why, sizeof(why));
