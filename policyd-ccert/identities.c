@@ -430,6 +430,22 @@ identities_expiring(const struct identities *ids, int until,
 	return i;
 }
 
+/* identities_count_expiring - pins with from <= expires <= until */
+size_t
+identities_count_expiring(const struct identities *ids, int from, int until)
+{
+	size_t i, n = 0;
+
+	if (ids == NULL)
+		return 0;
+	/* by_expiry is sorted: stop at the first one past `until` */
+	for (i = 0; i < ids->nexpiry && ids->by_expiry[i]->expires <= until;
+	    i++)
+		if (ids->by_expiry[i]->expires >= from)
+			n++;
+	return n;
+}
+
 /* carry_one - copy last_seen from the same pin in the old load */
 static int
 carry_one(const struct table_entry *te, void *ctx)

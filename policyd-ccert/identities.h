@@ -74,6 +74,9 @@ size_t	identities_names(const struct identities *);
 /* identities_expiring - pins with an expiry on or before `until` (YYYYMMDD), soonest first */
 size_t	identities_expiring(const struct identities *, int until,
 	    const struct identity **out, size_t max);
+/* identities_count_expiring - pins expiring from `from` to `until`, inclusive; exact */
+size_t	identities_count_expiring(const struct identities *, int from,
+	    int until);
 /* identities_carry - copy last_seen from an older load, pin by pin */
 void	identities_carry(struct identities *, const struct identities *old);
 

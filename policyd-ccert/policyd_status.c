@@ -1,8 +1,9 @@
 /*
  * policyd_status.c - what policyd-ccert shows on the status page
  *
- * Identities (file, pins, names, reload state, pins expiring within
- * expiry_warning_days), decisions by action class and reason (fixed label
+ * Identities (file, pins, names, reload state, exact counts of pins
+ * expired and expiring within expiry_warning_days, and a table of the
+ * first 100 of them), decisions by action class and reason (fixed label
  * sets: never a name, an address or a fingerprint in /metrics), protocol
  * errors, decision latency and the recent decisions that matched an
  * identity. Ready once an identities table is loaded.
@@ -74,10 +75,15 @@ status_identities(struct policyd *pd, struct status_writer *w)
 	    NULL, pd->src->failures);
 
 	until = ident_date_add_days(today, (int)cfg->expiry_warning_days);
+	/* exact counts, however many rows the table below can show */
+	status_gauge(w, "policyd_ccert_pins_expiring", "Pins expiring within "
+	    "the warning period (not yet expired)", NULL,
+	    (double)identities_count_expiring(pd->ids, today, until));
+	/* YYYYMMDD numbers sort like dates: before today is <= today - 1 */
+	status_gauge(w, "policyd_ccert_pins_expired", "Pins past their "
+	    "expiry date", NULL,
+	    (double)identities_count_expiring(pd->ids, 1, today - 1));
 	n = identities_expiring(pd->ids, until, soon, nitems(soon));
-	status_gauge(w, "policyd_ccert_pins_expiring", "Pins expired or "
-	    "expiring within expiry_warning_days (first 100)", NULL,
-	    (double)n);
 	snprintf(buf, sizeof(buf), "Pins expired or expiring within %lld days",
 	    cfg->expiry_warning_days);
 	status_table(w, "expiring", buf, cols, nitems(cols));
@@ -98,7 +104,7 @@ status_identities(struct policyd *pd, struct status_writer *w)
 	}
 }
 
-/* status_decisions - counters, latency, recent matches */
+/* status_decisions - decisions, recent matches; connections, errors, latency */
 static void
 status_decisions(struct policyd *pd, struct status_writer *w)
 {
@@ -123,6 +129,11 @@ status_decisions(struct policyd *pd, struct status_writer *w)
 		    "report_only: actions logged but not sent", labels,
 		    stats_get(&pd->st.would[c]));
 	}
+	status_recent(w, "Recent decisions that matched an identity",
+	    &pd->st.recent);
+
+	/* its own (narrow) card: the page packs it beside the server's */
+	status_section(w, "traffic", "Connections and errors");
 	for (c = 0; c < PD_E_COUNT; c++) {
 		snprintf(labels, sizeof(labels), "kind=\"%s\"",
 		    policyd_perr_names[c]);
@@ -140,8 +151,6 @@ status_decisions(struct policyd *pd, struct status_writer *w)
 	    NULL, (double)pd->nsessions);
 	status_hist(w, "policyd_ccert_decision_latency", "Time to decide and "
 	    "queue a reply", NULL, &pd->st.latency);
-	status_recent(w, "Recent decisions that matched an identity",
-	    &pd->st.recent);
 }
 
 /* policyd_status - spec->status */

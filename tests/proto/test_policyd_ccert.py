@@ -578,6 +578,82 @@ def test_status_page():
         assert "laptop-bob" not in metrics      # no names in label values
 
 
+def test_status_expiry_counts_and_decisions_by_action():
+    """The page counts pins expired and expiring within expiry_warning_days
+    exactly (past the 100 rows its table shows), /metrics parses strictly,
+    and decisions by action add up to the replies sent, on the page too."""
+    import datetime
+    import json
+    import re
+    import urllib.request
+    from promparse import mval, parse_exposition
+    day = lambda n: (datetime.date.today() + datetime.timedelta(days=n)).isoformat()
+    ids = IDENTITIES            # old-box expired in 2001
+    ids += "%s gone-box expires=%s\n" % (fp("gone"), day(-1))
+    ids += "%s today-box expires=%s\n" % (fp("today"), day(0))
+    ids += "%s edge-box expires=%s\n" % (fp("edge"), day(30))
+    ids += "%s later-box expires=%s\n" % (fp("later"), day(31))
+    ids += "".join("%s fleet-%03d expires=%s\n" % (fp("fleet%d" % i), i, day(5))
+                   for i in range(120))
+    port = free_port()
+    with start("status_listen = inet:127.0.0.1:%d\n" % port,
+               identities=ids) as d:
+        base = "http://127.0.0.1:%d" % port
+
+        def get(path):
+            with urllib.request.urlopen(base + path, timeout=10) as r:
+                return r.read().decode()
+
+        m0 = parse_exposition(get("/metrics"))
+        s = connect(d)
+        sent = {"permit": 0, "dunno": 0, "reject": 0}
+        for attrs, action in [
+                (dict(ccert_pubkey_fingerprint=PK_BOB), "permit"),
+                (dict(ccert_pubkey_fingerprint=PK_BOB), "permit"),
+                (dict(ccert_fingerprint=CERT_RELAY), "permit"),
+                (dict(ccert_pubkey_fingerprint=fp("fleet7")), "permit"),
+                (dict(ccert_pubkey_fingerprint=PK_UNKNOWN), "dunno"),
+                (dict(), "dunno"),
+                (dict(ccert_pubkey_fingerprint=PK_SENDERS,
+                      sender="eve@example.org"), "reject")]:
+            policy_query(s, request(**attrs))
+            sent[action] += 1
+        s.close()
+        m1 = parse_exposition(get("/metrics"))
+        doc = json.loads(get("/status.json"))
+        html = get("/")
+
+        # 2 expired (2001, yesterday); today, +5 (x120) and +30 expiring
+        assert mval(m1, "pfhelpers_policyd_ccert_pins_expired") == 2
+        assert mval(m1, "pfhelpers_policyd_ccert_pins_expiring") == 122
+        assert mval(m1, "pfhelpers_policyd_ccert_identities") == 5 + 4 + 120
+        sec = [x for x in doc["sections"] if x["id"] == "identities"][0]
+        assert sec["facts"]["identities"] == str(5 + 4 + 120)
+        rows = sec["tables"][0]["rows"]
+        assert len(rows) == 100, len(rows)          # the table's cap...
+        assert [r[0] for r in rows[:3]] == ["old-box", "gone-box", "today-box"]
+        assert rows[1][3] == "-1" and rows[2][3] == "0"
+
+        fam = "pfhelpers_policyd_ccert_decisions_total"
+        for action, n in sent.items():
+            moved = sum(v for _, l, v in m1[fam]["samples"] if l["action"] == action) - \
+                sum(v for _, l, v in m0[fam]["samples"] if l["action"] == action)
+            assert moved == n, (action, moved, n)
+            # the page's decisions matrix has a total per action
+            m = re.search(r'data-total="action=%s">(\d+)<' % action, html)
+            assert m and int(m.group(1)) == \
+                sum(v for _, l, v in m1[fam]["samples"] if l["action"] == action), action
+        assert re.search(r'data-labels="action=permit,reason=listed">%d<'
+                         % mval(m1, fam, action="permit", reason="listed"), html)
+        recent = [x for x in doc["sections"] if x["id"] == "decisions"][0]
+        texts = [e["text"] for e in recent["recent"][0]["events"]]
+        assert texts[0].startswith("REJECT") and "app-server" in texts[0], texts
+        assert any("fleet-007" in t for t in texts), texts
+        metrics = get("/metrics")
+        for name in ("fleet-007", "laptop-bob", "198.51.100.7"):
+            assert name not in metrics
+
+
 # --------------------------------------------------------------------------
 # policyd-ccert-enrol against openssl
 # --------------------------------------------------------------------------

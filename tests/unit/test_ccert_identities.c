@@ -223,6 +223,13 @@ test_expiring_and_carry(void **state)
 	assert_int_equal(identities_expiring(a, 20251231, out, 8), 0);
 	assert_int_equal(identities_expiring(a, 20991231, out, 1), 1);
 	assert_int_equal(identities_expiring(a, 20991231, out, 8), 3);
+	/* exact counts in a date range, both ends included; d has no expiry */
+	assert_int_equal(identities_count_expiring(a, 1, 20991231), 3);
+	assert_int_equal(identities_count_expiring(a, 20260115, 20260301), 2);
+	assert_int_equal(identities_count_expiring(a, 20260116, 20260301), 1);
+	assert_int_equal(identities_count_expiring(a, 20260116, 20260228), 0);
+	assert_int_equal(identities_count_expiring(a, 20260302, 20991231), 1);
+	assert_int_equal(identities_count_expiring(NULL, 1, 20991231), 0);
 
 	id = identities_lookup(a, MD5A, 32, IDENT_KIND_CERT);
 	((struct identity *)id)->last_seen = 12345;
