@@ -354,6 +354,65 @@ def test_status_page():
         assert "nope.example -> NOTFOUND" in js, js
 
 
+def test_status_metrics_strict_and_page():
+    """/metrics parses strictly, answers by level and NOTFOUND move by the
+    lookups sent, the maps table has the entry counts, and the page's
+    answers table shows the same numbers."""
+    import json
+    import re
+    from promparse import mval, parse_exposition
+    port = free_port()
+    with start(options={"status_listen": "inet:127.0.0.1:%d" % port}) as d:
+        code, text = http_get(port, "/metrics")
+        m0 = parse_exposition(text)
+        with conn(d) as s:
+            for name, key in [("tlspolicy", "example.com"),
+                              ("tlspolicy", "[mx.example.net]:587"),
+                              ("tlspolicy", "[mx.example.net]:587"),
+                              ("tlspolicy", "nope.example"),
+                              ("legacy", "legacy.example"),
+                              ("legacy", "nope.example"),
+                              ("legacy", "nope2.example")]:
+                q(s, name, key)
+        code, text = http_get(port, "/metrics")
+        assert code == 200
+        m1 = parse_exposition(text)
+        fam = "pfhelpers_tlsmap_answers_total"
+        assert m1[fam]["type"] == "counter"
+        for labels, n in [(dict(kind="policy", level="secure"), 1),
+                          (dict(kind="policy", level="encrypt"), 2),
+                          (dict(kind="policy", level="notfound"), 1),
+                          (dict(kind="persite", level="MUST_NOPEERMATCH"), 1),
+                          (dict(kind="persite", level="notfound"), 2),
+                          (dict(kind="policy", level="may"), 0)]:
+            assert mval(m1, fam, **labels) - mval(m0, fam, **labels) == n, labels
+        h = "pfhelpers_tlsmap_lookup_latency_seconds"
+        assert mval(m1, h, h + "_count") - mval(m0, h, h + "_count") == 7
+        assert mval(m1, "pfhelpers_tlsmap_map_entries", map="tlspolicy") == 6
+        assert mval(m1, "pfhelpers_tlsmap_map_entries", map="legacy") == 3
+        assert "nope.example" not in text and "legacy.example" not in text
+
+        code, body = http_get(port, "/status.json")
+        doc = json.loads(body)
+        maps = [sec for sec in doc["sections"] if sec["id"] == "maps"][0]
+        rows = {r[0]: r for r in maps["tables"][0]["rows"]}
+        assert rows["tlspolicy"][3] == "6" and rows["legacy"][3] == "3", rows
+        assert rows["legacy"][1] == "persite" and rows["legacy"][6] == "ok"
+        recent = [sec for sec in doc["sections"] if sec["id"] == "recent"][0]
+        texts = [e["text"] for e in recent["recent"][0]["events"]]
+        assert texts[0] == "legacy nope2.example -> NOTFOUND", texts
+        assert "tlspolicy [mx.example.net]:587 -> encrypt" in texts
+
+        code, html = http_get(port, "/")
+        for labels in ("kind=policy,level=encrypt", "kind=persite,level=notfound"):
+            k, lv = (x.split("=")[1] for x in labels.split(","))
+            m = re.search(r'data-labels="%s">(\d+)<' % re.escape(labels), html)
+            assert m and int(m.group(1)) == mval(m1, fam, kind=k, level=lv), labels
+        m = re.search(r'data-total="kind=persite">(\d+)<', html)
+        assert m and int(m.group(1)) == sum(
+            v for _, l, v in m1[fam]["samples"] if l["kind"] == "persite")
+
+
 def test_explain_and_migrate():
     d = Daemon(PROG, config="""\
 maps = tlspolicy=policy:@DIR@/tls_policy legacy=persite:@DIR@/tls_per_site
