@@ -136,30 +136,45 @@ sasl_status(struct server *srv, struct status_writer *w)
 	status_hist(w, "sasl_decision_seconds", "time to a decision", NULL,
 	    &st->latency);
 
-	status_section(w, "errors", "Refused requests and timeouts");
-	status_counter(w, "sasl_refused_total", "requests refused before "
-	    "any backend", "why=\"oversize\"", stats_get(&st->oversize));
-	status_counter(w, "sasl_refused_total", "requests refused before "
-	    "any backend", "why=\"bad_request\"", stats_get(&st->bad_request));
-	status_counter(w, "sasl_refused_total", "requests refused before "
-	    "any backend", "why=\"empty_field\"", stats_get(&st->empty_field));
-	status_counter(w, "sasl_refused_total", "requests refused before "
-	    "any backend", "why=\"queue_full\"", stats_get(&st->queue_full));
-	status_counter(w, "sasl_backend_timeouts_total",
-	    "backend calls past backend_timeout", NULL,
-	    stats_get(&st->timeouts));
+	/* what an admin looks for first: throttling, the cache, backends */
+	tp.after = (unsigned)cfg->throttle_after;
+	tp.delay = (uint64_t)cfg->throttle_delay;
+	tp.max_delay = (uint64_t)cfg->throttle_max_delay;
+	tp.quiet = (uint64_t)cfg->throttle_quiet;
+	status_section(w, "throttle", "Failure throttling");
+	status_kv(w, "enabled", "%s", cfg->throttle ? "yes" : "no");
+	status_gauge(w, "sasl_throttled_logins", "logins whose next request "
+	    "waits", NULL, (double)throttle_active(ctx->th_user, &tp, now));
+	status_gauge(w, "sasl_throttled_clients", "client addresses whose "
+	    "next request waits", NULL,
+	    (double)throttle_active(ctx->th_ip, &tp, now));
+	top_table(w, ctx->th_user, &tp, now, "top_users",
+	    "Top failing users");
+	top_table(w, ctx->th_ip, &tp, now, "top_clients",
+	    "Top failing clients");
 
-	status_section(w, "workers", "Worker pool");
-	status_gauge(w, "sasl_workers", "worker threads", NULL,
-	    (double)workq_threads(ctx->wq));
-	status_gauge(w, "sasl_queue_waiting", "jobs waiting for a worker",
-	    NULL, (double)workq_queued(ctx->wq));
-	status_gauge(w, "sasl_queue_running", "jobs on a worker (orphaned "
-	    "ones included)", NULL, (double)workq_running(ctx->wq));
-	status_gauge(w, "sasl_in_progress", "requests being answered", NULL,
-	    (double)ctx->active);
-	status_kv(w, "max_queue", "%lld", cfg->max_queue);
-	status_kv(w, "backend_timeout_ms", "%lld", cfg->backend_timeout);
+	status_section(w, "cache", "Credential cache");
+	status_kv(w, "enabled", "%s", ctx->cache ? "yes" : "no");
+	if (ctx->cache) {
+		struct auth_cache_stats cs;
+		unsigned long look;
+
+		auth_cache_get_stats(ctx->cache, &cs);
+		look = cs.hits + cs.misses;
+		status_kv(w, "ttl_s", "%lld", cfg->cache_ttl / 1000);
+		status_kv(w, "hit_ratio", "%.3f",
+		    look ? (double)cs.hits / (double)look : 0.0);
+		status_gauge(w, "sasl_cache_entries", "cache entries", NULL,
+		    (double)auth_cache_count(ctx->cache));
+		status_gauge(w, "sasl_cache_max_entries", "cache size bound",
+		    NULL, (double)auth_cache_max(ctx->cache));
+		status_counter(w, "sasl_cache_lookups_total", "cache lookups",
+		    "result=\"hit\"", cs.hits);
+		status_counter(w, "sasl_cache_lookups_total", "cache lookups",
+		    "result=\"miss\"", cs.misses);
+		status_counter(w, "sasl_cache_flushes_total", "cache flushes",
+		    NULL, cs.flushes);
+	}
 
 	for (i = 0; i < ctx->chain->n; i++) {
 		const struct auth_mech *m = ctx->chain->b[i].mech;
@@ -188,48 +203,34 @@ sasl_status(struct server *srv, struct status_writer *w)
 			m->status(ctx->chain->b[i].state, w);
 	}
 
-	status_section(w, "cache", "Credential cache");
-	status_kv(w, "enabled", "%s", ctx->cache ? "yes" : "no");
-	if (ctx->cache) {
-		struct auth_cache_stats cs;
-		unsigned long look;
-
-		auth_cache_get_stats(ctx->cache, &cs);
-		look = cs.hits + cs.misses;
-		status_kv(w, "ttl_s", "%lld", cfg->cache_ttl / 1000);
-		status_kv(w, "hit_ratio", "%.3f",
-		    look ? (double)cs.hits / (double)look : 0.0);
-		status_gauge(w, "sasl_cache_entries", "cache entries", NULL,
-		    (double)auth_cache_count(ctx->cache));
-		status_gauge(w, "sasl_cache_max_entries", "cache size bound",
-		    NULL, (double)auth_cache_max(ctx->cache));
-		status_counter(w, "sasl_cache_lookups_total", "cache lookups",
-		    "result=\"hit\"", cs.hits);
-		status_counter(w, "sasl_cache_lookups_total", "cache lookups",
-		    "result=\"miss\"", cs.misses);
-		status_counter(w, "sasl_cache_flushes_total", "cache flushes",
-		    NULL, cs.flushes);
-	}
-
-	tp.after = (unsigned)cfg->throttle_after;
-	tp.delay = (uint64_t)cfg->throttle_delay;
-	tp.max_delay = (uint64_t)cfg->throttle_max_delay;
-	tp.quiet = (uint64_t)cfg->throttle_quiet;
-	status_section(w, "throttle", "Failure throttling");
-	status_kv(w, "enabled", "%s", cfg->throttle ? "yes" : "no");
-	status_gauge(w, "sasl_throttled_logins", "logins whose next request "
-	    "waits", NULL, (double)throttle_active(ctx->th_user, &tp, now));
-	status_gauge(w, "sasl_throttled_clients", "client addresses whose "
-	    "next request waits", NULL,
-	    (double)throttle_active(ctx->th_ip, &tp, now));
-	top_table(w, ctx->th_user, &tp, now, "top_users",
-	    "Top failing users");
-	top_table(w, ctx->th_ip, &tp, now, "top_clients",
-	    "Top failing clients");
-
 	/* user, service, client, result: never a password (sasl_log_decision) */
 	status_section(w, "recent", "Recent decisions");
 	status_recent(w, "Recent decisions", &st->recent);
+
+	status_section(w, "workers", "Worker pool");
+	status_gauge(w, "sasl_workers", "worker threads", NULL,
+	    (double)workq_threads(ctx->wq));
+	status_gauge(w, "sasl_queue_waiting", "jobs waiting for a worker",
+	    NULL, (double)workq_queued(ctx->wq));
+	status_gauge(w, "sasl_queue_running", "jobs on a worker (orphaned "
+	    "ones included)", NULL, (double)workq_running(ctx->wq));
+	status_gauge(w, "sasl_in_progress", "requests being answered", NULL,
+	    (double)ctx->active);
+	status_kv(w, "max_queue", "%lld", cfg->max_queue);
+	status_kv(w, "backend_timeout_ms", "%lld", cfg->backend_timeout);
+
+	status_section(w, "errors", "Refused requests and timeouts");
+	status_counter(w, "sasl_refused_total", "requests refused before "
+	    "any backend", "why=\"oversize\"", stats_get(&st->oversize));
+	status_counter(w, "sasl_refused_total", "requests refused before "
+	    "any backend", "why=\"bad_request\"", stats_get(&st->bad_request));
+	status_counter(w, "sasl_refused_total", "requests refused before "
+	    "any backend", "why=\"empty_field\"", stats_get(&st->empty_field));
+	status_counter(w, "sasl_refused_total", "requests refused before "
+	    "any backend", "why=\"queue_full\"", stats_get(&st->queue_full));
+	status_counter(w, "sasl_backend_timeouts_total",
+	    "backend calls past backend_timeout", NULL,
+	    stats_get(&st->timeouts));
 
 	ready = auth_chain_ready(ctx->chain, why, sizeof(why));
 	status_ready(w, ready, ready ? NULL : why);

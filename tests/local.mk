@@ -59,6 +59,10 @@ check_PROGRAMS += tests/status-testd
 tests_status_testd_SOURCES = tests/status-testd.c
 tests_status_testd_LDADD = $(PFH_LIBS)
 TESTS += tests/proto/test_status.py tests/integration/it_status_browser.sh
+# ...and the real daemons: a status flood must not slow tlsmap's socketmap
+# answers; Chromium renders each daemon's page after known traffic.
+TESTS += tests/proto/test_status_flood.py \
+	tests/integration/it_status_browser_daemons.sh
 dist_man_MANS += doc/pfhelpers-status.5
 EXTRA_DIST += doc/status.md doc/screenshots
 
