@@ -127,15 +127,27 @@ port_free() {
 	fi
 }
 
+# port_wait_free PORT - a server we stopped may take a moment to let go
+port_wait_free() {
+	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		"$PFH_LOAD" -q -e 0 -T 500 -p socketmap -n 1 -r "x y" \
+		    "inet:127.0.0.1:$1" 2>/dev/null | grep -q 'io_errors=0' || return 0
+		sleep 0.5
+	done
+	die "127.0.0.1:$1 still in use"
+}
+
 # kv KEY LINE - one value from pfh-load's machine line
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # load LABEL PFH-LOAD-ARGS... - one measured point; sets RPS, P99_US, P99_MS,
-# ERRS, LINE and prints the human line on stderr
+# ERRS, LINE and prints the human line on stderr. LOAD_WARMUP, when set,
+# overrides BENCH_WARMUP for the point.
 load() {
 	_label=$1
 	shift
-	LINE=$("$PFH_LOAD" -q -L "$_label" -w "$BENCH_WARMUP" -t "$BENCH_TIME" "$@" \
+	LINE=$("$PFH_LOAD" -q -L "$_label" -w "${LOAD_WARMUP:-$BENCH_WARMUP}" \
+	    -t "$BENCH_TIME" "$@" \
 	    2>"$WORK/load.err")
 	_st=$?
 	RPS=$(kv rps "$LINE")
@@ -173,7 +185,8 @@ table_head() {
 
 # machine_info - what the numbers were measured on
 machine_info() {
-	printf '# %s, %s cores (%s), %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
-	    "$(nproc)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
-	    "$(uname -sr)"
+	printf '# %s, %s cores (%s), %s, load average %s\n' \
+	    "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" \
+	    "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
+	    "$(uname -sr)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }

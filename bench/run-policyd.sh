@@ -11,11 +11,13 @@
 # Persistent loopback TCP connections, as Postfix's smtpd processes keep
 #   them, at 1, 32 and 256 clients. One server runs at a time. Neither logs
 #   per request (postfwd --norulelog, policyd-ccert decision_log=none);
-#   postfwd otherwise runs with its defaults (request cache on), except
-#   that it is restarted for each client count with one pre-forked child
-#   per connection (--min_servers N, --max_servers N+20): a postfwd child
-#   serves one connection at a time, and its default 10 children, spawned
-#   more only gradually, would leave most connections waiting.
+#   postfwd runs with its defaults otherwise, request cache on, with room
+#   for one child per connection (a child serves one connection at a
+#   time: --max_servers 356) and a longer warm-up (at least 5 s) in which
+#   Net::Server forks the children it lacks. Its cache is warmed first
+#   (every request once, not measured), so the 1/32/256 points show
+#   postfwd at its best: answers from the request cache. A second point at
+#   32 clients runs with the cache off (--cache=0): the rule itself.
 # Then 1,000,000 identities: the time from starting policyd-ccert to its
 #   first correct answer for the last identity, its memory, and its rate
 #   at 32 clients (lookups stay O(1)). And the constant-reply ceiling.
@@ -62,14 +64,20 @@ printf 'id=CCERT; ccert_fingerprint==file:%s; action=OK\nid=DEFAULT; action=DUNN
     "$WORK/listed" >"$WORK/postfwd-file.rules"
 chmod 644 "$WORK"/*
 
-# start_postfwd RULES CLIENTS - detached (its only mode); pid from its pid file
+PF_WARMUP=$(awk -v w="$BENCH_WARMUP" 'BEGIN { print (w > 5 ? w : 5) }')
+
+# start_postfwd RULES [POSTFWD-ARGS] - detached (its only mode); pid from
+# its pid file
 start_postfwd() {
+	_rules=$1
+	shift
 	rm -f "$WORK/postfwd.pid"
-	"$POSTFWD" -f "$1" -u nobody -g nogroup \
+	port_wait_free "$P_POSTFWD"
+	"$POSTFWD" -f "$_rules" -u nobody -g nogroup \
 	    --server_socket="tcp:127.0.0.1:$P_POSTFWD" \
 	    --cache_socket="unix::$WORK/postfwd-cache.sock" \
 	    --pidfile="$WORK/postfwd.pid" \
-	    --min_servers="$2" --max_servers=$(($2 + 20)) \
+	    --max_servers=356 "$@" \
 	    --norulelog --nodnslog --daemon >"$WORK/postfwd.log" 2>&1 ||
 	    die "postfwd2 did not start: $(tail -3 "$WORK/postfwd.log")"
 	LAST_PID=
@@ -95,20 +103,32 @@ port_free "$P_POSTFWD"
 port_free "$P_OURS"
 port_free "$P_CEIL"
 
-say "postfwd2 (regex)"
+say "postfwd2 (regex), request cache warm"
+start_postfwd "$WORK/postfwd-regex.rules"
+"$PFH_LOAD" -q -e 0 -T 60000 -p policy -c 32 -n 4000 -f "$WORK/specs" \
+    "inet:127.0.0.1:$P_POSTFWD" >/dev/null 2>&1
+LOAD_WARMUP=$PF_WARMUP
 for c in $CLIENTS; do
-	start_postfwd "$WORK/postfwd-regex.rules" "$c"
-	load "postfwd-regex-c$c" -p policy -c "$c" -f "$WORK/specs" \
-	    "inet:127.0.0.1:$P_POSTFWD"
+	load "postfwd-regex-c$c" -p policy -c "$c" \
+	    -f "$WORK/specs" "inet:127.0.0.1:$P_POSTFWD"
 	eval "R_pf_$c=\$RPS P_pf_$c=\$P99_MS"
-	bg_stop "$LAST_PID"
 done
+bg_stop "$LAST_PID"
+say "postfwd2 (regex), request cache off"
+start_postfwd "$WORK/postfwd-regex.rules" --cache=0
+load "postfwd-regex-nocache-c32" -p policy -c 32 \
+    -f "$WORK/specs" "inet:127.0.0.1:$P_POSTFWD"
+R_pfnc=$RPS P_pfnc=$P99_MS
+bg_stop "$LAST_PID"
+LOAD_WARMUP=
 
 if [ "${BENCH_POSTFWD_FILE:-0}" = 1 ]; then
 	say "postfwd2 (file: list)"
-	start_postfwd "$WORK/postfwd-file.rules" 32
-	load "postfwd-file-c32" -p policy -c 32 -f "$WORK/specs" \
-	    "inet:127.0.0.1:$P_POSTFWD"
+	start_postfwd "$WORK/postfwd-file.rules" --cache=0
+	LOAD_WARMUP=$PF_WARMUP
+	load "postfwd-file-c32" -p policy -c 32 \
+	    -f "$WORK/specs" "inet:127.0.0.1:$P_POSTFWD"
+	LOAD_WARMUP=
 	R_pffile=$RPS P_pffile=$P99_MS
 	bg_stop "$LAST_PID"
 fi
@@ -155,14 +175,17 @@ fi
 bg_stop "$LAST_PID"
 
 machine_info
-table_head "policy: postfwd2 $(dpkg-query -W -f '${Version}' postfwd 2>/dev/null) (1,000 fingerprints as one regex) vs policyd-ccert, loopback TCP, persistent" postfwd policyd
+table_head "policy: postfwd2 $(dpkg-query -W -f '${Version}' postfwd 2>/dev/null) (1,000 fingerprints as one regex, request cache warm) vs policyd-ccert, loopback TCP, persistent" postfwd policyd
 for c in $CLIENTS; do
 	eval "a=\$R_pf_$c pa=\$P_pf_$c b=\$R_us_$c pb=\$P_us_$c"
 	row "$c clients" "$(printf %.0f "$a")" "$pa" "$(printf %.0f "$b")" "$pb" \
 	    "$(ratio "$b" "$a")" "$(ratio "$pa" "$pb")"
 done
+row "32 clients, postfwd cache off" "$(printf %.0f "$R_pfnc")" "$P_pfnc" \
+    "$(printf %.0f "$R_us_32")" "$P_us_32" "$(ratio "$R_us_32" "$R_pfnc")" \
+    "$(ratio "$P_pfnc" "$P_us_32")"
 if [ -n "${R_pffile:-}" ]; then
-	row "32 clients, postfwd file: list" "$(printf %.0f "$R_pffile")" "$P_pffile" \
+	row "32 clients, postfwd file:, cache off" "$(printf %.0f "$R_pffile")" "$P_pffile" \
 	    "$(printf %.0f "$R_us_32")" "$P_us_32" "$(ratio "$R_us_32" "$R_pffile")" \
 	    "$(ratio "$P_pffile" "$P_us_32")"
 fi

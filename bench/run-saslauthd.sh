@@ -50,7 +50,12 @@ make_user() {
 
 make_user "$USER1" "$PW1"
 make_user "$USER2" "$(od -An -N9 -tx1 /dev/urandom | tr -d ' \n')"
-GOOD="$USER1 $PW1 smtp - OK"
+# Specs in mode-600 files: the (throwaway) password stays out of argv.
+echo "$USER1 $PW1 smtp - OK" >"$WORK/good.specs"
+chmod 600 "$WORK/good.specs"
+GOOD="-f $WORK/good.specs"
+# readiness: an unknown user gets a quick NO from either daemon
+PROBE="nosuchuser-pfh x smtp - NO"
 # the attackers rotate through wrong passwords for the other account
 : >"$WORK/attack.specs"
 for i in 1 2 3 4 5 6 7 8; do
@@ -70,7 +75,7 @@ start_cyrus() {
 	    die "Cyrus saslauthd did not start: $(tail -3 "$WORK/cyrus.log")"
 	MUX=unix:$WORK/cyrus/mux
 	LAST_PID=
-	wait_ready sasl "$MUX" "$GOOD" || die "Cyrus saslauthd does not answer"
+	wait_ready sasl "$MUX" "$PROBE" || die "Cyrus saslauthd does not answer"
 	LAST_PID=$(cat "$WORK/cyrus/saslauthd.pid" 2>/dev/null)
 	[ -n "$LAST_PID" ] || die "no pid file from Cyrus saslauthd"
 	BENCH_PIDS="$BENCH_PIDS $LAST_PID"
@@ -82,13 +87,13 @@ start_lite() {
 	mkdir -p "$WORK/lite"
 	bg_start lite "$LITE" -a shadow -m "$WORK/lite" -n "$WORKERS" $1 -d
 	MUX=unix:$WORK/lite/mux
-	wait_ready sasl "$MUX" "$GOOD" || die "saslauthd-lite did not start: $(tail -3 "$WORK/lite.log")"
+	wait_ready sasl "$MUX" "$PROBE" || die "saslauthd-lite did not start: $(tail -3 "$WORK/lite.log")"
 }
 
 # measure WHO MODE - the 1/8/32 points; results in R_<who>_<mode>_<c>
 measure() {
 	for c in 1 8 32; do
-		load "$1-$2-c$c" -p sasl -c "$c" -r "$GOOD" "$MUX"
+		load "$1-$2-c$c" -p sasl -c "$c" $GOOD "$MUX"
 		eval "R_$1_$2_$c=\$RPS P_$1_$2_$c=\$P99_MS"
 	done
 }
@@ -99,7 +104,7 @@ attack() {
 	    -T 60000 -e 0 -p sasl -c 8 -f "$WORK/attack.specs" "$MUX" \
 	    >"$WORK/attackers.kv" 2>/dev/null &
 	_apid=$!
-	load "$1-attack-correct" -p sasl -c 8 -T 60000 -r "$GOOD" "$MUX"
+	load "$1-attack-correct" -p sasl -c 8 -T 60000 $GOOD "$MUX"
 	eval "R_$1_attack=\$RPS P_$1_attack=\$P99_MS"
 	wait "$_apid"
 	_al=$(cat "$WORK/attackers.kv")
@@ -122,8 +127,8 @@ done
 
 say "ceiling"
 bg_start ceiling "$PFH_LOAD" -p sasl --serve-constant "unix:$WORK/ceiling.sock"
-wait_ready sasl "unix:$WORK/ceiling.sock" "$GOOD" || die "ceiling server did not start"
-load ceiling-c32 -p sasl -c 32 -r "$GOOD" "unix:$WORK/ceiling.sock"
+wait_ready sasl "unix:$WORK/ceiling.sock" "$PROBE" || die "ceiling server did not start"
+load ceiling-c32 -p sasl -c 32 $GOOD "unix:$WORK/ceiling.sock"
 CEIL=$RPS CEIL_P99=$P99_MS
 bg_stop "$LAST_PID"
 
