@@ -36,7 +36,9 @@ def dom_of(url):
 def screenshot(url, name):
     out = make_tmpdir(prefix="pfh-shots-")
     path = os.path.join(out, name + ".png")
-    chrome(["--screenshot=" + path, "--window-size=%d,%d" % SIZE], url)
+    # a second of virtual time: every layer painted before the shot
+    chrome(["--screenshot=" + path, "--window-size=%d,%d" % SIZE,
+            "--virtual-time-budget=1000"], url)
     assert png_size(path) == SIZE, (path, png_size(path))
     assert os.path.getsize(path) > 20000, "suspiciously small screenshot"
     keep = os.environ.get("PFH_SCREENSHOT_DIR")
