@@ -127,7 +127,7 @@ done
 
 say "ceiling"
 bg_start ceiling "$PFH_LOAD" -p sasl --serve-constant "unix:$WORK/ceiling.sock"
-wait_ready sasl "unix:$WORK/ceiling.sock" "$PROBE" || die "ceiling server did not start"
+wait_ready sasl "unix:$WORK/ceiling.sock" "u p smtp - OK" || die "ceiling server did not start"
 load ceiling-c32 -p sasl -c 32 $GOOD "unix:$WORK/ceiling.sock"
 CEIL=$RPS CEIL_P99=$P99_MS
 bg_stop "$LAST_PID"
