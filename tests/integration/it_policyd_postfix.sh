@@ -11,4 +11,4 @@ export PFH_SRCDIR
 PY=$(command -v python3 2>/dev/null) || { echo "SKIP: python3 missing"; exit 77; }
 PYTHONPATH="$PFH_SRCDIR/tests/lib${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONPATH
-exec "$PY" "$PFH_SRCDIR/tests/integration/it_policyd_postfix.py" "$@"
+exec "$PY" "$PFH_SRCDIR/tests/integration/policyd_postfix.py" "$@"
