@@ -21,6 +21,38 @@ static int log_dest = LOG_TO_STDERR;
 static log_capture_fn *log_capture;
 static void *log_capture_ctx;
 static void (*log_fatal_hook)(void);
+/*
+ * The pid for stderr lines, cached: getpid() is a system call glibc no
+ * longer caches, and a busy daemon logs a line per request. A fork (the
+ * daemon's own, or a PAM module's) clears it in the child.
+ */
+static long log_pid;
+static pthread_once_t log_pid_once = PTHREAD_ONCE_INIT;
+
+static void
+log_pid_forget(void)
+{
+	__atomic_store_n(&log_pid, 0, __ATOMIC_RELAXED);
+}
+
+static void
+log_pid_watch(void)
+{
+	(void)pthread_atfork(NULL, NULL, log_pid_forget);
+}
+
+static long
+log_getpid(void)
+{
+	long pid = __atomic_load_n(&log_pid, __ATOMIC_RELAXED);
+
+	(void)pthread_once(&log_pid_once, log_pid_watch);
+	if (pid == 0) {
+		pid = (long)getpid();
+		__atomic_store_n(&log_pid, pid, __ATOMIC_RELAXED);
+	}
+	return pid;
+}
 
 static const struct {
 	const char *name;
@@ -103,7 +135,7 @@ log_vmsg(enum log_severity sev, const char *fmt, va_list ap)
 	if (log_dest & LOG_TO_SYSLOG)
 		syslog(sev_prio[sev], "%s%s", sev_word[sev], text);
 	if (log_dest & LOG_TO_STDERR)
-		fprintf(stderr, "%s[%ld]: %s%s\n", log_prog, (long)getpid(),
+		fprintf(stderr, "%s[%ld]: %s%s\n", log_prog, log_getpid(),
 		    sev_word[sev], text);
 	errno = saved;
 }
