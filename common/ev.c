@@ -155,20 +155,39 @@ ev_fd_mod(struct ev *ev, int fd, uint32_t events)
 	return epoll_apply(ev, EPOLL_CTL_MOD, fd, s);
 }
 
-/* ev_fd_del - stop watching fd (before it is closed) */
-void
-ev_fd_del(struct ev *ev, int fd)
+/* slot_forget - the slot is free; stale events will not match its gen */
+static void
+slot_forget(struct ev *ev, int fd, int unregister)
 {
 	struct ev_slot *s;
 
 	if (fd < 0 || (size_t)fd >= ev->nslots || !ev->slots[fd].used)
 		return;
 	s = &ev->slots[fd];
-	(void)epoll_ctl(ev->epfd, EPOLL_CTL_DEL, fd, NULL);
+	if (unregister)
+		(void)epoll_ctl(ev->epfd, EPOLL_CTL_DEL, fd, NULL);
 	s->used = 0;
 	s->fn = NULL;
 	s->ctx = NULL;
 	s->gen++;
+}
+
+/* ev_fd_del - stop watching fd (before it is closed) */
+void
+ev_fd_del(struct ev *ev, int fd)
+{
+	slot_forget(ev, fd, 1);
+}
+
+/*
+ * ev_fd_close - stop watching fd and close it, saving the EPOLL_CTL_DEL:
+ * the kernel drops the registration with the file's last reference.
+ */
+int
+ev_fd_close(struct ev *ev, int fd)
+{
+	slot_forget(ev, fd, 0);
+	return close(fd);
 }
 
 static int

@@ -8,6 +8,10 @@
  *     0 = paused); ev_fd_del() unregisters it. A callback may delete any
  *     fd, its own included: events already fetched for a deleted fd are
  *     dropped, even if the fd number is reused in the same round.
+ *   - ev_fd_close() is ev_fd_del() and close() in one system call, for a
+ *     descriptor nobody else holds (no dup(), no fork() child yet to exec):
+ *     while another reference lives, the kernel keeps the registration and
+ *     reports its events, which the generation check then drops.
  *   - Timers fire once, in deadline order, on or after their deadline.
  *     ev_timer_cancel() may be called on any pending timer, also from
  *     inside another timer's callback; a timer's handle is dead once its
@@ -37,6 +41,7 @@ void	ev_free(struct ev *);
 int	ev_fd_add(struct ev *, int fd, uint32_t events, ev_fd_fn *, void *ctx);
 int	ev_fd_mod(struct ev *, int fd, uint32_t events);
 void	ev_fd_del(struct ev *, int fd);
+int	ev_fd_close(struct ev *, int fd);
 struct ev_timer *ev_timer_add(struct ev *, uint64_t delay_ms, ev_timer_fn *, void *ctx);
 void	ev_timer_cancel(struct ev *, struct ev_timer *);
 /* ev_timer_deadline - when the timer fires, on the ev_now() clock */
