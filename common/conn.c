@@ -27,6 +27,7 @@ struct conn {
 	struct buf in, out;
 	struct conn_limits lim;
 	struct ev_timer *idle;
+	uint64_t idle_deadline;		/* the real one; idle may fire earlier */
 	struct listener *listener;
 	enum conn_close_reason reason;
 	unsigned paused:1, peer_eof:1, closing_after_flush:1, finishing:1,
@@ -47,33 +48,48 @@ conn_count(void)
 	return conn_alive;
 }
 
+/*
+ * The idle timer is extended lazily: activity only moves idle_deadline, and
+ * a timer that fires before it re-arms for the rest. A busy connection thus
+ * costs no timer-heap work per request, only one re-arm per idle period.
+ */
 static void
 idle_fire(struct ev *ev, void *ctx)
 {
 	struct conn *c = ctx;
+	uint64_t now = ev_now(ev);
 
 	c->idle = NULL;
+	if (c->lim.idle_ms == 0)
+		return;			/* switched off since it was armed */
+	if (now < c->idle_deadline) {
+		c->idle = ev_timer_add(ev, c->idle_deadline - now, idle_fire, c);
+		return;
+	}
 	conn_shut(c, CONN_R_TIMEOUT);
 }
 
 static void
 idle_rearm(struct conn *c)
 {
-	if (c->reason != CONN_R_NONE)
-		return;
+	uint64_t deadline;
+
+	if (c->reason != CONN_R_NONE || c->lim.idle_ms == 0)
+		return;			/* a pending timer will find idle_ms 0 */
+	deadline = ev_now(c->ev) + c->lim.idle_ms;
+	c->idle_deadline = deadline;
+	if (c->idle != NULL && ev_timer_deadline(c->idle) <= deadline)
+		return;			/* it fires first, then re-arms */
 	ev_timer_cancel(c->ev, c->idle);
-	c->idle = c->lim.idle_ms ?
-	    ev_timer_add(c->ev, c->lim.idle_ms, idle_fire, c) : NULL;
+	c->idle = ev_timer_add(c->ev, c->lim.idle_ms, idle_fire, c);
 }
 
-/* watch_update - epoll interest follows buffer state */
-static void
-watch_update(struct conn *c)
+/* want_events - the epoll interest the buffer state calls for */
+static uint32_t
+want_events(const struct conn *c)
 {
 	uint32_t want = 0;
 
-	if (c->reason != CONN_R_NONE)
-		return;
 	if (c->finishing && c->shut_wr)
 		want |= EV_READ;	/* draining to EOF */
 	else if (!c->paused && !c->peer_eof && !c->closing_after_flush &&
@@ -81,6 +97,27 @@ watch_update(struct conn *c)
 		want |= EV_READ;
 	if (c->out.len > 0)
 		want |= EV_WRITE;
+	return want;
+}
+
+/*
+ * watch_update - epoll interest follows buffer state
+ *
+ * Widening the interest set takes effect at once. Narrowing is lazy unless
+ * strict: the registration keeps the wider set until an event for an
+ * interest we no longer want actually arrives (conn_io() then narrows it).
+ * A saslauthd request pauses reading and then drains, and a persistent
+ * client is quiet while we answer, so usually no such event ever comes and
+ * the epoll_ctl() calls are saved.
+ */
+static void
+watch_update(struct conn *c, int strict)
+{
+	uint32_t want;
+
+	if (c->reason != CONN_R_NONE)
+		return;
+	want = want_events(c);
 	/*
 	 * epoll reports a hang-up whatever the interest set, so a conn that
 	 * has seen EOF and wants nothing more (paused while a worker has the
@@ -100,10 +137,12 @@ watch_update(struct conn *c)
 			log_panic("conn: ev_fd_add fd %d: %m", c->fd);
 		return;
 	}
-	if (want != c->watching) {
-		c->watching = want;
-		(void)ev_fd_mod(c->ev, c->fd, want);
-	}
+	if (want == c->watching)
+		return;
+	if (!strict && (want & ~c->watching) == 0)
+		return;			/* narrowing: wait for a stray event */
+	c->watching = want;
+	(void)ev_fd_mod(c->ev, c->fd, want);
 }
 
 /* conn_new - adopt a connected non-blocking socket */
@@ -173,9 +212,8 @@ conn_shut(struct conn *c, enum conn_close_reason why)
 	c->reason = why;
 	ev_timer_cancel(c->ev, c->idle);
 	c->idle = NULL;
-	if (!c->unwatched)
-		ev_fd_del(c->ev, c->fd);
-	close(c->fd);
+	/* accepted with SOCK_CLOEXEC and never dup()ed: close() unregisters */
+	(void)ev_fd_close(c->ev, c->fd);
 	c->fd = -1;
 	ev_defer(c->ev, conn_free_cb, c);
 }
@@ -292,7 +330,8 @@ conn_io(struct ev *ev, int fd, uint32_t events, void *ctx)
 		if (!c->paused || c->finishing || (events & (EPOLLHUP | EPOLLERR)))
 			do_read(c);	/* paused: buffer it, deliver on resume */
 	}
-	watch_update(c);
+	/* an event we no longer want means the lazy narrowing is due */
+	watch_update(c, (events & (EV_READ | EV_WRITE) & ~want_events(c)) != 0);
 }
 
 /* conn_flush - try to send queued output now */
@@ -305,7 +344,7 @@ conn_flush(struct conn *c)
 		/* buf refused more: the reply stream is broken; give up */
 	}
 	try_write(c);
-	watch_update(c);
+	watch_update(c, 0);
 }
 
 /* conn_write - queue and send */
@@ -335,7 +374,7 @@ void
 conn_pause(struct conn *c)
 {
 	c->paused = 1;
-	watch_update(c);
+	watch_update(c, 0);
 }
 
 static void
@@ -358,7 +397,7 @@ conn_resume(struct conn *c)
 	if (!c->paused)
 		return;
 	c->paused = 0;
-	watch_update(c);
+	watch_update(c, 0);
 	if (c->reason == CONN_R_NONE && (c->in.len > 0 || c->peer_eof))
 		/* not from inside the caller's stack: it may be mid-request */
 		ev_defer(c->ev, resume_cb, c);
@@ -381,7 +420,7 @@ conn_close_after_flush(struct conn *c)
 	if (c->out.len == 0)
 		conn_shut(c, CONN_R_LOCAL);
 	else
-		watch_update(c);
+		watch_update(c, 0);
 }
 
 /* conn_finish - flush, shut down our side, drain the peer to EOF, close */
@@ -393,7 +432,7 @@ conn_finish(struct conn *c)
 	c->finishing = 1;
 	buf_reset(&c->in);
 	try_write(c);
-	watch_update(c);
+	watch_update(c, 0);
 }
 
 /* conn_is_closed - closed (CLOSED event pending or delivered) */
