@@ -133,10 +133,55 @@ test_lru_bound(void **state)
 	auth_cache_free(c);
 }
 
+/* hexify - lower-case hex of a MAC */
+static void
+hexify(const unsigned char *m, char out[2 * AUTH_MAC_LEN + 1])
+{
+	size_t i;
+
+	for (i = 0; i < AUTH_MAC_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", m[i]);
+}
+
+/*
+ * auth_hmac keeps a keyed context between calls: it must give HMAC-SHA-256
+ * (values from Python's hmac module), also when the key changes and back.
+ */
+static void
+test_hmac_known_answers(void **state)
+{
+	unsigned char k1[AUTH_MAC_LEN], k2[AUTH_MAC_LEN], m[AUTH_MAC_LEN];
+	char hex[2 * AUTH_MAC_LEN + 1];
+	size_t i;
+	int round;
+
+	(void)state;
+	for (i = 0; i < AUTH_MAC_LEN; i++) {
+		k1[i] = (unsigned char)i;
+		k2[i] = 0xa5;
+	}
+	for (round = 0; round < 2; round++) {
+		auth_hmac(k1, "t", 1, "s3cret", 6, m);
+		hexify(m, hex);
+		assert_string_equal(hex, "634973eb9ed7f6599aafb15d7aa04f0c"
+		    "1d8acfb3d0cb4d414cf6621264315758");
+		/* the same bytes split differently: the same MAC */
+		auth_hmac(k1, "ts3", 3, "cret", 4, m);
+		hexify(m, hex);
+		assert_string_equal(hex, "634973eb9ed7f6599aafb15d7aa04f0c"
+		    "1d8acfb3d0cb4d414cf6621264315758");
+		auth_hmac(k2, NULL, 0, NULL, 0, m);
+		hexify(m, hex);
+		assert_string_equal(hex, "4ca4726a232e3a8c75117ce5ee59a0a4"
+		    "992a9aedbfe4a74ec9e7374fff84593f");
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hmac_known_answers),
 		cmocka_unit_test(test_hit_and_wrong_password),
 		cmocka_unit_test(test_fields_are_separate),
 		cmocka_unit_test(test_ttl_and_negative),
