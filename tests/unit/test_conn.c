@@ -290,6 +290,78 @@ test_paused_peer_hangup_no_spin(void **state)
 	ev_free(ev);
 }
 
+static uint64_t
+mono_ms(void)
+{
+	return ev_monotonic_ms();
+}
+
+/* activity moves the idle deadline: the timer is extended lazily */
+static void
+test_idle_extended_by_activity(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2], i;
+	uint64_t lastw = 0, t;
+	char out[64];
+
+	(void)state;
+	make(ev, sp, &o, 1024, 1024, 60);
+	for (i = 0; i < 8; i++) {	/* 8 x 25 ms of traffic: > 3 idle periods */
+		assert_int_equal(write(sp[1], "x\n", 2), 2);
+		lastw = mono_ms();
+		t = lastw + 25;
+		while (mono_ms() < t)
+			ev_run_once(ev, 5);
+		assert_int_equal(o.closed, 0);
+	}
+	while (o.closed == 0 && mono_ms() < lastw + 2000)
+		ev_run_once(ev, 10);
+	assert_int_equal(o.closed, 1);
+	assert_int_equal(o.why, CONN_R_TIMEOUT);
+	/* not before a full idle period after the last line (ms clock: -1) */
+	assert_true(mono_ms() >= lastw + 59);
+	assert_int_equal(read_all(sp[1], out, sizeof(out)), 16);
+	close(sp[1]);
+	ev_free(ev);
+}
+
+/*
+ * Pausing narrows epoll interest lazily: input arriving while paused may
+ * wake the loop once, then the loop must sleep, not spin on a readable fd.
+ */
+static void
+test_paused_input_does_not_spin(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2];
+	uint64_t t0;
+
+	(void)state;
+	make(ev, sp, &o, 1024, 1024, 0);
+	o.mode = 3;
+	assert_int_equal(write(sp[1], "a\n", 2), 2);
+	spin(ev, 2);
+	assert_int_equal(o.ngot, 2);
+	assert_int_equal(write(sp[1], "b\n", 2), 2);	/* while paused */
+	ev_run_once(ev, 0);
+	ev_run_once(ev, 0);
+	t0 = mono_ms();
+	ev_run_once(ev, 50);
+	assert_true(mono_ms() - t0 >= 40);	/* it slept: nothing was ready */
+	assert_int_equal(o.ngot, 2);
+	o.mode = 0;
+	conn_resume(o.c);
+	spin(ev, 3);
+	assert_int_equal(o.ngot, 4);
+	close(sp[1]);
+	spin(ev, 3);
+	assert_int_equal(o.closed, 1);
+	ev_free(ev);
+}
+
 int
 main(void)
 {
@@ -302,6 +374,8 @@ main(void)
 		cmocka_unit_test(test_finish_drains_to_eof),
 		cmocka_unit_test(test_pause_resume),
 		cmocka_unit_test(test_paused_peer_hangup_no_spin),
+		cmocka_unit_test(test_idle_extended_by_activity),
+		cmocka_unit_test(test_paused_input_does_not_spin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
