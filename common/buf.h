@@ -32,7 +32,7 @@ void	buf_set_secret(struct buf *);
 int	buf_append(struct buf *, const void *, size_t) __attribute__((warn_unused_result));
 int	buf_puts(struct buf *, const char *) __attribute__((warn_unused_result));
 int	buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
-int	buf_vprintf(struct buf *, const char *, va_list);
+int	buf_vprintf(struct buf *, const char *, va_list) __attribute__((format(printf, 2, 0)));
 void	buf_consume(struct buf *, size_t);
 void	buf_reset(struct buf *);
 /* buf_space - ensure room for `want` more bytes; returns write pointer or NULL over cap */

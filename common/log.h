@@ -44,7 +44,7 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	log_panic(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
-void	log_vmsg(enum log_severity, const char *, va_list);
+void	log_vmsg(enum log_severity, const char *, va_list) __attribute__((format(printf, 2, 0)));
 
 typedef void log_capture_fn(enum log_severity, const char *line, void *ctx);
 void	log_set_capture(log_capture_fn *, void *ctx);

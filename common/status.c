@@ -2039,7 +2039,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 }
 
 /* mhd_log - MHD's own messages, as warnings */
-static void
+static void PFH_PRINTF(2, 0)
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char	msg[512];
