@@ -30,8 +30,9 @@
 /* The request used when neither -f nor -r names any. */
 static const char *const default_spec[] = {
 	[LOAD_SASL] = "test test smtp -",
-	[LOAD_POLICY] = "0B:E7:19:30:A4:1C:E9:2C:D8:33:81:8F:2B:FC:AE:BF:"
-	    "13:B4:77:F0:69:82:8B:1E:72:51:5E:49:28:30:39:59",
+	/* one fingerprint split over two lines; the parentheses say so to clang */
+	[LOAD_POLICY] = ("0B:E7:19:30:A4:1C:E9:2C:D8:33:81:8F:2B:FC:AE:BF:"
+	    "13:B4:77:F0:69:82:8B:1E:72:51:5E:49:28:30:39:59"),
 	[LOAD_SOCKETMAP] = "tlspolicy example.com",
 };
 
