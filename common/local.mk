@@ -25,6 +25,7 @@ common_libpfh_a_SOURCES = \
 	common/status.c common/status.h \
 	common/server.c common/server.h
 
-# Everything that links libpfh also needs these.
-PFH_LIBS = common/libpfh.a $(MHD_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS) $(PTHREAD_LIBS)
+# Everything that links libpfh also needs these. -lm for status.c's floor():
+# gcc inlines it at -O2, clang calls libm.
+PFH_LIBS = common/libpfh.a $(MHD_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS) $(PTHREAD_LIBS) -lm
 AM_CPPFLAGS += $(MHD_CFLAGS) $(OPENSSL_CFLAGS)
