@@ -20,6 +20,13 @@
  *   With ops->sep every non-comment line is an entry of its own and leading
  *   whitespace is merely trimmed: password files have no continuations.
  * NUL bytes are rejected: keys and values are handed out as C strings.
+ *
+ * A bad line does not stop the parse. Its error is reported and counted,
+ * the continuation lines that belong to it are skipped without a report
+ * of their own (one mistake, one message), and the next entry is parsed
+ * as usual, so "check" commands can list every mistake at once. A table
+ * with any error is freed, never returned: the all-or-nothing contract of
+ * table_load() is unchanged.
  */
 #include "sysdep.h"
 
@@ -41,12 +48,23 @@
 
 /* Longest key quoted in an error message. */
 #define TABLE_ERR_KEY	64
+/* Longest error message (a long path is truncated, not an error). */
+#define TABLE_ERR_MSG	1024
 
 struct table {
 	struct htab *htab;	/* key -> struct table_entry */
 	char	*path;		/* file name, or the origin of a string */
 	struct table_ops ops;	/* for free_value() and its arg */
 	atomic_uint refs;
+};
+
+/* Where the errors of one load go. */
+struct table_errs {
+	char	*err;		/* the first, for callers that want one */
+	size_t	 errlen;
+	table_report_fn *report;	/* each of them, or NULL */
+	void	*report_ctx;
+	unsigned n;		/* how many so far */
 };
 
 /* Logical-line assembly state for one load. */
@@ -57,23 +75,44 @@ struct table_parse {
 	char	*line;		/* scratch: the logical line being built */
 	size_t	 len, cap;
 	unsigned first;		/* its first physical line; 0 = none pending */
-	char	*err;
-	size_t	 errlen;
+	int	 skipping;	/* the current logical line was rejected */
+	struct table_errs *errs;
 };
 
 static const struct table_ops table_default_ops;
 
-/* set_err - format an error, tolerating a NULL or empty buffer */
-static void PFH_PRINTF(3, 4)
-set_err(char *err, size_t errlen, const char *fmt, ...)
+/*
+ * errs_add - record one error: count it, keep the first in err (a NULL or
+ * empty buffer is tolerated), hand it to the reporter
+ */
+static void PFH_PRINTF(2, 3)
+errs_add(struct table_errs *e, const char *fmt, ...)
 {
+	char msg[TABLE_ERR_MSG];
 	va_list ap;
 
-	if (err == NULL || errlen == 0)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (e->n < UINT_MAX)
+		e->n++;
+	if (e->n == 1 && e->err != NULL && e->errlen > 0)
+		snprintf(e->err, e->errlen, "%s", msg);
+	if (e->report != NULL)
+		e->report(msg, e->report_ctx);
+}
+
+/* bad_line - record an error about a line: "ORIGIN, line N: reason" */
+static void PFH_PRINTF(3, 4)
+bad_line(struct table_parse *tp, unsigned line, const char *fmt, ...)
+{
+	char why[TABLE_ERR_MSG];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	errs_add(tp->errs, "%s, line %u: %s", tp->origin, line, why);
 }
 
 /* scratch_add - append bytes to the logical line being built */
@@ -113,9 +152,10 @@ free_obj(const struct table_ops *ops, void *obj)
 
 /*
  * finish_entry - split the pending logical line into key and value, run the
- * callbacks and enter the result. -1 with the error in tp->err.
+ * callbacks and enter the result. A rejected line is recorded in tp->errs
+ * and the parse goes on.
  */
-static int
+static void
 finish_entry(struct table_parse *tp)
 {
 	const struct table_ops *ops = tp->ops;
@@ -126,6 +166,7 @@ finish_entry(struct table_parse *tp)
 	char why[256];
 	void *obj = NULL;
 	unsigned line = tp->first;
+	int bad = 0;
 
 	tp->first = 0;
 	while (end > key && is_blank(end[-1]))
@@ -137,9 +178,9 @@ finish_entry(struct table_parse *tp)
 		while (is_blank(*key))
 			key++;
 		if ((p = memchr(key, ops->sep, (size_t)(end - key))) == NULL) {
-			set_err(tp->err, tp->errlen, "%s, line %u: missing '%c' "
-			    "after the key", tp->origin, line, ops->sep);
-			return -1;
+			bad_line(tp, line, "missing '%c' after the key",
+			    ops->sep);
+			return;
 		}
 		val = p + 1;
 		while (p > key && is_blank(p[-1]))
@@ -157,17 +198,15 @@ finish_entry(struct table_parse *tp)
 	vlen = (size_t)(end - val);
 
 	if (klen == 0) {
-		set_err(tp->err, tp->errlen, "%s, line %u: empty key",
-		    tp->origin, line);
-		return -1;
+		bad_line(tp, line, "empty key");
+		return;
 	}
 	if (ops->key != NULL) {
 		why[0] = 0;
 		orig = klen;
 		if (ops->key(key, &klen, ops->arg, why, sizeof(why)) < 0) {
-			set_err(tp->err, tp->errlen, "%s, line %u: %s",
-			    tp->origin, line, why[0] ? why : "invalid key");
-			return -1;
+			bad_line(tp, line, "%s", why[0] ? why : "invalid key");
+			return;
 		}
 		/* In place means it may only shrink. */
 		if (klen > orig)
@@ -175,29 +214,29 @@ finish_entry(struct table_parse *tp)
 			    "%zu bytes", orig, klen);
 		key[klen] = 0;
 		if (klen == 0) {
-			set_err(tp->err, tp->errlen, "%s, line %u: empty key "
-			    "after normalisation", tp->origin, line);
-			return -1;
+			bad_line(tp, line, "empty key after normalisation");
+			return;
 		}
-	}
-	if (vlen == 0 && !ops->allow_empty_value) {
-		set_err(tp->err, tp->errlen, "%s, line %u: missing value for "
-		    "key \"%.*s\"", tp->origin, line, TABLE_ERR_KEY, key);
-		return -1;
 	}
 
 	/*
 	 * A duplicate line is still validated: "any bad line rejects the
 	 * file" holds even for the lines allow_dup_first ignores, so an
 	 * admin hears about a typo before it becomes the first occurrence.
+	 * A line with a bad value still enters its key (with no object: the
+	 * table is refused anyway), so that a later line with the same key is
+	 * reported as the duplicate it is in this run, not the next one.
 	 */
-	if (ops->value != NULL) {
+	if (vlen == 0 && !ops->allow_empty_value) {
+		bad_line(tp, line, "missing value for key \"%.*s\"",
+		    TABLE_ERR_KEY, key);
+		bad = 1;
+	} else if (ops->value != NULL) {
 		why[0] = 0;
 		if ((obj = ops->value(key, val, ops->arg, why,
 		    sizeof(why))) == NULL) {
-			set_err(tp->err, tp->errlen, "%s, line %u: %s",
-			    tp->origin, line, why[0] ? why : "invalid value");
-			return -1;
+			bad_line(tp, line, "%s", why[0] ? why : "invalid value");
+			bad = 1;
 		}
 	}
 	te = htab_alloc(tp->t->htab, sizeof(*te));
@@ -205,26 +244,28 @@ finish_entry(struct table_parse *tp)
 		const struct table_entry *first = he->val;
 
 		free_obj(ops, obj);
-		if (ops->allow_dup_first)
-			return 0;
-		set_err(tp->err, tp->errlen, "%s, line %u: duplicate key "
-		    "\"%.*s\" (first on line %u)", tp->origin, line,
-		    TABLE_ERR_KEY, key, first->line);
-		return -1;
+		/* one message per line: a bad value says enough */
+		if (!ops->allow_dup_first && !bad)
+			bad_line(tp, line, "duplicate key \"%.*s\" (first on "
+			    "line %u)", TABLE_ERR_KEY, key, first->line);
+		return;
 	}
 	te->key = he->key;
 	te->value = vlen ? htab_strndup(tp->t->htab, val, vlen) : "";
 	te->obj = obj;
 	te->line = line;
-	return 0;
 }
 
-/* parse_text - feed every physical line of text into the table */
+/*
+ * parse_text - feed every physical line of text into the table; -1 only
+ * when it had to stop early (errors in bad lines are counted in tp->errs)
+ */
 static int
 parse_text(struct table_parse *tp, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len, *nl, *q;
 	unsigned lineno = 0;
+	int nul, cont;
 	size_t n;
 
 	for (; p < end; p = nl < end ? nl + 1 : end) {
@@ -232,38 +273,44 @@ parse_text(struct table_parse *tp, const char *text, size_t len)
 			nl = end;
 		n = (size_t)(nl - p);
 		if (lineno == UINT_MAX) {
-			set_err(tp->err, tp->errlen, "%s: too many lines",
-			    tp->origin);
+			errs_add(tp->errs, "%s: too many lines", tp->origin);
 			return -1;
 		}
 		lineno++;
-		if (memchr(p, 0, n) != NULL) {
-			set_err(tp->err, tp->errlen, "%s, line %u: NUL byte in "
-			    "line", tp->origin, lineno);
-			return -1;
-		}
+		nul = memchr(p, 0, n) != NULL;
 		for (q = p; q < nl && is_blank(*q); q++)
 			;
-		if (q == nl || *q == '#')
+		if (!nul && (q == nl || *q == '#'))
 			continue;	/* blank or comment */
-		if (q != p && !tp->ops->sep) {
-			if (tp->first == 0) {
-				set_err(tp->err, tp->errlen, "%s, line %u: "
-				    "continuation line without an entry above "
-				    "it", tp->origin, lineno);
-				return -1;
-			}
+		cont = q != p && !tp->ops->sep;
+		if (cont && tp->skipping)
+			continue;	/* part of a line already reported */
+		if (cont && tp->first == 0) {
+			bad_line(tp, lineno, "continuation line without an "
+			    "entry above it");
+			tp->skipping = 1;
+			continue;
+		}
+		if (cont && !nul) {
 			scratch_add(tp, p, n);
 			continue;
 		}
-		if (tp->first != 0 && finish_entry(tp) < 0)
-			return -1;
+		/* A new entry, or a NUL that spoils the pending one. */
+		if (!cont && tp->first != 0)
+			finish_entry(tp);
+		tp->skipping = 0;
+		if (nul) {
+			bad_line(tp, lineno, "NUL byte in line");
+			tp->first = 0;
+			tp->skipping = 1;
+			continue;
+		}
 		tp->len = 0;
 		tp->first = lineno;
 		scratch_add(tp, p, n);
 	}
-	if (tp->first != 0 && finish_entry(tp) < 0)
-		return -1;
+	if (tp->first != 0)
+		finish_entry(tp);
 	return 0;
 }
 
@@ -281,10 +328,10 @@ count_lines(const char *text, size_t len)
 	return n;
 }
 
-/* table_build - parse text into a new table, or NULL with err set */
+/* table_build - parse text into a new table, or NULL after errors */
 static struct table *
 table_build(const char *text, size_t len, const char *origin,
-    const struct table_ops *ops, char *err, size_t errlen)
+    const struct table_ops *ops, struct table_errs *errs)
 {
 	struct table_parse tp;
 	struct table *t;
@@ -302,11 +349,10 @@ table_build(const char *text, size_t len, const char *origin,
 	tp.origin = origin;
 	tp.ops = ops;
 	tp.t = t;
-	tp.err = err;
-	tp.errlen = errlen;
+	tp.errs = errs;
 	rc = parse_text(&tp, text, len);
 	free(tp.line);
-	if (rc < 0) {
+	if (rc < 0 || errs->n > 0) {
 		table_unref(t);
 		return NULL;
 	}
@@ -351,7 +397,7 @@ read_fd(int fd, size_t hint, size_t *len_r)
  */
 static struct table *
 load_path(const char *path, const struct table_ops *ops, struct stat *st,
-    int *have_st, char *err, size_t errlen)
+    int *have_st, struct table_errs *errs)
 {
 	struct table *t;
 	size_t len;
@@ -360,42 +406,43 @@ load_path(const char *path, const struct table_ops *ops, struct stat *st,
 
 	*have_st = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		set_err(err, errlen, "open %s: %s", path, strerror(errno));
+		errs_add(errs, "open %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, st) < 0) {
 		saved = errno;
 		close(fd);
-		set_err(err, errlen, "stat %s: %s", path, strerror(saved));
+		errs_add(errs, "stat %s: %s", path, strerror(saved));
 		return NULL;
 	}
 	*have_st = 1;
 	if (!S_ISREG(st->st_mode)) {
 		close(fd);
-		set_err(err, errlen, "%s: not a regular file", path);
+		errs_add(errs, "%s: not a regular file", path);
 		return NULL;
 	}
 	if ((text = read_fd(fd, (size_t)st->st_size, &len)) == NULL) {
 		saved = errno;
 		close(fd);
-		set_err(err, errlen, "read %s: %s", path, strerror(saved));
+		errs_add(errs, "read %s: %s", path, strerror(saved));
 		return NULL;
 	}
 	close(fd);
-	t = table_build(text, len, path, ops, err, errlen);
+	t = table_build(text, len, path, ops, errs);
 	free(text);
 	return t;
 }
 
-/* table_load - read and parse a table file */
+/* table_load - read and parse a table file; err gets the first error */
 struct table *
 table_load(const char *path, const struct table_ops *ops, char *err,
     size_t errlen)
 {
+	struct table_errs errs = {.err = err, .errlen = errlen};
 	struct stat st;
 	int have_st;
 
-	return load_path(path, ops, &st, &have_st, err, errlen);
+	return load_path(path, ops, &st, &have_st, &errs);
 }
 
 /* table_load_string - parse a table held in memory */
@@ -403,7 +450,9 @@ struct table *
 table_load_string(const char *text, size_t len, const char *origin,
     const struct table_ops *ops, char *err, size_t errlen)
 {
-	return table_build(text, len, origin, ops, err, errlen);
+	struct table_errs errs = {.err = err, .errlen = errlen};
+
+	return table_build(text, len, origin, ops, &errs);
 }
 
 /* table_lookup - the entry for an already-normalised key, or NULL */
@@ -496,6 +545,14 @@ table_source_free(struct table_source *ts)
 	free(ts);
 }
 
+/* table_source_report - errors go to fn (NULL: back to the log) */
+void
+table_source_report(struct table_source *ts, table_report_fn *fn, void *ctx)
+{
+	ts->report = fn;
+	ts->report_ctx = ctx;
+}
+
 /* remember - record the identity of what the last attempt saw */
 static void
 remember(struct table_source *ts, const struct stat *st)
@@ -524,14 +581,20 @@ remember(struct table_source *ts, const struct stat *st)
 int
 table_source_load(struct table_source *ts)
 {
+	struct table_errs errs;
 	struct table *t;
 	struct stat st;
-	char err[sizeof(ts->last_error)];
+	char err[sizeof(ts->last_error)], more[64];
 	int have_st;
 
 	ts->tried_at = time(NULL);
 	err[0] = 0;
-	t = load_path(ts->path, &ts->ops, &st, &have_st, err, sizeof(err));
+	memset(&errs, 0, sizeof(errs));
+	errs.err = err;
+	errs.errlen = sizeof(err);
+	errs.report = ts->report;
+	errs.report_ctx = ts->report_ctx;
+	t = load_path(ts->path, &ts->ops, &st, &have_st, &errs);
 	if (t == NULL) {
 		/* An unreadable file that exists still has an identity. */
 		if (!have_st && stat(ts->path, &st) == 0)
@@ -539,13 +602,21 @@ table_source_load(struct table_source *ts)
 		remember(ts, have_st ? &st : NULL);
 		ts->last_ok = 0;
 		ts->failures++;
+		ts->last_errors = errs.n > 0 ? errs.n : 1;
 		snprintf(ts->last_error, sizeof(ts->last_error), "%s",
 		    err[0] ? err : "unknown error");
+		/* a reporter has seen every error; the log gets one line */
+		if (ts->report != NULL && errs.n > 0)
+			return -1;
+		more[0] = 0;
+		if (ts->last_errors > 1)
+			snprintf(more, sizeof(more), " (and %u more error%s)",
+			    ts->last_errors - 1, ts->last_errors > 2 ? "s" : "");
 		if (ts->table != NULL)
-			log_error("%s; keeping the table loaded before",
-			    ts->last_error);
+			log_error("%s%s; keeping the table loaded before",
+			    ts->last_error, more);
 		else
-			log_error("%s", ts->last_error);
+			log_error("%s%s", ts->last_error, more);
 		return -1;
 	}
 	remember(ts, &st);
@@ -557,6 +628,7 @@ table_source_load(struct table_source *ts)
 	ts->loaded_at = ts->tried_at;
 	ts->last_ok = 1;
 	ts->last_error[0] = 0;
+	ts->last_errors = 0;
 	return 0;
 }
 

@@ -16,6 +16,11 @@
  * Any rejected line, or a duplicate key (unless ops->allow_dup_first, which
  * keeps the first), rejects the whole file: table_load() returns NULL with
  * "FILE, line N: reason" in err. A missing file is an error too.
+ * The parser does not stop at the first bad line: it reads on to the end
+ * of the file so that every bad line can be reported in one run, as
+ * postmap(1) does (err holds the first; table_source_report() sees them
+ * all). A key whose value was rejected still counts for duplicate checks.
+ * Lines that continue a rejected line are not reported again.
  *
  * A loaded table is immutable and reference-counted; lookups are O(1)
  * (open addressing) and need no lock. Lookup keys are matched as given:
@@ -24,7 +29,10 @@
  *
  * table_source wraps a path: it remembers the current table, notices file
  * changes (mtime, size, inode) and reloads; a failed reload keeps the old
- * table and records the error.
+ * table and records the first error and how many there were. It logs one
+ * line per failed attempt (the first error, and the count of the others,
+ * so a wrong file does not flood the log), unless a reporter was set with
+ * table_source_report(), which then receives every error instead.
  */
 #ifndef PFH_TABLE_H
 #define PFH_TABLE_H
@@ -53,6 +61,12 @@ struct table_entry {
 	unsigned line;		/* first line of the logical line */
 };
 
+/*
+ * table_report_fn - told each error of a load, in file order: a rejected
+ * line as "FILE, line N: reason", or why the file could not be read.
+ */
+typedef void table_report_fn(const char *msg, void *ctx);
+
 struct table *table_load(const char *path, const struct table_ops *,
 	    char *err, size_t errlen);
 /* table_load_string - same, from memory (origin names it in errors) */
@@ -75,10 +89,13 @@ struct table_source {
 	time_t	 loaded_at;	/* wall time of the last good load */
 	time_t	 tried_at;	/* wall time of the last attempt */
 	int	 last_ok;	/* 1 if the last attempt succeeded */
-	char	 last_error[512];
+	char	 last_error[512];	/* the first error of the last attempt */
+	unsigned last_errors;	/* how many it found; 0 if it succeeded */
 	unsigned long reloads, failures;
 	/* private */
 	struct table_ops ops;
+	table_report_fn *report;
+	void	*report_ctx;
 	struct timespec mtime;
 	off_t	 size;
 	ino_t	 ino;
@@ -87,7 +104,12 @@ struct table_source {
 
 struct table_source *table_source_new(const char *path, const struct table_ops *);
 void	table_source_free(struct table_source *);
-/* table_source_load - (re)load now; 0 ok, -1 failed (old table kept, error logged and recorded) */
+/* table_source_report - every error of each attempt goes to fn, not the log */
+void	table_source_report(struct table_source *, table_report_fn *, void *ctx);
+/*
+ * table_source_load - (re)load now; 0 ok, -1 failed (old table kept, the
+ * errors logged or reported, and recorded)
+ */
 int	table_source_load(struct table_source *);
 /* table_source_check - reload if the file changed; 1 reloaded, 0 unchanged, -1 failed */
 int	table_source_check(struct table_source *);

@@ -2,8 +2,9 @@
  * tlsmap_ctl.c - the tlsmap subcommands: check, explain, migrate
  *
  *   tlsmap [-c FILE] [-o name=value] check
- *	load every map as the daemon would; print file:line errors; exit 1
- *	if any map fails (like "postfix check"), EX_CONFIG for a bad config.
+ *	load every map as the daemon would; print every error of every map,
+ *	"FILE, line N: reason", not only the first (like postmap); exit 1 if
+ *	any map fails (like "postfix check"), EX_CONFIG for a bad config.
  *   tlsmap [-c FILE] [-o name=value] explain KEY [MAP]
  *	the answer for KEY in each map (or MAP), the file and line it comes
  *	from, and the keys smtp(8) itself would try for that destination.
@@ -110,6 +111,14 @@ ctl_free(struct ctl *c)
 	free(c->ovr);
 }
 
+/* check_report - one error of a map's file, as the daemon would log it */
+static void
+check_report(const char *msg, void *ctx)
+{
+	(void)ctx;
+	log_error("%s", msg);
+}
+
 /* cmd_check - load every map, report */
 static int
 cmd_check(struct ctl *c, int argc, char **argv)
@@ -126,8 +135,16 @@ cmd_check(struct ctl *c, int argc, char **argv)
 	for (i = 0; i < c->maps->n; i++) {
 		struct tlsmap_map *m = &c->maps->v[i];
 
-		/* table_source_load logs "FILE, line N: reason" to stderr */
+		/*
+		 * Every error, where the daemon would log only the first
+		 * and a count: an admin fixing a file wants the whole list.
+		 */
+		table_source_report(m->src, check_report, NULL);
 		if (table_source_load(m->src) < 0) {
+			printf("map %s: %s:%s: %u error%s\n", m->name,
+			    map_kind_name(m->kind), m->src->path,
+			    m->src->last_errors,
+			    m->src->last_errors == 1 ? "" : "s");
 			bad++;
 			continue;
 		}

@@ -6,6 +6,7 @@ talks socketmap (netstrings) to it, as Postfix's dict_sockmap does.
 """
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -219,6 +220,39 @@ def test_broken_file_keeps_old_answers():
         rewrite(d, "tls_policy", POLICY + "bad.example secure ciphers=high\n")
         wait_for(lambda: q(s, "tlspolicy", "bad.example") ==
                  b"OK secure ciphers=high", what="fixed file picked up")
+
+
+def test_check_lists_every_error():
+    bad = POLICY + ("bad1.example secure cipher=high\n"
+                    "ok.example may\n"
+                    "bad2.example\n"
+                    "bad3.example bogus\n")
+    with start() as d, conn(d) as s:
+        mark = d.log_mark()
+        rewrite(d, "tls_policy", bad)
+        path = d.path("tls_policy")
+        # check: every bad line, in file order, with its file and line
+        r = subprocess.run(d.argv()[:-1] + ["check"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+        errors = [x.split(": error: ", 1)[1] for x in r.stderr.splitlines()
+                  if ": error: " in x]
+        assert errors == [
+            '%s, line 8: invalid attribute name "cipher"' % path,
+            '%s, line 10: missing value for key "bad2.example"' % path,
+            '%s, line 11: invalid security level "bogus"' % path,
+        ], r.stderr
+        assert "map tlspolicy: policy:%s: 3 errors" % path in r.stdout, r.stdout
+        assert "tls_per_site: 3 entries ok" in r.stdout, r.stdout
+        assert "errors found" in r.stdout, r.stdout
+        # the daemon refuses the file as a whole and logs one line for it
+        d.wait_log(r"error: %s, line 8: invalid attribute name \"cipher\" "
+                   r"\(and 2 more errors\); keeping the table loaded before"
+                   % re.escape(path), since=mark)
+        assert "line 10" not in d.log(since=mark)
+        assert q(s, "tlspolicy", "example.com") == \
+            b"OK secure match=.example.com"
+        assert q(s, "tlspolicy", "ok.example") == b"NOTFOUND "
 
 
 def test_change_without_sighup():

@@ -358,11 +358,10 @@ path_in(const char *name)
  * the clock's granularity.
  */
 static void
-put_file(const char *name, const char *text, time_t mtime)
+put_file_len(const char *name, const char *text, size_t len, time_t mtime)
 {
 	char tmp[600], dst[512];
 	struct timespec ts[2];
-	size_t len = strlen(text);
 	int fd;
 
 	snprintf(dst, sizeof(dst), "%s", path_in(name));
@@ -375,6 +374,12 @@ put_file(const char *name, const char *text, time_t mtime)
 	assert_int_equal(futimens(fd, ts), 0);
 	close(fd);
 	assert_int_equal(rename(tmp, dst), 0);
+}
+
+static void
+put_file(const char *name, const char *text, time_t mtime)
+{
+	put_file_len(name, text, strlen(text), mtime);
 }
 
 static void
@@ -545,6 +550,123 @@ test_source_reload(void **state)
 	log_set_capture(NULL, NULL);
 }
 
+/* collect - a table_report_fn that keeps every message, joined by '|' */
+struct collected {
+	char	text[2048];
+	int	n;
+};
+
+static void
+collect(const char *msg, void *ctx)
+{
+	struct collected *c = ctx;
+	size_t len = strlen(c->text);
+
+	snprintf(c->text + len, sizeof(c->text) - len, "%s%s",
+	    c->n++ ? "|" : "", msg);
+}
+
+/* TEXT - a literal and its length, NULs included */
+#define TEXT(s)	s, sizeof(s) - 1
+
+/*
+ * Every bad line is reported, in file order, once each; the table is still
+ * refused and the old one kept. Without a reporter the log gets one line:
+ * the first error and how many more there were.
+ */
+static void
+test_source_every_error(void **state)
+{
+	static const struct {
+		const char *name, *text;
+		size_t	len;
+		const char *want;	/* "line N: reason|..." */
+	} cases[] = {
+		{"three bad lines among good ones",
+		    TEXT("a 1\nb x\nc 3\nd\n\ne 5\nf 6\nG!h 7\n"),
+		    "line 2: bad number \"x\"|line 4: missing value for key "
+		    "\"d\"|line 8: key contains '!'"},
+		{"a rejected line's continuations are not reported again",
+		    TEXT(" a 1\n  b 2\n\tc 3\nd 4\nbad!\n  5\n  6\ne 7\n"),
+		    "line 1: continuation line without an entry above it|"
+		    "line 5: key contains '!'"},
+		{"a duplicate of a line with a bad value is still found",
+		    TEXT("a x\nb 2\nA 3\nb 4\n"),
+		    "line 1: bad number \"x\"|line 3: duplicate key \"a\" "
+		    "(first on line 1)|line 4: duplicate key \"b\" (first on "
+		    "line 2)"},
+		{"a NUL spoils its logical line, not the next",
+		    TEXT("a 1\nb\n  2\0\n  3\nc\0 4\n  5\nd y\n"),
+		    "line 3: NUL byte in line|line 5: NUL byte in line|"
+		    "line 7: bad number \"y\""},
+	};
+	struct collected got;
+	struct table_source *ts;
+	char want[2048], err[600], *w;
+	const char *p, *s;
+	size_t i, len;
+	time_t mtime = 2000000;
+
+	(void)state;
+	log_set_capture(capture, NULL);
+	put_file("every", "z 26\n", mtime++);
+	ts = table_source_new(path_in("every"), &ops_cb);
+	assert_int_equal(table_source_load(ts), 0);
+	for (i = 0; i < nitems(cases); i++) {
+		/* want: the path before every "line N" */
+		w = want;
+		*w = 0;
+		for (p = cases[i].want; *p; p = s ? s + 1 : p + strlen(p)) {
+			s = strchr(p, '|');
+			len = s ? (size_t)(s - p) : strlen(p);
+			w += snprintf(w, sizeof(want) - (size_t)(w - want),
+			    "%s%s, %.*s", w == want ? "" : "|", path_in("every"),
+			    (int)len, p);
+		}
+		put_file_len("every", cases[i].text, cases[i].len, mtime++);
+
+		memset(&got, 0, sizeof(got));
+		nlogged = 0;
+		table_source_report(ts, collect, &got);
+		assert_int_equal(table_source_check(ts), -1);
+		if (strcmp(got.text, want) != 0)
+			fail_msg("%s:\n got \"%s\"\nwant \"%s\"",
+			    cases[i].name, got.text, want);
+		assert_int_equal(ts->last_errors, got.n);
+		/* last_error is the first; the reporter replaced the log */
+		assert_int_equal(strncmp(ts->last_error, got.text,
+		    strlen(ts->last_error)), 0);
+		assert_int_equal(got.text[strlen(ts->last_error)], '|');
+		assert_int_equal(nlogged, 0);
+		assert_string_equal(value_of(ts, "z"), "26");
+		assert_null(value_of(ts, "a"));
+
+		/* no reporter: one log line, the first error and a count */
+		table_source_report(ts, NULL, NULL);
+		assert_int_equal(table_source_load(ts), -1);
+		snprintf(err, sizeof(err), "%s (and %d more error%s); keeping "
+		    "the table loaded before", ts->last_error, got.n - 1,
+		    got.n > 2 ? "s" : "");
+		assert_string_equal(logged, err);
+		assert_int_equal(nlogged, 1);
+		assert_int_equal(objs_live, 1);	/* only the kept table's */
+	}
+
+	/* table_load() tells the first error, as before */
+	assert_null(table_load(path_in("every"), &ops_cb, err, sizeof(err)));
+	assert_string_equal(err, ts->last_error);
+	assert_int_equal(objs_live, 1);
+
+	/* and a good file afterwards clears the count */
+	put_file("every", "a 1\n", mtime++);
+	assert_int_equal(table_source_check(ts), 1);
+	assert_int_equal(ts->last_errors, 0);
+	assert_string_equal(value_of(ts, "a"), "1");
+	table_source_free(ts);
+	assert_int_equal(objs_live, 0);
+	log_set_capture(NULL, NULL);
+}
+
 /* A sep-mode source keeps its ops across reloads. */
 static void
 test_source_ops_copied(void **state)
@@ -626,7 +748,7 @@ static int
 teardown(void **state)
 {
 	static const char *const files[] = {"f1", "bad", "empty", "src", "pw",
-	    "big"};
+	    "big", "every"};
 	size_t i;
 
 	(void)state;
@@ -646,6 +768,7 @@ main(void)
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_source_reload),
+		cmocka_unit_test(test_source_every_error),
 		cmocka_unit_test(test_source_ops_copied),
 		cmocka_unit_test(test_big),
 	};
