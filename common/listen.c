@@ -72,22 +72,35 @@ sockaddr_matches(int fd, const struct endpoint *ep)
 	return 0;
 }
 
-/* systemd_fd - an inherited socket for this endpoint, or -1 */
+/*
+ * systemd_fd - an inherited socket for this endpoint, or -1
+ *
+ * When systemd passed sockets but none is this endpoint, say so: the
+ * daemon then binds the endpoint itself, which works, but it means the
+ * .socket unit's ListenStream= and the configured endpoint disagree, and
+ * the admin would otherwise only find out when the socket systemd holds
+ * never answers. listener_open() runs once per endpoint, so the warning
+ * does too.
+ */
 static int
-systemd_fd(const struct endpoint *ep)
+systemd_fd(const struct endpoint *ep, const char *name)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	int n, fd;
 
 	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid())
 		return -1;
-	n = atoi(fds);
+	if ((n = atoi(fds)) <= 0)
+		return -1;
 	for (fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++)
 		if (sockaddr_matches(fd, ep)) {
 			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 			(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 			return fd;
 		}
+	log_warn("%s: %d socket%s passed by systemd (LISTEN_FDS), none for "
+	    "this endpoint; binding it here instead", name, n,
+	    n == 1 ? "" : "s");
 	return -1;
 }
 
@@ -204,7 +217,7 @@ listener_open(const struct endpoint *ep, const struct listener_opts *o,
 	l->ep = *ep;
 	endpoint_str(ep, l->name, sizeof(l->name));
 	l->max_conns = o->max_conns;
-	if ((fd = systemd_fd(ep)) >= 0) {
+	if ((fd = systemd_fd(ep, l->name)) >= 0) {
 		l->fd = fd;
 		return l;
 	}

@@ -2,9 +2,10 @@
  * listen.h - listening sockets from endpoints
  *
  * listener_open() binds (or adopts a socket systemd passed with LISTEN_FDS
- * whose address matches the endpoint). Unix sockets: a stale socket file
- * (nobody accepts on it) is replaced; a live one, or a non-socket at the
- * path, is an error. Mode, owner and group are applied after bind (owner
+ * whose address matches the endpoint; when systemd passed sockets but none
+ * matches, it logs a warning naming the endpoint and binds). Unix sockets:
+ * a stale socket file (nobody accepts on it) is replaced; a live one, or a
+ * non-socket at the path, is an error. Mode, owner and group are applied after bind (owner
  * and group as uid/gid, looked up by the caller before privileges drop;
  * (uid_t)-1 / (gid_t)-1 = leave as is).
  *

@@ -3,8 +3,10 @@
 # daemon adopts the unix socket systemd passes (LISTEN_FDS/LISTEN_PID) when
 # its configured endpoint names the same path, serves it, and leaves it in
 # place on exit (systemd owns it; a socket the daemon bound itself would be
-# unlinked). systemd-socket-activate(1) plays systemd: it binds the socket
-# and starts the daemon on the first connection, as a .socket unit does.
+# unlinked). A passed socket that is not the configured endpoint gets a
+# warning naming the endpoint, and the daemon binds its own.
+# systemd-socket-activate(1) plays systemd: it binds the socket and starts
+# the daemon on the first connection, as a .socket unit does.
 # Exit 77 when systemd-socket-activate, testsaslauthd, postmap or python3 is
 # missing.
 set -u
@@ -59,6 +61,8 @@ stop() {
 	    "$([ -S "$2" ] && echo yes || echo no)"
 	check "$1 adopted the socket (no bind error)" '^0$' \
 	    "$(grep -c 'Address already in use\|live socket' "$tmp/$1.log")"
+	check "$1 did not warn about the passed socket" '^0$' \
+	    "$(grep -c 'LISTEN_FDS' "$tmp/$1.log")"
 }
 
 # saslauthd-lite: the mux in run_dir
@@ -83,6 +87,35 @@ activate tlsmap "$tmp/tlsmap" "$PFH_BUILDDIR/tlsmap/tlsmap" \
 check "tlsmap answers on the passed socket" '^secure$' \
     "$(timeout 20 postmap -c "$tmp" -q example.com "socketmap:unix:$tmp/tlsmap:tlspolicy" 2>&1)"
 stop tlsmap "$tmp/tlsmap"
+
+# A passed socket that is not the configured endpoint: the daemon binds its
+# own, and says so once, naming the endpoint (the unit and the config
+# disagree; silence would leave systemd's socket unanswered unnoticed).
+activate tlsmap-other "$tmp/tlsmap-sd" "$PFH_BUILDDIR/tlsmap/tlsmap" \
+    -o listen="unix:$tmp/tlsmap-own" -o maps="tlspolicy=policy:$tmp/tls_policy"
+# systemd-socket-activate starts the daemon on the first connection
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.close()
+' "$tmp/tlsmap-sd"
+i=0
+while [ ! -S "$tmp/tlsmap-own" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "tlsmap warns that the passed socket is not its endpoint" \
+    "^tlsmap\[[0-9]+\]: warning: unix:$tmp/tlsmap-own: 1 socket passed by systemd \(LISTEN_FDS\), none for this endpoint; binding it here instead\$" \
+    "$(grep LISTEN_FDS "$tmp/tlsmap-other.log")"
+check "tlsmap warns once" '^1$' "$(grep -c LISTEN_FDS "$tmp/tlsmap-other.log")"
+check "tlsmap answers on the socket it bound" '^secure$' \
+    "$(timeout 20 postmap -c "$tmp" -q example.com "socketmap:unix:$tmp/tlsmap-own:tlspolicy" 2>&1)"
+kill "$pid_tlsmap_other" 2>/dev/null
+wait "$pid_tlsmap_other" 2>/dev/null
+check "tlsmap removed the socket it bound itself" '^no$' \
+    "$([ -S "$tmp/tlsmap-own" ] && echo yes || echo no)"
 
 # policyd-ccert
 : >"$tmp/identities"
