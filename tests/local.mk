@@ -50,6 +50,12 @@ tests_unit_test_htab_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_htab_LDADD = $(UNIT_LDADD)
 endif
 
+# saslauthd-lite backends through the real socket: shadow in a private
+# mount namespace (a test file bind-mounted over /etc/shadow; skips when
+# unshare/mount is not allowed), PAM_RHOST and what backend_timeout counts.
+TESTS += tests/proto/test_saslauthd_shadow.py \
+	tests/proto/test_saslauthd_pam.py
+
 # The harness checks itself against a private Postfix (skips unless root).
 TESTS += tests/integration/it_harness_selftest.sh
 

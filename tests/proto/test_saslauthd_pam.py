@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""saslauthd-lite's pam backend: PAM_RHOST and what backend_timeout measures.
+
+The daemon runs as in test_saslauthd.py: a private temp dir, its own config
+(-C) and a private PAM stack (pam_confdir) made of pam_permit, pam_deny,
+pam_faildelay and pam_exec. pam_exec runs "/bin/sh SCRIPT" (so a noexec
+/tmp does not matter) and the script leaves files behind that say what the
+PAM stack saw, or that it ran at all.
+
+PAM_RHOST: pam_exec exports the PAM items that are set (PAM_RHOST among
+them) and nothing of the daemon's own environment, so "<unset>" in the
+script's file means the daemon never set the item; without a client
+address the item must be unset or empty, never a stale address.
+
+backend_timeout (saslauthd-lite.conf(5)): one deadline per backend call,
+armed when the call is queued for a worker, so queue wait counts; a call
+whose deadline passes in the queue never runs; after a timeout the next
+backend of the chain is asked, with a deadline of its own; the throttle
+delay before and the PAM failure delay after are not counted.
+"""
+
+import os
+import subprocess
+import threading
+import time
+
+from pfhtest import (BUILDDIR, Daemon, make_tmpdir, run_tests, sasl_read_reply,
+                     sasl_request, skip, unix_connect, wait_for)
+
+PROG = "saslauthd-lite/saslauthd-lite"
+PASSWD_TOOL = os.path.join(BUILDDIR, "saslauthd-lite/saslauthd-lite-passwd")
+PAMDIR = "/usr/lib/x86_64-linux-gnu/security"
+UNSET = "<unset>"
+
+
+def mkhash(password):
+    out = subprocess.run([PASSWD_TOOL, "-m", "sha512crypt", "u"],
+                         input=password.encode(), capture_output=True,
+                         check=True).stdout.decode().strip()
+    return out.split(":", 1)[1]
+
+
+class PamSasl:
+    """The daemon with mechanisms = pam and a private pam_confdir."""
+
+    def __init__(self, services, params=None, pwfile=None):
+        if not os.path.exists(os.path.join(PAMDIR, "pam_exec.so")):
+            skip("pam_exec.so not found in %s" % PAMDIR)
+        self.dir = make_tmpdir(prefix="pfh-spam-")
+        self.mux = os.path.join(self.dir, "run", "mux")
+        self.out = os.path.join(self.dir, "out")
+        os.mkdir(self.out)
+        pamdir = os.path.join(self.dir, "pam.d")
+        os.mkdir(pamdir)
+        for name, text in services.items():
+            with open(os.path.join(pamdir, name), "w") as f:
+                f.write(text.replace("@DIR@", self.dir))
+        conf = {"run_dir": os.path.join(self.dir, "run"),
+                "mechanisms": "pam",
+                "pam_confdir": pamdir,
+                "throttle": "no"}
+        if pwfile is not None:
+            conf["pwfile"] = os.path.join(self.dir, "passwd")
+            with open(conf["pwfile"], "w") as f:
+                for user, password in pwfile:
+                    f.write("%s:%s\n" % (user, mkhash(password)))
+            os.chmod(conf["pwfile"], 0o600)
+        conf.update(params or {})
+        self.conf = os.path.join(self.dir, "sasl.conf")
+        with open(self.conf, "w") as f:
+            for k, v in conf.items():
+                f.write("%s = %s\n" % (k, v))
+        self.d = Daemon(PROG, args=["-C", self.conf], workdir=self.dir,
+                        name="saslauthd-lite")
+        self.d.start()
+
+    def script(self, name, text):
+        """A shell script for pam_exec ("@DIR@" replaced); its path."""
+        p = os.path.join(self.dir, name)
+        with open(p, "w") as f:
+            f.write(text.replace("@DIR@", self.dir))
+        return p
+
+    def auth(self, login, password, service, client=None, timeout=10.0):
+        with unix_connect(self.mux, timeout) as s:
+            s.sendall(sasl_request(login, password, service, "", client))
+            return sasl_read_reply(s, timeout)
+
+    def timed(self, *a, **kw):
+        t0 = time.monotonic()
+        r = self.auth(*a, **kw)
+        return r, time.monotonic() - t0
+
+    def decision(self, user):
+        lines = [l for l in self.d.log().splitlines()
+                 if "auth: result=" in l and " user=%s " % user in l]
+        assert lines, "no decision logged for %s" % user
+        return lines[-1]
+
+
+# what the stack saw: one file per login, holding PAM_RHOST or "<unset>"
+RHOST_SCRIPT = ('printf "%%s" "${PAM_RHOST-%s}" > "@DIR@/out/rhost.$PAM_USER"\n'
+                % UNSET)
+
+
+def read_rhost(s, user):
+    with open(os.path.join(s.out, "rhost." + user)) as f:
+        return f.read()
+
+
+def test_pam_rhost_is_the_client_address():
+    s = PamSasl({"rhost": "auth required pam_exec.so quiet /bin/sh "
+                          "@DIR@/rhost.sh\n"
+                          "auth required pam_permit.so\n"
+                          "account required pam_permit.so\n"})
+    s.script("rhost.sh", RHOST_SCRIPT)
+    # five fields: PAM_RHOST is the address, without the ";port"
+    assert s.auth("v4", "pw", "rhost", client="192.0.2.10;49152") == "OK"
+    assert read_rhost(s, "v4") == "192.0.2.10"
+    assert "client=192.0.2.10 " in s.decision("v4")
+    assert s.auth("v6", "pw", "rhost", client="2001:db8::7;4711") == "OK"
+    assert read_rhost(s, "v6") == "2001:db8::7"
+    # four fields, right after a five-field request: no address leaks in
+    assert s.auth("four", "pw", "rhost") == "OK"
+    assert read_rhost(s, "four") in (UNSET, ""), read_rhost(s, "four")
+    assert "client=unknown " in s.decision("four")
+    # a fifth field that is no address literal is not passed on either
+    assert s.auth("name", "pw", "rhost", client="mail.example;25") == "OK"
+    assert read_rhost(s, "name") in (UNSET, ""), read_rhost(s, "name")
+
+
+def test_pam_rhost_set_before_a_failing_stack():
+    # pam_deny after pam_exec: the item is set for a wrong password too
+    s = PamSasl({"rhostdeny": "auth optional pam_exec.so quiet /bin/sh "
+                              "@DIR@/rhost.sh\n"
+                              "auth required pam_deny.so\n"
+                              "account required pam_permit.so\n"})
+    s.script("rhost.sh", RHOST_SCRIPT)
+    assert s.auth("mallory", "guess", "rhostdeny",
+                  client="198.51.100.9;1025") == "NO authentication failed"
+    assert read_rhost(s, "mallory") == "198.51.100.9"
+
+
+def test_backend_timeout_counts_queue_wait():
+    s = PamSasl({"hang": "auth required pam_exec.so quiet /bin/sleep 3\n"
+                         "account required pam_permit.so\n",
+                 "mark": "auth required pam_exec.so quiet /bin/sh "
+                         "@DIR@/mark.sh\n"
+                         "auth required pam_permit.so\n"
+                         "account required pam_permit.so\n"},
+                params={"workers": "1", "backend_timeout": "1s"})
+    s.script("mark.sh", ': > "@DIR@/out/ran.$PAM_USER"\n')
+    # the mark service works when it gets the worker
+    assert s.auth("first", "pw", "mark") == "OK"
+    assert os.path.exists(os.path.join(s.out, "ran.first"))
+    res = {}
+
+    def one(user, service):
+        res[user] = s.timed(user, "pw", service)
+    hang = threading.Thread(target=one, args=("hanger", "hang"))
+    hang.start()
+    time.sleep(0.5)                 # the one worker now sleeps 3 s
+    queued = threading.Thread(target=one, args=("queued", "mark"))
+    queued.start()
+    hang.join()
+    queued.join()
+    r, dt = res["hanger"]
+    assert r == "NO backend timeout" and 0.9 <= dt < 2.0, (r, dt)
+    # the queued call never reached a worker: its deadline, counted from
+    # its own queueing, fired after backend_timeout
+    r, dt = res["queued"]
+    assert r == "NO backend timeout", r
+    assert 0.9 <= dt < 2.0, dt
+    assert 'reason="pam: backend timeout"' in s.decision("queued")
+    # ...and it is never run later: once the sleeper is done the worker
+    # serves the next request, and the queued one has left no mark
+    wait_for(lambda: s.auth("after", "pw", "mark", timeout=10) == "OK",
+             timeout=10, what="the worker to be free again")
+    assert os.path.exists(os.path.join(s.out, "ran.after"))
+    assert not os.path.exists(os.path.join(s.out, "ran.queued"))
+
+
+def test_backend_timeout_then_next_backend():
+    # pam hangs past its deadline: the chain goes on to pwfile, which
+    # gets a deadline of its own
+    s = PamSasl({"smtp": "auth required pam_exec.so quiet /bin/sleep 3\n"
+                         "account required pam_permit.so\n"},
+                params={"mechanisms": "pam,pwfile", "backend_timeout": "1s",
+                        "workers": "4"},
+                pwfile=[("alice", "alice-pw")])
+    r, dt = s.timed("alice", "alice-pw", "smtp")
+    assert r == "OK" and 0.9 <= dt < 2.0, (r, dt)
+    assert "backend=pwfile " in s.decision("alice")
+    # no later backend says OK: the timeout is the answer
+    r, dt = s.timed("alice", "wrong", "smtp")
+    assert r == "NO backend timeout" and 0.9 <= dt < 2.0, (r, dt)
+    r, dt = s.timed("nobody", "pw", "smtp")
+    assert r == "NO backend timeout" and 0.9 <= dt < 2.0, (r, dt)
+    assert 'reason="pam: backend timeout"' in s.decision("nobody")
+
+
+def test_backend_timeout_excludes_throttle_and_fail_delay():
+    # Linux-PAM randomises a failure delay to 50..150 % of what the stack
+    # asks for: 1.5 s is always more than the 600 ms deadline
+    s = PamSasl({"denydelay": "auth optional pam_faildelay.so delay=1500000\n"
+                              "auth required pam_deny.so\n"
+                              "account required pam_permit.so\n",
+                 "slowdeny": "auth required pam_exec.so quiet /bin/sleep 0.2\n"
+                             "auth required pam_deny.so\n"
+                             "account required pam_permit.so\n"},
+                params={"backend_timeout": "600ms", "throttle": "yes",
+                        "throttle_after": "1", "throttle_delay": "1s",
+                        "throttle_max_delay": "1s"})
+    # the failure delay is served after the backend answered
+    r, dt = s.timed("trudy", "guess1", "denydelay")
+    assert r == "NO authentication failed", r
+    assert 0.7 <= dt < 3.0, dt
+    # one failure: the next try waits 1 s, then a 0.2 s backend call;
+    # 1.2 s in all but only the 0.2 s call runs against the deadline
+    r, dt = s.timed("trudy", "guess2", "slowdeny")
+    assert r == "NO authentication failed", r
+    assert 1.15 <= dt < 3.0, dt
+    assert 'reason="PAM auth: ' in s.decision("trudy"), s.decision("trudy")
+
+
+if __name__ == "__main__":
+    if not os.access(os.path.join(BUILDDIR, PROG), os.X_OK):
+        skip("%s not built" % PROG)
+    run_tests()
