@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -18,6 +19,12 @@ int	log_fatal_status = 1;
 
 static const char *log_prog = "pfhelpers";
 static int log_dest = LOG_TO_STDERR;
+/*
+ * stderr is systemd's stream to journald, which stamps every line with the
+ * unit's identifier and our pid itself: our own "prog[pid]: " would appear
+ * twice, in journalctl and in the syslog files it forwards to.
+ */
+static int log_journal;
 static log_capture_fn *log_capture;
 static void *log_capture_ctx;
 static void (*log_fatal_hook)(void);
@@ -83,6 +90,31 @@ log_facility_valid(const char *name)
 	return facility_lookup(name) >= 0;
 }
 
+/*
+ * stderr_is_journal - is fd 2 the stream systemd connected to journald
+ *
+ * systemd.exec(5): JOURNAL_STREAM is "DEVICE:INODE" of that stream; a
+ * process must compare it with its own stderr, because the variable is
+ * inherited by children whose stderr went elsewhere (a test harness run
+ * from a unit, a redirect in a unit's shell command).
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char extra;
+
+	if (js == NULL ||
+	    sscanf(js, "%llu:%llu%c", &dev, &ino, &extra) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 /* log_init - choose destinations; returns -1 for an unknown facility */
 int
 log_init(const char *progname, int dest, const char *facility)
@@ -92,6 +124,8 @@ log_init(const char *progname, int dest, const char *facility)
 
 	log_prog = slash ? slash + 1 : progname;
 	log_dest = dest;
+	/* once here, not per line (server.c calls again after moving fd 2) */
+	log_journal = (dest & LOG_TO_STDERR) && stderr_is_journal();
 	if (fac < 0)
 		return -1;
 	if (dest & LOG_TO_SYSLOG)
@@ -134,7 +168,9 @@ log_vmsg(enum log_severity sev, const char *fmt, va_list ap)
 		log_capture(sev, text, log_capture_ctx);
 	if (log_dest & LOG_TO_SYSLOG)
 		syslog(sev_prio[sev], "%s%s", sev_word[sev], text);
-	if (log_dest & LOG_TO_STDERR)
+	if ((log_dest & LOG_TO_STDERR) && log_journal)
+		fprintf(stderr, "%s%s\n", sev_word[sev], text);
+	else if (log_dest & LOG_TO_STDERR)
 		fprintf(stderr, "%s[%ld]: %s%s\n", log_prog, log_getpid(),
 		    sev_word[sev], text);
 	errno = saved;

@@ -2,7 +2,9 @@
  * log.h - Postfix-style logging to syslog or stderr
  *
  * Lines look like Postfix's: "program[pid]: severity: text", with no
- * severity word for info. Severities: warning, error, fatal (exits with
+ * severity word for info. When stderr is systemd's stream to journald
+ * (JOURNAL_STREAM names it, checked by log_init()), stderr lines leave out
+ * "program[pid]: ": journald adds the unit's identifier and the pid. Severities: warning, error, fatal (exits with
  * log_fatal_status, default 1: the environment or config is wrong) and panic
  * (abort(): an internal invariant broke). %m works as in syslog(3).
  * log_debug() prints only when log_verbose > 0 (each -v adds one).

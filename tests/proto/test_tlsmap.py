@@ -311,6 +311,35 @@ def test_inet_listener_and_sigterm():
         assert not os.path.exists(d.path("tlsmap.sock"))
 
 
+def test_log_prefix_left_to_journald():
+    """Under systemd with -d, stderr is journald's stream (JOURNAL_STREAM
+    names its device and inode) and journald adds "tlsmap[pid]: " itself;
+    anywhere else, including a child that inherited the variable but not
+    the stream, lines keep their own prefix."""
+    for matching in (True, False):
+        d = Daemon(PROG, config="""\
+listen = unix:@DIR@/tlsmap.sock
+maps = tlspolicy=policy:@DIR@/tls_policy broken=policy:@DIR@/missing
+""")
+        d.write("tls_policy", POLICY)
+        # the daemon appends to this very file: same device and inode
+        st = os.stat(d.write(d.stderr_path, ""))
+        other = os.stat(d.path("tls_policy"))
+        d.env["JOURNAL_STREAM"] = "%d:%d" % (
+            st.st_dev, st.st_ino if matching else other.st_ino)
+        with d:
+            sock = d.path("tlsmap.sock")
+            if matching:
+                d.wait_log(r"^listening on unix:%s$" % re.escape(sock))
+                d.wait_log(r"^warning: not every map loaded")
+                assert "tlsmap[" not in d.log(), d.log()
+            else:
+                d.wait_log(r"^tlsmap\[%d\]: listening on unix:%s$"
+                           % (d.pid, re.escape(sock)))
+                d.wait_log(r"^tlsmap\[%d\]: warning: not every map loaded"
+                           % d.pid)
+
+
 def test_version_validation():
     policy = "old.example secure\nnew.example secure servername=hostname\n"
     for version, ok in (("3.3", False), ("3.4", True)):
