@@ -414,7 +414,8 @@ def test_pam_fail_delay_is_a_timer_not_a_worker():
     total = time.monotonic() - t0
     for r, dt in out:
         assert r == "NO authentication failed"
-        assert dt >= 1.0, dt               # the delay was served...
+        # Linux-PAM randomises the delay to 0.5-1.5x (_pam_compute_delay)
+        assert dt >= 0.7, dt               # the delay was served...
     assert total < 3.0, total              # ...in parallel, not 4 x 1.5 s
 
 
