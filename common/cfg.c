@@ -7,11 +7,12 @@
  * or after the file and still win, and lets a reload apply into a fresh
  * struct that is swapped in only when everything in it is valid.
  *
- * Reading follows Postfix readlline(3): '#' lines and blank lines are
- * skipped, a line starting with whitespace continues the logical line above
- * it (even across skipped lines), and the logical line remembers its first
- * physical line so errors cite where the entry began. Unlike Postfix, a
- * continuation with nothing above it is an error, not a warning.
+ * Reading follows Postfix readlline(3) through cfg_lines (shared with
+ * table.c): '#' lines and blank lines are skipped, a line starting with
+ * whitespace continues the logical line above it (even across skipped
+ * lines), and the logical line remembers its first physical line so errors
+ * cite where the entry began. Unlike Postfix, a continuation with nothing
+ * above it is an error, not a warning.
  *
  * Applying walks the raw settings in the order they were read (file lines,
  * then -o, then the defaults nobody set), so the error reported is the
@@ -37,6 +38,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "cfg_lines.h"
 #include "log.h"
 #include "secret.h"
 #include "xalloc.h"
@@ -86,20 +88,7 @@ struct cfg_apply_ctx {
 	size_t	errlen;
 };
 
-/* set_err - format an error, tolerating a NULL or empty buffer */
-static void PFH_PRINTF(3, 4)
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* is_blank - whitespace within a line */
+/* is_blank - whitespace within a line (the same set cfg_lines uses) */
 static int
 is_blank(int c)
 {
@@ -192,19 +181,19 @@ split_assignment(const char *s, const char *end, struct cfg_setting *out,
 	const char *eq, *ns = s, *ne, *vs, *ve = end, *p;
 
 	if ((eq = memchr(s, '=', (size_t)(end - s))) == NULL) {
-		set_err(why, whylen, "missing '=' after parameter name");
+		cfg_lines_err(why, whylen, "missing '=' after parameter name");
 		return -1;
 	}
 	ne = eq;
 	trim(&ns, &ne);
 	if (ns == ne) {
-		set_err(why, whylen, "missing parameter name before '='");
+		cfg_lines_err(why, whylen, "missing parameter name before '='");
 		return -1;
 	}
 	for (p = ns; p < ne; p++) {
 		if (!is_name_char((unsigned char)*p)) {
-			set_err(why, whylen, "bad parameter name \"%.*s\"",
-			    (int)(ne - ns > 64 ? 64 : ne - ns), ns);
+			cfg_lines_err(why, whylen, "bad parameter name "
+			    "\"%.*s\"", (int)(ne - ns > 64 ? 64 : ne - ns), ns);
 			return -1;
 		}
 	}
@@ -220,73 +209,27 @@ static int
 parse_text(const char *text, size_t len, const char *origin,
     struct cfg_list *out, char *err, size_t errlen)
 {
-	const char *p = text, *end = text + len, *nl, *q;
+	struct cfg_lines lr;
 	struct cfg_setting s;
-	struct buf line;
-	unsigned lineno = 0, first = 0;
 	char why[256];
-	int rc = 0;
+	int rc;
 
-	buf_init(&line, 0);
-	/* The text may carry secrets; so does our copy of it. */
-	buf_set_secret(&line);
-	for (;; p = nl < end ? nl + 1 : end) {
-		nl = end;
-		if (p < end) {
-			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-				nl = end;
-			if (lineno == UINT_MAX) {
-				set_err(err, errlen, "%s: too many lines", origin);
-				rc = -1;
-				break;
-			}
-			lineno++;
-			if (memchr(p, 0, (size_t)(nl - p)) != NULL) {
-				set_err(err, errlen, "%s, line %u: NUL byte in "
-				    "line", origin, lineno);
-				rc = -1;
-				break;
-			}
-			for (q = p; q < nl && is_blank(*q); q++)
-				;
-			if (q == nl || *q == '#')
-				continue;	/* blank or comment line */
-			if (q != p) {
-				if (first == 0) {
-					set_err(err, errlen, "%s, line %u: "
-					    "continuation line without a "
-					    "parameter above it", origin, lineno);
-					rc = -1;
-					break;
-				}
-				if (buf_append(&line, p, (size_t)(nl - p)) < 0)
-					log_panic("cfg: uncapped buffer refused");
-				continue;
-			}
-		}
-		/* A new logical line starts (or input ended): finish the last. */
-		if (first != 0) {
-			memset(&s, 0, sizeof(s));
-			if (split_assignment(line.data, line.data + line.len, &s,
-			    why, sizeof(why)) < 0) {
-				set_err(err, errlen, "%s, line %u: %s", origin,
-				    first, why);
-				rc = -1;
-				break;
-			}
-			s.origin = xstrdup(origin);
-			s.line = first;
-			list_put(out, &s);
-			first = 0;
-		}
-		if (p >= end)
+	/* The text may carry secrets; the reader wipes its copy of it. */
+	cfg_lines_init(&lr, text, len, origin, "a parameter", 0);
+	while ((rc = cfg_lines_next(&lr, err, errlen)) > 0) {
+		memset(&s, 0, sizeof(s));
+		if (split_assignment(lr.line, lr.line + lr.len, &s, why,
+		    sizeof(why)) < 0) {
+			cfg_lines_err(err, errlen, "%s, line %u: %s", origin,
+			    lr.lineno, why);
+			rc = -1;
 			break;
-		buf_reset(&line);
-		if (buf_append(&line, p, (size_t)(nl - p)) < 0)
-			log_panic("cfg: uncapped buffer refused");
-		first = lineno;
+		}
+		s.origin = xstrdup(origin);
+		s.line = lr.lineno;
+		list_put(out, &s);
 	}
-	buf_free(&line);
+	cfg_lines_free(&lr);
 	return rc;
 }
 
@@ -330,22 +273,23 @@ cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		set_err(err, errlen, "open %s: %s", path, strerror(errno));
+		cfg_lines_err(err, errlen, "open %s: %s", path,
+		    strerror(errno));
 		return -1;
 	}
 	buf_init(&data, CFG_MAX_FILE);
 	buf_set_secret(&data);
 	for (;;) {
 		if ((w = buf_space(&data, 4096, &avail)) == NULL) {
-			set_err(err, errlen, "%s: file larger than %d bytes",
-			    path, CFG_MAX_FILE);
+			cfg_lines_err(err, errlen, "%s: file larger than %d "
+			    "bytes", path, CFG_MAX_FILE);
 			rc = -1;
 			goto out;
 		}
 		if ((n = read(fd, w, avail)) < 0) {
 			if (errno == EINTR)
 				continue;
-			set_err(err, errlen, "read %s: %s", path,
+			cfg_lines_err(err, errlen, "read %s: %s", path,
 			    strerror(errno));
 			rc = -1;
 			goto out;
@@ -378,7 +322,7 @@ cfg_set(struct cfg *c, const char *assignment, const char *origin, char *err,
 	if (split_assignment(assignment, assignment + strlen(assignment), &s,
 	    why, sizeof(why)) < 0) {
 		/* Echo only the name part: the value may be a password. */
-		set_err(err, errlen, "%s %.*s: %s", origin,
+		cfg_lines_err(err, errlen, "%s %.*s: %s", origin,
 		    (int)strcspn(assignment, "="), assignment, why);
 		return -1;
 	}
@@ -563,7 +507,7 @@ apply_err(struct cfg_apply_ctx *ac, size_t i, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	where(ac, i, loc, sizeof(loc));
-	set_err(ac->err, ac->errlen, "%s: %s", loc, why);
+	cfg_lines_err(ac->err, ac->errlen, "%s: %s", loc, why);
 }
 
 /* find_param - table index of a name, or -1 */
@@ -807,11 +751,11 @@ unknown_name(const struct cfg_apply_ctx *ac, const struct cfg_setting *s)
 	if (find_param(ac, s->name, strlen(s->name)) >= 0)
 		return 0;
 	if (s->line == 0)
-		set_err(ac->err, ac->errlen, "%s %s=...: unknown parameter "
-		    "\"%s\"", s->origin, s->name, s->name);
+		cfg_lines_err(ac->err, ac->errlen, "%s %s=...: unknown "
+		    "parameter \"%s\"", s->origin, s->name, s->name);
 	else
-		set_err(ac->err, ac->errlen, "%s, line %u: unknown parameter "
-		    "\"%s\"", s->origin, s->line, s->name);
+		cfg_lines_err(ac->err, ac->errlen, "%s, line %u: unknown "
+		    "parameter \"%s\"", s->origin, s->line, s->name);
 	return -1;
 }
 

@@ -10,6 +10,7 @@ common_libpfh_a_SOURCES = \
 	common/netstring.c common/netstring.h \
 	common/cstrings.c common/cstrings.h \
 	common/attrs.c common/attrs.h \
+	common/cfg_lines.c common/cfg_lines.h \
 	common/cfg.c common/cfg.h \
 	common/htab.c common/htab.h \
 	common/table.c common/table.h \

@@ -2,11 +2,12 @@
  * table.c - lookup tables loaded from "key value" text files
  *
  * The whole file is read into memory and parsed in one pass. Each logical
- * line is assembled in a scratch buffer (joining continuation lines the way
- * Postfix readlline(3) does), split into key and value, passed through the
- * daemon's callbacks, and entered into an htab whose arena also holds the
- * struct table_entry and the value text. So a load is one read(), one pass
- * and a handful of large allocations, and freeing a table is cheap too.
+ * line is assembled by cfg_lines (joining continuation lines the way
+ * Postfix readlline(3) does; cfg.c reads main.cf with it too), split into
+ * key and value, passed through the daemon's callbacks, and entered into
+ * an htab whose arena also holds the struct table_entry and the value
+ * text. So a load is one read(), one pass and a handful of large
+ * allocations, and freeing a table is cheap too.
  *
  * Line rules (after Postfix readlline(3), which postmap(1) uses):
  *   - a line whose first non-blank character is '#' is a comment;
@@ -41,6 +42,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cfg_lines.h"
 #include "htab.h"
 #include "log.h"
 #include "table.h"
@@ -67,15 +69,14 @@ struct table_errs {
 	unsigned n;		/* how many so far */
 };
 
-/* Logical-line assembly state for one load. */
+/* State for one load. */
 struct table_parse {
 	const char *origin;
 	const struct table_ops *ops;
 	struct table *t;
-	char	*line;		/* scratch: the logical line being built */
-	size_t	 len, cap;
-	unsigned first;		/* its first physical line; 0 = none pending */
-	int	 skipping;	/* the current logical line was rejected */
+	char	*line;		/* the logical line (cfg_lines' buffer) */
+	size_t	 len;
+	unsigned first;		/* its first physical line */
 	struct table_errs *errs;
 };
 
@@ -113,26 +114,6 @@ bad_line(struct table_parse *tp, unsigned line, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	errs_add(tp->errs, "%s, line %u: %s", tp->origin, line, why);
-}
-
-/* scratch_add - append bytes to the logical line being built */
-static void
-scratch_add(struct table_parse *tp, const char *p, size_t n)
-{
-	if (tp->len + n + 1 > tp->cap) {
-		size_t ncap = tp->cap ? tp->cap : 256;
-
-		while (ncap < tp->len + n + 1) {
-			if (ncap > SIZE_MAX / 2)
-				log_panic("table: logical line too long");
-			ncap *= 2;
-		}
-		tp->line = xreallocarray(tp->line, ncap, 1);
-		tp->cap = ncap;
-	}
-	memcpy(tp->line + tp->len, p, n);
-	tp->len += n;
-	tp->line[tp->len] = 0;
 }
 
 /* is_blank - the whitespace that separates key from value */
@@ -257,61 +238,29 @@ finish_entry(struct table_parse *tp)
 }
 
 /*
- * parse_text - feed every physical line of text into the table; -1 only
- * when it had to stop early (errors in bad lines are counted in tp->errs)
+ * parse_text - feed every logical line of text into the table; the errors
+ * of bad lines (the reader's and the callbacks') are counted in tp->errs
  */
-static int
+static void
 parse_text(struct table_parse *tp, const char *text, size_t len)
 {
-	const char *p = text, *end = text + len, *nl, *q;
-	unsigned lineno = 0;
-	int nul, cont;
-	size_t n;
+	struct cfg_lines lr;
+	char why[TABLE_ERR_MSG];
+	int rc;
 
-	for (; p < end; p = nl < end ? nl + 1 : end) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		n = (size_t)(nl - p);
-		if (lineno == UINT_MAX) {
-			errs_add(tp->errs, "%s: too many lines", tp->origin);
-			return -1;
-		}
-		lineno++;
-		nul = memchr(p, 0, n) != NULL;
-		for (q = p; q < nl && is_blank(*q); q++)
-			;
-		if (!nul && (q == nl || *q == '#'))
-			continue;	/* blank or comment */
-		cont = q != p && !tp->ops->sep;
-		if (cont && tp->skipping)
-			continue;	/* part of a line already reported */
-		if (cont && tp->first == 0) {
-			bad_line(tp, lineno, "continuation line without an "
-			    "entry above it");
-			tp->skipping = 1;
+	cfg_lines_init(&lr, text, len, tp->origin, "an entry",
+	    tp->ops->sep ? CFG_LINES_NOCONT : 0);
+	while ((rc = cfg_lines_next(&lr, why, sizeof(why))) != 0) {
+		if (rc < 0) {
+			errs_add(tp->errs, "%s", why);
 			continue;
 		}
-		if (cont && !nul) {
-			scratch_add(tp, p, n);
-			continue;
-		}
-		/* A new entry, or a NUL that spoils the pending one. */
-		if (!cont && tp->first != 0)
-			finish_entry(tp);
-		tp->skipping = 0;
-		if (nul) {
-			bad_line(tp, lineno, "NUL byte in line");
-			tp->first = 0;
-			tp->skipping = 1;
-			continue;
-		}
-		tp->len = 0;
-		tp->first = lineno;
-		scratch_add(tp, p, n);
-	}
-	if (tp->first != 0)
+		tp->line = lr.line;
+		tp->len = lr.len;
+		tp->first = lr.lineno;
 		finish_entry(tp);
-	return 0;
+	}
+	cfg_lines_free(&lr);
 }
 
 /* count_lines - upper bound on the entries, to size the hash table once */
@@ -335,7 +284,6 @@ table_build(const char *text, size_t len, const char *origin,
 {
 	struct table_parse tp;
 	struct table *t;
-	int rc;
 
 	if (ops == NULL)
 		ops = &table_default_ops;
@@ -350,9 +298,8 @@ table_build(const char *text, size_t len, const char *origin,
 	tp.ops = ops;
 	tp.t = t;
 	tp.errs = errs;
-	rc = parse_text(&tp, text, len);
-	free(tp.line);
-	if (rc < 0 || errs->n > 0) {
+	parse_text(&tp, text, len);
+	if (errs->n > 0) {
 		table_unref(t);
 		return NULL;
 	}
