@@ -11,6 +11,7 @@ UNIT_TESTS = \
 	tests/unit/test_cstrings \
 	tests/unit/test_attrs \
 	tests/unit/test_cfg \
+	tests/unit/test_cfg_lines \
 	tests/unit/test_table \
 	tests/unit/test_ev \
 	tests/unit/test_conn \
@@ -34,6 +35,8 @@ tests_unit_test_attrs_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_attrs_LDADD = $(UNIT_LDADD)
 tests_unit_test_cfg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cfg_LDADD = $(UNIT_LDADD)
+tests_unit_test_cfg_lines_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cfg_lines_LDADD = $(UNIT_LDADD)
 tests_unit_test_table_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_table_LDADD = $(UNIT_LDADD)
 tests_unit_test_ev_CFLAGS = $(UNIT_CFLAGS)
