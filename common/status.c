@@ -562,6 +562,22 @@ status_ready(struct status_writer *w, int ready, const char *reason)
 	w->reason = reason && *reason ? xstrndup(reason, 300) : NULL;
 }
 
+/* status_time - local wall time as the page shows it, or "never" for 0 */
+const char *
+status_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (len == 0)
+		return "";
+	/* 0 is what "not yet" looks like in every daemon's struct */
+	if (t == 0 || localtime_r(&t, &tm) == NULL)
+		snprintf(buf, len, "never");
+	else if (strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		buf[0] = 0;	/* too short: strftime leaves it undefined */
+	return buf;
+}
+
 /* writer_free - release a record */
 static void
 writer_free(struct status_writer *w)

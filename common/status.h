@@ -23,7 +23,9 @@
 #ifndef PFH_STATUS_H
 #define PFH_STATUS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct server;
 struct stats_hist;
@@ -56,5 +58,14 @@ void	status_table(struct status_writer *, const char *id, const char *title,
 void	status_row(struct status_writer *, const char *const *cells);
 /* Readiness for /readyz: the daemon calls this once; not ready + reason. */
 void	status_ready(struct status_writer *, int ready, const char *reason);
+
+/*
+ * status_time - a wall time for a fact or a cell: local "YYYY-MM-DD
+ * HH:MM:SS", or "never" for 0 (a load or an event that has not happened).
+ * Writes into buf (STATUS_TIME_LEN bytes always hold it; strftime's
+ * cut-off is an empty string) and returns it, for use in place.
+ */
+#define STATUS_TIME_LEN	32
+const char *status_time(time_t, char *buf, size_t len);
 
 #endif /* PFH_STATUS_H */

@@ -29,18 +29,6 @@ fmt_date(char *out, size_t outlen, int d)
 	    d % 100);
 }
 
-/* fmt_time - a wall-clock time for humans, or "never" */
-static void
-fmt_time(char *out, size_t outlen, time_t t)
-{
-	struct tm tm;
-
-	if (t == 0 || localtime_r(&t, &tm) == NULL)
-		snprintf(out, outlen, "never");
-	else
-		strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 /* status_identities - the file and the pins that expire soon */
 static void
 status_identities(struct policyd *pd, struct status_writer *w)
@@ -58,7 +46,7 @@ status_identities(struct policyd *pd, struct status_writer *w)
 	status_kv(w, "file", "%s", pd->src->path);
 	status_kv(w, "pins", "%zu", identities_pins(pd->ids));
 	status_kv(w, "identities", "%zu", identities_names(pd->ids));
-	fmt_time(buf, sizeof(buf), pd->src->loaded_at);
+	status_time(pd->src->loaded_at, buf, sizeof(buf));
 	status_kv(w, "loaded_at", "%s", buf);
 	status_kv(w, "last_load", "%s", pd->src->last_ok ? "ok" :
 	    pd->src->last_error);
@@ -92,7 +80,7 @@ status_identities(struct policyd *pd, struct status_writer *w)
 		snprintf(days, sizeof(days), "%ld",
 		    ident_date_diff(today, soon[i]->expires));
 		snprintf(line, sizeof(line), "%u", soon[i]->line);
-		fmt_time(seen, sizeof(seen), soon[i]->last_seen);
+		status_time(soon[i]->last_seen, seen, sizeof(seen));
 		cells[0] = soon[i]->name;
 		cells[1] = fprint_digest_name(soon[i]->digest);
 		cells[2] = exp;

@@ -430,30 +430,18 @@ out:
 	auth_req_wipe(r);
 }
 
-/* fmt_time - local wall time for people, or "never" */
-static const char *
-fmt_time(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	if (t == 0 || localtime_r(&t, &tm) == NULL)
-		return "never";
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-	return buf;
-}
-
 /* pw_status - the file, its size and its reload history */
 static void
 pw_status(void *state, struct status_writer *w)
 {
 	struct pwfile_state *ps = state;
 	struct table_source *ts = ps->ts;
-	char when[32];
+	char when[STATUS_TIME_LEN];
 
 	status_section(w, "pwfile", "Password file");
 	status_kv(w, "path", "%s", ts->path);
 	status_kv(w, "entries", "%zu", ts->table ? table_count(ts->table) : 0);
-	status_kv(w, "loaded_at", "%s", fmt_time(ts->loaded_at, when,
+	status_kv(w, "loaded_at", "%s", status_time(ts->loaded_at, when,
 	    sizeof(when)));
 	status_kv(w, "last_attempt_ok", "%s",
 	    ts->last_ok && ps->refused[0] == 0 ? "yes" : "no");

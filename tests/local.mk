@@ -18,6 +18,7 @@ UNIT_TESTS = \
 	tests/unit/test_endpoint \
 	tests/unit/test_workq \
 	tests/unit/test_stats \
+	tests/unit/test_status_time \
 	tests/unit/test_htab
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -49,6 +50,8 @@ tests_unit_test_workq_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_workq_LDADD = $(UNIT_LDADD)
 tests_unit_test_stats_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_stats_LDADD = $(UNIT_LDADD)
+tests_unit_test_status_time_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_status_time_LDADD = $(UNIT_LDADD)
 tests_unit_test_htab_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_htab_LDADD = $(UNIT_LDADD)
 endif

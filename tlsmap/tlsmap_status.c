@@ -16,18 +16,6 @@
 #include "table.h"
 #include "tlsmap.h"
 
-/* fmt_time - local wall time, or "never" */
-static const char *
-fmt_time(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	if (t == 0 || localtime_r(&t, &tm) == NULL)
-		return "never";
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-	return buf;
-}
-
 /* status_maps - one row per map, and an entries gauge each */
 static int
 status_maps(struct status_writer *w, struct tlsmap *tm)
@@ -37,7 +25,8 @@ status_maps(struct status_writer *w, struct tlsmap *tm)
 		"result",
 	};
 	const struct table_source *ts;
-	char entries[32], t1[32], t2[32], labels[128];
+	char entries[32], t1[STATUS_TIME_LEN], t2[STATUS_TIME_LEN];
+	char labels[128];
 	const char *cells[nitems(cols)];
 	int ready = 1;
 	size_t i;
@@ -57,8 +46,8 @@ status_maps(struct status_writer *w, struct tlsmap *tm)
 		    map_kind_name(m->kind);
 		cells[2] = ts->path;
 		cells[3] = entries;
-		cells[4] = fmt_time(ts->loaded_at, t1, sizeof(t1));
-		cells[5] = fmt_time(ts->tried_at, t2, sizeof(t2));
+		cells[4] = status_time(ts->loaded_at, t1, sizeof(t1));
+		cells[5] = status_time(ts->tried_at, t2, sizeof(t2));
 		cells[6] = ts->tried_at == 0 ? "not tried" :
 		    ts->last_ok ? "ok" : ts->last_error;
 		status_row(w, cells);
