@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include "attrs.h"
@@ -37,7 +38,7 @@
 struct session {
 	struct policyd *pd;
 	struct conn *conn;
-	struct session *prev, *next;
+	LIST_ENTRY(session) link;	/* in pd->sessions */
 	unsigned long requests;
 };
 
@@ -84,10 +85,7 @@ session_accept(struct listener *l, int fd, const char *peer, void *ctx)
 	s->conn = conn_new(server_ev(pd->srv), fd, &lim, session_event, s);
 	conn_set_peer(s->conn, peer);
 	conn_set_listener(s->conn, l);
-	s->next = pd->sessions;
-	if (pd->sessions)
-		pd->sessions->prev = s;
-	pd->sessions = s;
+	LIST_INSERT_HEAD(&pd->sessions, s, link);
 	pd->nsessions++;
 	stats_inc(&pd->st.connections);
 	log_debug("connect from %s", peer);
@@ -318,12 +316,7 @@ session_event(struct conn *c, enum conn_event ev, void *ctx)
 			log_debug("disconnect from %s after %lu requests (%s)",
 			    conn_peer(c), s->requests,
 			    conn_close_reason_str(conn_close_reason(c)));
-		if (s->prev)
-			s->prev->next = s->next;
-		else
-			pd->sessions = s->next;
-		if (s->next)
-			s->next->prev = s->prev;
+		LIST_REMOVE(s, link);
 		pd->nsessions--;
 		free(s);
 		break;
@@ -337,7 +330,7 @@ session_stop_all(struct policyd *pd)
 	struct session *s;
 
 	pd->stopping = true;
-	for (s = pd->sessions; s != NULL; s = s->next) {
+	LIST_FOREACH(s, &pd->sessions, link) {
 		if (conn_is_closed(s->conn))
 			continue;
 		if (conn_in(s->conn)->len == 0)

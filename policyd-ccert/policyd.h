@@ -15,6 +15,7 @@
 #define PFH_POLICYD_H
 
 #include <stdbool.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -72,7 +73,7 @@ struct policyd {
 	struct server *srv;
 	struct table_source *src;	/* the identities file */
 	struct identities *ids;		/* summary of src->table */
-	struct session *sessions;	/* live connections */
+	LIST_HEAD(, session) sessions;	/* live connections */
 	unsigned nsessions;
 	bool	 stopping;
 	time_t	 today_at;		/* second `today` was computed */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "buf.h"
 #include "codec.h"
@@ -47,10 +48,11 @@ static const char notfound_wire[] = "9:NOTFOUND ,";
 struct session {
 	struct tlsmap *tm;
 	struct conn *conn;
-	struct session *prev, *next;
+	LIST_ENTRY(session) link;	/* in sessions */
 };
 
-static struct session *sessions;
+/* Live sessions, for sockmap_stop(); tm->sessions counts them. */
+static LIST_HEAD(, session) sessions = LIST_HEAD_INITIALIZER(sessions);
 
 /* show - a printable, bounded copy of untrusted bytes for logs */
 static const char *
@@ -215,12 +217,7 @@ session_event(struct conn *c, enum conn_event ev, void *ctx)
 	case CONN_CLOSED:
 		if (conn_close_reason(c) == CONN_R_TIMEOUT)
 			log_debug("%s: idle timeout", conn_peer(c));
-		if (s->prev)
-			s->prev->next = s->next;
-		else
-			sessions = s->next;
-		if (s->next)
-			s->next->prev = s->prev;
+		LIST_REMOVE(s, link);
 		s->tm->sessions--;
 		free(s);
 		break;
@@ -243,10 +240,7 @@ sockmap_accept(struct listener *l, int fd, const char *peer, void *ctx)
 	s->conn = conn_new(server_ev(tm->srv), fd, &lim, session_event, s);
 	conn_set_peer(s->conn, peer);
 	conn_set_listener(s->conn, l);
-	s->next = sessions;
-	if (sessions)
-		sessions->prev = s;
-	sessions = s;
+	LIST_INSERT_HEAD(&sessions, s, link);
 	tm->sessions++;
 	stats_inc(&tm->st.connections);
 }
@@ -257,6 +251,6 @@ sockmap_stop(void)
 {
 	struct session *s;
 
-	for (s = sessions; s != NULL; s = s->next)
+	LIST_FOREACH(s, &sessions, link)
 		conn_close_after_flush(s->conn);
 }
