@@ -93,6 +93,14 @@ def _cleanup_tmpdirs():
 # Skips and tool discovery
 # --------------------------------------------------------------------------
 
+def write_conf(path, params):
+    """Write a daemon config file: one "name = value" line per item."""
+    with open(path, "w") as f:
+        for k, v in params.items():
+            f.write("%s = %s\n" % (k, v))
+    return path
+
+
 class SkipTest(SystemExit):
     """Raised by skip().  A SystemExit with code 77, so an uncaught skip
     outside the runner still exits 77."""

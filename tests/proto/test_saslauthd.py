@@ -19,9 +19,9 @@ import subprocess
 import threading
 import time
 
-from pfhtest import (BUILDDIR, Daemon, DaemonError, make_tmpdir, run_tests,
-                     sasl_read_reply, sasl_request, skip, unix_connect,
-                     is_closed, which)
+from pfhtest import (BUILDDIR, Daemon, write_conf, DaemonError, make_tmpdir,
+                     run_tests, sasl_read_reply, sasl_request, skip,
+                     unix_connect, is_closed, which)
 
 PROG = "saslauthd-lite/saslauthd-lite"
 PASSWD_TOOL = os.path.join(BUILDDIR, "saslauthd-lite/saslauthd-lite-passwd")
@@ -67,9 +67,7 @@ class Sasl:
                 "throttle": "no"}
         conf.update(params or {})
         self.conf = os.path.join(self.dir, "sasl.conf")
-        with open(self.conf, "w") as f:
-            for k, v in conf.items():
-                f.write("%s = %s\n" % (k, v))
+        write_conf(self.conf, conf)
         self.d = Daemon(PROG, args=["-C", self.conf] + list(args),
                         workdir=self.dir, name="saslauthd-lite")
         if start:

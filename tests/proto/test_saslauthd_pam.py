@@ -24,8 +24,9 @@ import subprocess
 import threading
 import time
 
-from pfhtest import (BUILDDIR, Daemon, make_tmpdir, run_tests, sasl_read_reply,
-                     sasl_request, skip, unix_connect, wait_for)
+from pfhtest import (BUILDDIR, Daemon, write_conf, make_tmpdir, run_tests,
+                     sasl_read_reply, sasl_request, skip, unix_connect,
+                     wait_for)
 
 PROG = "saslauthd-lite/saslauthd-lite"
 PASSWD_TOOL = os.path.join(BUILDDIR, "saslauthd-lite/saslauthd-lite-passwd")
@@ -67,9 +68,7 @@ class PamSasl:
             os.chmod(conf["pwfile"], 0o600)
         conf.update(params or {})
         self.conf = os.path.join(self.dir, "sasl.conf")
-        with open(self.conf, "w") as f:
-            for k, v in conf.items():
-                f.write("%s = %s\n" % (k, v))
+        write_conf(self.conf, conf)
         self.d = Daemon(PROG, args=["-C", self.conf], workdir=self.dir,
                         name="saslauthd-lite")
         self.d.start()

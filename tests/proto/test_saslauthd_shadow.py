@@ -27,8 +27,8 @@ import os
 import subprocess
 import time
 
-from pfhtest import (BUILDDIR, Daemon, make_tmpdir, run_tests, sasl_read_reply,
-                     sasl_request, skip, unix_connect, which)
+from pfhtest import (BUILDDIR, Daemon, write_conf, make_tmpdir, run_tests,
+                     sasl_read_reply, sasl_request, skip, unix_connect, which)
 
 PROG = "saslauthd-lite/saslauthd-lite"
 PASSWD_TOOL = os.path.join(BUILDDIR, "saslauthd-lite/saslauthd-lite-passwd")
@@ -129,9 +129,7 @@ class ShadowSasl:
                 "throttle": "no"}
         conf.update(params or {})
         self.conf = os.path.join(self.dir, "sasl.conf")
-        with open(self.conf, "w") as f:
-            for k, v in conf.items():
-                f.write("%s = %s\n" % (k, v))
+        write_conf(self.conf, conf)
         self.d = Daemon(PROG, args=["-C", self.conf] + list(args),
                         workdir=self.dir, name="saslauthd-lite",
                         wrapper=ns_wrapper(self.shadow))
