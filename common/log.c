@@ -22,7 +22,9 @@ static int log_dest = LOG_TO_STDERR;
 /*
  * stderr is systemd's stream to journald, which stamps every line with the
  * unit's identifier and our pid itself: our own "prog[pid]: " would appear
- * twice, in journalctl and in the syslog files it forwards to.
+ * twice, in journalctl and in the syslog files it forwards to. Instead a
+ * line starts with "<N>", the syslog priority, which journald takes off and
+ * records (sd-daemon(3)), so `journalctl -p warning` finds our warnings.
  */
 static int log_journal;
 static log_capture_fn *log_capture;
@@ -169,7 +171,8 @@ log_vmsg(enum log_severity sev, const char *fmt, va_list ap)
 	if (log_dest & LOG_TO_SYSLOG)
 		syslog(sev_prio[sev], "%s%s", sev_word[sev], text);
 	if ((log_dest & LOG_TO_STDERR) && log_journal)
-		fprintf(stderr, "%s%s\n", sev_word[sev], text);
+		fprintf(stderr, "<%d>%s%s\n", sev_prio[sev], sev_word[sev],
+		    text);
 	else if (log_dest & LOG_TO_STDERR)
 		fprintf(stderr, "%s[%ld]: %s%s\n", log_prog, log_getpid(),
 		    sev_word[sev], text);

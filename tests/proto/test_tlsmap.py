@@ -313,7 +313,8 @@ def test_inet_listener_and_sigterm():
 
 def test_log_prefix_left_to_journald():
     """Under systemd with -d, stderr is journald's stream (JOURNAL_STREAM
-    names its device and inode) and journald adds "tlsmap[pid]: " itself;
+    names its device and inode) and journald adds "tlsmap[pid]: " itself,
+    taking each line's priority from its "<N>" prefix;
     anywhere else, including a child that inherited the variable but not
     the stream, lines keep their own prefix."""
     for matching in (True, False):
@@ -330,8 +331,9 @@ maps = tlspolicy=policy:@DIR@/tls_policy broken=policy:@DIR@/missing
         with d:
             sock = d.path("tlsmap.sock")
             if matching:
-                d.wait_log(r"^listening on unix:%s$" % re.escape(sock))
-                d.wait_log(r"^warning: not every map loaded")
+                # the syslog priority goes first, for journald to take off
+                d.wait_log(r"^<6>listening on unix:%s$" % re.escape(sock))
+                d.wait_log(r"^<4>warning: not every map loaded")
                 assert "tlsmap[" not in d.log(), d.log()
             else:
                 d.wait_log(r"^tlsmap\[%d\]: listening on unix:%s$"
