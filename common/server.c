@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "conn.h"
 #include "endpoint.h"
 #include "ev.h"
 #include "listen.h"
@@ -641,6 +642,24 @@ server_listen(struct server *s, const char *endpoint, mode_t mode,
 	s->listeners[s->nlisteners++] = l;
 	log_info("listening on %s", listener_name(l));
 	return l;
+}
+
+/* server_conn - a conn for an accepted client */
+struct conn *
+server_conn(struct server *s, struct listener *l, int fd, const char *peer,
+    size_t max_in, size_t max_out, conn_fn *fn, void *ctx)
+{
+	struct server_common *sc = s->cfg;
+	struct conn_limits lim;
+	struct conn *c;
+
+	lim.max_in = max_in;
+	lim.max_out = max_out;
+	lim.idle_ms = (uint64_t)sc->idle_timeout;
+	c = conn_new(s->ev, fd, &lim, fn, ctx);
+	conn_set_peer(c, peer);
+	conn_set_listener(c, l);
+	return c;
 }
 
 unsigned

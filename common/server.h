@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "conn.h"
 #include "listen.h"
 
 struct ev;
@@ -110,6 +111,14 @@ int	 server_cfg_set(struct server *, const char *assignment);
 struct listener *server_listen(struct server *, const char *endpoint,
 	    mode_t mode, const char *owner, const char *group,
 	    listener_accept_fn *fn, void *ctx, char *err, size_t errlen);
+/*
+ * server_conn - adopt a client a listener accepted: a conn with the given
+ * buffer caps and the config's idle_timeout, named by peer and counted
+ * against its listener's max_connections.
+ */
+struct conn *server_conn(struct server *, struct listener *, int fd,
+	    const char *peer, size_t max_in, size_t max_out, conn_fn *,
+	    void *ctx);
 unsigned server_listener_count(struct server *);
 struct listener *server_listener(struct server *, unsigned i);
 

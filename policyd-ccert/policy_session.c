@@ -74,17 +74,11 @@ void
 session_accept(struct listener *l, int fd, const char *peer, void *ctx)
 {
 	struct policyd *pd = ctx;
-	struct policyd_cfg *cfg = server_cfg(pd->srv);
-	struct conn_limits lim;
 	struct session *s = xcalloc(1, sizeof(*s));
 
-	lim.max_in = SESSION_MAX_IN;
-	lim.max_out = SESSION_MAX_OUT;
-	lim.idle_ms = (uint64_t)cfg->common.idle_timeout;
 	s->pd = pd;
-	s->conn = conn_new(server_ev(pd->srv), fd, &lim, session_event, s);
-	conn_set_peer(s->conn, peer);
-	conn_set_listener(s->conn, l);
+	s->conn = server_conn(pd->srv, l, fd, peer, SESSION_MAX_IN,
+	    SESSION_MAX_OUT, session_event, s);
 	LIST_INSERT_HEAD(&pd->sessions, s, link);
 	pd->nsessions++;
 	stats_inc(&pd->st.connections);

@@ -107,16 +107,11 @@ sasl_session_accept(struct listener *l, int fd, const char *peer, void *vctx)
 {
 	struct sasl_ctx *ctx = vctx;
 	struct session *s = xcalloc(1, sizeof(*s));
-	struct conn_limits lim;
 
-	lim.max_in = SESSION_MAX_IN;
-	lim.max_out = SESSION_MAX_OUT;
-	lim.idle_ms = (uint64_t)ctx->cfg->common.idle_timeout;
 	s->ctx = ctx;
 	s->state = S_READ;
-	s->conn = conn_new(server_ev(ctx->srv), fd, &lim, session_io, s);
-	conn_set_listener(s->conn, l);
-	conn_set_peer(s->conn, peer);
+	s->conn = server_conn(ctx->srv, l, fd, peer, SESSION_MAX_IN,
+	    SESSION_MAX_OUT, session_io, s);
 	/* the password passes through this buffer */
 	buf_set_secret(conn_in(s->conn));
 }

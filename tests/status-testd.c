@@ -143,15 +143,7 @@ client(struct conn *c, enum conn_event ev, void *ctx)
 static void
 accept_one(struct listener *l, int fd, const char *peer, void *ctx)
 {
-	struct testd_cfg *cfg = server_cfg(T.server);
-	struct conn_limits lim = {
-		.max_in = 4096, .max_out = 65536,
-		.idle_ms = (uint64_t)cfg->common.idle_timeout,
-	};
-	struct conn *c = conn_new(server_ev(T.server), fd, &lim, client, NULL);
-
-	conn_set_peer(c, peer);
-	conn_set_listener(c, l);
+	(void)server_conn(T.server, l, fd, peer, 4096, 65536, client, NULL);
 	T.open_conns++;
 }
 

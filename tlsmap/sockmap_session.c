@@ -229,17 +229,11 @@ void
 sockmap_accept(struct listener *l, int fd, const char *peer, void *ctx)
 {
 	struct tlsmap *tm = ctx;
-	struct tlsmap_cfg *cfg = server_cfg(tm->srv);
-	struct conn_limits lim;
 	struct session *s = xcalloc(1, sizeof(*s));
 
-	lim.max_in = SESSION_MAX_IN;
-	lim.max_out = SESSION_MAX_OUT;
-	lim.idle_ms = (uint64_t)cfg->common.idle_timeout;
 	s->tm = tm;
-	s->conn = conn_new(server_ev(tm->srv), fd, &lim, session_event, s);
-	conn_set_peer(s->conn, peer);
-	conn_set_listener(s->conn, l);
+	s->conn = server_conn(tm->srv, l, fd, peer, SESSION_MAX_IN,
+	    SESSION_MAX_OUT, session_event, s);
 	LIST_INSERT_HEAD(&sessions, s, link);
 	tm->sessions++;
 	stats_inc(&tm->st.connections);
