@@ -78,9 +78,10 @@ realm_apply(enum realm_policy p, const char *default_realm, const char *login,
 		return join(login, realm, login_out, login_len);
 	case REALM_STRIP:
 		at = strrchr(login, '@');
-		realm_out[0] = 0;
+		/* a zero-size realm buffer has no room even for the NUL */
 		if (realm_len == 0)
 			return -1;
+		realm_out[0] = 0;
 		return copy(login_out, login_len, login,
 		    at ? (size_t)(at - login) : strlen(login));
 	case REALM_DEFAULT:
