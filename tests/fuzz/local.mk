@@ -9,7 +9,12 @@ FUZZ_HARNESSES = \
 	tests/fuzz/fuzz_cstrings \
 	tests/fuzz/fuzz_attrs \
 	tests/fuzz/fuzz_cfg \
-	tests/fuzz/fuzz_table
+	tests/fuzz/fuzz_table \
+	tests/fuzz/fuzz_endpoint \
+	tests/fuzz/fuzz_tls_policy \
+	tests/fuzz/fuzz_ccert \
+	tests/fuzz/fuzz_pwfile \
+	tests/fuzz/fuzz_realm
 check_PROGRAMS += $(FUZZ_HARNESSES)
 
 if ENABLE_FUZZING
@@ -45,9 +50,42 @@ tests_fuzz_fuzz_cfg_LDFLAGS = $(LIBFUZZER_LDFLAGS)
 tests_fuzz_fuzz_table_SOURCES = tests/fuzz/fuzz_table.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_table_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_table_LDFLAGS = $(LIBFUZZER_LDFLAGS)
+tests_fuzz_fuzz_endpoint_SOURCES = tests/fuzz/fuzz_endpoint.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_endpoint_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_endpoint_LDFLAGS = $(LIBFUZZER_LDFLAGS)
+
+# The daemons' own parsers: their sources compiled in, as the unit tests do.
+tests_fuzz_fuzz_tls_policy_SOURCES = tests/fuzz/fuzz_tls_policy.c \
+	tlsmap/tls_policy.c tlsmap/tls_policy.h \
+	tlsmap/per_site.c tlsmap/per_site.h $(FUZZ_COMMON)
+tests_fuzz_fuzz_tls_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tlsmap
+tests_fuzz_fuzz_tls_policy_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_tls_policy_LDFLAGS = $(LIBFUZZER_LDFLAGS)
+tests_fuzz_fuzz_ccert_SOURCES = tests/fuzz/fuzz_ccert.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_ccert_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd-ccert
+tests_fuzz_fuzz_ccert_LDADD = policyd-ccert/libccert.a $(FUZZ_LDADD)
+tests_fuzz_fuzz_ccert_LDFLAGS = $(LIBFUZZER_LDFLAGS)
+tests_fuzz_fuzz_pwfile_SOURCES = tests/fuzz/fuzz_pwfile.c \
+	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth.c \
+	saslauthd-lite/auth.h saslauthd-lite/saslauthd.h \
+	saslauthd-lite/auth_pam.c saslauthd-lite/auth_shadow.c \
+	saslauthd-lite/realm.c saslauthd-lite/realm.h $(FUZZ_COMMON)
+tests_fuzz_fuzz_pwfile_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/saslauthd-lite
+tests_fuzz_fuzz_pwfile_LDADD = $(FUZZ_LDADD) $(PAM_LIBS) $(CRYPT_LIBS)
+tests_fuzz_fuzz_pwfile_LDFLAGS = $(LIBFUZZER_LDFLAGS)
+tests_fuzz_fuzz_realm_SOURCES = tests/fuzz/fuzz_realm.c \
+	saslauthd-lite/realm.c saslauthd-lite/realm.h $(FUZZ_COMMON)
+tests_fuzz_fuzz_realm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
+tests_fuzz_fuzz_realm_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_realm_LDFLAGS = $(LIBFUZZER_LDFLAGS)
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh \
 	tests/fuzz/netstring.fuzz tests/fuzz/cstrings.fuzz \
 	tests/fuzz/attrs.fuzz tests/fuzz/cfg.fuzz tests/fuzz/table.fuzz \
 	tests/fuzz/netstring.dict tests/fuzz/cstrings.dict \
-	tests/fuzz/attrs.dict tests/fuzz/cfg.dict tests/fuzz/table.dict
+	tests/fuzz/attrs.dict tests/fuzz/cfg.dict tests/fuzz/table.dict \
+	tests/fuzz/endpoint.fuzz tests/fuzz/tls_policy.fuzz \
+	tests/fuzz/ccert.fuzz tests/fuzz/pwfile.fuzz tests/fuzz/realm.fuzz \
+	tests/fuzz/endpoint.dict tests/fuzz/tls_policy.dict \
+	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict
