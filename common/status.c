@@ -59,6 +59,7 @@
 #include "server.h"
 #include "stats.h"
 #include "status.h"
+#include "table.h"
 #include "xalloc.h"
 
 #define STATUS_MAX_CONNS	32		/* concurrent HTTP connections */
@@ -578,6 +579,70 @@ status_time(time_t t, char *buf, size_t len)
 	return buf;
 }
 
+/* status_source_result - "not tried", "ok", or the first error and how many more */
+const char *
+status_source_result(const struct table_source *ts, const char *where,
+    char *buf, size_t len)
+{
+	char	more[160];
+	size_t	mlen;
+
+	if (len == 0)
+		return "";
+	if (ts->tried_at == 0) {
+		snprintf(buf, len, "not tried");
+		return buf;
+	}
+	if (ts->last_ok) {
+		snprintf(buf, len, "ok");
+		return buf;
+	}
+	more[0] = 0;
+	if (ts->last_errors > 1)
+		snprintf(more, sizeof(more), " (and %u more error%s%s%.80s)",
+		    ts->last_errors - 1, ts->last_errors > 2 ? "s" : "",
+		    where ? "; " : "", where ? where : "");
+	/* the count is the news: cut the first error, never the count */
+	mlen = strlen(more);
+	if (mlen >= len)
+		mlen = 0;
+	snprintf(buf, len, "%.*s%s", (int)(len - 1 - mlen), ts->last_error,
+	    mlen ? more : "");
+	return buf;
+}
+
+/* label_value - `name="value"` with the value escaped for the exposition format */
+static void
+label_value(struct buf *b, const char *name, const char *value)
+{
+	put(b, name);
+	put(b, "=\"");
+	for (; *value; value++) {
+		if (*value == '"' || *value == '\\')
+			putn(b, "\\", 1);
+		if (*value == '\n')
+			put(b, "\\n");
+		else
+			putn(b, value, 1);
+	}
+	put(b, "\"");
+}
+
+/* status_source_gauge - the error count of the last attempt, by source */
+void
+status_source_gauge(struct status_writer *w, const char *source,
+    const struct table_source *ts)
+{
+	struct buf b;
+
+	buf_init(&b, 400);
+	label_value(&b, "source", source);
+	status_gauge(w, "table_errors", "Errors found by the last load of a "
+	    "table file (0 after a good load; a bad one keeps the old table)",
+	    b.data, (double)ts->last_errors);
+	buf_free(&b);
+}
+
 /* writer_free - release a record */
 static void
 writer_free(struct status_writer *w)
@@ -684,13 +749,7 @@ collect(struct status_page *p, struct status_writer *w)
 
 		/* the listener's endpoint is fixed config, a safe label value */
 		buf_init(&b, sizeof(lbl));
-		put(&b, "listener=\"");
-		for (; *name; name++) {
-			if (*name == '"' || *name == '\\')
-				putn(&b, "\\", 1);
-			putn(&b, name, 1);
-		}
-		put(&b, "\"");
+		label_value(&b, "listener", name);
 		quiet_gauge(w, "connections", "Open client connections per listener",
 		    b.data, (double)listener_conns(l));
 		buf_free(&b);

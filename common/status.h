@@ -32,6 +32,7 @@ struct stats_hist;
 struct stats_recent;
 struct status_page;
 struct status_writer;
+struct table_source;
 
 struct status_page *status_http_start(struct server *, const char *endpoint,
 	    const char *auth_file, char *err, size_t errlen);
@@ -67,5 +68,27 @@ void	status_ready(struct status_writer *, int ready, const char *reason);
  */
 #define STATUS_TIME_LEN	32
 const char *status_time(time_t, char *buf, size_t len);
+
+/*
+ * A table file (table.h's table_source), shown alike by every daemon.
+ *
+ * status_source_result - the text of its "last load" fact or "result"
+ * cell: "not tried" before the first attempt, "ok", or the first error of
+ * the last attempt followed, when the file held more, by "(and N more
+ * errors)" or "(and N more errors; WHERE)", where (NULL for none) telling
+ * the admin what lists them all. A bad attempt keeps the old table, so
+ * the daemon's entries and loaded_at facts still describe what answers.
+ * Writes into buf (STATUS_SOURCE_LEN bytes always hold it) and returns it.
+ *
+ * status_source_gauge - pfhelpers_table_errors{source="SOURCE"} in the
+ * current section: how many errors the last attempt found, 0 once a load
+ * succeeds. source is a fixed name chosen by the daemon (a map name,
+ * "identities"), never a path.
+ */
+#define STATUS_SOURCE_LEN	640
+const char *status_source_result(const struct table_source *,
+	    const char *where, char *buf, size_t len);
+void	status_source_gauge(struct status_writer *, const char *source,
+	    const struct table_source *);
 
 #endif /* PFH_STATUS_H */
