@@ -1,8 +1,9 @@
 /*
  * policyd_status.c - what policyd-ccert shows on the status page
  *
- * Identities (file, pins, names, reload state, exact counts of pins
- * expired and expiring within expiry_warning_days, and a table of the
+ * Identities (file, pins, names, reload state: the first error of a bad
+ * file and how many more, also as pfhelpers_table_errors; exact counts of
+ * pins expired and expiring within expiry_warning_days, and a table of the
  * first 100 of them), decisions by action class and reason (fixed label
  * sets: never a name, an address or a fingerprint in /metrics), protocol
  * errors, decision latency and the recent decisions that matched an
@@ -38,6 +39,7 @@ status_identities(struct policyd *pd, struct status_writer *w)
 	    "days left", "line", "last seen", "note"};
 	const struct identity *soon[STATUS_EXPIRING_MAX];
 	char buf[64], exp[16], days[24], line[16], seen[32];
+	char result[STATUS_SOURCE_LEN];
 	const char *cells[nitems(cols)];
 	int today = policyd_today(pd), until;
 	size_t n, i;
@@ -48,8 +50,8 @@ status_identities(struct policyd *pd, struct status_writer *w)
 	status_kv(w, "identities", "%zu", identities_names(pd->ids));
 	status_time(pd->src->loaded_at, buf, sizeof(buf));
 	status_kv(w, "loaded_at", "%s", buf);
-	status_kv(w, "last_load", "%s", pd->src->last_ok ? "ok" :
-	    pd->src->last_error);
+	status_kv(w, "last_load", "%s", status_source_result(pd->src, NULL,
+	    result, sizeof(result)));
 	status_kv(w, "report_only", "%s", cfg->report_only ? "yes" : "no");
 	status_gauge(w, "policyd_ccert_pins", "Pins loaded from the "
 	    "identities file", NULL, (double)identities_pins(pd->ids));
@@ -61,6 +63,7 @@ status_identities(struct policyd *pd, struct status_writer *w)
 	status_counter(w, "policyd_ccert_identities_failures_total",
 	    "Rejected identities files (the previous one stayed in use)",
 	    NULL, pd->src->failures);
+	status_source_gauge(w, "identities", pd->src);
 
 	until = ident_date_add_days(today, (int)cfg->expiry_warning_days);
 	/* exact counts, however many rows the table below can show */

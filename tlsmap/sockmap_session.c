@@ -10,9 +10,10 @@
  * Request: netstring "NAME KEY", split at the first space (a key may hold
  * spaces; a name never does). Replies: "OK data" (precomputed per entry),
  * "NOTFOUND " (with the space: Postfix matches on the word, sendmail wants
- * it), "TEMP reason" when a map has no table, "PERM reason" for an unknown
- * map or a request without a key. A malformed or oversized netstring is
- * the peer's fault: warn naming the client and close this connection only.
+ * it), "TEMP reason" when a map has no table (its first load error and
+ * how many more), "PERM reason" for an unknown map or a request without a
+ * key. A malformed or oversized netstring is the peer's fault: warn naming
+ * the client and close this connection only.
  */
 #include "sysdep.h"
 
@@ -42,6 +43,9 @@
 
 /* Longest key or name quoted in logs and on the status page. */
 #define SHOW_MAX	100
+
+/* Longest part of a map's load error quoted in a TEMP reply. */
+#define TEMP_ERROR_MAX	300
 
 static const char notfound_wire[] = "9:NOTFOUND ,";
 
@@ -127,10 +131,22 @@ handle(struct session *s, const char *req, size_t len)
 		return;
 	}
 	if (!map_loaded(m)) {
-		/* never a false answer: Postfix defers and retries */
+		/*
+		 * Never a false answer: Postfix defers and retries, and logs
+		 * this text with each deferral. Short: the first error cut to
+		 * TEMP_ERROR_MAX, then the count (never cut: reply() holds
+		 * 512 bytes and a map name is at most 64).
+		 */
 		stats_inc(&st->temp);
-		reply(s, "TEMP map %s is not loaded: %s", m->name,
-		    m->src->last_error[0] ? m->src->last_error : "no table");
+		if (m->src->last_errors > 1)
+			reply(s, "TEMP map %s is not loaded: %.*s (and %u more "
+			    "error%s)", m->name, TEMP_ERROR_MAX,
+			    m->src->last_error, m->src->last_errors - 1,
+			    m->src->last_errors > 2 ? "s" : "");
+		else
+			reply(s, "TEMP map %s is not loaded: %.*s", m->name,
+			    TEMP_ERROR_MAX, m->src->last_error[0] ?
+			    m->src->last_error : "no table");
 		what = "TEMP";
 	} else if ((te = map_lookup(m, key, klen)) == NULL) {
 		stats_inc(&st->notfound[m->kind]);

@@ -1,7 +1,8 @@
 /*
  * tlsmap_status.c - what tlsmap shows on the status page
  *
- * Maps (file, entries, last reload and its result), answers by map kind
+ * Maps (file, entries, last reload and its result: the first error and
+ * how many more, also as pfhelpers_table_errors), answers by map kind
  * and level (fixed label sets: kind x level, plus notfound), TEMP/PERM
  * answers, protocol errors, lookup latency and the last lookups. Ready
  * means every map has a table.
@@ -26,6 +27,7 @@ status_maps(struct status_writer *w, struct tlsmap *tm)
 	};
 	const struct table_source *ts;
 	char entries[32], t1[STATUS_TIME_LEN], t2[STATUS_TIME_LEN];
+	char result[STATUS_SOURCE_LEN];
 	char labels[128];
 	const char *cells[nitems(cols)];
 	int ready = 1;
@@ -48,8 +50,8 @@ status_maps(struct status_writer *w, struct tlsmap *tm)
 		cells[3] = entries;
 		cells[4] = status_time(ts->loaded_at, t1, sizeof(t1));
 		cells[5] = status_time(ts->tried_at, t2, sizeof(t2));
-		cells[6] = ts->tried_at == 0 ? "not tried" :
-		    ts->last_ok ? "ok" : ts->last_error;
+		cells[6] = status_source_result(ts, "`tlsmap check` lists them",
+		    result, sizeof(result));
 		status_row(w, cells);
 		if (ts->table == NULL)
 			ready = 0;
@@ -64,6 +66,7 @@ status_maps(struct status_writer *w, struct tlsmap *tm)
 		status_counter(w, "tlsmap_map_reload_failures_total",
 		    "Failed loads of the map's file", labels,
 		    m->src->failures);
+		status_source_gauge(w, m->name, m->src);
 	}
 	return ready;
 }

@@ -435,6 +435,53 @@ def test_bad_file_on_reload_keeps_old():
             == {"action": "OK"}
 
 
+def test_status_counts_errors_of_a_bad_reload():
+    """A reload that finds 3 bad lines: last_load quotes the first error
+    and counts the others, pfhelpers_table_errors{source="identities"} is
+    3, and the old pins keep answering; a good file brings 0 back."""
+    import json
+    import urllib.request
+    from promparse import mval, parse_exposition
+    port = free_port()
+    with start("status_listen = inet:127.0.0.1:%d\n" % port) as d:
+        def get(path):
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                        timeout=10) as r:
+                return r.read().decode()
+
+        def facts():
+            doc = json.loads(get("/status.json"))
+            return [x for x in doc["sections"]
+                    if x["id"] == "identities"][0]["facts"]
+
+        def errors():
+            return mval(parse_exposition(get("/metrics")),
+                        "pfhelpers_table_errors", source="identities")
+
+        s = connect(d)
+        assert errors() == 0 and facts()["last_load"] == "ok"
+        rewrite(d.ids_path, IDENTITIES + "%s\nZZZZ broken-line\n"
+                "%s carol expires=2026-13-01\n" % (fp("a"), fp("c")))
+        mark = d.log_mark()
+        d.reload()
+        d.wait_log(r"error: %s, line 7: missing value.* \(and 2 more "
+                   r"errors\); keeping the table loaded before"
+                   % re.escape(d.ids_path), since=mark)
+        assert errors() == 3
+        f = facts()
+        assert f["last_load"].startswith("%s, line 7: missing value"
+                                         % d.ids_path), f
+        assert f["last_load"].endswith(" (and 2 more errors)"), f
+        assert f["pins"] == "5", f
+        assert "(and 2 more errors)" in get("/")
+        assert policy_query(s, request(ccert_pubkey_fingerprint=PK_BOB)) == \
+            {"action": "OK"}
+        rewrite(d.ids_path, IDENTITIES + "%s late-comer\n" % PK_UNKNOWN)
+        d.reload()
+        wait_for(lambda: errors() == 0, what="the fixed file loaded")
+        assert facts()["last_load"] == "ok" and facts()["pins"] == "6"
+
+
 def test_file_change_without_signal():
     with start() as d:
         s = connect(d)

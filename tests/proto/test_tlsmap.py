@@ -223,10 +223,7 @@ def test_broken_file_keeps_old_answers():
 
 
 def test_check_lists_every_error():
-    bad = POLICY + ("bad1.example secure cipher=high\n"
-                    "ok.example may\n"
-                    "bad2.example\n"
-                    "bad3.example bogus\n")
+    bad = BAD3
     with start() as d, conn(d) as s:
         mark = d.log_mark()
         rewrite(d, "tls_policy", bad)
@@ -253,6 +250,102 @@ def test_check_lists_every_error():
         assert q(s, "tlspolicy", "example.com") == \
             b"OK secure match=.example.com"
         assert q(s, "tlspolicy", "ok.example") == b"NOTFOUND "
+
+
+BAD3 = POLICY + ("bad1.example secure cipher=high\n"
+                  "ok.example may\n"
+                  "bad2.example\n"
+                  "bad3.example bogus\n")
+
+
+def test_status_shows_error_count_old_table_answers():
+    """A reload that finds 3 bad lines: the maps table quotes the first
+    error and counts the others, pfhelpers_table_errors says 3 for that map
+    only, and the old table keeps answering; a good file brings 0 back."""
+    import json
+    from promparse import mval, parse_exposition
+    port = free_port()
+    with start(options={"status_listen": "inet:127.0.0.1:%d" % port}) as d, \
+            conn(d) as s:
+        m = parse_exposition(http_get(port, "/metrics")[1])
+        assert mval(m, "pfhelpers_table_errors", source="tlspolicy") == 0
+        assert m["pfhelpers_table_errors"]["type"] == "gauge"
+        mark = d.log_mark()
+        rewrite(d, "tls_policy", BAD3)
+        d.reload()
+        path = d.path("tls_policy")
+        d.wait_log(r"line 8: .*\(and 2 more errors\); keeping the table "
+                   r"loaded before", since=mark)
+        m = parse_exposition(http_get(port, "/metrics")[1])
+        assert mval(m, "pfhelpers_table_errors", source="tlspolicy") == 3
+        assert mval(m, "pfhelpers_table_errors", source="legacy") == 0
+        # the old table, all 6 entries of it, still answers
+        assert mval(m, "pfhelpers_tlsmap_map_entries", map="tlspolicy") == 6
+        assert q(s, "tlspolicy", "example.com") == \
+            b"OK secure match=.example.com"
+        assert q(s, "tlspolicy", "ok.example") == b"NOTFOUND "
+        doc = json.loads(http_get(port, "/status.json")[1])
+        maps = [x for x in doc["sections"] if x["id"] == "maps"][0]
+        rows = {r[0]: r for r in maps["tables"][0]["rows"]}
+        assert rows["tlspolicy"][6] == (
+            '%s, line 8: invalid attribute name "cipher" (and 2 more '
+            'errors; `tlsmap check` lists them)' % path), rows["tlspolicy"]
+        assert rows["tlspolicy"][3] == "6", rows["tlspolicy"]
+        assert rows["legacy"][6] == "ok", rows["legacy"]
+        gauges = {tuple(g["labels"].items()): g["value"]
+                  for g in maps["gauges"] if g["name"] == "pfhelpers_table_errors"}
+        assert gauges[(("source", "tlspolicy"),)] == 3, gauges
+        html = http_get(port, "/")[1]
+        assert "(and 2 more errors; `tlsmap check` lists them)" in html
+        # one bad line: no count to show
+        rewrite(d, "tls_policy", POLICY + "bad.example\n")
+        wait_for(lambda: mval(parse_exposition(http_get(port, "/metrics")[1]),
+                              "pfhelpers_table_errors", source="tlspolicy") == 1,
+                 what="one error counted")
+        doc = json.loads(http_get(port, "/status.json")[1])
+        maps = [x for x in doc["sections"] if x["id"] == "maps"][0]
+        row = [r for r in maps["tables"][0]["rows"] if r[0] == "tlspolicy"][0]
+        assert row[6] == '%s, line 8: missing value for key "bad.example"' \
+            % path, row
+        # fixed: the count goes back to 0
+        rewrite(d, "tls_policy", POLICY + "ok.example may\n")
+        wait_for(lambda: q(s, "tlspolicy", "ok.example") == b"OK may",
+                 what="fixed file picked up")
+        m = parse_exposition(http_get(port, "/metrics")[1])
+        assert mval(m, "pfhelpers_table_errors", source="tlspolicy") == 0
+
+
+def test_temp_reply_counts_errors():
+    """A map that never loaded answers TEMP with its first error and how
+    many more there are, in one short reply."""
+    deep = "d" * 200 + "/" + "f" * 200
+    with start(extra="maps = tlspolicy=policy:@DIR@/tls_policy "
+                     "later=policy:@DIR@/later deep=policy:@DIR@/%s\n"
+                     % deep) as d, conn(d) as s:
+        r = q(s, "later", "x.example")
+        assert r.startswith(b"TEMP map later is not loaded: open "), r
+        assert b"more error" not in r, r
+        rewrite(d, "later", BAD3)
+        path = d.path("later")
+        wait_for(lambda: b"more errors" in q(s, "later", "x.example"),
+                 what="the bad file tried")
+        r = q(s, "later", "x.example")
+        assert r == ('TEMP map later is not loaded: %s, line 8: invalid '
+                     'attribute name "cipher" (and 2 more errors)'
+                     % path).encode(), r
+        # a first error of 470 bytes (a long path) is cut; the count never is
+        os.makedirs(os.path.dirname(d.path(deep)))
+        with open(d.path(deep + ".new"), "w") as f:
+            f.write("x.example bogus\ny.example bogus\n")
+        os.rename(d.path(deep + ".new"), d.path(deep))
+        wait_for(lambda: b"(and 1 more error)" in q(s, "deep", "x.example"),
+                 what="the deep file tried")
+        first = '%s, line 1: invalid security level "bogus"' % d.path(deep)
+        assert len(first) > 400
+        r = q(s, "deep", "x.example")
+        assert r == ("TEMP map deep is not loaded: %s (and 1 more error)"
+                     % first[:300]).encode(), r
+        assert q(s, "tlspolicy", "example.com").startswith(b"OK secure")
 
 
 def test_change_without_sighup():
