@@ -39,7 +39,9 @@ parse_inet(const char *s, struct endpoint *ep, char *err, size_t errlen)
 			return -1;
 		}
 		hlen = (size_t)(close - s - 1);
-		if (hlen == 0 || hlen >= sizeof(ep->host)) {
+		/* "[[x]:25" would print as "inet:[x:25", which does not parse */
+		if (hlen == 0 || hlen >= sizeof(ep->host) ||
+		    memchr(s + 1, '[', hlen) != NULL) {
 			snprintf(err, errlen, "bad host in \"%s\"", s);
 			return -1;
 		}
