@@ -155,6 +155,8 @@ check_senders(const struct span *v, unsigned *n_r, char *err, size_t errlen)
 			snprintf(err, errlen, "empty item in senders= list");
 			return -1;
 		} else if ((at = memrchr(p, '@', len)) == NULL || at == c - 1 ||
+		    /* "@a@b" is no domain: no sender could ever match it */
+		    (p[0] == '@' && at != p) ||
 		    memchr(p, ' ', len) || memchr(p, '\t', len) ||
 		    memchr(p, '<', len) || memchr(p, '>', len)) {
 			snprintf(err, errlen, "senders= item \"%.*s\" is not "

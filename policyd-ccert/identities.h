@@ -20,6 +20,7 @@
  *                        "@example.com" (that domain), "bob@example.org"
  *                        (that address), "<>" (the null sender);
  *                        case-insensitive. Without senders= any sender.
+ *                        A domain item has no second '@'.
  *   kind=pubkey|cert     match only ccert_pubkey_fingerprint / only
  *                        ccert_fingerprint (default: either)
  *   note=TEXT            free text for the status page
