@@ -57,6 +57,8 @@ struct server {
 	size_t	 noverrides;
 	int	 foreground;
 	int	 check_only;
+	int	 check_verb;		/* "check": config and data, then exit */
+	int	 config_missing;	/* the default file was not there */
 	void	*cfg;
 	void	*ctx;
 	struct ev *ev;
@@ -117,6 +119,8 @@ usage(struct server *s, const char *why)
 		fprintf(stderr, "  -n             check the configuration, print the effective settings, exit\n");
 	if (strchr(extra, 'V') == NULL)
 		fprintf(stderr, "  -V             print the version and exit\n");
+	fprintf(stderr, "  check          (the last word) validate the configuration and every\n"
+	    "                 data file it names, report each problem, exit non-zero on any\n");
 	fputs(spec->usage ? spec->usage : "", stderr);
 	exit(EX_USAGE);
 }
@@ -136,9 +140,12 @@ load_config(struct server *s, char *err, size_t errlen)
 	void *target = NULL;
 	size_t i;
 
+	s->config_missing = 0;
 	if (s->config_named || access(s->config_path, F_OK) == 0) {
 		if (cfg_load_file(c, s->config_path, err, errlen) < 0)
 			goto out;
+	} else {
+		s->config_missing = 1;
 	}
 	for (i = 0; i < s->noverrides; i++)
 		if (cfg_set(c, s->overrides[i], "-o", err, errlen) < 0)
@@ -245,11 +252,31 @@ parse_args(struct server *s, int argc, char **argv)
 			usage(s, ch == '?' ? why : NULL);
 		}
 	}
-	if (optind < argc)
+	if (optind == argc - 1 && strcmp(argv[optind], "check") == 0)
+		s->check_verb = 1;
+	else if (optind < argc)
 		usage(s, "unexpected arguments");
 }
 
-/* server_check_only - -n: print effective settings */
+/*
+ * warn_config_missing - say which file was looked for and not found
+ *
+ * A build whose configuration directory is not the one the admin edits
+ * otherwise runs quietly on defaults (tlsmap then defers all mail for a map
+ * it cannot open): every start, reload, -n and check says so.
+ */
+static void
+warn_config_missing(struct server *s)
+{
+	if (!s->config_missing)
+		return;
+	log_warn("configuration file %s not found: running on built-in "
+	    "defaults%s (name another file with -%c FILE)", s->config_path,
+	    s->noverrides ? " and the command line" : "",
+	    s->spec->config_flag);
+}
+
+/* check_only - -n: print effective settings */
 static void PFH_NORETURN
 check_only(struct server *s)
 {
@@ -259,9 +286,35 @@ check_only(struct server *s)
 	(void)cfg_dump(s->table, s->cfg, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	buf_free(&out);
+	warn_config_missing(s);
 	fprintf(stderr, "%s: configuration %s is valid\n", s->spec->name,
-	    s->config_named || access(s->config_path, F_OK) == 0 ?
-	    s->config_path : "(built-in defaults)");
+	    s->config_missing ? "(built-in defaults)" : s->config_path);
+	exit(0);
+}
+
+/*
+ * check_verb - "check": the configuration, then every data file the daemon
+ * would load (spec->verify reports each problem as "FILE, line N: ..."),
+ * without binding anything. Exit 0 only when all of it is good.
+ */
+static void PFH_NORETURN
+check_verb(struct server *s)
+{
+	const char *what = s->config_missing ? "(built-in defaults)" :
+	    s->config_path;
+	unsigned problems = 0;
+
+	warn_config_missing(s);
+	if (s->spec->verify)
+		problems = s->spec->verify(s, s->cfg);
+	if (problems) {
+		fprintf(stderr, "%s: check: %u problem%s in the data files of "
+		    "configuration %s\n", s->spec->name, problems,
+		    problems == 1 ? "" : "s", what);
+		exit(EX_DATAERR);
+	}
+	fprintf(stderr, "%s: check: configuration %s and its data files are "
+	    "valid\n", s->spec->name, what);
 	exit(0);
 }
 
@@ -363,7 +416,9 @@ do_reload(struct server *s)
 
 	notify_send("RELOADING=1");
 	log_info("reload: reading %s", s->config_path);
-	if ((ncfg = load_config(s, err, sizeof(err))) == NULL) {
+	ncfg = load_config(s, err, sizeof(err));
+	warn_config_missing(s);
+	if (ncfg == NULL) {
 		log_error("reload: %s; keeping the running configuration", err);
 	} else if (s->spec->reload && s->spec->reload(s, ncfg, err, sizeof(err)) < 0) {
 		log_error("reload: %s; keeping the running configuration", err);
@@ -493,14 +548,17 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 	parse_args(s, argc, argv);
 
 	if ((s->cfg = load_config(s, err, sizeof(err))) == NULL) {
-		log_error("%s", err);
+		log_error("%s%s", s->check_verb ? "check: " : "", err);
 		exit(EX_CONFIG);
 	}
 	if (s->check_only)
 		check_only(s);
+	if (s->check_verb)
+		check_verb(s);
 	sc = s->cfg;
 	/* until daemonized, errors go to stderr as well as syslog */
 	start_logging(s, s->foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG | LOG_TO_STDERR);
+	warn_config_missing(s);
 	log_fatal_status = EX_UNAVAILABLE;
 
 	if (!s->foreground)

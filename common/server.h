@@ -4,9 +4,12 @@
  * server_main() does, in order: parse the command line (-c FILE or the
  * daemon's own config flag, -o name=value (repeatable), -d foreground with
  * logging to stderr, -v more verbose, -n check the config, print the
- * effective settings and exit, -V version, plus the daemon's own options);
- * read the config (a missing *default* file means built-in defaults, a
- * missing named file is fatal); apply it to the daemon's config struct (which
+ * effective settings and exit, -V version, plus the daemon's own options;
+ * a last word "check" validates the config and spec->verify()'s data files
+ * and exits 0 or EX_DATAERR);
+ * read the config (a missing *default* file means built-in defaults and a
+ * warning naming it at every start, reload, -n and check; a missing named
+ * file is fatal); apply it to the daemon's config struct (which
  * must start with `struct server_common common;`); start logging; block
  * signals; daemonize unless -d; call spec->init() (bind listeners with
  * server_listen(), load data, start workers); write the pid file; drop
@@ -86,6 +89,12 @@ struct server_spec {
 	unsigned (*busy)(struct server *);
 	/* status page content */
 	void	(*status)(struct server *, struct status_writer *);
+	/*
+	 * "check": load every data file cfg names (nothing is bound or
+	 * started), log each problem as "FILE, line N: reason" and return
+	 * how many there were (optional: without it check is -n's validation)
+	 */
+	unsigned (*verify)(struct server *, void *cfg);
 };
 
 int	server_main(int argc, char **argv, const struct server_spec *);

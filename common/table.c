@@ -500,6 +500,36 @@ table_source_report(struct table_source *ts, table_report_fn *fn, void *ctx)
 	ts->report_ctx = ctx;
 }
 
+/* verify_report - table_source_verify's reporter: log and count */
+static void
+verify_report(const char *msg, void *ctx)
+{
+	unsigned *n = ctx;
+
+	log_error("%s", msg);
+	(*n)++;
+}
+
+/* table_source_verify - load once, every error logged; how many there were */
+unsigned
+table_source_verify(struct table_source *ts)
+{
+	table_report_fn *report = ts->report;
+	void *report_ctx = ts->report_ctx;
+	unsigned n = 0;
+	int rc;
+
+	table_source_report(ts, verify_report, &n);
+	rc = table_source_load(ts);
+	table_source_report(ts, report, report_ctx);
+	if (rc < 0 && n == 0) {
+		/* the file itself could not be read: one reason, not per line */
+		log_error("%s", ts->last_error);
+		n = 1;
+	}
+	return rc < 0 ? n : 0;
+}
+
 /* remember - record the identity of what the last attempt saw */
 static void
 remember(struct table_source *ts, const struct stat *st)

@@ -111,6 +111,12 @@ void	table_source_report(struct table_source *, table_report_fn *, void *ctx);
  * errors logged or reported, and recorded)
  */
 int	table_source_load(struct table_source *);
+/*
+ * table_source_verify - load now for a "check": every error is logged as
+ * "FILE, line N: reason" (or why the file cannot be read); returns how many
+ * there were, 0 when the file loaded
+ */
+unsigned table_source_verify(struct table_source *);
 /* table_source_check - reload if the file changed; 1 reloaded, 0 unchanged, -1 failed */
 int	table_source_check(struct table_source *);
 

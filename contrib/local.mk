@@ -38,7 +38,7 @@ dist_examples_DATA = \
 
 contrib_subst = sed \
 	-e 's|@sbindir[@]|$(sbindir)|g' \
-	-e 's|@pfhsysconfdir[@]|$(sysconfdir)/pfhelpers|g'
+	-e 's|@pfhsysconfdir[@]|$(PFH_CONFDIR)|g'
 
 $(systemd_DATA): Makefile
 	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && \

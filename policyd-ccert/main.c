@@ -217,6 +217,24 @@ policyd_busy(struct server *srv)
 	return pd->nsessions;
 }
 
+/* policyd_verify - "check": the identities file, every bad line named */
+static unsigned
+policyd_verify(struct server *srv, void *vcfg)
+{
+	struct policyd_cfg *cfg = vcfg;
+	struct table_source *src;
+	unsigned n;
+
+	(void)srv;
+	src = table_source_new(cfg->identities, identities_table_ops());
+	n = table_source_verify(src);
+	if (n == 0)
+		fprintf(stderr, "policyd-ccert: check: %s: %zu identities\n",
+		    cfg->identities, table_count(src->table));
+	table_source_free(src);
+	return n;
+}
+
 static const struct server_spec policyd_spec = {
 	.name = "policyd-ccert",
 	.default_config = PFH_SYSCONFDIR "/policyd-ccert.conf",
@@ -230,6 +248,7 @@ static const struct server_spec policyd_spec = {
 	.stop = policyd_stop,
 	.busy = policyd_busy,
 	.status = policyd_status,
+	.verify = policyd_verify,
 };
 
 int

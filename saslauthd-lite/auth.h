@@ -123,6 +123,8 @@ struct pw_hash *pwfile_parse_hash(const char *value, bool allow_weak,
 void	pwfile_hash_free(struct pw_hash *);
 /* pwfile_scheme - "yescrypt", "bcrypt", ... or NULL for an unknown prefix */
 const char *pwfile_scheme(const char *hash, bool *weak);
+/* pwfile_verify - "check": log each problem of cfg's pwfile; how many */
+unsigned pwfile_verify(const struct sasl_cfg *);
 /* pwfile_check_secrecy - refuse a file others could read or anyone write */
 int	pwfile_check_secrecy(const char *path, char *err, size_t errlen);
 

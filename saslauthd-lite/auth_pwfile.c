@@ -295,6 +295,43 @@ snap_unref(struct pwfile_snap *s)
 	free(s);
 }
 
+/* pw_ops - the table callbacks of a password file */
+static void
+pw_ops(const struct sasl_cfg *cfg, struct pwfile_state *ps,
+    struct table_ops *ops)
+{
+	memset(ops, 0, sizeof(*ops));
+	ops->value = pw_value;
+	ops->free_value = pw_free;
+	ops->arg = ps;
+	ops->sep = ':';
+	ps->allow_weak = cfg->pwfile_allow_weak_hashes;
+}
+
+/* pwfile_verify - "check": the file's modes, then every bad line named */
+unsigned
+pwfile_verify(const struct sasl_cfg *cfg)
+{
+	struct pwfile_state ps;
+	struct table_ops ops;
+	struct table_source *ts;
+	char err[512];
+	unsigned n;
+
+	memset(&ps, 0, sizeof(ps));
+	pw_ops(cfg, &ps, &ops);
+	if (pwfile_check_secrecy(cfg->pwfile, err, sizeof(err)) < 0) {
+		log_error("pwfile: %s", err);
+		return 1;
+	}
+	ts = table_source_new(cfg->pwfile, &ops);
+	if ((n = table_source_verify(ts)) == 0)
+		fprintf(stderr, "%s: check: pwfile %s: %zu entries\n",
+		    SASL_PROG, cfg->pwfile, table_count(ts->table));
+	table_source_free(ts);
+	return n;
+}
+
 /* pw_open - load the file; refusing to start is better than refusing all */
 static int
 pw_open(const struct sasl_cfg *cfg, void **state, char *err, size_t errlen)
@@ -302,12 +339,7 @@ pw_open(const struct sasl_cfg *cfg, void **state, char *err, size_t errlen)
 	struct pwfile_state *ps = xcalloc(1, sizeof(*ps));
 	struct table_ops ops;
 
-	memset(&ops, 0, sizeof(ops));
-	ops.value = pw_value;
-	ops.free_value = pw_free;
-	ops.arg = ps;
-	ops.sep = ':';
-	ps->allow_weak = cfg->pwfile_allow_weak_hashes;
+	pw_ops(cfg, ps, &ops);
 	ps->ts = table_source_new(cfg->pwfile, &ops);
 	if (pwfile_check_secrecy(cfg->pwfile, err, errlen) < 0 ||
 	    table_source_load(ps->ts) < 0) {

@@ -118,6 +118,46 @@ sasl_option(struct server *s, int ch, const char *arg)
 	return -1;
 }
 
+/*
+ * make_parents - create the missing directories above path, mode 0755
+ *
+ * Debian's chrooted smtpd wants the socket in
+ * /var/spool/postfix/var/run/saslauthd, and a fresh Postfix has no
+ * /var/spool/postfix/var/run: Cyrus's package makes it, so do we. Only
+ * what is missing is made; nothing that exists is changed.
+ */
+static int
+make_parents(const char *path, char *err, size_t errlen)
+{
+	char *p = xstrdup(path), *slash;
+	struct stat st;
+	int rc = 0;
+
+	for (slash = strchr(p + 1, '/'); slash != NULL && slash[1] != 0;
+	    slash = strchr(slash + 1, '/')) {
+		*slash = 0;
+		if (stat(p, &st) < 0) {
+			if (errno != ENOENT || (mkdir(p, 0755) < 0 &&
+			    errno != EEXIST) || chmod(p, 0755) < 0) {
+				snprintf(err, errlen, "run_dir %s: create %s: %m",
+				    path, p);
+				rc = -1;
+				break;
+			}
+			log_info("created directory %s (mode 0755) for run_dir",
+			    p);
+		} else if (!S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "run_dir %s: %s is not a directory",
+			    path, p);
+			rc = -1;
+			break;
+		}
+		*slash = '/';
+	}
+	free(p);
+	return rc;
+}
+
 /* prepare_run_dir - create it 0750 if missing; refuse a world-writable one */
 static int
 prepare_run_dir(const struct sasl_cfg *cfg, char *err, size_t errlen)
@@ -133,6 +173,8 @@ prepare_run_dir(const struct sasl_cfg *cfg, char *err, size_t errlen)
 			snprintf(err, errlen, "run_dir %s: %m", cfg->run_dir);
 			return -1;
 		}
+		if (make_parents(cfg->run_dir, err, errlen) < 0)
+			return -1;
 		if (mkdir(cfg->run_dir, 0750) < 0 ||
 		    chmod(cfg->run_dir, 0750) < 0 ||
 		    (gid != (gid_t)-1 && chown(cfg->run_dir, (uid_t)-1, gid) < 0)) {
@@ -341,6 +383,45 @@ sasl_busy(struct server *srv)
 	return ctx ? ctx->active : 0;
 }
 
+/* uses_mech - the chain names this mechanism */
+static int
+uses_mech(const char *list, const char *name)
+{
+	char *copy = xstrdup(list), *tok, *save = NULL;
+	int found = 0;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save))
+		if (strcmp(tok, name) == 0)
+			found = 1;
+	free(copy);
+	return found;
+}
+
+/* sasl_verify - "check": the password file line by line, then each backend opens */
+static unsigned
+sasl_verify(struct server *srv, void *vcfg)
+{
+	struct sasl_cfg *cfg = vcfg;
+	struct auth_chain *chain;
+	char err[1024];
+	unsigned n = 0;
+
+	(void)srv;
+	if (uses_mech(cfg->mechanisms, "pwfile"))
+		n = pwfile_verify(cfg);
+	if (n > 0)
+		return n;
+	if ((chain = auth_chain_new(cfg, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		return 1;
+	}
+	auth_chain_unref(chain);
+	fprintf(stderr, "%s: check: mechanisms %s open\n", SASL_PROG,
+	    cfg->mechanisms);
+	return 0;
+}
+
 static const struct server_spec sasl_spec = {
 	.name = SASL_PROG,
 	.version_extra = "authentication mechanisms: pwfile pam shadow\n",
@@ -371,6 +452,7 @@ static const struct server_spec sasl_spec = {
 	.tick = sasl_tick,
 	.busy = sasl_busy,
 	.status = sasl_status,
+	.verify = sasl_verify,
 };
 
 /* main - everything else is the common skeleton */
