@@ -14,6 +14,7 @@ import shutil
 import struct
 import subprocess
 
+import pfhtest
 from pfhtest import (Daemon, free_port, make_tmpdir, run_tests, skip,
                      tcp_connect, which)
 
@@ -25,7 +26,7 @@ def browser():
         p = which(b)
         if p:
             return p
-    skip("no headless Chromium (apt-get install chromium)")
+    pfhtest.missing_tool(["chromium"])
 
 
 def chrome(args, url):

@@ -20,7 +20,7 @@ PROG = "tlsmap/tlsmap"
 def target_version():
     pc = which("postconf")
     if pc is None:
-        pfhtest.skip("missing tool: postconf")
+        pfhtest.missing_tool(["postconf"])
     d = pfhtest.make_tmpdir(prefix="pfh-pv-")
     open(os.path.join(d, "main.cf"), "w").close()
     r = subprocess.run([pc, "-c", d, "-d", "-h", "mail_version"],

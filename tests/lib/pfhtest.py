@@ -14,6 +14,9 @@ Contents:
 
 Environment knobs:
   PFH_KEEP_TMP=1   keep temp dirs (their paths are printed as "# kept ...").
+  PFH_REQUIRE_TOOLS=1  a missing peer tool fails the test, naming the Debian
+                   package, instead of skipping it (scripts/test sets it: its
+                   install step must have brought every tool).
 """
 
 import atexit
@@ -33,7 +36,8 @@ import traceback
 
 __all__ = [
     "SRCDIR", "BUILDDIR", "SKIP", "HARD_ERROR",
-    "SkipTest", "skip", "need_tools", "need_root", "which",
+    "SkipTest", "skip", "need_tools", "need_root", "which", "missing_tool",
+    "need_perl_module",
     "test", "run_tests", "make_tmpdir",
     "Daemon", "DaemonError",
     "unix_connect", "tcp_connect", "free_port", "recv_exact", "recv_until",
@@ -128,8 +132,44 @@ def which(name):
     return shutil.which(name, path=os.pathsep.join(p for p in path if p))
 
 
+# The Debian package that brings each tool or module a test uses; every one
+# of them is in scripts/install-deps.
+TOOL_PACKAGES = {
+    "postfix": "postfix", "postconf": "postfix", "postqueue": "postfix",
+    "postmap": "postfix", "sendmail": "postfix",
+    "testsaslauthd": "sasl2-bin", "saslauthd": "sasl2-bin",
+    "swaks": "swaks", "Net::SSLeay": "libnet-ssleay-perl",
+    "openssl": "openssl", "mkpasswd": "whois",
+    "chromium": "chromium", "unshare": "util-linux", "mount": "mount",
+}
+
+REQUIRE_TOOLS = os.environ.get("PFH_REQUIRE_TOOLS", "") not in ("", "0", "no")
+
+
+class MissingTool(RuntimeError):
+    """A tool the project's install step should have brought is missing."""
+
+
+def missing_tool(names):
+    """Say which tools (and Debian packages) are missing: a failure under
+    PFH_REQUIRE_TOOLS, a skip otherwise.  Never returns."""
+    pkgs = []
+    for n in names:
+        pk = TOOL_PACKAGES.get(n, "unknown package")
+        if pk not in pkgs:
+            pkgs.append(pk)
+    msg = ("missing tool(s): %s -- apt-get install %s (scripts/install-deps "
+           "installs it)" % (", ".join(names), " ".join(pkgs)))
+    if REQUIRE_TOOLS:
+        sys.stderr.write("FAIL: %s\n" % msg)
+        sys.stderr.flush()
+        raise MissingTool(msg)
+    skip(msg)
+
+
 def need_tools(*names):
-    """Skip unless every tool is found.  Returns {name: path}."""
+    """Fail or skip (missing_tool) unless every tool is found.  Returns
+    {name: path}."""
     found = {}
     missing = []
     for n in names:
@@ -139,8 +179,26 @@ def need_tools(*names):
         else:
             found[n] = p
     if missing:
-        skip("missing tool(s): %s" % ", ".join(missing))
+        missing_tool(missing)
     return found
+
+
+def need_perl_module(module):
+    """Fail or skip unless perl can load the module (swaks's STARTTLS needs
+    Net::SSLeay, which a --no-install-recommends install of swaks drops)."""
+    perl = which("perl")
+    ok = False
+    if perl is not None:
+        try:
+            ok = subprocess.run([perl, "-M" + module, "-e", "1"],
+                                stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                                timeout=30).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+    if not ok:
+        missing_tool([module])
 
 
 def need_root():

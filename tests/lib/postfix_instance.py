@@ -711,7 +711,7 @@ class Sink:
 def _openssl(*args, cwd=None):
     exe = which("openssl")
     if exe is None:
-        skip("missing tool: openssl")
+        pfhtest.missing_tool(["openssl"])
     r = subprocess.run([exe] + list(args), cwd=cwd, capture_output=True,
                        text=True, timeout=60)
     if r.returncode != 0:
@@ -838,7 +838,9 @@ def swaks(args, timeout=60):
     and stderr merged).  Skips if swaks is missing."""
     exe = which("swaks")
     if exe is None:
-        skip("missing tool: swaks")
+        pfhtest.missing_tool(["swaks"])
+    if any(a.startswith("--tls") or a.startswith("-tls") for a in args):
+        pfhtest.need_perl_module("Net::SSLeay")
     try:
         r = subprocess.run([exe] + list(args), stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
