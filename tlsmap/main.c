@@ -32,6 +32,9 @@ const struct cfg_param tlsmap_params[] = {
 	{"postfix_version", CFG_STR, PFH_DEFAULT_POSTFIX_VERSION,
 	    P(postfix_version), 0, 0, 0},
 	{"report_only_maps", CFG_STR, "", P(report_only_maps), 0, 0, 0},
+	{"postconf_command", CFG_STR, "postconf", P(postconf_command), 0, 0, 0},
+	{"postconf_timeout", CFG_TIME, "5s", P(postconf_timeout), 100, 60000,
+	    0},
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 
