@@ -61,6 +61,7 @@ struct tlsmap {
 	struct maps *maps;
 	struct tlsmap_stats st;
 	unsigned long sessions;		/* live */
+	struct postfix_probe installed;	/* postconf, run once at start */
 };
 
 /* sockmap_session.c */
