@@ -8,7 +8,8 @@ tlsmap_tlsmap_SOURCES = \
 	tlsmap/sockmap_session.c \
 	tlsmap/maps.c tlsmap/maps.h \
 	tlsmap/tls_policy.c tlsmap/tls_policy.h \
-	tlsmap/per_site.c tlsmap/per_site.h
+	tlsmap/per_site.c tlsmap/per_site.h \
+	tlsmap/postfix_probe.c tlsmap/postfix_probe.h
 tlsmap_tlsmap_LDADD = $(PFH_LIBS)
 
 dist_man_MANS += doc/tlsmap.8 doc/tlsmap.conf.5
@@ -42,5 +43,6 @@ endif
 # Protocol tests drive the real daemon; integration tests add postmap and
 # a private Postfix instance (they skip, exit 77, without them or root).
 TESTS += tests/proto/test_tlsmap.py \
+	tests/proto/test_tlsmap_installed.py \
 	tests/integration/it_tlsmap_postmap.sh \
 	tests/integration/it_tlsmap_postfix.sh

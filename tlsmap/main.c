@@ -32,6 +32,9 @@ const struct cfg_param tlsmap_params[] = {
 	{"postfix_version", CFG_STR, PFH_DEFAULT_POSTFIX_VERSION,
 	    P(postfix_version), 0, 0, 0},
 	{"report_only_maps", CFG_STR, "", P(report_only_maps), 0, 0, 0},
+	{"postconf_command", CFG_STR, "postconf", P(postconf_command), 0, 0, 0},
+	{"postconf_timeout", CFG_TIME, "5s", P(postconf_timeout), 100, 60000,
+	    0},
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 
@@ -102,6 +105,68 @@ tlsmap_check_cfg(void *vcfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * warn_newer - one warning when the target is newer than the installed
+ * Postfix, with the number of served entries it would defer mail on.
+ *
+ * Only a warning: the daemon still starts and serves. Refusing to start
+ * would turn every lookup into a connection failure, which defers all
+ * mail for every destination; serving defers only the entries that use
+ * the newer features. "tlsmap check" fails on the same condition and
+ * lists the entries.
+ */
+static void
+warn_newer(const struct tlsmap *tm, const struct tlsmap_cfg *cfg)
+{
+	const struct postfix_probe *pr = &tm->installed;
+	char vs[16];
+	unsigned n;
+
+	if (pr->status != PROBE_FOUND || tlsmap_version(cfg) <= pr->version)
+		return;
+	n = maps_recheck(tm->maps, pr->version, NULL, NULL);
+	log_warn("postfix_version = %s is newer than the installed Postfix %s "
+	    "(%s): %u loaded entr%s use%s features it lacks, and it defers mail "
+	    "for those destinations (\"invalid attribute name\", 4.7.5); "
+	    "serving them anyway: set postfix_version = %s, or upgrade Postfix "
+	    "(\"tlsmap check\" lists them)", cfg->postfix_version,
+	    pr->mail_version, pr->path, n, n == 1 ? "y" : "ies",
+	    n == 1 ? "s" : "", tls_policy_version_str(pr->version, vs,
+	    sizeof(vs)));
+}
+
+/* probe_installed - at start: which Postfix this host runs, said once */
+static void
+probe_installed(struct tlsmap *tm, const struct tlsmap_cfg *cfg)
+{
+	const struct postfix_probe *pr = &tm->installed;
+
+	postfix_probe(cfg->postconf_command, cfg->postconf_timeout,
+	    &tm->installed);
+	switch (pr->status) {
+	case PROBE_FOUND:
+		if (tlsmap_version(cfg) <= pr->version)
+			log_info("installed Postfix %s (%s): not older than "
+			    "postfix_version = %s", pr->mail_version,
+			    pr->path, cfg->postfix_version);
+		else
+			warn_newer(tm, cfg);
+		break;
+	case PROBE_NONE:
+		log_info("no installed Postfix found (%s): policies are "
+		    "checked against postfix_version = %s only", pr->reason,
+		    cfg->postfix_version);
+		break;
+	case PROBE_FAILED:
+		log_warn("cannot tell the installed Postfix version: %s; "
+		    "policies are checked against postfix_version = %s only",
+		    pr->reason, cfg->postfix_version);
+		break;
+	case PROBE_OFF:
+		break;
+	}
+}
+
 /* tlsmap_init - maps first, then the listeners */
 static int
 tlsmap_init(struct server *srv, char *err, size_t errlen)
@@ -126,6 +191,7 @@ tlsmap_init(struct server *srv, char *err, size_t errlen)
 	if (maps_load(tm->maps) > 0)
 		log_warn("not every map loaded: their lookups answer TEMP "
 		    "until the file is fixed");
+	probe_installed(tm, cfg);
 	(void)parse_mode(cfg->socket_mode, &mode);
 	for (;;) {
 		char *ep;
@@ -182,6 +248,8 @@ tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	/* lookups are synchronous on this thread: nothing holds the old set */
 	maps_free(tm->maps);
 	tm->maps = ms;
+	/* the Postfix found at start: no postconf run on the loop thread */
+	warn_newer(tm, cfg);
 	return 0;
 }
 

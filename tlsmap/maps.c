@@ -342,6 +342,51 @@ maps_check(struct maps *ms)
 	return bad;
 }
 
+struct recheck {
+	const struct tlsmap_map *m;
+	unsigned version, bad;
+	maps_recheck_fn *fn;
+	void	*ctx;
+};
+
+/* recheck_entry - table_foreach callback, in file order */
+static int
+recheck_entry(const struct table_entry *te, void *ctx)
+{
+	struct recheck *rc = ctx;
+	enum tls_level lev;
+	char why[512];
+
+	if (tls_policy_check(te->value, rc->version, &lev, why,
+	    sizeof(why)) < 0) {
+		rc->bad++;
+		if (rc->fn != NULL)
+			rc->fn(rc->m, te, why, rc->ctx);
+	}
+	return 0;
+}
+
+/* maps_recheck - the loaded policy entries another version rejects */
+unsigned
+maps_recheck(const struct maps *ms, unsigned version, maps_recheck_fn *fn,
+    void *ctx)
+{
+	struct recheck rc;
+	size_t i;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.version = version;
+	rc.fn = fn;
+	rc.ctx = ctx;
+	for (i = 0; i < ms->n; i++) {
+		if (ms->v[i].kind != MAP_POLICY || !map_loaded(&ms->v[i]))
+			continue;
+		rc.m = &ms->v[i];
+		(void)table_foreach(ms->v[i].src->table, recheck_entry, &rc);
+	}
+	return rc.bad;
+}
+
 /* map_loaded - has this map ever loaded */
 int
 map_loaded(const struct tlsmap_map *m)

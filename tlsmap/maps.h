@@ -74,6 +74,22 @@ int	map_loaded(const struct tlsmap_map *);
 const struct table_entry *map_lookup(const struct tlsmap_map *,
 	    const char *key, size_t len);
 
+/*
+ * maps_recheck_fn - told each loaded policy entry that fails validation
+ * against another version (why: tls_policy_check()'s reason)
+ */
+typedef void maps_recheck_fn(const struct tlsmap_map *,
+	    const struct table_entry *, const char *why, void *ctx);
+/*
+ * maps_recheck - validate the loaded policy tables again for version (the
+ * installed Postfix rather than the target); the number of entries that
+ * fail, each also given to fn (may be NULL). Persite maps and maps with no
+ * table are skipped. Report-only maps count: they are one name away from
+ * being served.
+ */
+unsigned maps_recheck(const struct maps *, unsigned version,
+	    maps_recheck_fn *fn, void *ctx);
+
 /* map_key_normalise - in place; 0, or -1 + err for a malformed key */
 int	map_key_normalise(char *key, size_t *len, char *err, size_t errlen);
 const char *map_kind_name(enum map_kind);

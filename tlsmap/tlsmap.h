@@ -6,6 +6,7 @@
  * tlsmap_status.c the status page callback
  * sockmap_session.c  one Postfix socketmap connection
  * maps.c, tls_policy.c, per_site.c  (own headers) the data
+ * postfix_probe.c  (own header) the installed Postfix's version
  *
  * Everything here runs on the loop thread; the counters are stats.h
  * atomics only because the status page reads them.
@@ -18,6 +19,7 @@
 
 #include "listen.h"
 #include "maps.h"
+#include "postfix_probe.h"
 #include "server.h"
 #include "stats.h"
 
@@ -29,6 +31,8 @@ struct tlsmap_cfg {
 	char	*maps;
 	char	*postfix_version;
 	char	*report_only_maps;
+	char	*postconf_command;	/* "" = do not compare */
+	long long postconf_timeout;	/* ms */
 };
 
 extern const struct cfg_param tlsmap_params[];
@@ -57,6 +61,7 @@ struct tlsmap {
 	struct maps *maps;
 	struct tlsmap_stats st;
 	unsigned long sessions;		/* live */
+	struct postfix_probe installed;	/* postconf, run once at start */
 };
 
 /* sockmap_session.c */

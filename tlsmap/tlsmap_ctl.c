@@ -5,6 +5,9 @@
  *	load every map as the daemon would; print every error of every map,
  *	"FILE, line N: reason", not only the first (like postmap); exit 1 if
  *	any map fails (like "postfix check"), EX_CONFIG for a bad config.
+ *	Then compare postfix_version with the installed Postfix (postconf;
+ *	postfix_probe.h): a target newer than it is an error, and every
+ *	entry it would reject is listed the same way.
  *   tlsmap [-c FILE] [-o name=value] explain KEY [MAP]
  *	the answer for KEY in each map (or MAP), the file and line it comes
  *	from, and the keys smtp(8) itself would try for that destination.
@@ -31,6 +34,7 @@
 #include "log.h"
 #include "maps.h"
 #include "per_site.h"
+#include "postfix_probe.h"
 #include "server.h"
 #include "table.h"
 #include "tls_policy.h"
@@ -119,12 +123,99 @@ check_report(const char *msg, void *ctx)
 	log_error("%s", msg);
 }
 
-/* cmd_check - load every map, report */
+struct newer {
+	const char *installed;
+	const struct tlsmap_map *last;
+	unsigned in_map;
+};
+
+/* newer_report - one entry the installed Postfix would defer mail on */
+static void
+newer_report(const struct tlsmap_map *m, const struct table_entry *te,
+    const char *why, void *ctx)
+{
+	struct newer *nw = ctx;
+
+	log_error("%s, line %u: installed Postfix %s rejects the policy for "
+	    "\"%s\"%s: %s", m->src->path, te->line, nw->installed, te->key,
+	    m->report_only ? " (report-only map)" : "", why);
+}
+
+/*
+ * check_installed - compare the target with the installed Postfix; 0 if
+ * the maps are good for it (or there is none), -1 if not. summary gets
+ * what the last line may say about it.
+ */
+static int
+check_installed(struct ctl *c, char *summary, size_t slen)
+{
+	const char *target = c->cfg->postfix_version;
+	struct postfix_probe pr;
+	struct newer nw;
+	char vs[16];
+	unsigned n;
+
+	postfix_probe(c->cfg->postconf_command, c->cfg->postconf_timeout, &pr);
+	switch (pr.status) {
+	case PROBE_OFF:
+		printf("postconf_command is empty: checked against "
+		    "postfix_version = %s only\n", target);
+		snprintf(summary, slen, "not compared with an installed "
+		    "Postfix");
+		return 0;
+	case PROBE_NONE:
+		printf("no installed Postfix found (%s): checked against "
+		    "postfix_version = %s only\n", pr.reason, target);
+		snprintf(summary, slen, "no installed Postfix to compare with");
+		return 0;
+	case PROBE_FAILED:
+		/*
+		 * A postconf that is there but does not answer leaves the
+		 * one question check exists for open: fail, and say how to
+		 * skip the comparison when this host's Postfix is not the
+		 * one tlsmap serves.
+		 */
+		log_error("cannot tell the installed Postfix version: %s "
+		    "(postconf_command = \"\" skips the comparison, e.g. when "
+		    "tlsmap serves Postfix on another host)", pr.reason);
+		snprintf(summary, slen, "not compared with the installed "
+		    "Postfix");
+		return -1;
+	case PROBE_FOUND:
+		break;
+	}
+	if (tlsmap_version(c->cfg) <= pr.version) {
+		printf("installed Postfix %s (%s): not older than the target "
+		    "postfix_version = %s\n", pr.mail_version, pr.path,
+		    target);
+		snprintf(summary, slen, "compared with the installed Postfix "
+		    "%s", pr.mail_version);
+		return 0;
+	}
+	memset(&nw, 0, sizeof(nw));
+	nw.installed = pr.mail_version;
+	n = maps_recheck(c->maps, pr.version, newer_report, &nw);
+	tls_policy_version_str(pr.version, vs, sizeof(vs));
+	printf("installed Postfix %s (%s) is older than the target "
+	    "postfix_version = %s: %u entr%s it would reject\n",
+	    pr.mail_version, pr.path, target, n, n == 1 ? "y" : "ies");
+	log_error("postfix_version = %s is newer than the installed Postfix "
+	    "%s: it defers mail for every destination whose policy uses a "
+	    "feature newer than %s (\"invalid attribute name\", 4.7.5 client "
+	    "TLS configuration problem), and check would let such entries "
+	    "through; set postfix_version = %s, or upgrade Postfix first",
+	    target, pr.mail_version, vs, vs);
+	snprintf(summary, slen, "the installed Postfix is %s, older than the "
+	    "target", pr.mail_version);
+	return -1;
+}
+
+/* cmd_check - load every map, compare with the installed Postfix, report */
 static int
 cmd_check(struct ctl *c, int argc, char **argv)
 {
 	unsigned bad = 0;
-	char vs[16];
+	char vs[16], summary[256];
 	size_t i;
 
 	if (argc != 1) {
@@ -153,9 +244,12 @@ cmd_check(struct ctl *c, int argc, char **argv)
 		    table_count(m->src->table),
 		    m->report_only ? " (report-only)" : "");
 	}
-	printf("target Postfix version %s: %s\n",
+	/* after the maps, so that their entries can be checked again */
+	if (check_installed(c, summary, sizeof(summary)) < 0)
+		bad++;
+	printf("target Postfix version %s: %s (%s)\n",
 	    tls_policy_version_str(tlsmap_version(c->cfg), vs, sizeof(vs)),
-	    bad ? "errors found" : "all maps valid");
+	    bad ? "errors found" : "all maps valid", summary);
 	return bad ? 1 : 0;
 }
 

@@ -339,6 +339,65 @@ test_maps_reload(void **state)
 	maps_free(ms);
 }
 
+struct rejected {
+	unsigned lines[8];
+	unsigned n;
+	char	 why[512];
+};
+
+/* note_rejected - maps_recheck_fn: remember lines and the last reason */
+static void
+note_rejected(const struct tlsmap_map *m, const struct table_entry *te,
+    const char *why, void *ctx)
+{
+	struct rejected *rj = ctx;
+
+	if (rj->n < nitems(rj->lines))
+		rj->lines[rj->n++] = te->line;
+	snprintf(rj->why, sizeof(rj->why), "%s", why);
+}
+
+/* test_maps_recheck - loaded policy entries an older Postfix rejects */
+static void
+test_maps_recheck(void **state)
+{
+	char spec[1200], err[512];
+	struct rejected rj;
+	struct maps *ms;
+	char *p;
+
+	p = spec + snprintf(spec, sizeof(spec), "new=policy:%s ",
+	    write_file("recheck", "a.example secure\n"
+	    "b.example secure enable_rpk=yes\n"
+	    "c.example encrypt policy_type=sts policy_domain=c.example\n"
+	    "d.example encrypt servername=hostname\n"));
+	snprintf(p, sizeof(spec) - (size_t)(p - spec), "l=persite:%s",
+	    write_file("recheck_ps", "e.example MUST\n"));
+	assert_non_null(ms = maps_new(spec, "", TLS_POLICY_VERSION(3, 10), err,
+	    sizeof(err)));
+	/* nothing loaded yet: nothing to recheck */
+	assert_int_equal(maps_recheck(ms, TLS_POLICY_VERSION(3, 3), NULL,
+	    NULL), 0);
+	assert_int_equal(maps_load(ms), 0);
+	assert_int_equal(maps_recheck(ms, TLS_POLICY_VERSION(3, 10), NULL,
+	    NULL), 0);
+	memset(&rj, 0, sizeof(rj));
+	assert_int_equal(maps_recheck(ms, TLS_POLICY_VERSION(3, 9),
+	    note_rejected, &rj), 1);
+	assert_int_equal(rj.n, 1);
+	assert_int_equal(rj.lines[0], 3);
+	memset(&rj, 0, sizeof(rj));
+	assert_int_equal(maps_recheck(ms, TLS_POLICY_VERSION(3, 3),
+	    note_rejected, &rj), 3);
+	assert_int_equal(rj.n, 3);
+	assert_int_equal(rj.lines[0], 2);
+	assert_int_equal(rj.lines[1], 3);
+	assert_int_equal(rj.lines[2], 4);
+	assert_string_equal(rj.why, "attribute \"servername\" needs Postfix "
+	    "3.4 or later (target is 3.3)");
+	maps_free(ms);
+}
+
 int
 main(void)
 {
@@ -349,6 +408,7 @@ main(void)
 		cmocka_unit_test(test_maps_load_errors),
 		cmocka_unit_test(test_maps_persite_canonical),
 		cmocka_unit_test(test_maps_reload),
+		cmocka_unit_test(test_maps_recheck),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
