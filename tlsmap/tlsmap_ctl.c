@@ -81,9 +81,15 @@ load_config(struct ctl *c)
 	size_t i;
 
 	c->table = build_table();
-	if (c->named || access(c->config, F_OK) == 0)
+	if (c->named || access(c->config, F_OK) == 0) {
 		if (cfg_load_file(raw, c->config, err, sizeof(err)) < 0)
 			goto bad;
+	} else {
+		/* the daemon's warning, word for word (server.c) */
+		log_warn("configuration file %s not found: running on built-in "
+		    "defaults%s (name another file with -c FILE)", c->config,
+		    c->novr ? " and the command line" : "");
+	}
 	for (i = 0; i < c->novr; i++)
 		if (cfg_set(raw, c->ovr[i], "-o", err, sizeof(err)) < 0)
 			goto bad;
