@@ -1831,10 +1831,16 @@ auth_load(struct status_page *p, char *err, size_t errlen)
 		/* htpasswd files may carry extra :fields after the hash */
 		if ((end = strchr(colon + 1, ':')) != NULL)
 			*end = 0;
+		/*
+		 * Neither the field nor the "user" is quoted: the field may be
+		 * a pasted password, and so may the user when the line is one
+		 * ("Summer:2024"). The line number finds it.
+		 */
 		if (colon[1] != '$') {
-			snprintf(err, errlen, "%s:%u: user %s: not a modern crypt hash "
-			    "(use mkpasswd -m yescrypt or openssl passwd -6)",
-			    p->auth_path, lineno, line);
+			snprintf(err, errlen, "%s:%u: the password field is not a "
+			    "modern crypt hash (no $id$ prefix) - was a plaintext "
+			    "password pasted? (use mkpasswd -m yescrypt or "
+			    "openssl passwd -6)", p->auth_path, lineno);
 			goto bad;
 		}
 		u = xreallocarray(u, n + 1, sizeof(*u));
@@ -1973,8 +1979,17 @@ auth_check(struct status_page *p, struct MHD_Connection *c)
 		p->cache_next = (p->cache_next + 1) % AUTH_CACHE_SLOTS;
 	}
 	secret_wipe(p->cd, sizeof(*p->cd));
-	if (res == AUTH_FAIL)
-		log_warn("status page: authentication failed for user \"%.64s\"", user);
+	if (res == AUTH_FAIL) {
+		char	name[65];
+		size_t	k;
+
+		/* the name is the client's: no controls or quotes in the log */
+		for (k = 0; user[k] && k < sizeof(name) - 1; k++)
+			name[k] = (unsigned char)user[k] < ' ' || user[k] == 0x7f ||
+			    user[k] == '"' || user[k] == '\\' ? '?' : user[k];
+		name[k] = 0;
+		log_warn("status page: authentication failed for user \"%s\"", name);
+	}
 done:
 	secret_wipe(dig, sizeof(dig));
 	if (pass) {

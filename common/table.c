@@ -123,6 +123,26 @@ is_blank(int c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/*
+ * quote_key - a key fit for an error message: at most TABLE_ERR_KEY bytes,
+ * controls, quotes and backslashes as '?', so a line cannot forge a log
+ * line. Only keys are ever quoted, never a value: a value may be a secret.
+ */
+static const char *
+quote_key(char out[TABLE_ERR_KEY + 1], const char *key)
+{
+	size_t n;
+
+	for (n = 0; key[n] && n < TABLE_ERR_KEY; n++) {
+		unsigned char c = (unsigned char)key[n];
+
+		out[n] = c < ' ' || c == 0x7f || c == '"' || c == '\\' ?
+		    '?' : (char)c;
+	}
+	out[n] = 0;
+	return out;
+}
+
 /* free_obj - hand one value object back to its owner */
 static void
 free_obj(const struct table_ops *ops, void *obj)
@@ -144,7 +164,7 @@ finish_entry(struct table_parse *tp)
 	size_t klen, vlen, orig;
 	struct table_entry *te;
 	struct htab_ent *he;
-	char why[256];
+	char why[256], qkey[TABLE_ERR_KEY + 1];
 	void *obj = NULL;
 	unsigned line = tp->first;
 	int bad = 0;
@@ -209,8 +229,8 @@ finish_entry(struct table_parse *tp)
 	 * reported as the duplicate it is in this run, not the next one.
 	 */
 	if (vlen == 0 && !ops->allow_empty_value) {
-		bad_line(tp, line, "missing value for key \"%.*s\"",
-		    TABLE_ERR_KEY, key);
+		bad_line(tp, line, "missing value for key \"%s\"",
+		    quote_key(qkey, key));
 		bad = 1;
 	} else if (ops->value != NULL) {
 		why[0] = 0;
@@ -227,8 +247,8 @@ finish_entry(struct table_parse *tp)
 		free_obj(ops, obj);
 		/* one message per line: a bad value says enough */
 		if (!ops->allow_dup_first && !bad)
-			bad_line(tp, line, "duplicate key \"%.*s\" (first on "
-			    "line %u)", TABLE_ERR_KEY, key, first->line);
+			bad_line(tp, line, "duplicate key \"%s\" (first on "
+			    "line %u)", quote_key(qkey, key), first->line);
 		return;
 	}
 	te->key = he->key;

@@ -21,6 +21,10 @@
  * postmap(1) does (err holds the first; table_source_report() sees them
  * all). A key whose value was rejected still counts for duplicate checks.
  * Lines that continue a rejected line are not reported again.
+ * table.c's own messages quote at most a key (sanitised, cut at 64 bytes),
+ * never a value nor a whole line, so a value may be a secret; a table
+ * whose keys could be secrets too lets value() see empty values
+ * (allow_empty_value) and words the error itself.
  *
  * A loaded table is immutable and reference-counted; lookups are O(1)
  * (open addressing) and need no lock. Lookup keys are matched as given:

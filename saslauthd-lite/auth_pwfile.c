@@ -14,6 +14,15 @@
  * It is reloaded when it changes (spec->tick, SIGHUP); a broken or unsafe
  * new file keeps the old table. Unknown and locked users still cost one
  * hash of the file's own scheme, so timing does not tell them apart.
+ *
+ * Errors never quote the password field, nor any other byte of a line
+ * that may hold a password (issue #11: a pasted plaintext password was
+ * logged). They give "FILE, line N" (table.h), at most a known scheme id
+ * such as "$3$" (only the text between the first two '$', and only when
+ * it is on the list below), and the user name only when it is a plain
+ * name in front of a field that has a crypt(3) prefix: in front of
+ * anything else the split may have gone wrong ("Summer:2024" alone on a
+ * line makes "Summer" the user), so the name is left out.
  */
 #include "sysdep.h"
 
@@ -66,6 +75,17 @@ static const struct {
 	{"$1$", "md5crypt", true, 22, 0},
 };
 
+/*
+ * Scheme ids crypt(3) implementations know and we refuse: an error may
+ * name them. Never a longer or an unknown id: that would be password text.
+ */
+static const char *const pw_other_ids[] = {
+	"2", "2x", "3", "md5", "sha1", "sm3", "sm3y", "nt",
+};
+
+/* Longest user name an error may quote. */
+#define PW_ERR_USER	64
+
 /* is_des_char - the DES crypt alphabet */
 static int
 is_des_char(int c)
@@ -102,6 +122,39 @@ pwfile_scheme(const char *hash, bool *weak)
 	return NULL;
 }
 
+/* crypt_prefixed - the field starts with the prefix of a scheme we know */
+static int
+crypt_prefixed(const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(pw_schemes); i++)
+		if (strncmp(field, pw_schemes[i].prefix,
+		    strlen(pw_schemes[i].prefix)) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * other_id - the id between the first two '$' when it names a scheme we
+ * refuse (pw_other_ids), else NULL; nothing else of the field is read out
+ */
+static const char *
+other_id(const char *field)
+{
+	const char *end;
+	size_t i, n;
+
+	if (field[0] != '$' || (end = strchr(field + 1, '$')) == NULL)
+		return NULL;
+	n = (size_t)(end - field - 1);
+	for (i = 0; i < nitems(pw_other_ids); i++)
+		if (strlen(pw_other_ids[i]) == n &&
+		    strncmp(field + 1, pw_other_ids[i], n) == 0)
+			return pw_other_ids[i];
+	return NULL;
+}
+
 /*
  * well_formed - a whole hash, not just a setting: crypt_checksalt() takes
  * "$6$" as a valid setting, but such an entry could never match, and an
@@ -129,13 +182,16 @@ well_formed(const char *hash)
 	return 1;		/* DES and friends: pwfile_scheme() checked */
 }
 
+#define PW_WANT "want yescrypt ($y$), bcrypt ($2b$), sha512crypt ($6$) " \
+	"or sha256crypt ($5$), from saslauthd-lite-passwd"
+
 /* pwfile_parse_hash - validate one value at load time */
 struct pw_hash *
 pwfile_parse_hash(const char *value, bool allow_weak, char *err,
     size_t errlen)
 {
 	struct pw_hash *h;
-	const char *scheme;
+	const char *scheme, *id;
 	size_t n = strcspn(value, ":");	/* shadow-style trailing fields */
 	bool locked = false, weak = false;
 	char *hash;
@@ -155,16 +211,25 @@ pwfile_parse_hash(const char *value, bool allow_weak, char *err,
 			    "to lock an account)");
 			goto bad;
 		}
+		/* never quote the field: it may be a pasted password */
 		if ((scheme = pwfile_scheme(hash, &weak)) == NULL) {
-			snprintf(err, errlen, "unsupported password hash "
-			    "\"%.8s...\": want yescrypt ($y$), bcrypt ($2b$), "
-			    "sha512crypt ($6$) or sha256crypt ($5$)", hash);
+			if ((id = other_id(hash)) != NULL)
+				snprintf(err, errlen, "the password field's "
+				    "scheme $%s$ is not supported (" PW_WANT
+				    ")", id);
+			else
+				snprintf(err, errlen, "the password field is "
+				    "not a crypt(3) hash (no $id$ prefix of a "
+				    "supported scheme; " PW_WANT "): was a "
+				    "plaintext password pasted?");
 			goto bad;
 		}
 		if (weak && !allow_weak) {
-			snprintf(err, errlen, "weak password hash (%s) refused;"
-			    " rehash with saslauthd-lite-passwd, or set "
-			    "pwfile_allow_weak_hashes = yes", scheme);
+			snprintf(err, errlen, "weak password hash (%s) "
+			    "refused%s; rehash with saslauthd-lite-passwd, or "
+			    "set pwfile_allow_weak_hashes = yes", scheme,
+			    hash[0] != '$' ? " (or a plaintext password that "
+			    "looks like one)" : "");
 			goto bad;
 		}
 		if (!well_formed(hash) ||
@@ -196,14 +261,49 @@ pwfile_hash_free(struct pw_hash *h)
 	free(h);
 }
 
-/* pw_value - table.h value callback */
+/*
+ * nameable - may an error about this line quote its user name? Only a
+ * plain name (no blanks, controls or quotes) in front of a field that
+ * starts like a crypt(3) hash (or a locked one): in front of anything
+ * else the "user" may be the first part of a pasted password.
+ */
+static int
+nameable(const char *key, const char *value)
+{
+	size_t i, n = strlen(key);
+
+	if (n == 0 || n > PW_ERR_USER)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)key[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("._-+@", c) != NULL))
+			return 0;
+	}
+	while (*value == '!' || *value == '*')
+		value++;
+	return crypt_prefixed(value);
+}
+
+/* pw_value - table.h value callback; the user named where it is safe */
 static void *
 pw_value(const char *key, const char *value, void *arg, char *err,
     size_t errlen)
 {
 	const struct pwfile_state *ps = arg;
+	struct pw_hash *h;
+	char why[256];
 
-	return pwfile_parse_hash(value, ps->allow_weak, err, errlen);
+	why[0] = 0;
+	if ((h = pwfile_parse_hash(value, ps->allow_weak, why,
+	    sizeof(why))) != NULL)
+		return h;
+	if (nameable(key, value))
+		snprintf(err, errlen, "user \"%s\": %s", key, why);
+	else
+		snprintf(err, errlen, "%s", why);
+	return NULL;
 }
 
 /* pw_free - table.h free callback */
@@ -305,6 +405,8 @@ pw_ops(const struct sasl_cfg *cfg, struct pwfile_state *ps,
 	ops->free_value = pw_free;
 	ops->arg = ps;
 	ops->sep = ':';
+	/* pw_value reports an empty field: table.c would quote the key */
+	ops->allow_empty_value = 1;
 	ps->allow_weak = cfg->pwfile_allow_weak_hashes;
 }
 

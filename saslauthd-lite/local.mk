@@ -70,6 +70,7 @@ tests_unit_test_sasl_pwfile_LDADD = $(PFH_LIBS) $(PAM_LIBS) $(CRYPT_LIBS) $(CMOC
 endif
 
 TESTS += tests/proto/test_saslauthd.py \
+	tests/proto/test_saslauthd_pwleak.py \
 	tests/proto/test_saslauthd_status.py \
 	tests/integration/it_saslauthd_testsaslauthd.sh \
 	tests/integration/it_saslauthd_postfix.sh

@@ -384,14 +384,14 @@ def test_auth_file_problems_are_clear():
     assert "status_auth_file %s" % missing in d.log(), d.log()
     bad = os.path.join(tmp, "bad")
     with open(bad, "w") as f:
-        f.write("admin:plaintext\n")
+        f.write("admin:Pl4in-St4tus-Pw\n")
     d = Daemon(PROG, options=[("listen", "inet:127.0.0.1:%d" % free_port()),
                               ("status_listen", "inet:127.0.0.1:%d" % free_port()),
                               ("status_auth_file", bad)], wait_ready=False)
     d.start()
     assert d.proc.wait(10) != 0
     assert "not a modern crypt hash" in d.log(), d.log()
-    assert "plaintext" not in d.log()
+    assert "Pl4in" not in d.log() and "St4tus" not in d.log(), d.log()
 
 
 def test_bad_status_listen_is_fatal():

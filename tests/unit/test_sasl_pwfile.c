@@ -79,6 +79,38 @@ test_accept_and_refuse(void **state)
 	assert_non_null(strstr(err, "empty password hash"));
 }
 
+/* issue #11: an error says what is wrong, never what the field holds */
+static void
+test_errors_never_quote(void **state)
+{
+	static const struct {
+		const char *value, *want, *never;
+	} cases[] = {
+		{"Summer2024", "not a crypt(3) hash", "Summ"},
+		{"Summer2024:more", "not a crypt(3) hash", "Summ"},
+		{"$Summer$2024", "not a crypt(3) hash", "Summ"},
+		{"$9$junk", "not a crypt(3) hash", "junk"},
+		{"$md5rounds$junk", "not a crypt(3) hash", "md5r"},
+		{"$3$$junk", "scheme $3$ is not", "junk"},
+		{"$sha1$1$junk", "scheme $sha1$ is not", "junk"},
+		{"$6$junk", "malformed sha512crypt", "junk"},
+		{"Summer2024abc", "(des) refused (or a plaintext", "Summ"},
+	};
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		err[0] = 0;
+		assert_null(pwfile_parse_hash(cases[i].value, false, err,
+		    sizeof(err)));
+		if (strstr(err, cases[i].want) == NULL)
+			fail_msg("%s: \"%s\" lacks \"%s\"", cases[i].value, err,
+			    cases[i].want);
+		if (strstr(err, cases[i].never) != NULL)
+			fail_msg("%s: \"%s\" quotes it", cases[i].value, err);
+	}
+}
+
 static void
 test_scheme_names(void **state)
 {
@@ -136,6 +168,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accept_and_refuse),
+		cmocka_unit_test(test_errors_never_quote),
 		cmocka_unit_test(test_scheme_names),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_secrecy),
