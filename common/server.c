@@ -259,6 +259,9 @@ check_only(struct server *s)
 	(void)cfg_dump(s->table, s->cfg, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	buf_free(&out);
+	fflush(stdout);
+	if (s->spec->warn)
+		s->spec->warn(s->cfg);
 	fprintf(stderr, "%s: configuration %s is valid\n", s->spec->name,
 	    s->config_named || access(s->config_path, F_OK) == 0 ?
 	    s->config_path : "(built-in defaults)");
@@ -379,6 +382,9 @@ do_reload(struct server *s)
 	/* data files are checked whether or not the config changed */
 	if (s->spec->tick)
 		s->spec->tick(s);
+	/* refused or not, the config in force is warned about again */
+	if (s->spec->warn)
+		s->spec->warn(s->cfg);
 	notify_send("READY=1");
 }
 
@@ -513,6 +519,8 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 		log_error("%s", err);
 		exit(EX_UNAVAILABLE);
 	}
+	if (spec->warn)
+		spec->warn(s->cfg);
 	start_status(s);
 	if (*sc->pid_file) {
 		if (pidfile_create(sc->pid_file, err, sizeof(err)) < 0) {
