@@ -286,7 +286,10 @@ check_only(struct server *s)
 	(void)cfg_dump(s->table, s->cfg, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	buf_free(&out);
+	fflush(stdout);
 	warn_config_missing(s);
+	if (s->spec->warn)
+		s->spec->warn(s->cfg);
 	fprintf(stderr, "%s: configuration %s is valid\n", s->spec->name,
 	    s->config_missing ? "(built-in defaults)" : s->config_path);
 	exit(0);
@@ -305,6 +308,8 @@ check_verb(struct server *s)
 	unsigned problems = 0;
 
 	warn_config_missing(s);
+	if (s->spec->warn)
+		s->spec->warn(s->cfg);
 	if (s->spec->verify)
 		problems = s->spec->verify(s, s->cfg);
 	if (problems) {
@@ -434,6 +439,9 @@ do_reload(struct server *s)
 	/* data files are checked whether or not the config changed */
 	if (s->spec->tick)
 		s->spec->tick(s);
+	/* refused or not, the config in force is warned about again */
+	if (s->spec->warn)
+		s->spec->warn(s->cfg);
 	notify_send("READY=1");
 }
 
@@ -571,6 +579,8 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 		log_error("%s", err);
 		exit(EX_UNAVAILABLE);
 	}
+	if (spec->warn)
+		spec->warn(s->cfg);
 	start_status(s);
 	if (*sc->pid_file) {
 		if (pidfile_create(sc->pid_file, err, sizeof(err)) < 0) {

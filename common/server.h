@@ -4,22 +4,23 @@
  * server_main() does, in order: parse the command line (-c FILE or the
  * daemon's own config flag, -o name=value (repeatable), -d foreground with
  * logging to stderr, -v more verbose, -n check the config, print the
- * effective settings and exit, -V version, plus the daemon's own options;
- * a last word "check" validates the config and spec->verify()'s data files
- * and exits 0 or EX_DATAERR);
- * read the config (a missing *default* file means built-in defaults and a
- * warning naming it at every start, reload, -n and check; a missing named
- * file is fatal); apply it to the daemon's config struct (which
- * must start with `struct server_common common;`); start logging; block
- * signals; daemonize unless -d; call spec->init() (bind listeners with
- * server_listen(), load data, start workers); write the pid file; drop
+ * effective settings and spec->warn()'s warnings and exit, -V version,
+ * plus the daemon's own options; a last word "check" validates the config
+ * and spec->verify()'s data files and exits 0 or EX_DATAERR); read the
+ * config (a missing *default* file means built-in defaults and a warning
+ * naming it at every start, reload, -n and check; a missing named file is
+ * fatal); apply it to the daemon's config struct (which must start with
+ * `struct server_common common;`); start logging; block signals; daemonize
+ * unless -d; call spec->init() (bind listeners with server_listen(), load
+ * data, start workers), then spec->warn(); write the pid file; drop
  * privileges (when root and `user` is set); tell systemd/tests READY=1;
  * run the loop.
  *
  * Signals arrive on the loop through a signalfd:
  *   SIGHUP   re-read the config file (+ the same -o overrides); if valid,
  *            spec->reload() gets the new struct and may refuse it (old one
- *            kept, error logged); data files are re-checked either way.
+ *            kept, error logged); data files are re-checked either way,
+ *            and spec->warn() runs for the config now in force.
  *   SIGTERM/SIGINT  stop accepting, spec->stop(), then wait until
  *            spec->busy() says 0 (or stop_timeout passes), exit 0.
  * Every `reload_check_interval` spec->tick() runs (table sources use it to
@@ -78,6 +79,10 @@ struct server_spec {
 
 	/* cross-field validation after cfg_apply; -1 + err refuses the config */
 	int	(*check)(void *cfg, char *err, size_t errlen);
+	/* log_warn() what is dangerous in a valid config: run by -n (the
+	 * warnings go to stderr), after init at start, and after every
+	 * SIGHUP for the config then running (optional) */
+	void	(*warn)(void *cfg);
 	/* bind, load, start; -1 + err is fatal (EX_UNAVAILABLE) */
 	int	(*init)(struct server *, char *err, size_t errlen);
 	/* after privileges dropped, right before READY (optional) */

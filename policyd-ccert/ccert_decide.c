@@ -184,10 +184,23 @@ ccert_action_check(const char *action, char *err, size_t errlen)
 	for (word_end = action; *word_end && *word_end != ' '; word_end++)
 		;
 	wlen = (size_t)(word_end - action);
-	/* 4NN/5NN [text]: a reject or defer with our own code */
+	/*
+	 * 4NN/5NN text: a reject or defer with our own code. Postfix wants
+	 * the text: a bare "554" is all digits, which it takes as OK.
+	 */
 	if (wlen == 3 && (action[0] == '4' || action[0] == '5') &&
 	    isdigit((unsigned char)action[1]) &&
-	    isdigit((unsigned char)action[2]))
+	    isdigit((unsigned char)action[2])) {
+		if (word_end[strspn(word_end, " ")] == 0) {
+			snprintf(err, errlen, "action %.3s needs a text: "
+			    "Postfix takes a reply of digits only as OK",
+			    action);
+			return -1;
+		}
+		return 0;
+	}
+	/* all digits: Postfix permits, as for OK (access(5) "all-numerical") */
+	if (action[strspn(action, "0123456789")] == 0)
 		return 0;
 	for (i = 0; i < nitems(ccert_words); i++) {
 		if (strlen(ccert_words[i].word) != wlen ||
@@ -200,11 +213,44 @@ ccert_action_check(const char *action, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	snprintf(err, errlen, "action \"%.*s\" is not one of OK, DUNNO, "
-	    "REJECT, DEFER, DEFER_IF_PERMIT, DEFER_IF_REJECT, 4NN, 5NN, "
+	snprintf(err, errlen, "action \"%.*s\" is not one of OK, RELAY, "
+	    "DUNNO, REJECT, DEFER, DEFER_IF_PERMIT, DEFER_IF_REJECT, 4NN, 5NN, "
 	    "HOLD, DISCARD, WARN, INFO, PREPEND, FILTER, REDIRECT, BCC",
 	    (int)(wlen > 40 ? 40 : wlen), action);
 	return -1;
+}
+
+/*
+ * ccert_action_permits - does Postfix take this reply as a permit?
+ *
+ * As smtpd_check.c's check_table_result() reads a policy reply: a first
+ * word OK or RELAY in any case (the text after it is ignored), or a reply
+ * that is all digits. Deliberately wider than Postfix where a reading is
+ * doubtful: leading and trailing blanks are skipped, a tab ends the first
+ * word, and a first word of digits that is not a 4NN/5NN code counts as a
+ * permit whatever follows, so no spelling of a permit can pass for
+ * something else. A bare "450" or "554" is all digits: a permit (and
+ * ccert_action_check() refuses it). DISCARD also ends the restrictions,
+ * but the mail goes nowhere.
+ */
+int
+ccert_action_permits(const char *a)
+{
+	size_t w, d;
+
+	a += strspn(a, " \t");
+	w = strcspn(a, " \t");
+	if ((w == 2 && strncasecmp(a, "OK", 2) == 0) ||
+	    (w == 5 && strncasecmp(a, "RELAY", 5) == 0))
+		return 1;
+	d = strspn(a, "0123456789");
+	if (w == 0 || d != w)
+		return 0;
+	/* digits alone (even "554"): Postfix's all-numerical OK */
+	if (a[w + strspn(a + w, " \t")] == 0)
+		return 1;
+	/* 4NN/5NN text rejects or defers; other digits + text: a permit */
+	return !(w == 3 && (a[0] == '4' || a[0] == '5'));
 }
 
 /* ccert_action_class - a fixed label set for the metrics */
@@ -213,8 +259,7 @@ ccert_action_class(const char *a)
 {
 	size_t w = strcspn(a, " ");
 
-	if ((w == 2 && strncasecmp(a, "OK", 2) == 0) ||
-	    (w == 5 && strncasecmp(a, "RELAY", 5) == 0))
+	if (ccert_action_permits(a))
 		return "permit";
 	if (w == 5 && strncasecmp(a, "DUNNO", 5) == 0)
 		return "dunno";

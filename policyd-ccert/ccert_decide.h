@@ -19,7 +19,10 @@
  *
  * Actions are checked once, at config load, by ccert_action_check(): not
  * empty, no control characters, and a first word Postfix knows as an
- * access(5) action. An empty action would make Postfix permit.
+ * access(5) action, or all digits (which Postfix takes as OK). An empty
+ * action would make Postfix permit. ccert_action_permits() tells which
+ * actions Postfix takes as a permit (OK, RELAY, all digits), so a
+ * permitting default_action can be refused.
  */
 #ifndef PFH_CCERT_DECIDE_H
 #define PFH_CCERT_DECIDE_H
@@ -87,6 +90,8 @@ void	ccert_decide(const struct ccert_policy *, const struct identities *,
 const char *ccert_reason_name(enum ccert_reason);
 /* ccert_action_check - 0 if usable as a policy reply action, else -1 + err */
 int	ccert_action_check(const char *action, char *err, size_t errlen);
+/* ccert_action_permits - 1 if Postfix would permit on this reply */
+int	ccert_action_permits(const char *action);
 /* ccert_action_class - "permit", "dunno", "reject", "defer" or "other" */
 const char *ccert_action_class(const char *action);
 

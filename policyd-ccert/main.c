@@ -8,6 +8,13 @@
  * reload_check_interval), and keeps the previous table when a new one is
  * bad. Connections are never closed for a reload: requests in flight are
  * answered from whichever table was current when they were decoded.
+ *
+ * default_action is what every client without an enrolled pin gets, so a
+ * default_action Postfix takes as a permit (ccert_action_permits(): OK,
+ * RELAY, all digits) makes an open relay. The check hook refuses it (at
+ * start, for -n and on SIGHUP) unless default_action_open_relay = yes,
+ * and even then the warn hook says so at start, after each SIGHUP and
+ * for -n. The other actions are reached only with an enrolled pin.
  */
 #include "sysdep.h"
 
@@ -35,6 +42,8 @@ static const struct cfg_param policyd_params[] = {
 	    PD(identities), 0, 0, 0},
 	{"permit_action", CFG_STR, "OK", PD(permit_action), 0, 0, 0},
 	{"default_action", CFG_STR, "DUNNO", PD(default_action), 0, 0, 0},
+	{"default_action_open_relay", CFG_BOOL, "no",
+	    PD(default_action_open_relay), 0, 0, 0},
 	{"expired_action", CFG_STR, "DUNNO", PD(expired_action), 0, 0, 0},
 	{"sender_mismatch_action", CFG_STR,
 	    "REJECT 5.7.1 sender not allowed for this client certificate",
@@ -72,6 +81,14 @@ policyd_check(void *vcfg, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (ccert_action_permits(cfg->default_action) &&
+	    !cfg->default_action_open_relay) {
+		snprintf(err, errlen, "default_action = %s: permits every "
+		    "client without an enrolled certificate, an open relay; "
+		    "set default_action_open_relay = yes if that is meant",
+		    cfg->default_action);
+		return -1;
+	}
 	if (endpoint_parse(cfg->listen, &ep, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "listen = %s: %s", cfg->listen, why);
 		return -1;
@@ -100,6 +117,19 @@ policyd_check(void *vcfg, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* policyd_warn - a confirmed open relay, said at every start and reload */
+static void
+policyd_warn(void *vcfg)
+{
+	struct policyd_cfg *cfg = vcfg;
+
+	if (ccert_action_permits(cfg->default_action))
+		log_warn("default_action = %s: permits every client without "
+		    "an enrolled certificate, an open relay "
+		    "(confirmed by default_action_open_relay = yes)",
+		    cfg->default_action);
 }
 
 /* policyd_today - local date, recomputed at most once a second */
@@ -242,6 +272,7 @@ static const struct server_spec policyd_spec = {
 	.params = policyd_params,
 	.cfg_size = sizeof(struct policyd_cfg),
 	.check = policyd_check,
+	.warn = policyd_warn,
 	.init = policyd_init,
 	.reload = policyd_reload,
 	.tick = policyd_tick,

@@ -43,6 +43,7 @@ struct policyd_cfg {
 	char	*identities;
 	char	*permit_action;
 	char	*default_action;
+	bool	 default_action_open_relay;	/* confirms a permitting one */
 	char	*expired_action;
 	char	*sender_mismatch_action;
 	bool	 report_only;

@@ -6,8 +6,10 @@ Covers every decision path (over inet and unix listeners), the wire rules
 disconnect without a reply while other clients are still served, a client
 vanishing mid-request), the identities file lifecycle (SIGHUP under load
 without a dropped connection, a bad file keeping the old table, a changed
-file picked up without a signal), SIGTERM, bad configs, and the enrol
-tool's fingerprints against openssl's.
+file picked up without a signal), SIGTERM, bad configs, a default_action
+that permits (an open relay: refused by -n, at start and on SIGHUP unless
+default_action_open_relay = yes confirms it, and then warned about), and
+the enrol tool's fingerprints against openssl's.
 """
 
 import hashlib
@@ -76,9 +78,9 @@ def start(extra_conf="", identities=IDENTITIES, listen=None, **kw):
     ids = d.write("identities", identities)
     if listen is None:
         listen = "unix:" + d.path("policy.sock")
-    d.write(d.config_file,
-            "listen = %s\nidentities = %s\nreload_check_interval = 200ms\n%s"
-            % (listen, ids, extra_conf))
+    d.conf_head = ("listen = %s\nidentities = %s\n"
+                   "reload_check_interval = 200ms\n" % (listen, ids))
+    d.write(d.config_file, d.conf_head + extra_conf)
     d.wait_ready = True
     d.start()
     d.ids_path = ids
@@ -546,6 +548,175 @@ def test_bad_configs_refused():
     assert r.returncode != 0
     assert re.search(r"identities: .*identities, line 7: expires=2026-13-01 "
                      r"is not a date", r.stderr), r.stderr
+
+
+# default_action spellings Postfix takes as a permit (access(5): OK, RELAY,
+# all-numerical), and ones it does not
+PERMITTING = ["OK", "ok", "oK", "OK relay", "ok every client", "RELAY",
+              "relay", "Relay text", "200", "0", "12345"]
+NOT_PERMITTING = ["DUNNO", "REJECT", "REJECT OK", "DEFER_IF_PERMIT OK",
+                  "450 4.7.1 client certificate required", "554 5.7.1 ok",
+                  "HOLD", "DISCARD", "WARN ok", "PREPEND X-OK: yes"]
+CONFIRM = "default_action_open_relay = yes\n"
+
+
+def open_relay_refused(action):
+    return ("default_action = %s: permits every client without an enrolled "
+            "certificate, an open relay; set default_action_open_relay = yes "
+            "if that is meant" % action)
+
+
+def open_relay_warning(action):
+    return ("warning: default_action = %s: permits every client without an "
+            "enrolled certificate, an open relay (confirmed by "
+            "default_action_open_relay = yes)" % action)
+
+
+def run_check(conf, identities=IDENTITIES, options=()):
+    """policyd-ccert -n on a config: the CompletedProcess."""
+    d = Daemon(PROG, config="", wait_ready=False, foreground=False,
+               options=list(options))
+    ids = d.write("identities", identities)
+    d.write(d.config_file, "listen = unix:%s\nidentities = %s\n%s"
+            % (d.path("s"), ids, conf))
+    r = subprocess.run(d.argv() + ["-n"], capture_output=True, text=True,
+                       timeout=20)
+    d.cleanup()
+    return r
+
+
+def test_open_relay_default_refused_by_check():
+    """-n refuses every spelling of a permitting default_action, naming
+    the parameter, the value and the confirming parameter."""
+    for a in PERMITTING:
+        r = run_check("default_action = %s\n" % a)
+        assert r.returncode == 78, (a, r.returncode, r.stderr)
+        assert open_relay_refused(a) in r.stderr, (a, r.stderr)
+        assert "is valid" not in r.stderr, (a, r.stderr)
+        assert r.stdout == "", (a, r.stdout)
+    # the same through -o, blanks around the value and all
+    r = run_check("", options=[("default_action", "  Ok  ")])
+    assert r.returncode == 78 and open_relay_refused("Ok") in r.stderr, \
+        r.stderr
+    # a bare 4NN/5NN is all digits, which Postfix also takes as OK
+    for a in ("554", "450"):
+        r = run_check("default_action = %s\n" % a)
+        assert r.returncode == 78, (a, r.stderr)
+        assert "default_action = %s: action %s needs a text" % (a, a) in \
+            r.stderr, (a, r.stderr)
+    # "no" is the same as not saying it
+    r = run_check("default_action = OK\ndefault_action_open_relay = no\n")
+    assert r.returncode == 78 and open_relay_refused("OK") in r.stderr
+
+
+def test_open_relay_default_not_permitting_is_quiet():
+    """The refusal is about permits only: the rest passes -n without the
+    warning, with or without the confirmation."""
+    for a in NOT_PERMITTING:
+        for conf in ("", CONFIRM):
+            r = run_check("default_action = %s\n%s" % (a, conf))
+            assert r.returncode == 0, (a, conf, r.stderr)
+            assert "open relay" not in r.stderr, (a, r.stderr)
+            assert "is valid" in r.stderr, (a, r.stderr)
+
+
+def test_open_relay_default_confirmed_check_warns():
+    """With default_action_open_relay = yes, -n accepts and warns on
+    stderr."""
+    for a in PERMITTING:
+        r = run_check("default_action = %s\n%s" % (a, CONFIRM))
+        assert r.returncode == 0, (a, r.returncode, r.stderr)
+        assert open_relay_warning(a) in r.stderr, (a, r.stderr)
+        assert "is valid" in r.stderr, (a, r.stderr)
+        assert "default_action = %s\n" % a in r.stdout, r.stdout
+        assert "default_action_open_relay = yes\n" in r.stdout, r.stdout
+
+
+def test_open_relay_default_refused_at_start():
+    """The daemon itself refuses to start, before it listens."""
+    for a in ("OK", "relay", "200"):
+        d = Daemon(PROG, config="", wait_ready=False)
+        ids = d.write("identities", IDENTITIES)
+        sock = d.path("s")
+        d.write(d.config_file, "listen = unix:%s\nidentities = %s\n"
+                "default_action = %s\n" % (sock, ids, a))
+        d.start()
+        rc = d.proc.wait(20)
+        log = d.log()
+        ready = d.saw("READY=1")
+        d.cleanup()
+        assert rc == 78, (a, rc, log)
+        assert open_relay_refused(a) in log, (a, log)
+        assert not ready and not os.path.exists(sock), a
+
+
+def test_open_relay_default_confirmed():
+    """Confirmed: the daemon starts with the warning, and a client with no
+    certificate, or an unlisted one, really is answered OK. Each SIGHUP
+    says it again, also when it refuses to drop the confirmation."""
+    with start("default_action = OK\n" + CONFIRM) as d:
+        d.wait_log(re.escape(open_relay_warning("OK")))
+        s = connect(d)
+        mark = d.log_mark()
+        assert policy_query(s, request()) == {"action": "OK"}
+        d.wait_log(r'decision: action="OK" reason=no_cert identity=- ',
+                   since=mark)
+        assert policy_query(s, request(
+            ccert_pubkey_fingerprint=PK_UNKNOWN)) == {"action": "OK"}
+        assert policy_query(s, request(ccert_pubkey_fingerprint=PK_BOB)) == \
+            {"action": "OK"}
+        # the other actions are not touched by it
+        assert policy_query(s, request(ccert_pubkey_fingerprint=PK_OLD)) == \
+            {"action": "DUNNO"}
+        mark = d.log_mark()
+        d.reload()
+        d.wait_log(r"reload: configuration reloaded", since=mark)
+        d.wait_log(re.escape(open_relay_warning("OK")), since=mark)
+        # a SIGHUP without the confirmation is refused; the old config
+        # (still an open relay, and said so) keeps running
+        rewrite(d.config_file, d.conf_head + "default_action = OK\n")
+        mark = d.log_mark()
+        d.reload()
+        d.wait_log(r"error: reload: %s; keeping the running configuration"
+                   % re.escape(open_relay_refused("OK")), since=mark)
+        d.wait_log(re.escape(open_relay_warning("OK")), since=mark)
+        assert policy_query(s, request()) == {"action": "OK"}
+        # back to the default: no more warnings
+        rewrite(d.config_file, d.conf_head)
+        mark = d.log_mark()
+        d.reload()
+        d.wait_log(r"reload: configuration reloaded", since=mark)
+        assert policy_query(s, request()) == {"action": "DUNNO"}
+        assert "open relay" not in d.log(mark), d.log(mark)
+
+
+def test_open_relay_default_refused_on_reload():
+    """A SIGHUP to an unconfirmed permitting default_action keeps the old
+    config: clients without a certificate still get DUNNO. The same file
+    with the confirmation does take effect, so the reload was real."""
+    with start() as d:
+        s = connect(d)
+        assert policy_query(s, request()) == {"action": "DUNNO"}
+        for a in ("OK", "RELAY", "200", "ok relay"):
+            rewrite(d.config_file, d.conf_head + "default_action = %s\n" % a)
+            mark = d.log_mark()
+            d.reload()
+            d.wait_log(r"error: reload: %s; keeping the running "
+                       r"configuration" % re.escape(open_relay_refused(a)),
+                       since=mark)
+            assert policy_query(s, request()) == {"action": "DUNNO"}, a
+            assert policy_query(s, request(
+                ccert_pubkey_fingerprint=PK_UNKNOWN)) == {"action": "DUNNO"}
+            assert policy_query(s, request(
+                ccert_pubkey_fingerprint=PK_BOB)) == {"action": "OK"}
+            assert "open relay (confirmed" not in d.log(mark), a
+        rewrite(d.config_file, d.conf_head + "default_action = OK\n" +
+                CONFIRM)
+        mark = d.log_mark()
+        d.reload()
+        d.wait_log(r"reload: configuration reloaded", since=mark)
+        d.wait_log(re.escape(open_relay_warning("OK")), since=mark)
+        assert policy_query(s, request()) == {"action": "OK"}
 
 
 def test_decision_log_modes():

@@ -244,6 +244,7 @@ test_action_check(void **state)
 		"DEFER_IF_PERMIT try later", "450 4.7.1 later", "554 5.7.1 no",
 		"421 closing", "WARN odd client", "PREPEND X-Cert: yes",
 		"HOLD", "DISCARD", "INFO x", "FILTER smtp:[127.0.0.1]:10025",
+		"200", "0", "RELAY", "relay why",
 	};
 	static const struct {
 		const char *a;
@@ -258,6 +259,12 @@ test_action_check(void **state)
 		{"45 short", "is not one of"},
 		{"PREPEND", "needs an argument"},
 		{"hash:/etc/postfix/x", "is not one of"},
+		{"554", "needs a text"},
+		{"450", "needs a text"},
+		{"450 ", "needs a text"},
+		{"200 fine", "is not one of"},
+		{"OKAY", "is not one of"},
+		{"OK\tgo", "control character"},
 	};
 	char err[256];
 	size_t i;
@@ -275,6 +282,32 @@ test_action_check(void **state)
 	}
 }
 
+/* Postfix's permits, in every spelling we could be handed; and the rest */
+static void
+test_action_permits(void **state)
+{
+	static const char *const yes[] = {
+		"OK", "ok", "Ok", "oK", "OK relay", "ok everyone", "RELAY",
+		"relay", "Relay text", "200", "0", "12345", " OK", "\tOK",
+		"OK\ttext", "  200", "200 ", "554", "450", "250 fine",
+	};
+	static const char *const no[] = {
+		"", "DUNNO", "dunno", "REJECT", "REJECT OK", "DEFER OK",
+		"DEFER_IF_PERMIT", "DEFER_IF_REJECT x", "450 4.7.1 OK",
+		"554 5.7.1 ok", "OKAY", "OK.", "RELAYS", "HOLD", "DISCARD",
+		"WARN OK", "INFO ok", "PREPEND X-OK: yes", "FILTER smtp:x",
+		"REDIRECT a@b", "BCC a@b", "x200", "20O",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!ccert_action_permits(yes[i]))
+			fail_msg("\"%s\" not seen as a permit", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (ccert_action_permits(no[i]))
+			fail_msg("\"%s\" seen as a permit", no[i]);
+}
+
 static void
 test_action_class(void **state)
 {
@@ -286,6 +319,8 @@ test_action_class(void **state)
 	assert_string_equal(ccert_action_class("DEFER_IF_PERMIT x"), "defer");
 	assert_string_equal(ccert_action_class("451 4.3.5 x"), "defer");
 	assert_string_equal(ccert_action_class("WARN x"), "other");
+	assert_string_equal(ccert_action_class("200"), "permit");
+	assert_string_equal(ccert_action_class("OK relay"), "permit");
 	assert_string_equal(ccert_reason_name(CCERT_R_NOT_POLICY), "not_policy");
 }
 
@@ -298,6 +333,7 @@ main(void)
 		cmocka_unit_test(test_report_only),
 		cmocka_unit_test(test_configured_default),
 		cmocka_unit_test(test_action_check),
+		cmocka_unit_test(test_action_permits),
 		cmocka_unit_test(test_action_class),
 	};
 
