@@ -86,7 +86,7 @@ TESTS += tests/e2e/run_e2e_all.sh
 
 # README.md's Postfix recipes word for word on this machine's own Postfix
 # (root, and only where that Postfix has no configuration of its own).
-TESTS += tests/e2e/readme_recipes.sh
+TESTS += tests/e2e/run_readme_recipes.sh
 
 # What the contrib/systemd .socket units rely on: adopting a passed socket.
 TESTS += tests/e2e/socket_activation.sh

@@ -1,5 +1,6 @@
 #!/bin/sh
-# readme_recipes - README.md's Postfix recipes word for word on this
+# run_readme_recipes - (named apart from readme_recipes.py, which automake
+# would map to the same log) README.md's Postfix recipes word for word on this
 # machine's own (unconfigured) Postfix, then mail through it; see
 # readme_recipes.py. Exits 77 (SKIP) when not root or when this machine's
 # Postfix has a configuration of its own.
