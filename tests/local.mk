@@ -84,6 +84,11 @@ TESTS += tests/e2e/demo_check.sh
 # The whole suite behind one private Postfix instance (root, postfix, swaks).
 TESTS += tests/e2e/run_e2e_all.sh
 
+# Where the configuration comes from (a missing default file is named at
+# start, reload, -n and check; configure keeps /etc/pfhelpers whatever the
+# prefix) and the skeleton's check verb.
+TESTS += tests/proto/test_config_source.py
+
 # README.md's Postfix recipes word for word on this machine's own Postfix
 # (root, and only where that Postfix has no configuration of its own).
 TESTS += tests/e2e/run_readme_recipes.sh
