@@ -1246,11 +1246,14 @@ render_prom(struct status_page *p, struct status_writer *w, struct buf *b)
  */
 
 /*
- * Table cells break at word boundaries only (break-word: a column is never
- * squeezed below its longest word, as "anywhere" allowed, which stacked
- * short names letter by letter); a card whose table cannot fit scrolls
- * sideways instead. Wide cards span two of three columns on a laptop, and
- * the grid packs narrow cards into the gaps.
+ * Tables fit their card: data cells break anywhere (a socket path, a
+ * peer, a file name has no spaces to break at), while headers break at
+ * word boundaries only (break-word), so a header's longest word is the
+ * narrowest its column gets and short names are never stacked letter by
+ * letter. Numbers never break. Only a data table whose header words alone
+ * are wider than the card (a phone) scrolls sideways, in its block. Wide
+ * cards span two of three columns on a laptop, and the grid packs narrow
+ * cards into the gaps.
  */
 static const char html_css[] =
 ":root{--bg:#f4f6f9;--card:#fff;--fg:#1d2430;--mute:#6b7483;--line:#e3e7ee;"
@@ -1272,7 +1275,7 @@ static const char html_css[] =
 "grid-template-columns:repeat(auto-fill,minmax(min(100%,360px),1fr));"
 "grid-auto-flow:row dense}"
 ".card{background:var(--card);border:1px solid var(--line);border-radius:12px;"
-"padding:1rem 1.1rem;min-width:0;overflow-x:auto}"
+"padding:1rem 1.1rem;min-width:0}"
 ".card.wide{grid-column:1/-1}"
 "@media (min-width:1200px){.card.wide{grid-column:span 2}}"
 ".card.wide .blocks{display:grid;gap:0 1.5rem;"
@@ -1283,8 +1286,9 @@ static const char html_css[] =
 "text-transform:uppercase;letter-spacing:.04em}"
 "table{width:100%;border-collapse:collapse;font-size:.92rem}"
 "td,th{padding:.3rem .4rem;border-bottom:1px solid var(--line);text-align:left;"
-"vertical-align:top;overflow-wrap:break-word}"
-"th{color:var(--mute);font-weight:600;font-size:.82rem}"
+"vertical-align:top;overflow-wrap:anywhere}"
+".blk{min-width:0;overflow-x:auto}"
+"th{color:var(--mute);font-weight:600;font-size:.82rem;overflow-wrap:break-word}"
 "td.k{color:var(--mute);width:40%}"
 "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
 ".tiles{display:grid;gap:.5rem;grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}"
