@@ -1307,7 +1307,143 @@ static const char html_css[] =
 "footer{color:var(--mute);font-size:.8rem;padding:0 1.25rem 1.25rem}"
 "a{color:var(--accent)}";
 
-/* html_labels - a metric's labels as small chips */
+/*
+ * Words. A fact's key, a table's column and a label's name or value are
+ * identifiers: JSON and /metrics carry them as given, for machines. The
+ * page shows them to people: html_words() and html_value_words() spell a
+ * lowercase identifier ([a-z0-9_]) in words, anything else (a key with
+ * spaces, a level like MUST_NOPEERMATCH, a path) is shown as given.
+ */
+
+/* html_ident - is s a lowercase identifier the page may spell in words */
+static int
+html_ident(const char *s)
+{
+	if (*s == 0)
+		return 0;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) ||
+		    *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* html_spaced - put s[0..n) with underscores as single spaces, trimmed */
+static void
+html_spaced(struct buf *b, const char *s, size_t n)
+{
+	int	gap = 0, any = 0;
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '_') {
+			gap = 1;
+			continue;
+		}
+		if (gap && any)
+			put(b, " ");
+		gap = 0;
+		any = 1;
+		putn(b, &s[i], 1);
+	}
+}
+
+/*
+ * html_words - a key, column or label name in words: underscores as
+ * spaces, a unit suffix in brackets, a few abbreviations in capitals:
+ * "backend_timeout_ms" reads "backend timeout (ms)", "ttl_s" "TTL (s)".
+ */
+static void
+html_words(struct buf *b, const char *s)
+{
+	static const char *const units[][2] = {
+		{"_seconds", "s"}, {"_ms", "ms"}, {"_s", "s"},
+	};
+	static const char *const caps[] = {"id", "ip", "pid", "tls", "ttl"};
+	const char *unit = NULL, *w, *e;
+	size_t	n, k;
+	int	any = 0;
+
+	if (!html_ident(s)) {
+		put_esc(b, s, ESC_HTML);
+		return;
+	}
+	n = strlen(s);
+	for (k = 0; k < nitems(units); k++) {
+		size_t	ul = strlen(units[k][0]);
+
+		if (n > ul && ends_with(s, units[k][0])) {
+			unit = units[k][1];
+			n -= ul;
+			break;
+		}
+	}
+	for (w = s; w < s + n; w = e) {
+		while (w < s + n && *w == '_')
+			w++;
+		for (e = w; e < s + n && *e != '_'; e++)
+			;
+		if (e == w)
+			break;
+		if (any++)
+			put(b, " ");
+		for (k = 0; k < nitems(caps); k++)
+			if (strlen(caps[k]) == (size_t)(e - w) &&
+			    strncmp(caps[k], w, (size_t)(e - w)) == 0)
+				break;
+		if (k < nitems(caps)) {
+			for (; w < e; w++) {
+				char	c = (char)toupper((unsigned char)*w);
+
+				putn(b, &c, 1);
+			}
+		} else
+			putn(b, w, (size_t)(e - w));
+	}
+	if (unit)
+		buf_printf(b, " (%s)", unit);
+}
+
+/*
+ * html_value_words - a label value in words: only the underscores of a
+ * lowercase identifier become spaces ("not_listed" reads "not listed");
+ * values are the daemon's own names (reasons, kinds, map names).
+ */
+static void
+html_value_words(struct buf *b, const char *s)
+{
+	if (html_ident(s))
+		html_spaced(b, s, strlen(s));
+	else
+		put_esc(b, s, ESC_HTML);
+}
+
+/*
+ * html_metric_words - what a metric is called on the page: its help, or
+ * for a metric without one its name in words, less the "pfhelpers_"
+ * prefix and the _total/_seconds suffix the naming rules added.
+ */
+static void
+html_metric_words(struct buf *b, const struct item *it)
+{
+	const char *s = it->name;
+	size_t	n;
+
+	if (*it->text) {
+		put_esc(b, it->text, ESC_HTML);
+		return;
+	}
+	if (strncmp(s, "pfhelpers_", 10) == 0)
+		s += 10;
+	n = strlen(s);
+	if (it->kind == IT_COUNTER && ends_with(s, "_total") && n > 6)
+		n -= 6;
+	else if (it->kind == IT_HIST && ends_with(s, "_seconds") && n > 8)
+		n -= 8;
+	html_spaced(b, s, n);
+}
+
+/* html_labels - a metric's labels as small chips ("result: ok") */
 static void
 html_labels(struct buf *b, const struct item *it)
 {
@@ -1315,9 +1451,9 @@ html_labels(struct buf *b, const struct item *it)
 
 	for (i = 0; i < it->nlabels; i++) {
 		put(b, "<span class=\"lb\">");
-		put_esc(b, it->labels[i].name, ESC_HTML);
-		put(b, "=");
-		put_esc(b, it->labels[i].value, ESC_HTML);
+		html_words(b, it->labels[i].name);
+		put(b, ": ");
+		html_value_words(b, it->labels[i].value);
 		put(b, "</span>");
 	}
 }
@@ -1471,7 +1607,7 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 	unsigned rowlab, nrows = 0, ncols = 0, r, c, k, l;
 
 	put(b, "<div class=\"blk\"><h3>");
-	put_esc(b, *a->text ? a->text : a->name, ESC_HTML);
+	html_metric_words(b, a);
 	put(b, "</h3><table class=\"data fam\" data-metric=\"");
 	put_esc(b, a->name, ESC_HTML);
 	put(b, "\">");
@@ -1483,19 +1619,19 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 			    w->items[k].labels[!rowlab].value);
 		}
 		put(b, "<tr><th>");
-		put_esc(b, a->labels[rowlab].name, ESC_HTML);
+		html_words(b, a->labels[rowlab].name);
 		put(b, " \\ ");
-		put_esc(b, a->labels[!rowlab].name, ESC_HTML);
+		html_words(b, a->labels[!rowlab].name);
 		put(b, "</th>");
 		for (c = 0; c < ncols; c++) {
 			put(b, "<th class=\"n\">");
-			put_esc(b, cols[c], ESC_HTML);
+			html_value_words(b, cols[c]);
 			put(b, "</th>");
 		}
 		put(b, "</tr>");
 		for (r = 0; r < nrows; r++) {
 			put(b, "<tr><td>");
-			put_esc(b, rows[r], ESC_HTML);
+			html_value_words(b, rows[r]);
 			put(b, "</td>");
 			for (c = 0; c < ncols; c++) {
 				for (k = j; k < j + run; k++)
@@ -1533,7 +1669,7 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 		put(b, "<tr>");
 		for (l = 0; l < a->nlabels; l++) {
 			put(b, "<th>");
-			put_esc(b, a->labels[l].name, ESC_HTML);
+			html_words(b, a->labels[l].name);
 			put(b, "</th>");
 		}
 		put(b, "<th class=\"n\">value</th></tr>");
@@ -1541,7 +1677,7 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 			put(b, "<tr>");
 			for (l = 0; l < w->items[k].nlabels; l++) {
 				put(b, "<td>");
-				put_esc(b, w->items[k].labels[l].value, ESC_HTML);
+				html_value_words(b, w->items[k].labels[l].value);
 				put(b, "</td>");
 			}
 			html_fam_cell(b, &w->items[k]);
@@ -1597,7 +1733,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 		if (c++ == 0)
 			put(b, "<table class=\"kv\">");
 		put(b, "<tr><td class=\"k\">");
-		put_esc(b, it->name, ESC_HTML);
+		html_words(b, it->name);
 		put(b, "</td><td>");
 		put_esc(b, it->text, ESC_HTML);
 		put(b, "</td></tr>");
@@ -1634,7 +1770,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 		put(b, "\"><div class=\"v\">");
 		html_value(b, it);
 		put(b, "</div><div class=\"l\">");
-		put_esc(b, *it->text ? it->text : it->name, ESC_HTML);
+		html_metric_words(b, it);
 		if (it->nlabels)
 			put(b, "<br>");
 		html_labels(b, it);
@@ -1654,7 +1790,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 			    "<th class=\"n\">p50</th><th class=\"n\">p90</th>"
 			    "<th class=\"n\">p99</th><th class=\"n\">count</th></tr>");
 		put(b, "<tr><td>");
-		put_esc(b, *it->text ? it->text : it->name, ESC_HTML);
+		html_metric_words(b, it);
 		html_labels(b, it);
 		put(b, "</td><td class=\"n\">");
 		html_ms(b, stats_hist_quantile(it->snap, 0.50));
@@ -1682,7 +1818,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 			put(b, "\"><tr>");
 			for (c = 0; c < it->ncells; c++) {
 				put(b, "<th>");
-				put_esc(b, it->cells[c], ESC_HTML);
+				html_words(b, it->cells[c]);
 				put(b, "</th>");
 			}
 			put(b, "</tr>");

@@ -58,9 +58,11 @@ def screenshot(url, name):
 
 
 def tile(dom, metric, labels=""):
-    """The number a tile shows (labels as the chips read, e.g. result=ok)."""
-    chips = "".join('<span class="lb">%s</span>' % l for l in labels.split()) \
-        if labels else ""
+    """The number a tile shows, by its labels (result=ok: the chip that
+    reads "result: ok")."""
+    chips = "".join('<span class="lb">%s: %s</span>'
+                    % tuple(l.replace("_", " ").split("=", 1))
+                    for l in labels.split())
     m = re.search(r'data-metric="%s"[^>]*><div class="v">([^<]*)</div>'
                   r'<div class="l">[^<]*(?:<br>)?%s</div>'
                   % (re.escape(metric), re.escape(chips)), dom)
@@ -133,7 +135,7 @@ def test_saslauthd_lite_page():
     assert tile(dom, "pfhelpers_sasl_throttled_total") == len(SASL_GUESSES) - 3
     assert tile(dom, "pfhelpers_sasl_backend_calls_total", "backend=pwfile") == 2 + no
     assert tile(dom, "pfhelpers_sasl_cache_entries") == 2
-    assert '<td class="k">hit_ratio</td><td>%.3f</td>' % ((ok - 2) / (ok + no)) in dom
+    assert '<td class="k">hit ratio</td><td>%.3f</td>' % ((ok - 2) / (ok + no)) in dom
     assert re.search(r'id="t-top_clients">.*?<td>203\.0\.113\.66</td><td>%d</td>'
                      % no, dom)
     assert re.search(r'id="t-top_users">.*?<td>root</td><td>2</td>', dom)
