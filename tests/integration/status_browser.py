@@ -10,7 +10,8 @@ doc/screenshots/status-testd.png is made).
 layout_check() (used here and by status_browser_daemons.py) has Chromium
 lay the page out in a window of a given size and asserts that nothing
 overflows the viewport or its card, nothing is clipped by a scrolling box,
-and no visible label is a snake_case identifier or a key=value pair.
+no word shorter than WORD_MAX is broken across lines, and no visible label
+is a snake_case identifier or a key=value pair.
 """
 
 import html
@@ -53,15 +54,17 @@ def chrome(args, url):
 
 
 # Runs in the page once it has loaded: measures every element and text run
-# against the viewport and its card, every box that clips or scrolls, and
-# reads the labels (all visible text but the data: table cells the daemon
+# against the viewport and its card, every box that clips or scrolls, every
+# word of fewer than WORD_MAX characters (one that wraps was split letter
+# by letter: only paths, addresses and the like may be), and reads the labels (all visible text but the data: table cells the daemon
 # wrote, fact values, recent events, tile numbers). Hands the result back
 # as JSON in a hidden <pre id="pfh-check">, which --dump-dom shows.
+WORD_MAX = 16              # as the page's STATUS_WORD_MAX
 LAYOUT_JS = r"""
 addEventListener("load", function () {
   var vw = document.documentElement.clientWidth;
   var out = {viewport: vw, scroll_width: document.documentElement.scrollWidth,
-             overflow: [], clipped: [], labels: []};
+             overflow: [], clipped: [], broken: [], labels: []};
   var DATA = "script, style, table.data:not(.fam) td, table.kv td:not(.k), " +
       "ol.recent li, .tile .v";
   var SNAKE = /\b[a-z][a-z0-9]*(_[a-z0-9]+)+\b/, KV = /[a-z]\w*=\S/;
@@ -105,6 +108,15 @@ addEventListener("load", function () {
     var r = document.createRange();
     r.selectNodeContents(n);
     outside(where(p) + " text '" + t.slice(0, 40) + "'", r.getBoundingClientRect(), p);
+    var words = /[^\s-]+/g, m;         // wrapping after a hyphen is fine
+    while ((m = words.exec(n.data))) {
+      if (m[0].length >= WORD_MAX)
+        continue;
+      r.setStart(n, m.index);
+      r.setEnd(n, m.index + m[0].length);
+      if (r.getClientRects().length > 1)
+        out.broken.push(where(p) + ": '" + m[0] + "' in '" + t.slice(0, 60) + "'");
+    }
     if (!p.closest(DATA) && (SNAKE.test(t) || KV.test(t)))
       out.labels.push(where(p) + ": '" + t + "'");
   }
@@ -130,7 +142,8 @@ def layout_check(url, size):
         page = r.read().decode("utf-8")
     page = re.sub(r'<meta http-equiv="refresh"[^>]*>', "", page)
     assert "</body>" in page
-    page = page.replace("</body>", "<script>%s</script></body>" % LAYOUT_JS)
+    page = page.replace("</body>", "<script>var WORD_MAX = %d;%s</script></body>"
+                        % (WORD_MAX, LAYOUT_JS))
     path = os.path.join(make_tmpdir(prefix="pfh-layout-"), "page.html")
     with open(path, "w", encoding="utf-8") as f:
         f.write(page)
@@ -143,6 +156,7 @@ def layout_check(url, size):
     assert got["viewport"] == size[0], (what, got["viewport"])
     problems = ["overflows: " + o for o in got["overflow"]] + \
         ["clipped: " + c for c in got["clipped"]] + \
+        ["word broken: " + w for w in got["broken"]] + \
         ["label not in words: " + l for l in got["labels"]]
     if got["scroll_width"] > got["viewport"]:
         problems.insert(0, "page scrolls sideways: %d px wide"
