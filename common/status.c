@@ -1246,15 +1246,18 @@ render_prom(struct status_page *p, struct status_writer *w, struct buf *b)
  */
 
 /*
- * Tables fit their card: data cells break anywhere (a socket path, a
- * peer, a file name has no spaces to break at), while headers break at
- * word boundaries only (break-word), so a header's longest word is the
- * narrowest its column gets and short names are never stacked letter by
- * letter. Numbers never break. Only a data table whose header words alone
- * are wider than the card (a phone) scrolls sideways, in its block. Wide
- * cards span two of three columns on a laptop, and the grid packs narrow
- * cards into the gaps.
+ * Tables fit their card. Cells break between words (break-word), which
+ * never lets a column get narrower than its longest word, so short names
+ * are never stacked letter by letter; a data cell holding a long run
+ * without a break (STATUS_WORD_MAX characters or more: a socket path, a
+ * peer, a file) is marked "w" and breaks anywhere, as do fact values,
+ * so such a run no longer holds a table wider than its card. Numbers
+ * never break. Only a data table whose words alone are wider than the
+ * card (a phone) scrolls sideways, in its block. Wide cards span two of
+ * three columns on a laptop, and the grid packs narrow cards into the
+ * gaps.
  */
+#define STATUS_WORD_MAX	16
 static const char html_css[] =
 ":root{--bg:#f4f6f9;--card:#fff;--fg:#1d2430;--mute:#6b7483;--line:#e3e7ee;"
 "--accent:#2563eb;--ok:#15803d;--okbg:#dcfce7;--bad:#b91c1c;--badbg:#fee2e2;}"
@@ -1286,9 +1289,10 @@ static const char html_css[] =
 "text-transform:uppercase;letter-spacing:.04em}"
 "table{width:100%;border-collapse:collapse;font-size:.92rem}"
 "td,th{padding:.3rem .4rem;border-bottom:1px solid var(--line);text-align:left;"
-"vertical-align:top;overflow-wrap:anywhere}"
+"vertical-align:top;overflow-wrap:break-word}"
+"td.w,.kv td+td{overflow-wrap:anywhere}"
 ".blk{min-width:0;overflow-x:auto}"
-"th{color:var(--mute);font-weight:600;font-size:.82rem;overflow-wrap:break-word}"
+"th{color:var(--mute);font-weight:600;font-size:.82rem}"
 "td.k{color:var(--mute);width:40%}"
 "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
 ".tiles{display:grid;gap:.5rem;grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}"
@@ -1441,6 +1445,28 @@ html_metric_words(struct buf *b, const struct item *it)
 	else if (it->kind == IT_HIST && ends_with(s, "_seconds") && n > 8)
 		n -= 8;
 	html_spaced(b, s, n);
+}
+
+/*
+ * html_td - open a data table's cell for s: "w" (may break anywhere) when
+ * s holds STATUS_WORD_MAX or more characters without a space or a hyphen
+ * to wrap at.
+ */
+static void
+html_td(struct buf *b, const char *s)
+{
+	unsigned run = 0;
+
+	for (; *s; s++) {
+		if (isspace((unsigned char)*s) || *s == '-')
+			run = 0;
+		else if (((unsigned char)*s & 0xc0) != 0x80 &&
+		    ++run >= STATUS_WORD_MAX) {
+			put(b, "<td class=\"w\">");
+			return;
+		}
+	}
+	put(b, "<td>");
 }
 
 /* html_labels - a metric's labels as small chips ("result: ok") */
@@ -1825,7 +1851,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 			for (r = j + 1; r < end && w->items[r].kind == IT_ROW; r++) {
 				put(b, "<tr>");
 				for (c = 0; c < w->items[r].ncells; c++) {
-					put(b, "<td>");
+					html_td(b, w->items[r].cells[c]);
 					put_esc(b, w->items[r].cells[c], ESC_HTML);
 					put(b, "</td>");
 				}
