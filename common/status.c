@@ -1246,12 +1246,18 @@ render_prom(struct status_page *p, struct status_writer *w, struct buf *b)
  */
 
 /*
- * Table cells break at word boundaries only (break-word: a column is never
- * squeezed below its longest word, as "anywhere" allowed, which stacked
- * short names letter by letter); a card whose table cannot fit scrolls
- * sideways instead. Wide cards span two of three columns on a laptop, and
- * the grid packs narrow cards into the gaps.
+ * Tables fit their card. Cells break between words (break-word), which
+ * never lets a column get narrower than its longest word, so short names
+ * are never stacked letter by letter; a data cell holding a long run
+ * without a break (STATUS_WORD_MAX characters or more: a socket path, a
+ * peer, a file) is marked "w" and breaks anywhere, as do fact values,
+ * so such a run no longer holds a table wider than its card. Numbers
+ * never break. Only a data table whose words alone are wider than the
+ * card (a phone) scrolls sideways, in its block. Wide cards span two of
+ * three columns on a laptop, and the grid packs narrow cards into the
+ * gaps.
  */
+#define STATUS_WORD_MAX	16
 static const char html_css[] =
 ":root{--bg:#f4f6f9;--card:#fff;--fg:#1d2430;--mute:#6b7483;--line:#e3e7ee;"
 "--accent:#2563eb;--ok:#15803d;--okbg:#dcfce7;--bad:#b91c1c;--badbg:#fee2e2;}"
@@ -1272,7 +1278,7 @@ static const char html_css[] =
 "grid-template-columns:repeat(auto-fill,minmax(min(100%,360px),1fr));"
 "grid-auto-flow:row dense}"
 ".card{background:var(--card);border:1px solid var(--line);border-radius:12px;"
-"padding:1rem 1.1rem;min-width:0;overflow-x:auto}"
+"padding:1rem 1.1rem;min-width:0}"
 ".card.wide{grid-column:1/-1}"
 "@media (min-width:1200px){.card.wide{grid-column:span 2}}"
 ".card.wide .blocks{display:grid;gap:0 1.5rem;"
@@ -1284,6 +1290,8 @@ static const char html_css[] =
 "table{width:100%;border-collapse:collapse;font-size:.92rem}"
 "td,th{padding:.3rem .4rem;border-bottom:1px solid var(--line);text-align:left;"
 "vertical-align:top;overflow-wrap:break-word}"
+"td.w,.kv td+td{overflow-wrap:anywhere}"
+".blk{min-width:0;overflow-x:auto}"
 "th{color:var(--mute);font-weight:600;font-size:.82rem}"
 "td.k{color:var(--mute);width:40%}"
 "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
@@ -1303,7 +1311,165 @@ static const char html_css[] =
 "footer{color:var(--mute);font-size:.8rem;padding:0 1.25rem 1.25rem}"
 "a{color:var(--accent)}";
 
-/* html_labels - a metric's labels as small chips */
+/*
+ * Words. A fact's key, a table's column and a label's name or value are
+ * identifiers: JSON and /metrics carry them as given, for machines. The
+ * page shows them to people: html_words() and html_value_words() spell a
+ * lowercase identifier ([a-z0-9_]) in words, anything else (a key with
+ * spaces, a level like MUST_NOPEERMATCH, a path) is shown as given.
+ */
+
+/* html_ident - is s a lowercase identifier the page may spell in words */
+static int
+html_ident(const char *s)
+{
+	if (*s == 0)
+		return 0;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) ||
+		    *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* html_spaced - put s[0..n) with underscores as single spaces, trimmed */
+static void
+html_spaced(struct buf *b, const char *s, size_t n)
+{
+	int	gap = 0, any = 0;
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '_') {
+			gap = 1;
+			continue;
+		}
+		if (gap && any)
+			put(b, " ");
+		gap = 0;
+		any = 1;
+		putn(b, &s[i], 1);
+	}
+}
+
+/*
+ * html_words - a key, column or label name in words: underscores as
+ * spaces, a unit suffix in brackets, a few abbreviations in capitals:
+ * "backend_timeout_ms" reads "backend timeout (ms)", "ttl_s" "TTL (s)".
+ */
+static void
+html_words(struct buf *b, const char *s)
+{
+	static const char *const units[][2] = {
+		{"_seconds", "s"}, {"_ms", "ms"}, {"_s", "s"},
+	};
+	static const char *const caps[] = {"id", "ip", "pid", "tls", "ttl"};
+	const char *unit = NULL, *w, *e;
+	size_t	n, k;
+	int	any = 0;
+
+	if (!html_ident(s)) {
+		put_esc(b, s, ESC_HTML);
+		return;
+	}
+	n = strlen(s);
+	for (k = 0; k < nitems(units); k++) {
+		size_t	ul = strlen(units[k][0]);
+
+		if (n > ul && ends_with(s, units[k][0])) {
+			unit = units[k][1];
+			n -= ul;
+			break;
+		}
+	}
+	for (w = s; w < s + n; w = e) {
+		while (w < s + n && *w == '_')
+			w++;
+		for (e = w; e < s + n && *e != '_'; e++)
+			;
+		if (e == w)
+			break;
+		if (any++)
+			put(b, " ");
+		for (k = 0; k < nitems(caps); k++)
+			if (strlen(caps[k]) == (size_t)(e - w) &&
+			    strncmp(caps[k], w, (size_t)(e - w)) == 0)
+				break;
+		if (k < nitems(caps)) {
+			for (; w < e; w++) {
+				char	c = (char)toupper((unsigned char)*w);
+
+				putn(b, &c, 1);
+			}
+		} else
+			putn(b, w, (size_t)(e - w));
+	}
+	if (unit)
+		buf_printf(b, " (%s)", unit);
+}
+
+/*
+ * html_value_words - a label value in words: only the underscores of a
+ * lowercase identifier become spaces ("not_listed" reads "not listed");
+ * values are the daemon's own names (reasons, kinds, map names).
+ */
+static void
+html_value_words(struct buf *b, const char *s)
+{
+	if (html_ident(s))
+		html_spaced(b, s, strlen(s));
+	else
+		put_esc(b, s, ESC_HTML);
+}
+
+/*
+ * html_metric_words - what a metric is called on the page: its help, or
+ * for a metric without one its name in words, less the "pfhelpers_"
+ * prefix and the _total/_seconds suffix the naming rules added.
+ */
+static void
+html_metric_words(struct buf *b, const struct item *it)
+{
+	const char *s = it->name;
+	size_t	n;
+
+	if (*it->text) {
+		put_esc(b, it->text, ESC_HTML);
+		return;
+	}
+	if (strncmp(s, "pfhelpers_", 10) == 0)
+		s += 10;
+	n = strlen(s);
+	if (it->kind == IT_COUNTER && ends_with(s, "_total") && n > 6)
+		n -= 6;
+	else if (it->kind == IT_HIST && ends_with(s, "_seconds") && n > 8)
+		n -= 8;
+	html_spaced(b, s, n);
+}
+
+/*
+ * html_td - open a data table's cell for s: "w" (may break anywhere) when
+ * s holds STATUS_WORD_MAX or more characters without a space or a hyphen
+ * to wrap at.
+ */
+static void
+html_td(struct buf *b, const char *s)
+{
+	unsigned run = 0;
+
+	for (; *s; s++) {
+		if (isspace((unsigned char)*s) || *s == '-')
+			run = 0;
+		else if (((unsigned char)*s & 0xc0) != 0x80 &&
+		    ++run >= STATUS_WORD_MAX) {
+			put(b, "<td class=\"w\">");
+			return;
+		}
+	}
+	put(b, "<td>");
+}
+
+/* html_labels - a metric's labels as small chips ("result: ok") */
 static void
 html_labels(struct buf *b, const struct item *it)
 {
@@ -1311,9 +1477,9 @@ html_labels(struct buf *b, const struct item *it)
 
 	for (i = 0; i < it->nlabels; i++) {
 		put(b, "<span class=\"lb\">");
-		put_esc(b, it->labels[i].name, ESC_HTML);
-		put(b, "=");
-		put_esc(b, it->labels[i].value, ESC_HTML);
+		html_words(b, it->labels[i].name);
+		put(b, ": ");
+		html_value_words(b, it->labels[i].value);
 		put(b, "</span>");
 	}
 }
@@ -1467,7 +1633,7 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 	unsigned rowlab, nrows = 0, ncols = 0, r, c, k, l;
 
 	put(b, "<div class=\"blk\"><h3>");
-	put_esc(b, *a->text ? a->text : a->name, ESC_HTML);
+	html_metric_words(b, a);
 	put(b, "</h3><table class=\"data fam\" data-metric=\"");
 	put_esc(b, a->name, ESC_HTML);
 	put(b, "\">");
@@ -1479,19 +1645,19 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 			    w->items[k].labels[!rowlab].value);
 		}
 		put(b, "<tr><th>");
-		put_esc(b, a->labels[rowlab].name, ESC_HTML);
+		html_words(b, a->labels[rowlab].name);
 		put(b, " \\ ");
-		put_esc(b, a->labels[!rowlab].name, ESC_HTML);
+		html_words(b, a->labels[!rowlab].name);
 		put(b, "</th>");
 		for (c = 0; c < ncols; c++) {
 			put(b, "<th class=\"n\">");
-			put_esc(b, cols[c], ESC_HTML);
+			html_value_words(b, cols[c]);
 			put(b, "</th>");
 		}
 		put(b, "</tr>");
 		for (r = 0; r < nrows; r++) {
 			put(b, "<tr><td>");
-			put_esc(b, rows[r], ESC_HTML);
+			html_value_words(b, rows[r]);
 			put(b, "</td>");
 			for (c = 0; c < ncols; c++) {
 				for (k = j; k < j + run; k++)
@@ -1529,7 +1695,7 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 		put(b, "<tr>");
 		for (l = 0; l < a->nlabels; l++) {
 			put(b, "<th>");
-			put_esc(b, a->labels[l].name, ESC_HTML);
+			html_words(b, a->labels[l].name);
 			put(b, "</th>");
 		}
 		put(b, "<th class=\"n\">value</th></tr>");
@@ -1537,7 +1703,7 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 			put(b, "<tr>");
 			for (l = 0; l < w->items[k].nlabels; l++) {
 				put(b, "<td>");
-				put_esc(b, w->items[k].labels[l].value, ESC_HTML);
+				html_value_words(b, w->items[k].labels[l].value);
 				put(b, "</td>");
 			}
 			html_fam_cell(b, &w->items[k]);
@@ -1593,7 +1759,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 		if (c++ == 0)
 			put(b, "<table class=\"kv\">");
 		put(b, "<tr><td class=\"k\">");
-		put_esc(b, it->name, ESC_HTML);
+		html_words(b, it->name);
 		put(b, "</td><td>");
 		put_esc(b, it->text, ESC_HTML);
 		put(b, "</td></tr>");
@@ -1630,7 +1796,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 		put(b, "\"><div class=\"v\">");
 		html_value(b, it);
 		put(b, "</div><div class=\"l\">");
-		put_esc(b, *it->text ? it->text : it->name, ESC_HTML);
+		html_metric_words(b, it);
 		if (it->nlabels)
 			put(b, "<br>");
 		html_labels(b, it);
@@ -1650,7 +1816,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 			    "<th class=\"n\">p50</th><th class=\"n\">p90</th>"
 			    "<th class=\"n\">p99</th><th class=\"n\">count</th></tr>");
 		put(b, "<tr><td>");
-		put_esc(b, *it->text ? it->text : it->name, ESC_HTML);
+		html_metric_words(b, it);
 		html_labels(b, it);
 		put(b, "</td><td class=\"n\">");
 		html_ms(b, stats_hist_quantile(it->snap, 0.50));
@@ -1678,14 +1844,14 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 			put(b, "\"><tr>");
 			for (c = 0; c < it->ncells; c++) {
 				put(b, "<th>");
-				put_esc(b, it->cells[c], ESC_HTML);
+				html_words(b, it->cells[c]);
 				put(b, "</th>");
 			}
 			put(b, "</tr>");
 			for (r = j + 1; r < end && w->items[r].kind == IT_ROW; r++) {
 				put(b, "<tr>");
 				for (c = 0; c < w->items[r].ncells; c++) {
-					put(b, "<td>");
+					html_td(b, w->items[r].cells[c]);
 					put_esc(b, w->items[r].cells[c], ESC_HTML);
 					put(b, "</td>");
 				}

@@ -19,6 +19,10 @@
  * into HTML, JSON or Prometheus text. Metric names are prefixed
  * "pfhelpers_"; labels are fixed sets chosen by the daemon (never a user,
  * address or fingerprint). Text values are escaped by the module.
+ * Fact keys, table columns and label names and values are identifiers,
+ * kept as given in JSON and /metrics; the HTML page spells a lowercase one
+ * in words ("backend_timeout_ms" reads "backend timeout (ms)", see
+ * doc/status.md). Help texts and titles are shown as written: words.
  */
 #ifndef PFH_STATUS_H
 #define PFH_STATUS_H

@@ -117,7 +117,7 @@ status_decisions(struct policyd *pd, struct status_writer *w)
 		snprintf(labels, sizeof(labels), "action=\"%s\"",
 		    policyd_class_names[c]);
 		status_counter(w, "policyd_ccert_report_only_would_total",
-		    "report_only: actions logged but not sent", labels,
+		    "Actions logged but not sent (report-only mode)", labels,
 		    stats_get(&pd->st.would[c]));
 	}
 	status_recent(w, "Recent decisions that matched an identity",

@@ -229,7 +229,7 @@ sasl_status(struct server *srv, struct status_writer *w)
 	status_counter(w, "sasl_refused_total", "requests refused before "
 	    "any backend", "why=\"queue_full\"", stats_get(&st->queue_full));
 	status_counter(w, "sasl_backend_timeouts_total",
-	    "backend calls past backend_timeout", NULL,
+	    "backend calls past the backend timeout", NULL,
 	    stats_get(&st->timeouts));
 
 	ready = auth_chain_ready(ctx->chain, why, sizeof(why));

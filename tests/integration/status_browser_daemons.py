@@ -6,7 +6,11 @@ tlsmap each run with status_listen on a free loopback port and get known
 traffic on their Postfix-facing socket; Chromium loads `/` and the DOM it
 builds must show the counters that traffic produced (tiles, the family
 tables with their totals, the daemon's own tables and recent lists), and
-no password. A 1280x900 screenshot of each page is taken; with
+no password. At 1280x900 and 800x900 every table and element must fit the
+window and its card, with no label left as a snake_case identifier
+(status_browser.layout_check); the sockets sit at Debian's chrooted
+Postfix paths, long enough to have clipped the listener table once. A
+1280x900 screenshot of each page is taken; with
 PFH_SCREENSHOT_DIR set they are copied there as <daemon>.png (that is how
 doc/screenshots/saslauthd-lite.png, policyd-ccert.png and tlsmap.png are
 made).
@@ -23,14 +27,20 @@ import subprocess
 from pfhtest import (BUILDDIR, Daemon, free_port, make_tmpdir, policy_query,
                      run_tests, sasl_auth, skip, socketmap_query, tcp_connect,
                      unix_connect)
-from status_browser import browser, chrome, png_size
+from status_browser import browser, chrome, layout_check, png_size
 
 SIZE = (1280, 900)
+LAYOUT_SIZES = ((1280, 900), (800, 900))
 
 
 def dom_of(url):
     browser()                           # skip (77) without Chromium
     return html.unescape(chrome(["--dump-dom"], url))
+
+
+def check_layout(url):
+    for size in LAYOUT_SIZES:
+        layout_check(url, size)
 
 
 def screenshot(url, name):
@@ -48,9 +58,11 @@ def screenshot(url, name):
 
 
 def tile(dom, metric, labels=""):
-    """The number a tile shows (labels as the chips read, e.g. result=ok)."""
-    chips = "".join('<span class="lb">%s</span>' % l for l in labels.split()) \
-        if labels else ""
+    """The number a tile shows, by its labels (result=ok: the chip that
+    reads "result: ok")."""
+    chips = "".join('<span class="lb">%s: %s</span>'
+                    % tuple(l.replace("_", " ").split("=", 1))
+                    for l in labels.split())
     m = re.search(r'data-metric="%s"[^>]*><div class="v">([^<]*)</div>'
                   r'<div class="l">[^<]*(?:<br>)?%s</div>'
                   % (re.escape(metric), re.escape(chips)), dom)
@@ -94,11 +106,13 @@ def test_saslauthd_lite_page():
                                 input=pw.encode(), capture_output=True,
                                 check=True).stdout.decode()
     d.write("passwd", lines, mode=0o600)
-    d.write("sasl.conf", "run_dir = @DIR@/run\npwfile = @DIR@/passwd\n"
+    run = "var/spool/postfix/var/run/saslauthd"  # Debian's chrooted smtpd
+    os.makedirs(d.path(run))
+    d.write("sasl.conf", "run_dir = @DIR@/%s\npwfile = @DIR@/passwd\n" % run +
             "cache = yes\nthrottle_after = 3\nthrottle_delay = 20ms\n"
             "throttle_max_delay = 100ms\n")
     d.start()
-    mux = d.path("run", "mux")
+    mux = d.path(run, "mux")
     ok = no = 0
     for i in range(12):                 # 2 backend calls, 10 from the cache
         user = "alice" if i % 3 else "bob"
@@ -121,7 +135,7 @@ def test_saslauthd_lite_page():
     assert tile(dom, "pfhelpers_sasl_throttled_total") == len(SASL_GUESSES) - 3
     assert tile(dom, "pfhelpers_sasl_backend_calls_total", "backend=pwfile") == 2 + no
     assert tile(dom, "pfhelpers_sasl_cache_entries") == 2
-    assert '<td class="k">hit_ratio</td><td>%.3f</td>' % ((ok - 2) / (ok + no)) in dom
+    assert '<td class="k">hit ratio</td><td>%.3f</td>' % ((ok - 2) / (ok + no)) in dom
     assert re.search(r'id="t-top_clients">.*?<td>203\.0\.113\.66</td><td>%d</td>'
                      % no, dom)
     assert re.search(r'id="t-top_users">.*?<td>root</td><td>2</td>', dom)
@@ -130,6 +144,7 @@ def test_saslauthd_lite_page():
     assert "Backend 1: pwfile" in dom and "backend call time" in dom
     for pw in list(SASL_PASSWORDS.values()) + SASL_GUESSES:
         assert pw not in dom, pw
+    check_layout(url)
     screenshot(url, "saslauthd-lite")
     assert d.stop() == 0
 
@@ -159,11 +174,13 @@ def test_policyd_ccert_page():
 {mon} monitoring expires={later}
 """.format(bob=fp("bob"), relay=fp("relay"), scan=fp("scan"), old=fp("old"),
            app=fp("app"), mon=fp("mon"), soon=day(12), later=day(200)))
-    d.write(d.config_file, "listen = unix:@DIR@/policy.sock\n"
+    sock = "var/spool/postfix/private/policyd-ccert"
+    os.makedirs(os.path.dirname(d.path(sock)))
+    d.write(d.config_file, "listen = unix:@DIR@/%s\n" % sock +
             "identities = @DIR@/identities\n"
             "expired_action = REJECT 5.7.1 client certificate expired\n")
     d.start()
-    s = unix_connect(d.path("policy.sock"))
+    s = unix_connect(d.path(sock))
     base = [("request", "smtpd_access_policy"), ("protocol_state", "RCPT"),
             ("protocol_name", "ESMTP"), ("client_address", "198.51.100.7"),
             ("sender", "app@example.net"), ("recipient", "user@outside.example")]
@@ -197,6 +214,7 @@ def test_policyd_ccert_page():
                      % day(12), dom)
     assert "<td>old-nas</td>" in dom and "<td>monitoring</td>" not in dom
     assert re.search(r"REJECT[^<]*old-nas", dom) and re.search(r"OK[^<]*laptop-bob", dom)
+    check_layout(url)
     screenshot(url, "policyd-ccert")
     assert d.stop() == 0
 
@@ -223,10 +241,11 @@ def test_tlsmap_page():
     port = free_port()
     d = Daemon("tlsmap/tlsmap", config="""\
 listen = inet:127.0.0.1:%d
-maps = tlspolicy=policy:@DIR@/tls_policy legacy=persite:@DIR@/tls_per_site
+maps = tlspolicy=policy:@DIR@/etc/postfix/tls_policy \
+    legacy=persite:@DIR@/etc/postfix/tls_per_site
 """ % port, options=[opt], name="tlsmap")
-    d.write("tls_policy", TLS_POLICY)
-    d.write("tls_per_site", TLS_PER_SITE)
+    d.write("etc/postfix/tls_policy", TLS_POLICY)
+    d.write("etc/postfix/tls_per_site", TLS_PER_SITE)
     d.start()
     s = tcp_connect("127.0.0.1", port)
     lookups = [("tlspolicy", "example.com", 9), ("tlspolicy", "bank.example", 4),
@@ -249,13 +268,14 @@ maps = tlspolicy=policy:@DIR@/tls_policy legacy=persite:@DIR@/tls_per_site
     assert cell(dom, "kind=persite,level=MUST_NOPEERMATCH") == 3
     assert cell(dom, "kind=persite,level=notfound") == 8
     assert total(dom, "kind=policy") == 37 and total(dom, "kind=persite") == 12
-    assert re.search(r"<td>tlspolicy</td><td>policy</td><td>[^<]*tls_policy</td>"
+    assert re.search(r"<td>tlspolicy</td><td>policy</td><td[^>]*>[^<]*tls_policy</td>"
                      r"<td>6</td>", dom)
-    assert re.search(r"<td>legacy</td><td>persite</td><td>[^<]*tls_per_site</td>"
+    assert re.search(r"<td>legacy</td><td>persite</td><td[^>]*>[^<]*tls_per_site</td>"
                      r"<td>2</td>", dom)
     assert "legacy gmail.com -> NOTFOUND" in dom
     assert "tlspolicy [mx.example.net]:587 -> encrypt" in dom
     assert tile(dom, "pfhelpers_tlsmap_connections_total") == 1
+    check_layout(url)
     screenshot(url, "tlsmap")
     assert d.stop() == 0
 

@@ -253,10 +253,10 @@ def test_counters_move_by_exactly_the_traffic():
     assert tile(html, P + "throttled_total") == mval(m1, P + "throttled_total")
     assert tile(html, P + "throttled_logins") == 1
     assert tile(html, P + "backend_fail_total",
-                '<span class="lb">backend=pwfile</span>') == \
+                '<span class="lb">backend: pwfile</span>') == \
         mval(m1, P + "backend_fail_total", backend="pwfile")
     assert tile(html, P + "cache_entries") == 1
-    assert '<td class="k">hit_ratio</td><td>0.333</td>' in html
+    assert '<td class="k">hit ratio</td><td>0.333</td>' in html
     card = html[html.index('id="s-backend_pwfile"'):]
     card = card[:card.index("</section>")]
     assert "Latency (ms)" in card and "backend call time" in card
