@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -64,6 +65,9 @@ struct server {
 	struct listener **listeners;
 	unsigned nlisteners;
 	struct status_page *status;
+	char	 status_name[300];	/* canonical status_listen bound, or "" */
+	int	 have_sock_gid;
+	gid_t	 sock_gid;		/* group a socket gets with socket_group "" */
 	struct ev_timer *tick_timer;
 	struct ev_timer *stop_timer;
 	uint64_t stop_deadline;
@@ -356,6 +360,9 @@ arm_tick(struct server *s)
 }
 
 static void
+report_listen_changes(struct server *, void *, void *);
+
+static void
 do_reload(struct server *s)
 {
 	char err[1024];
@@ -372,6 +379,7 @@ do_reload(struct server *s)
 		void *old = s->cfg;
 
 		s->cfg = ncfg;
+		report_listen_changes(s, old, ncfg);
 		free_config(s, old);
 		arm_tick(s);
 		log_info("reload: configuration reloaded");
@@ -460,6 +468,21 @@ setup_signals(struct server *s)
 		log_fatal("ev_fd_add signalfd: %m");
 }
 
+/* status_bound_name - canonical form of a status_listen value ("" = none) */
+static void
+status_bound_name(const char *value, char *out, size_t outlen)
+{
+	struct endpoint ep;
+	char err[256];
+
+	if (*value == 0)
+		*out = 0;
+	else if (endpoint_parse(value, &ep, err, sizeof(err)) == 0)
+		endpoint_str(&ep, out, outlen);
+	else
+		snprintf(out, outlen, "%s", value);
+}
+
 static void
 start_status(struct server *s)
 {
@@ -474,6 +497,8 @@ start_status(struct server *s)
 		log_error("status page %s: %s", sc->status_listen, err);
 		exit(EX_UNAVAILABLE);
 	}
+	status_bound_name(sc->status_listen, s->status_name,
+	    sizeof(s->status_name));
 	log_info("status page on %s", sc->status_listen);
 }
 
@@ -609,6 +634,239 @@ server_spec(struct server *s)
 	return s->spec;
 }
 
+#define LISTEN_SEPS	" \t\r\n,"
+
+/* server_listen_all - bind every endpoint a server_sockets names */
+int
+server_listen_all(struct server *s, const struct server_sockets *ss,
+    listener_accept_fn *fn, void *ctx, char *err, size_t errlen)
+{
+	const char *p = ss->endpoints;
+	struct listener *l;
+	char *ep;
+	size_t n;
+
+	for (;;) {
+		p += strspn(p, LISTEN_SEPS);
+		if (*p == 0)
+			return 0;
+		n = strcspn(p, LISTEN_SEPS);
+		ep = xstrndup(p, n);
+		p += n;
+		l = server_listen(s, ep, ss->mode, NULL, ss->group, fn, ctx,
+		    err, errlen);
+		free(ep);
+		if (l == NULL)
+			return -1;
+	}
+}
+
+/* Listener settings SIGHUP cannot apply, as bits of listen_pending() */
+#define PEND_LISTEN	1
+#define PEND_MODE	2
+#define PEND_GROUP	4
+#define PEND_STATUS	8
+
+/* bound_text - the bound endpoints, "a, b" */
+static void
+bound_text(struct server *s, char *out, size_t outlen)
+{
+	size_t len = 0;
+	unsigned i;
+
+	*out = 0;
+	for (i = 0; i < s->nlisteners && len < outlen; i++)
+		len += (size_t)snprintf(out + len, outlen - len, "%s%s",
+		    i ? ", " : "", listener_name(s->listeners[i]));
+}
+
+/* bound_listener - is this canonical endpoint bound */
+static int
+bound_listener(struct server *s, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nlisteners; i++)
+		if (strcmp(listener_name(s->listeners[i]), name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * endpoints_bound - does a list name exactly the bound endpoints (in any
+ * order; "inet:10030" and "inet:127.0.0.1:10030" are the same); its
+ * canonical text goes to want
+ */
+static int
+endpoints_bound(struct server *s, const char *list, char *want,
+    size_t wantlen)
+{
+	const char *p = list;
+	struct endpoint ep;
+	char item[300], name[300], err[256];
+	size_t n, len = 0;
+	unsigned count = 0;
+	int same = 1;
+
+	*want = 0;
+	for (;;) {
+		p += strspn(p, LISTEN_SEPS);
+		if (*p == 0)
+			break;
+		n = strcspn(p, LISTEN_SEPS);
+		snprintf(item, sizeof(item), "%.*s", (int)n, p);
+		p += n;
+		if (endpoint_parse(item, &ep, err, sizeof(err)) == 0)
+			endpoint_str(&ep, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "%s", item);
+		if (!bound_listener(s, name))
+			same = 0;
+		count++;
+		if (len < wantlen)
+			len += (size_t)snprintf(want + len, wantlen - len,
+			    "%s%s", count > 1 ? ", " : "", name);
+	}
+	return same && count == s->nlisteners;
+}
+
+/* bound_unix - a unix socket file we created: how it was set up */
+static int
+bound_unix(struct server *s, struct stat *st)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nlisteners; i++)
+		if (listener_created(s->listeners[i]) &&
+		    listener_unix_stat(s->listeners[i], st) == 0)
+			return 1;
+	return 0;
+}
+
+/* group_text - a gid by name if it has one */
+static void
+group_text(gid_t gid, char *out, size_t outlen)
+{
+	struct group *gr = getgrgid(gid);
+
+	if (gr != NULL)
+		snprintf(out, outlen, "%s", gr->gr_name);
+	else
+		snprintf(out, outlen, "%lu", (unsigned long)gid);
+}
+
+/* want_mode - the mode listener_open applies for a socket_mode */
+static mode_t
+want_mode(mode_t mode)
+{
+	return mode ? mode : 0660;
+}
+
+/*
+ * listen_pending - which listener settings of cfg differ from the bound
+ * listeners (not from the config loaded last: after a change and its
+ * revert nothing is pending); with warn, log each one
+ */
+static unsigned
+listen_pending(struct server *s, void *cfg, int warn)
+{
+	struct server_common *sc = cfg;
+	struct server_sockets ss;
+	struct stat st;
+	char want[1024], bound[1024], err[256];
+	unsigned pend = 0;
+	gid_t gid;
+
+	if (s->spec->sockets != NULL) {
+		memset(&ss, 0, sizeof(ss));
+		s->spec->sockets(cfg, &ss);
+		if (!endpoints_bound(s, ss.endpoints, want, sizeof(want))) {
+			pend |= PEND_LISTEN;
+			bound_text(s, bound, sizeof(bound));
+			if (warn)
+				log_warn("reload: %s changed from %s to %s: "
+				    "this needs a restart; still listening "
+				    "on %s", ss.listen_param, bound, want,
+				    bound);
+		}
+		if (bound_unix(s, &st)) {
+			mode_t bmode = st.st_mode & 07777;
+
+			if (want_mode(ss.mode) != bmode) {
+				pend |= PEND_MODE;
+				if (warn)
+					log_warn("reload: socket_mode changed "
+					    "from %04o to %04o: this needs a "
+					    "restart; the socket keeps %04o",
+					    (unsigned)bmode,
+					    (unsigned)want_mode(ss.mode),
+					    (unsigned)bmode);
+			}
+			if (*ss.group == 0)
+				gid = s->have_sock_gid ? s->sock_gid : st.st_gid;
+			else if (privs_group_gid(ss.group, &gid, err,
+			    sizeof(err)) < 0)
+				gid = (gid_t)-1;
+			if (gid != st.st_gid) {
+				pend |= PEND_GROUP;
+				group_text(st.st_gid, bound, sizeof(bound));
+				if (warn)
+					log_warn("reload: socket_group changed "
+					    "from %s to %s: this needs a "
+					    "restart; the socket keeps group "
+					    "%s", bound, *ss.group ? ss.group :
+					    "\"\" (the default)", bound);
+			}
+		}
+	}
+	status_bound_name(sc->status_listen, want, sizeof(want));
+	if (strcmp(want, s->status_name) != 0) {
+		pend |= PEND_STATUS;
+		if (warn)
+			log_warn("reload: status_listen changed from %s to %s: "
+			    "this needs a restart; the status page stays %s%s",
+			    *s->status_name ? s->status_name : "\"\"",
+			    *want ? want : "\"\"",
+			    *s->status_name ? "on " : "off",
+			    s->status_name);
+	}
+	return pend;
+}
+
+/* report_listen_changes - SIGHUP adopted ncfg: what still needs a restart */
+static void
+report_listen_changes(struct server *s, void *ocfg, void *ncfg)
+{
+	unsigned was = listen_pending(s, ocfg, 0);
+	unsigned now = listen_pending(s, ncfg, 1);
+	unsigned back = was & ~now;
+	struct server_sockets ss;
+	struct stat st;
+	char text[1024];
+
+	if (back & PEND_LISTEN) {
+		memset(&ss, 0, sizeof(ss));
+		s->spec->sockets(ncfg, &ss);
+		bound_text(s, text, sizeof(text));
+		log_info("reload: %s is back to the running %s; no restart "
+		    "pending for it", ss.listen_param, text);
+	}
+	if ((back & (PEND_MODE | PEND_GROUP)) && bound_unix(s, &st)) {
+		group_text(st.st_gid, text, sizeof(text));
+		if (back & PEND_MODE)
+			log_info("reload: socket_mode is back to the running "
+			    "%04o; no restart pending for it",
+			    (unsigned)(st.st_mode & 07777));
+		if (back & PEND_GROUP)
+			log_info("reload: socket_group is back to the running "
+			    "%s; no restart pending for it", text);
+	}
+	if (back & PEND_STATUS)
+		log_info("reload: status_listen is back to the running %s; no "
+		    "restart pending for it", *s->status_name ?
+		    s->status_name : "\"\" (off)");
+}
+
 /* server_listen - bind an endpoint and accept on it */
 struct listener *
 server_listen(struct server *s, const char *endpoint, mode_t mode,
@@ -631,6 +889,11 @@ server_listen(struct server *s, const char *endpoint, mode_t mode,
 		return NULL;
 	if (group && *group && privs_group_gid(group, &o.gid, err, errlen) < 0)
 		return NULL;
+	if (!s->have_sock_gid) {
+		/* what socket_group "" leaves: the group we bind as */
+		s->sock_gid = getegid();
+		s->have_sock_gid = 1;
+	}
 	if ((l = listener_open(&ep, &o, err, errlen)) == NULL)
 		return NULL;
 	if (listener_start(l, s->ev, fn, ctx) < 0) {

@@ -17,6 +17,11 @@
  *   SIGHUP   re-read the config file (+ the same -o overrides); if valid,
  *            spec->reload() gets the new struct and may refuse it (old one
  *            kept, error logged); data files are re-checked either way.
+ *            Listeners are never rebound: an adopted config whose
+ *            spec->sockets() (or status_listen) differs from what is
+ *            bound gets a warning per setting, naming the bound and the
+ *            wanted value, at every reload until it matches again; the
+ *            reload that makes it match says nothing is pending.
  *   SIGTERM/SIGINT  stop accepting, spec->stop(), then wait until
  *            spec->busy() says 0 (or stop_timeout passes), exit 0.
  * Every `reload_check_interval` spec->tick() runs (table sources use it to
@@ -57,6 +62,19 @@ struct server_common {
 
 extern const struct cfg_param server_common_params[];
 
+/*
+ * What a config asks the daemon to listen on (spec->sockets() fills it
+ * from a config that passed spec->check). server_listen_all() binds it;
+ * SIGHUP compares it with the bound listeners. The strings are borrowed
+ * from the config.
+ */
+struct server_sockets {
+	const char *listen_param;	/* what the admin edits: "listen" */
+	const char *endpoints;		/* one or more, blanks or commas between */
+	mode_t	mode;			/* unix: socket_mode (0 = 0660) */
+	const char *group;		/* unix: socket_group ("" = unchanged) */
+};
+
 struct server_spec {
 	const char *name;		/* program name for logs */
 	const char *version_extra;	/* appended to -V output */
@@ -81,6 +99,8 @@ struct server_spec {
 	void	(*ready)(struct server *);
 	/* SIGHUP with a valid new config: adopt it or refuse (-1 + err) */
 	int	(*reload)(struct server *, void *newcfg, char *err, size_t errlen);
+	/* the listeners a config asks for (optional; see server_sockets) */
+	void	(*sockets)(void *cfg, struct server_sockets *);
 	void	(*tick)(struct server *);
 	void	(*stop)(struct server *);
 	unsigned (*busy)(struct server *);
@@ -110,6 +130,12 @@ int	 server_cfg_set(struct server *, const char *assignment);
  */
 struct listener *server_listen(struct server *, const char *endpoint,
 	    mode_t mode, const char *owner, const char *group,
+	    listener_accept_fn *fn, void *ctx, char *err, size_t errlen);
+/*
+ * server_listen_all - server_listen() each endpoint of ss with its mode
+ * and group; -1 + err at the first that fails.
+ */
+int	 server_listen_all(struct server *, const struct server_sockets *ss,
 	    listener_accept_fn *fn, void *ctx, char *err, size_t errlen);
 /*
  * server_conn - adopt a client a listener accepted: a conn with the given

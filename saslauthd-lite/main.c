@@ -188,6 +188,8 @@ sasl_cfg_check(void *vcfg, char *err, size_t errlen)
 		    "path");
 		return -1;
 	}
+	snprintf(c->socket_ep, sizeof(c->socket_ep), "unix:%s/%s", c->run_dir,
+	    SASL_SOCKET_NAME);
 	if (sasl_parse_mode(c->socket_mode, &mode) < 0) {
 		snprintf(err, errlen, "socket_mode: \"%s\" is not an octal "
 		    "mode", c->socket_mode);
@@ -218,14 +220,27 @@ random_u64(void)
 	return v;
 }
 
+/* sasl_sockets - the socket a config (that passed the check) asks for */
+static void
+sasl_sockets(void *vcfg, struct server_sockets *ss)
+{
+	struct sasl_cfg *cfg = vcfg;
+	mode_t mode = 0660;
+
+	(void)sasl_parse_mode(cfg->socket_mode, &mode);
+	ss->listen_param = "run_dir";
+	ss->endpoints = cfg->socket_ep;
+	ss->mode = mode;
+	ss->group = cfg->socket_group;
+}
+
 /* sasl_init - keys, backends, run dir, socket, pool */
 static int
 sasl_init(struct server *srv, char *err, size_t errlen)
 {
 	struct sasl_ctx *ctx = xcalloc(1, sizeof(*ctx));
 	struct sasl_cfg *cfg = server_cfg(srv);
-	char ep[160];
-	mode_t mode = 0660;
+	struct server_sockets ss;
 	unsigned workers;
 
 	ctx->srv = srv;
@@ -242,10 +257,9 @@ sasl_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (prepare_run_dir(cfg, err, errlen) < 0)
 		return -1;
-	(void)sasl_parse_mode(cfg->socket_mode, &mode);
-	snprintf(ep, sizeof(ep), "unix:%s/%s", cfg->run_dir, SASL_SOCKET_NAME);
-	if (server_listen(srv, ep, mode, NULL, cfg->socket_group,
-	    sasl_session_accept, ctx, err, errlen) == NULL)
+	sasl_sockets(cfg, &ss);
+	if (server_listen_all(srv, &ss, sasl_session_accept, ctx, err,
+	    errlen) < 0)
 		return -1;
 	workers = (unsigned)cfg->workers;
 	if (workers == 0) {
@@ -292,15 +306,13 @@ sasl_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 		if ((chain = auth_chain_new(n, err, errlen)) == NULL)
 			return -1;
 	}
-	if (differs(o->run_dir, n->run_dir) ||
-	    differs(o->socket_mode, n->socket_mode) ||
-	    differs(o->socket_group, n->socket_group) ||
-	    o->workers != n->workers || o->max_queue != n->max_queue ||
+	/* run_dir and socket_*: the server compares them with the bound
+	 * socket (sasl_sockets) and says what needs a restart */
+	if (o->workers != n->workers || o->max_queue != n->max_queue ||
 	    o->throttle_table_size != n->throttle_table_size ||
 	    o->recent_size != n->recent_size)
-		log_warn("reload: run_dir, socket_*, workers, max_queue, "
-		    "throttle_table_size and recent_size take effect after a "
-		    "restart");
+		log_warn("reload: workers, max_queue, throttle_table_size and "
+		    "recent_size take effect after a restart");
 	if (chain != NULL) {
 		auth_chain_unref(ctx->chain);
 		ctx->chain = chain;
@@ -368,6 +380,7 @@ static const struct server_spec sasl_spec = {
 	.check = sasl_cfg_check,
 	.init = sasl_init,
 	.reload = sasl_reload,
+	.sockets = sasl_sockets,
 	.tick = sasl_tick,
 	.busy = sasl_busy,
 	.status = sasl_status,
