@@ -29,6 +29,7 @@
 #include "pidfile.h"
 #include "privs.h"
 #include "server.h"
+#include "sockaccess.h"
 #include "status.h"
 #include "xalloc.h"
 
@@ -68,6 +69,8 @@ struct server {
 	char	 status_name[300];	/* canonical status_listen bound, or "" */
 	int	 have_sock_gid;
 	gid_t	 sock_gid;		/* group a socket gets with socket_group "" */
+	int	 run_state;		/* 0 not looked up, 1 drops to run, -1 no */
+	struct privs run;		/* user and group after the drop */
 	struct ev_timer *tick_timer;
 	struct ev_timer *stop_timer;
 	uint64_t stop_deadline;
@@ -484,6 +487,9 @@ status_bound_name(const char *value, char *out, size_t outlen)
 }
 
 static void
+check_unlink(struct server *, const char *, const char *, const struct stat *);
+
+static void
 start_status(struct server *s)
 {
 	struct server_common *sc = s->cfg;
@@ -499,6 +505,8 @@ start_status(struct server *s)
 	}
 	status_bound_name(sc->status_listen, s->status_name,
 	    sizeof(s->status_name));
+	if (strncmp(s->status_name, "unix:", 5) == 0)
+		check_unlink(s, s->status_name, s->status_name + 5, NULL);
 	log_info("status page on %s", sc->status_listen);
 }
 
@@ -867,6 +875,55 @@ report_listen_changes(struct server *s, void *ocfg, void *ncfg)
 		    s->status_name : "\"\" (off)");
 }
 
+/*
+ * server_run_ids - the uid and gid the daemon runs as after the drop: 1 if
+ * it starts as root with `user` set (looked up once, here, before the
+ * drop), 0 if it keeps its ids (or the user is unknown: the drop itself
+ * reports that)
+ */
+int
+server_run_ids(struct server *s, uid_t *uid, gid_t *gid)
+{
+	struct server_common *sc = s->cfg;
+	char err[256];
+
+	if (s->run_state == 0)
+		s->run_state = geteuid() == 0 && *sc->user &&
+		    privs_lookup(sc->user, sc->group, &s->run, err,
+		    sizeof(err)) == 0 ? 1 : -1;
+	if (s->run_state < 0)
+		return 0;
+	*uid = s->run.uid;
+	*gid = s->run.gid;
+	return 1;
+}
+
+/*
+ * check_unlink - once the daemon runs as `user`, can it remove the socket
+ * at stop? If not, say so now, once: the file stays after stop (harmless:
+ * the next start replaces a stale socket), and the admin should know why
+ */
+static void
+check_unlink(struct server *s, const char *name, const char *path,
+    const struct stat *st)
+{
+	struct sockaccess_user u;
+	uid_t uid;
+	gid_t gid;
+	char why[1024];
+
+	if (!server_run_ids(s, &uid, &gid))
+		return;
+	/* privs_drop() keeps the primary group only */
+	sockaccess_user_ids(&u, s->run.user, uid, gid);
+	if (sockaccess_unlink(&u, path, st, why, sizeof(why)) == 0)
+		log_warn("%s: running as %s the daemon cannot remove the socket "
+		    "at stop: %s; it stays behind after stop and the next "
+		    "start replaces it (to have it removed, let %s write to "
+		    "that directory)", name, u.name, why, u.name);
+	sockaccess_user_free(&u);
+}
+
 /* server_listen - bind an endpoint and accept on it */
 struct listener *
 server_listen(struct server *s, const char *endpoint, mode_t mode,
@@ -877,12 +934,16 @@ server_listen(struct server *s, const char *endpoint, mode_t mode,
 	struct listener_opts o;
 	struct endpoint ep;
 	struct listener *l;
+	struct stat st;
+	int drops;
 
 	memset(&o, 0, sizeof(o));
 	o.mode = mode;
 	o.uid = (uid_t)-1;
 	o.gid = (gid_t)-1;
 	o.max_conns = (unsigned)sc->max_connections;
+	/* a socket made as root belongs to the user the daemon runs as */
+	drops = server_run_ids(s, &o.uid, &o.gid);
 	if (endpoint_parse(endpoint, &ep, err, errlen) < 0)
 		return NULL;
 	if (owner && *owner && privs_user_uid(owner, &o.uid, err, errlen) < 0)
@@ -890,8 +951,8 @@ server_listen(struct server *s, const char *endpoint, mode_t mode,
 	if (group && *group && privs_group_gid(group, &o.gid, err, errlen) < 0)
 		return NULL;
 	if (!s->have_sock_gid) {
-		/* what socket_group "" leaves: the group we bind as */
-		s->sock_gid = getegid();
+		/* what socket_group "" gives: the run group, or ours */
+		s->sock_gid = drops ? s->run.gid : getegid();
 		s->have_sock_gid = 1;
 	}
 	if ((l = listener_open(&ep, &o, err, errlen)) == NULL)
@@ -904,6 +965,8 @@ server_listen(struct server *s, const char *endpoint, mode_t mode,
 	s->listeners = xreallocarray(s->listeners, s->nlisteners + 1, sizeof(*s->listeners));
 	s->listeners[s->nlisteners++] = l;
 	log_info("listening on %s", listener_name(l));
+	if (listener_created(l) && listener_unix_stat(l, &st) == 0)
+		check_unlink(s, listener_name(l), ep.path, &st);
 	return l;
 }
 

@@ -124,9 +124,20 @@ const struct server_spec *server_spec(struct server *);
 int	 server_cfg_set(struct server *, const char *assignment);
 
 /*
+ * server_run_ids - the uid and gid the daemon runs as once started: 1 when
+ * it starts as root with `user` set (the user looked up now), else 0
+ */
+int	 server_run_ids(struct server *, uid_t *, gid_t *);
+/*
  * server_listen - parse an endpoint, bind it (unix sockets get mode, owner
- * and group), and start accepting into fn; the server stops it on SIGTERM.
- * owner/group may be NULL or "" (unchanged).
+ * and group), and start accepting into fn; the server stops it on SIGTERM
+ * and removes a socket file it made. owner/group may be NULL or "": the
+ * user and group the daemon runs as (server_run_ids), so a socket bound
+ * as root is never left root's; without a drop, unchanged. When that user
+ * will not be able to remove the socket file at stop (its directory is not
+ * writable for it), a warning at start names the socket, the directory
+ * and the user: the file then stays after stop and the next start
+ * replaces it (listener_open replaces a stale socket, never another file).
  */
 struct listener *server_listen(struct server *, const char *endpoint,
 	    mode_t mode, const char *owner, const char *group,

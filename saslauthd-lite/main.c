@@ -118,12 +118,17 @@ sasl_option(struct server *s, int ch, const char *arg)
 	return -1;
 }
 
-/* prepare_run_dir - create it 0750 if missing; refuse a world-writable one */
+/*
+ * prepare_run_dir - create it 0750 if missing, owned by the user we run as
+ * (so it can remove its socket at stop); refuse a world-writable one
+ */
 static int
-prepare_run_dir(const struct sasl_cfg *cfg, char *err, size_t errlen)
+prepare_run_dir(struct server *srv, const struct sasl_cfg *cfg, char *err,
+    size_t errlen)
 {
 	struct stat st;
-	gid_t gid = (gid_t)-1;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1, run_gid;
 
 	if (*cfg->socket_group &&
 	    privs_group_gid(cfg->socket_group, &gid, err, errlen) < 0)
@@ -133,14 +138,18 @@ prepare_run_dir(const struct sasl_cfg *cfg, char *err, size_t errlen)
 			snprintf(err, errlen, "run_dir %s: %m", cfg->run_dir);
 			return -1;
 		}
+		(void)server_run_ids(srv, &uid, &run_gid);
 		if (mkdir(cfg->run_dir, 0750) < 0 ||
 		    chmod(cfg->run_dir, 0750) < 0 ||
-		    (gid != (gid_t)-1 && chown(cfg->run_dir, (uid_t)-1, gid) < 0)) {
+		    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+		    chown(cfg->run_dir, uid, gid) < 0)) {
 			snprintf(err, errlen, "run_dir %s: create: %m",
 			    cfg->run_dir);
 			return -1;
 		}
-		log_info("created run_dir %s (mode 0750%s%s)", cfg->run_dir,
+		log_info("created run_dir %s (mode 0750%s%s%s%s)", cfg->run_dir,
+		    uid != (uid_t)-1 ? ", owner " : "",
+		    uid != (uid_t)-1 ? cfg->common.user : "",
 		    gid != (gid_t)-1 ? ", group " : "", cfg->socket_group);
 		return 0;
 	}
@@ -255,7 +264,7 @@ sasl_init(struct server *srv, char *err, size_t errlen)
 	}
 	if ((ctx->chain = auth_chain_new(cfg, err, errlen)) == NULL)
 		return -1;
-	if (prepare_run_dir(cfg, err, errlen) < 0)
+	if (prepare_run_dir(srv, cfg, err, errlen) < 0)
 		return -1;
 	sasl_sockets(cfg, &ss);
 	if (server_listen_all(srv, &ss, sasl_session_accept, ctx, err,

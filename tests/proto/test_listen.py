@@ -5,12 +5,22 @@ SIGHUP and the listener settings it cannot apply (listen / run_dir,
 socket_mode, socket_group, status_listen): the warning names the bound
 and the wanted value, and after a revert the daemon says nothing is
 pending instead of naming the value it was on last (issue #11).
+
+Started as root with user = nobody (these tests skip unless root): the
+socket files belong to nobody, are removed at SIGTERM when nobody may
+write their directory, and otherwise a warning at start names the socket,
+the directory and the user, and the leftover is replaced at the next
+start (a non-socket file never is).
 """
 
+import grp
 import os
+import pwd
 import re
+import stat
 
-from pfhtest import Daemon, make_tmpdir, run_tests, test, unix_connect
+from pfhtest import (Daemon, DaemonError, make_tmpdir, need_root, run_tests,
+                     test, unix_connect)
 
 TLSMAP = "tlsmap/tlsmap"
 POLICYD = "policyd-ccert/policyd-ccert"
@@ -199,6 +209,155 @@ def test_saslauthd_run_dir_change_and_revert():
         assert "run2" not in log, log
     finally:
         d.stop()
+
+
+def start_as_nobody(prog, conf_text, args=(), files=None):
+    """prog started as root with user = nobody; ready once it logged so
+    (READY=1 is sent after the drop, to a socket nobody may write)."""
+    need_root()
+    wd = make_tmpdir(prefix="pfh-n-", mode=0o755)
+    d = Daemon(prog, config=conf_text, args=args, workdir=wd,
+               wait_ready=False)
+    for name, text in (files or {}).items():
+        d.write(name, text)
+    d.start()
+    try:
+        os.chmod(d.path("notify.sock"), 0o777)
+    except OSError:
+        pass
+    d.wait_log(r"daemon started|error:")
+    return d
+
+
+def owner(path):
+    st = os.lstat(path)
+    return (pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name)
+
+
+NOBODY = ("nobody", grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name)
+STAYS = "cannot remove the socket at stop"
+
+
+@test
+def test_nobody_socket_removed_when_dir_is_writable():
+    sdir = make_tmpdir(prefix="pfh-s-", mode=0o755)
+    os.chown(sdir, pwd.getpwnam("nobody").pw_uid, -1)
+    sock = os.path.join(sdir, "t.sock")
+    d = start_as_nobody(TLSMAP, tlsmap_conf("unix:" + sock, "user = nobody\n"),
+                        files={"tls_policy": "example.com secure\n"})
+    try:
+        assert "daemon started" in d.log(), d.log()
+        assert owner(sock) == NOBODY, owner(sock)
+        assert STAYS not in d.log(), d.log()
+        with unix_connect(sock):
+            pass
+    finally:
+        assert d.stop() == 0
+    assert not os.path.lexists(sock), "socket left after SIGTERM"
+
+
+@test
+def test_nobody_socket_in_root_dir_warns_stays_and_is_replaced():
+    sdir = make_tmpdir(prefix="pfh-s-", mode=0o755)
+    sock = os.path.join(sdir, "t.sock")
+    conf = tlsmap_conf("unix:" + sock, "user = nobody\n")
+    d = start_as_nobody(TLSMAP, conf,
+                        files={"tls_policy": "example.com secure\n"})
+    try:
+        log = d.log()
+        m = re.search(r"warning: unix:(\S+): running as (\S+) the daemon "
+                      r"cannot remove the socket at stop: no write "
+                      r"permission on directory (\S+) .*stays behind after "
+                      r"stop and the next start replaces it", log)
+        assert m and m.groups() == (sock, "nobody", sdir), log
+        assert log.count(STAYS) == 1, log
+        assert owner(sock) == NOBODY, owner(sock)
+    finally:
+        assert d.stop() == 0
+    # what is left is nobody's stale socket, never root's
+    assert stat.S_ISSOCK(os.lstat(sock).st_mode)
+    assert owner(sock) == NOBODY, owner(sock)
+    d2 = start_as_nobody(TLSMAP, conf,
+                         files={"tls_policy": "example.com secure\n"})
+    try:
+        assert "daemon started" in d2.log(), d2.log()
+        with unix_connect(sock):
+            pass
+    finally:
+        d2.stop()
+
+
+@test
+def test_non_socket_at_the_path_is_refused():
+    sdir = make_tmpdir(prefix="pfh-s-", mode=0o755)
+    path = os.path.join(sdir, "t.sock")
+    with open(path, "w") as f:
+        f.write("precious\n")
+    d = Daemon(TLSMAP, config=tlsmap_conf("unix:" + path), wait_ready=False)
+    d.write("tls_policy", "example.com secure\n")
+    d.start()
+    d.proc.wait(10)
+    assert d.proc.returncode != 0
+    assert "%s exists and is not a socket" % path in d.log(), d.log()
+    with open(path) as f:
+        assert f.read() == "precious\n"
+
+
+@test
+def test_nobody_explicit_socket_group():
+    sdir = make_tmpdir(prefix="pfh-s-", mode=0o755)
+    sock = os.path.join(sdir, "t.sock")
+    d = start_as_nobody(TLSMAP, tlsmap_conf(
+        "unix:" + sock, "user = nobody\nsocket_group = postfix\n"),
+        files={"tls_policy": "example.com secure\n"})
+    try:
+        assert owner(sock) == ("nobody", "postfix"), owner(sock)
+    finally:
+        d.stop()
+
+
+@test
+def test_nobody_status_socket_owned_and_removed():
+    sdir = make_tmpdir(prefix="pfh-s-", mode=0o755)
+    os.chown(sdir, pwd.getpwnam("nobody").pw_uid, -1)
+    st = os.path.join(sdir, "status.sock")
+    d = start_as_nobody(TLSMAP, tlsmap_conf(
+        "unix:" + os.path.join(sdir, "t.sock"),
+        "user = nobody\nstatus_listen = unix:%s\n" % st),
+        files={"tls_policy": "example.com secure\n"})
+    try:
+        assert "daemon started" in d.log(), d.log()
+        assert owner(st) == NOBODY, owner(st)
+    finally:
+        assert d.stop() == 0
+    assert not os.path.lexists(st)
+
+
+@test
+def test_saslauthd_run_dir_it_creates_is_the_run_users():
+    need_root()
+    top = make_tmpdir(prefix="pfh-sl-", mode=0o755)
+    pw = os.path.join(top, "passwd")
+    with open(pw, "w") as f:
+        f.write("")
+    os.chmod(pw, 0o600)
+    run = os.path.join(top, "run")
+    conf = os.path.join(top, "sasl.conf")
+    with open(conf, "w") as f:
+        f.write("run_dir = %s\npwfile = %s\nuser = nobody\n" % (run, pw))
+    d = Daemon(SASL, args=["-C", conf], workdir=top, name="saslauthd-lite",
+               wait_ready=False)
+    d.start()
+    os.chmod(d.path("notify.sock"), 0o777)
+    d.wait_log(r"daemon started|error:")
+    try:
+        assert "daemon started" in d.log(), d.log()
+        assert owner(run)[0] == "nobody", owner(run)
+        assert owner(os.path.join(run, "mux")) == NOBODY
+        assert STAYS not in d.log(), d.log()
+    finally:
+        assert d.stop() == 0
+    assert not os.path.lexists(os.path.join(run, "mux"))
 
 
 if __name__ == "__main__":
