@@ -71,6 +71,8 @@ struct server {
 	gid_t	 sock_gid;		/* group a socket gets with socket_group "" */
 	int	 run_state;		/* 0 not looked up, 1 drops to run, -1 no */
 	struct privs run;		/* user and group after the drop */
+	int	 pf_state;		/* 0 not looked up, 1 pf is set, -1 none */
+	struct sockaccess_user pf;	/* the user Postfix's daemons run as */
 	struct ev_timer *tick_timer;
 	struct ev_timer *stop_timer;
 	uint64_t stop_deadline;
@@ -256,6 +258,9 @@ parse_args(struct server *s, int argc, char **argv)
 		usage(s, "unexpected arguments");
 }
 
+static void
+check_config_sockets(struct server *);
+
 /* server_check_only - -n: print effective settings */
 static void PFH_NORETURN
 check_only(struct server *s)
@@ -266,6 +271,7 @@ check_only(struct server *s)
 	(void)cfg_dump(s->table, s->cfg, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	buf_free(&out);
+	check_config_sockets(s);
 	fprintf(stderr, "%s: configuration %s is valid\n", s->spec->name,
 	    s->config_named || access(s->config_path, F_OK) == 0 ?
 	    s->config_path : "(built-in defaults)");
@@ -924,6 +930,89 @@ check_unlink(struct server *s, const char *name, const char *path,
 	sockaccess_user_free(&u);
 }
 
+/*
+ * check_postfix - can the user Postfix's daemons run as connect to this
+ * unix socket (st: as it is, or as it will be)? Warn with the fix if not.
+ */
+static void
+check_postfix(struct server *s, const char *name, const char *path,
+    const struct stat *st)
+{
+	char why[1024], desc[160], err[256];
+	const char *who;
+	int r;
+
+	if (s->pf_state == 0) {
+		char user[64];
+
+		s->pf_state = sockaccess_postfix_user(user, sizeof(user)) == 0 &&
+		    sockaccess_user_lookup(user, &s->pf, err, sizeof(err)) == 0 ?
+		    1 : -1;
+		if (s->pf_state < 0)
+			log_debug("no Postfix user (postconf -h mail_owner, "
+			    "\"postfix\"): socket access not checked");
+	}
+	if (s->pf_state < 0)
+		return;
+	r = sockaccess_connect(&s->pf, path, st, why, sizeof(why));
+	who = s->pf.name;
+	if (r < 0)
+		log_info("%s: cannot check yet whether Postfix (user %s) can "
+		    "connect: %s", name, who, why);
+	else if (r == 0 && strncmp(why, "no search", 9) == 0)
+		log_warn("%s: Postfix (user %s) cannot connect: %s (the "
+		    "socket: %s); fix: give %s search permission there (e.g. "
+		    "chgrp it to a group %s is in and chmod g+x), then "
+		    "\"postfix reload\"", name, who, why,
+		    sockaccess_describe(st, desc, sizeof(desc)), who, who);
+	else if (r == 0)
+		log_warn("%s: Postfix (user %s) cannot connect: %s; fix: "
+		    "a socket_group %s is in, e.g. \"socket_group = postfix\", "
+		    "or \"socket_group = sasl\" and \"adduser %s sasl\", then "
+		    "\"postfix reload\" so running smtpd processes pick up the "
+		    "group", name, who, why, who, who);
+}
+
+/* check_config_sockets - -n: could Postfix reach the sockets of this config */
+static void
+check_config_sockets(struct server *s)
+{
+	struct server_sockets ss;
+	struct endpoint ep;
+	struct stat st;
+	const char *p;
+	char item[300], name[300], err[256];
+	size_t n;
+
+	if (s->spec->sockets == NULL)
+		return;
+	memset(&ss, 0, sizeof(ss));
+	s->spec->sockets(s->cfg, &ss);
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFSOCK | want_mode(ss.mode);
+	st.st_uid = geteuid();
+	st.st_gid = getegid();
+	(void)server_run_ids(s, &st.st_uid, &st.st_gid);
+	if (*ss.group && privs_group_gid(ss.group, &st.st_gid, err,
+	    sizeof(err)) < 0) {
+		log_warn("socket_group: %s", err);
+		return;
+	}
+	for (p = ss.endpoints;;) {
+		p += strspn(p, LISTEN_SEPS);
+		if (*p == 0)
+			break;
+		n = strcspn(p, LISTEN_SEPS);
+		snprintf(item, sizeof(item), "%.*s", (int)n, p);
+		p += n;
+		if (endpoint_parse(item, &ep, err, sizeof(err)) < 0 ||
+		    ep.kind != ENDPOINT_UNIX)
+			continue;
+		endpoint_str(&ep, name, sizeof(name));
+		check_postfix(s, name, ep.path, &st);
+	}
+}
+
 /* server_listen - bind an endpoint and accept on it */
 struct listener *
 server_listen(struct server *s, const char *endpoint, mode_t mode,
@@ -965,8 +1054,11 @@ server_listen(struct server *s, const char *endpoint, mode_t mode,
 	s->listeners = xreallocarray(s->listeners, s->nlisteners + 1, sizeof(*s->listeners));
 	s->listeners[s->nlisteners++] = l;
 	log_info("listening on %s", listener_name(l));
-	if (listener_created(l) && listener_unix_stat(l, &st) == 0)
-		check_unlink(s, listener_name(l), ep.path, &st);
+	if (listener_unix_stat(l, &st) == 0) {
+		if (listener_created(l))
+			check_unlink(s, listener_name(l), ep.path, &st);
+		check_postfix(s, listener_name(l), ep.path, &st);
+	}
 	return l;
 }
 

@@ -11,6 +11,11 @@ socket files belong to nobody, are removed at SIGTERM when nobody may
 write their directory, and otherwise a warning at start names the socket,
 the directory and the user, and the leftover is replaced at the next
 start (a non-socket file never is).
+
+Postfix's access (root only): a socket Postfix's user (postconf -h
+mail_owner, else "postfix") cannot connect to gets a warning at start and
+in -n output that names the socket, its mode/owner/group, the user and
+the fix; one it can reach gets none.
 """
 
 import grp
@@ -18,6 +23,7 @@ import os
 import pwd
 import re
 import stat
+import subprocess
 
 from pfhtest import (Daemon, DaemonError, make_tmpdir, need_root, run_tests,
                      test, unix_connect)
@@ -358,6 +364,130 @@ def test_saslauthd_run_dir_it_creates_is_the_run_users():
     finally:
         assert d.stop() == 0
     assert not os.path.lexists(os.path.join(run, "mux"))
+
+
+PF_WARN = "Postfix (user %s) cannot connect"
+
+
+def tlsmap_start_log(listen, extra="", env=None):
+    """Start tlsmap as root (no drop), return its start-up log, stop it."""
+    need_root()
+    d = start_tlsmap(listen, extra, env=env)
+    try:
+        return d.log()
+    finally:
+        d.stop()
+
+
+@test
+def test_postfix_warned_about_root_group_socket():
+    sdir = make_tmpdir(prefix="pfh-s-", mode=0o755)
+    sock = os.path.join(sdir, "t.sock")
+    log = tlsmap_start_log("unix:" + sock, "socket_mode = 0660\n")
+    m = re.search(r"warning: unix:(\S+): Postfix \(user postfix\) cannot "
+                  r"connect: no write permission on the socket \S+ \(mode "
+                  r"0660, owner root, group root\); fix: .*socket_group = "
+                  r"sasl.*adduser postfix sasl.*postfix reload", log)
+    assert m and m.group(1) == sock, log
+    assert log.count(PF_WARN % "postfix") == 1, log
+
+
+@test
+def test_postfix_group_socket_not_warned():
+    sdir = make_tmpdir(prefix="pfh-s-", mode=0o755)
+    log = tlsmap_start_log("unix:" + os.path.join(sdir, "t.sock"),
+                           "socket_group = postfix\n")
+    assert "cannot connect" not in log, log
+    # and a world-connectable one (another route to "can connect")
+    log = tlsmap_start_log("unix:" + os.path.join(sdir, "u.sock"),
+                           "socket_mode = 0666\n")
+    assert "cannot connect" not in log, log
+
+
+@test
+def test_postfix_warned_about_closed_parent_dir():
+    top = make_tmpdir(prefix="pfh-s-", mode=0o755)
+    sdir = os.path.join(top, "closed")
+    os.mkdir(sdir, 0o700)
+    log = tlsmap_start_log("unix:" + os.path.join(sdir, "t.sock"),
+                           "socket_group = postfix\n")
+    assert re.search(r"Postfix \(user postfix\) cannot connect: no search "
+                     r"\(x\) permission on directory %s \(mode 0700, owner "
+                     r"root, group root\) \(the socket: mode 0660, owner "
+                     r"root, group postfix\)" % re.escape(sdir), log), log
+
+
+@test
+def test_postfix_user_from_postconf_mail_owner():
+    need_root()
+    if not os.access("/usr/sbin/postconf", os.X_OK):
+        raise SystemExit(77)
+    cfdir = make_tmpdir(prefix="pfh-pc-", mode=0o755)
+    with open(os.path.join(cfdir, "main.cf"), "w") as f:
+        f.write("mail_owner = nobody\n")
+    sdir = make_tmpdir(prefix="pfh-s-", mode=0o755)
+    log = tlsmap_start_log("unix:" + os.path.join(sdir, "t.sock"),
+                           "socket_group = postfix\n",
+                           env={"MAIL_CONFIG": cfdir})
+    # postfix could connect, nobody (mail_owner here) cannot
+    assert PF_WARN % "nobody" in log, log
+    assert PF_WARN % "postfix" not in log, log
+
+
+@test
+def test_postfix_check_in_dash_n():
+    need_root()
+    sdir = make_tmpdir(prefix="pfh-s-", mode=0o755)
+    sock = os.path.join(sdir, "t.sock")
+    d = Daemon(TLSMAP, config=tlsmap_conf("unix:" + sock), wait_ready=False)
+    d.write("tls_policy", "example.com secure\n")
+    r = subprocess.run([d.prog, "-c", d.config_file, "-n"],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    assert "unix:%s: %s" % (sock, PF_WARN % "postfix") in r.stderr, r.stderr
+    assert not os.path.lexists(sock)
+    r = subprocess.run([d.prog, "-c", d.config_file, "-n", "-o",
+                        "socket_group=postfix"],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0 and "cannot connect" not in r.stderr, r.stderr
+
+
+@test
+def test_postfix_check_policyd_and_saslauthd():
+    need_root()
+    d = Daemon(POLICYD, config="", wait_ready=False)
+    ids = d.write("identities", "")
+    os.chmod(d.dir, 0o755)
+    rewrite(d, "listen = unix:%s\nidentities = %s\n" % (d.path("p.sock"),
+                                                         ids))
+    d.wait_ready = True
+    d.start()
+    d.stop()
+    assert PF_WARN % "postfix" in d.log(), d.log()
+
+    top = make_tmpdir(prefix="pfh-sl-", mode=0o755)
+    pw = os.path.join(top, "passwd")
+    with open(pw, "w") as f:
+        f.write("")
+    os.chmod(pw, 0o600)
+    conf = os.path.join(top, "sasl.conf")
+    with open(conf, "w") as f:
+        f.write("run_dir = %s/run\npwfile = %s\n" % (top, pw))
+    d = Daemon(SASL, args=["-C", conf], workdir=top, name="saslauthd-lite")
+    d.start()
+    d.stop()
+    # run_dir is created 0750 root:root: postfix cannot even search it
+    assert re.search(r"unix:%s/run/mux: Postfix \(user postfix\) cannot "
+                     r"connect: no search \(x\) permission on directory "
+                     r"%s/run " % (re.escape(top), re.escape(top)),
+                     d.log()), d.log()
+    with open(conf, "a") as f:
+        f.write("socket_group = postfix\n")
+    os.rmdir(os.path.join(top, "run"))     # the daemon made it 0750 root
+    d = Daemon(SASL, args=["-C", conf], name="saslauthd-lite")
+    d.start()
+    d.stop()
+    assert "cannot connect" not in d.log(), d.log()
 
 
 if __name__ == "__main__":
