@@ -28,6 +28,8 @@ struct listener {
 	char	 name[300];
 	int	 fd;
 	int	 created_path;	/* we made the socket file: unlink on free */
+	int	 have_st;	/* unix: st is the socket file as set up */
+	struct stat st;
 	struct ev *ev;
 	listener_accept_fn *fn;
 	void	*ctx;
@@ -162,6 +164,7 @@ open_unix(struct listener *l, const struct listener_opts *o, char *err, size_t e
 		snprintf(err, errlen, "chmod %s: %s", l->ep.path, strerror(errno));
 		goto fail;
 	}
+	l->have_st = lstat(l->ep.path, &l->st) == 0;
 	return fd;
 fail:
 	close(fd);
@@ -219,6 +222,9 @@ listener_open(const struct endpoint *ep, const struct listener_opts *o,
 	l->max_conns = o->max_conns;
 	if ((fd = systemd_fd(ep, l->name)) >= 0) {
 		l->fd = fd;
+		/* systemd made it: its mode and owner are the .socket unit's */
+		l->have_st = ep->kind == ENDPOINT_UNIX &&
+		    lstat(ep->path, &l->st) == 0;
 		return l;
 	}
 	fd = ep->kind == ENDPOINT_UNIX ? open_unix(l, o, err, errlen) :
@@ -353,6 +359,23 @@ const char *
 listener_name(const struct listener *l)
 {
 	return l->name;
+}
+
+/* listener_unix_stat - the socket file as it was set up (-1: not unix) */
+int
+listener_unix_stat(const struct listener *l, struct stat *st)
+{
+	if (!l->have_st)
+		return -1;
+	*st = l->st;
+	return 0;
+}
+
+/* listener_created - 1 if we bound (and will unlink) the socket file */
+int
+listener_created(const struct listener *l)
+{
+	return l->created_path;
 }
 
 unsigned

@@ -15,11 +15,18 @@
  * conns is freed (conn_set_listener() + listener_conn_gone()); the kernel
  * backlog holds the rest.
  * listener_free() closes, and unlinks a unix socket it created.
+ *
+ * listener_unix_stat() gives the unix socket file as listener_open() left
+ * it (mode, owner and group after chmod/chown, or as systemd made it), so
+ * callers can compare a new config with what is really bound; -1 for an
+ * inet listener. listener_created() says whether we bound the file (and
+ * so unlink it on free) rather than adopted it.
  */
 #ifndef PFH_LISTEN_H
 #define PFH_LISTEN_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "endpoint.h"
@@ -47,6 +54,8 @@ void	listener_free(struct listener *);
 void	listener_conn_gone(struct listener *);
 const struct endpoint *listener_endpoint(const struct listener *);
 const char *listener_name(const struct listener *);
+int	listener_unix_stat(const struct listener *, struct stat *);
+int	listener_created(const struct listener *);
 unsigned listener_conns(const struct listener *);
 int	listener_fd(const struct listener *);
 /* listener_bound_port - the port actually bound (inet, after port 0) */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "pidfile.h"
 #include "privs.h"
 #include "server.h"
+#include "sockaccess.h"
 #include "status.h"
 #include "xalloc.h"
 
@@ -66,6 +68,13 @@ struct server {
 	struct listener **listeners;
 	unsigned nlisteners;
 	struct status_page *status;
+	char	 status_name[300];	/* canonical status_listen bound, or "" */
+	int	 have_sock_gid;
+	gid_t	 sock_gid;		/* group a socket gets with socket_group "" */
+	int	 run_state;		/* 0 not looked up, 1 drops to run, -1 no */
+	struct privs run;		/* user and group after the drop */
+	int	 pf_state;		/* 0 not looked up, 1 pf is set, -1 none */
+	struct sockaccess_user pf;	/* the user Postfix's daemons run as */
 	struct ev_timer *tick_timer;
 	struct ev_timer *stop_timer;
 	uint64_t stop_deadline;
@@ -276,6 +285,9 @@ warn_config_missing(struct server *s)
 	    s->spec->config_flag);
 }
 
+static void
+check_config_sockets(struct server *);
+
 /* check_only - -n: print effective settings */
 static void PFH_NORETURN
 check_only(struct server *s)
@@ -288,6 +300,7 @@ check_only(struct server *s)
 	buf_free(&out);
 	fflush(stdout);
 	warn_config_missing(s);
+	check_config_sockets(s);
 	if (s->spec->warn)
 		s->spec->warn(s->cfg);
 	fprintf(stderr, "%s: configuration %s is valid\n", s->spec->name,
@@ -414,6 +427,9 @@ arm_tick(struct server *s)
 }
 
 static void
+report_listen_changes(struct server *, void *, void *);
+
+static void
 do_reload(struct server *s)
 {
 	char err[1024];
@@ -432,6 +448,7 @@ do_reload(struct server *s)
 		void *old = s->cfg;
 
 		s->cfg = ncfg;
+		report_listen_changes(s, old, ncfg);
 		free_config(s, old);
 		arm_tick(s);
 		log_info("reload: configuration reloaded");
@@ -523,6 +540,24 @@ setup_signals(struct server *s)
 		log_fatal("ev_fd_add signalfd: %m");
 }
 
+/* status_bound_name - canonical form of a status_listen value ("" = none) */
+static void
+status_bound_name(const char *value, char *out, size_t outlen)
+{
+	struct endpoint ep;
+	char err[256];
+
+	if (*value == 0)
+		*out = 0;
+	else if (endpoint_parse(value, &ep, err, sizeof(err)) == 0)
+		endpoint_str(&ep, out, outlen);
+	else
+		snprintf(out, outlen, "%s", value);
+}
+
+static void
+check_unlink(struct server *, const char *, const char *, const struct stat *);
+
 static void
 start_status(struct server *s)
 {
@@ -537,6 +572,10 @@ start_status(struct server *s)
 		log_error("status page %s: %s", sc->status_listen, err);
 		exit(EX_UNAVAILABLE);
 	}
+	status_bound_name(sc->status_listen, s->status_name,
+	    sizeof(s->status_name));
+	if (strncmp(s->status_name, "unix:", 5) == 0)
+		check_unlink(s, s->status_name, s->status_name + 5, NULL);
 	log_info("status page on %s", sc->status_listen);
 }
 
@@ -677,6 +716,371 @@ server_spec(struct server *s)
 	return s->spec;
 }
 
+#define LISTEN_SEPS	" \t\r\n,"
+
+/* server_listen_all - bind every endpoint a server_sockets names */
+int
+server_listen_all(struct server *s, const struct server_sockets *ss,
+    listener_accept_fn *fn, void *ctx, char *err, size_t errlen)
+{
+	const char *p = ss->endpoints;
+	struct listener *l;
+	char *ep;
+	size_t n;
+
+	for (;;) {
+		p += strspn(p, LISTEN_SEPS);
+		if (*p == 0)
+			return 0;
+		n = strcspn(p, LISTEN_SEPS);
+		ep = xstrndup(p, n);
+		p += n;
+		l = server_listen(s, ep, ss->mode, NULL, ss->group, fn, ctx,
+		    err, errlen);
+		free(ep);
+		if (l == NULL)
+			return -1;
+	}
+}
+
+/* Listener settings SIGHUP cannot apply, as bits of listen_pending() */
+#define PEND_LISTEN	1
+#define PEND_MODE	2
+#define PEND_GROUP	4
+#define PEND_STATUS	8
+
+/* bound_text - the bound endpoints, "a, b" */
+static void
+bound_text(struct server *s, char *out, size_t outlen)
+{
+	size_t len = 0;
+	unsigned i;
+
+	*out = 0;
+	for (i = 0; i < s->nlisteners && len < outlen; i++)
+		len += (size_t)snprintf(out + len, outlen - len, "%s%s",
+		    i ? ", " : "", listener_name(s->listeners[i]));
+}
+
+/* bound_listener - is this canonical endpoint bound */
+static int
+bound_listener(struct server *s, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nlisteners; i++)
+		if (strcmp(listener_name(s->listeners[i]), name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * endpoints_bound - does a list name exactly the bound endpoints (in any
+ * order; "inet:10030" and "inet:127.0.0.1:10030" are the same); its
+ * canonical text goes to want
+ */
+static int
+endpoints_bound(struct server *s, const char *list, char *want,
+    size_t wantlen)
+{
+	const char *p = list;
+	struct endpoint ep;
+	char item[300], name[300], err[256];
+	size_t n, len = 0;
+	unsigned count = 0;
+	int same = 1;
+
+	*want = 0;
+	for (;;) {
+		p += strspn(p, LISTEN_SEPS);
+		if (*p == 0)
+			break;
+		n = strcspn(p, LISTEN_SEPS);
+		snprintf(item, sizeof(item), "%.*s", (int)n, p);
+		p += n;
+		if (endpoint_parse(item, &ep, err, sizeof(err)) == 0)
+			endpoint_str(&ep, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "%s", item);
+		if (!bound_listener(s, name))
+			same = 0;
+		count++;
+		if (len < wantlen)
+			len += (size_t)snprintf(want + len, wantlen - len,
+			    "%s%s", count > 1 ? ", " : "", name);
+	}
+	return same && count == s->nlisteners;
+}
+
+/* bound_unix - a unix socket file we created: how it was set up */
+static int
+bound_unix(struct server *s, struct stat *st)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nlisteners; i++)
+		if (listener_created(s->listeners[i]) &&
+		    listener_unix_stat(s->listeners[i], st) == 0)
+			return 1;
+	return 0;
+}
+
+/* group_text - a gid by name if it has one */
+static void
+group_text(gid_t gid, char *out, size_t outlen)
+{
+	struct group *gr = getgrgid(gid);
+
+	if (gr != NULL)
+		snprintf(out, outlen, "%s", gr->gr_name);
+	else
+		snprintf(out, outlen, "%lu", (unsigned long)gid);
+}
+
+/* want_mode - the mode listener_open applies for a socket_mode */
+static mode_t
+want_mode(mode_t mode)
+{
+	return mode ? mode : 0660;
+}
+
+/*
+ * listen_pending - which listener settings of cfg differ from the bound
+ * listeners (not from the config loaded last: after a change and its
+ * revert nothing is pending); with warn, log each one
+ */
+static unsigned
+listen_pending(struct server *s, void *cfg, int warn)
+{
+	struct server_common *sc = cfg;
+	struct server_sockets ss;
+	struct stat st;
+	char want[1024], bound[1024], err[256];
+	unsigned pend = 0;
+	gid_t gid;
+
+	if (s->spec->sockets != NULL) {
+		memset(&ss, 0, sizeof(ss));
+		s->spec->sockets(cfg, &ss);
+		if (!endpoints_bound(s, ss.endpoints, want, sizeof(want))) {
+			pend |= PEND_LISTEN;
+			bound_text(s, bound, sizeof(bound));
+			if (warn)
+				log_warn("reload: %s changed from %s to %s: "
+				    "this needs a restart; still listening "
+				    "on %s", ss.listen_param, bound, want,
+				    bound);
+		}
+		if (bound_unix(s, &st)) {
+			mode_t bmode = st.st_mode & 07777;
+
+			if (want_mode(ss.mode) != bmode) {
+				pend |= PEND_MODE;
+				if (warn)
+					log_warn("reload: socket_mode changed "
+					    "from %04o to %04o: this needs a "
+					    "restart; the socket keeps %04o",
+					    (unsigned)bmode,
+					    (unsigned)want_mode(ss.mode),
+					    (unsigned)bmode);
+			}
+			if (*ss.group == 0)
+				gid = s->have_sock_gid ? s->sock_gid : st.st_gid;
+			else if (privs_group_gid(ss.group, &gid, err,
+			    sizeof(err)) < 0)
+				gid = (gid_t)-1;
+			if (gid != st.st_gid) {
+				pend |= PEND_GROUP;
+				group_text(st.st_gid, bound, sizeof(bound));
+				if (warn)
+					log_warn("reload: socket_group changed "
+					    "from %s to %s: this needs a "
+					    "restart; the socket keeps group "
+					    "%s", bound, *ss.group ? ss.group :
+					    "\"\" (the default)", bound);
+			}
+		}
+	}
+	status_bound_name(sc->status_listen, want, sizeof(want));
+	if (strcmp(want, s->status_name) != 0) {
+		pend |= PEND_STATUS;
+		if (warn)
+			log_warn("reload: status_listen changed from %s to %s: "
+			    "this needs a restart; the status page stays %s%s",
+			    *s->status_name ? s->status_name : "\"\"",
+			    *want ? want : "\"\"",
+			    *s->status_name ? "on " : "off",
+			    s->status_name);
+	}
+	return pend;
+}
+
+/* report_listen_changes - SIGHUP adopted ncfg: what still needs a restart */
+static void
+report_listen_changes(struct server *s, void *ocfg, void *ncfg)
+{
+	unsigned was = listen_pending(s, ocfg, 0);
+	unsigned now = listen_pending(s, ncfg, 1);
+	unsigned back = was & ~now;
+	struct server_sockets ss;
+	struct stat st;
+	char text[1024];
+
+	if (back & PEND_LISTEN) {
+		memset(&ss, 0, sizeof(ss));
+		s->spec->sockets(ncfg, &ss);
+		bound_text(s, text, sizeof(text));
+		log_info("reload: %s is back to the running %s; no restart "
+		    "pending for it", ss.listen_param, text);
+	}
+	if ((back & (PEND_MODE | PEND_GROUP)) && bound_unix(s, &st)) {
+		group_text(st.st_gid, text, sizeof(text));
+		if (back & PEND_MODE)
+			log_info("reload: socket_mode is back to the running "
+			    "%04o; no restart pending for it",
+			    (unsigned)(st.st_mode & 07777));
+		if (back & PEND_GROUP)
+			log_info("reload: socket_group is back to the running "
+			    "%s; no restart pending for it", text);
+	}
+	if (back & PEND_STATUS)
+		log_info("reload: status_listen is back to the running %s; no "
+		    "restart pending for it", *s->status_name ?
+		    s->status_name : "\"\" (off)");
+}
+
+/*
+ * server_run_ids - the uid and gid the daemon runs as after the drop: 1 if
+ * it starts as root with `user` set (looked up once, here, before the
+ * drop), 0 if it keeps its ids (or the user is unknown: the drop itself
+ * reports that)
+ */
+int
+server_run_ids(struct server *s, uid_t *uid, gid_t *gid)
+{
+	struct server_common *sc = s->cfg;
+	char err[256];
+
+	if (s->run_state == 0)
+		s->run_state = geteuid() == 0 && *sc->user &&
+		    privs_lookup(sc->user, sc->group, &s->run, err,
+		    sizeof(err)) == 0 ? 1 : -1;
+	if (s->run_state < 0)
+		return 0;
+	*uid = s->run.uid;
+	*gid = s->run.gid;
+	return 1;
+}
+
+/*
+ * check_unlink - once the daemon runs as `user`, can it remove the socket
+ * at stop? If not, say so now, once: the file stays after stop (harmless:
+ * the next start replaces a stale socket), and the admin should know why
+ */
+static void
+check_unlink(struct server *s, const char *name, const char *path,
+    const struct stat *st)
+{
+	struct sockaccess_user u;
+	uid_t uid;
+	gid_t gid;
+	char why[1024];
+
+	if (!server_run_ids(s, &uid, &gid))
+		return;
+	/* privs_drop() keeps the primary group only */
+	sockaccess_user_ids(&u, s->run.user, uid, gid);
+	if (sockaccess_unlink(&u, path, st, why, sizeof(why)) == 0)
+		log_warn("%s: running as %s the daemon cannot remove the socket "
+		    "at stop: %s; it stays behind after stop and the next "
+		    "start replaces it (to have it removed, let %s write to "
+		    "that directory)", name, u.name, why, u.name);
+	sockaccess_user_free(&u);
+}
+
+/*
+ * check_postfix - can the user Postfix's daemons run as connect to this
+ * unix socket (st: as it is, or as it will be)? Warn with the fix if not.
+ */
+static void
+check_postfix(struct server *s, const char *name, const char *path,
+    const struct stat *st)
+{
+	char why[1024], desc[160], err[256];
+	const char *who;
+	int r;
+
+	if (s->pf_state == 0) {
+		char user[64];
+
+		s->pf_state = sockaccess_postfix_user(user, sizeof(user)) == 0 &&
+		    sockaccess_user_lookup(user, &s->pf, err, sizeof(err)) == 0 ?
+		    1 : -1;
+		if (s->pf_state < 0)
+			log_debug("no Postfix user (postconf -h mail_owner, "
+			    "\"postfix\"): socket access not checked");
+	}
+	if (s->pf_state < 0)
+		return;
+	r = sockaccess_connect(&s->pf, path, st, why, sizeof(why));
+	who = s->pf.name;
+	if (r < 0)
+		log_info("%s: cannot check yet whether Postfix (user %s) can "
+		    "connect: %s", name, who, why);
+	else if (r == 0 && strncmp(why, "no search", 9) == 0)
+		log_warn("%s: Postfix (user %s) cannot connect: %s (the "
+		    "socket: %s); fix: give %s search permission there (e.g. "
+		    "chgrp it to a group %s is in and chmod g+x), then "
+		    "\"postfix reload\"", name, who, why,
+		    sockaccess_describe(st, desc, sizeof(desc)), who, who);
+	else if (r == 0)
+		log_warn("%s: Postfix (user %s) cannot connect: %s; fix: "
+		    "a socket_group %s is in, e.g. \"socket_group = postfix\", "
+		    "or \"socket_group = sasl\" and \"adduser %s sasl\", then "
+		    "\"postfix reload\" so running smtpd processes pick up the "
+		    "group", name, who, why, who, who);
+}
+
+/* check_config_sockets - -n: could Postfix reach the sockets of this config */
+static void
+check_config_sockets(struct server *s)
+{
+	struct server_sockets ss;
+	struct endpoint ep;
+	struct stat st;
+	const char *p;
+	char item[300], name[300], err[256];
+	size_t n;
+
+	if (s->spec->sockets == NULL)
+		return;
+	memset(&ss, 0, sizeof(ss));
+	s->spec->sockets(s->cfg, &ss);
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFSOCK | want_mode(ss.mode);
+	st.st_uid = geteuid();
+	st.st_gid = getegid();
+	(void)server_run_ids(s, &st.st_uid, &st.st_gid);
+	if (*ss.group && privs_group_gid(ss.group, &st.st_gid, err,
+	    sizeof(err)) < 0) {
+		log_warn("socket_group: %s", err);
+		return;
+	}
+	for (p = ss.endpoints;;) {
+		p += strspn(p, LISTEN_SEPS);
+		if (*p == 0)
+			break;
+		n = strcspn(p, LISTEN_SEPS);
+		snprintf(item, sizeof(item), "%.*s", (int)n, p);
+		p += n;
+		if (endpoint_parse(item, &ep, err, sizeof(err)) < 0 ||
+		    ep.kind != ENDPOINT_UNIX)
+			continue;
+		endpoint_str(&ep, name, sizeof(name));
+		check_postfix(s, name, ep.path, &st);
+	}
+}
+
 /* server_listen - bind an endpoint and accept on it */
 struct listener *
 server_listen(struct server *s, const char *endpoint, mode_t mode,
@@ -687,18 +1091,27 @@ server_listen(struct server *s, const char *endpoint, mode_t mode,
 	struct listener_opts o;
 	struct endpoint ep;
 	struct listener *l;
+	struct stat st;
+	int drops;
 
 	memset(&o, 0, sizeof(o));
 	o.mode = mode;
 	o.uid = (uid_t)-1;
 	o.gid = (gid_t)-1;
 	o.max_conns = (unsigned)sc->max_connections;
+	/* a socket made as root belongs to the user the daemon runs as */
+	drops = server_run_ids(s, &o.uid, &o.gid);
 	if (endpoint_parse(endpoint, &ep, err, errlen) < 0)
 		return NULL;
 	if (owner && *owner && privs_user_uid(owner, &o.uid, err, errlen) < 0)
 		return NULL;
 	if (group && *group && privs_group_gid(group, &o.gid, err, errlen) < 0)
 		return NULL;
+	if (!s->have_sock_gid) {
+		/* what socket_group "" gives: the run group, or ours */
+		s->sock_gid = drops ? s->run.gid : getegid();
+		s->have_sock_gid = 1;
+	}
 	if ((l = listener_open(&ep, &o, err, errlen)) == NULL)
 		return NULL;
 	if (listener_start(l, s->ev, fn, ctx) < 0) {
@@ -709,6 +1122,11 @@ server_listen(struct server *s, const char *endpoint, mode_t mode,
 	s->listeners = xreallocarray(s->listeners, s->nlisteners + 1, sizeof(*s->listeners));
 	s->listeners[s->nlisteners++] = l;
 	log_info("listening on %s", listener_name(l));
+	if (listener_unix_stat(l, &st) == 0) {
+		if (listener_created(l))
+			check_unlink(s, listener_name(l), ep.path, &st);
+		check_postfix(s, listener_name(l), ep.path, &st);
+	}
 	return l;
 }
 

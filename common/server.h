@@ -21,6 +21,11 @@
  *            spec->reload() gets the new struct and may refuse it (old one
  *            kept, error logged); data files are re-checked either way,
  *            and spec->warn() runs for the config now in force.
+ *            Listeners are never rebound: an adopted config whose
+ *            spec->sockets() (or status_listen) differs from what is
+ *            bound gets a warning per setting, naming the bound and the
+ *            wanted value, at every reload until it matches again; the
+ *            reload that makes it match says nothing is pending.
  *   SIGTERM/SIGINT  stop accepting, spec->stop(), then wait until
  *            spec->busy() says 0 (or stop_timeout passes), exit 0.
  * Every `reload_check_interval` spec->tick() runs (table sources use it to
@@ -61,6 +66,19 @@ struct server_common {
 
 extern const struct cfg_param server_common_params[];
 
+/*
+ * What a config asks the daemon to listen on (spec->sockets() fills it
+ * from a config that passed spec->check). server_listen_all() binds it;
+ * SIGHUP compares it with the bound listeners. The strings are borrowed
+ * from the config.
+ */
+struct server_sockets {
+	const char *listen_param;	/* what the admin edits: "listen" */
+	const char *endpoints;		/* one or more, blanks or commas between */
+	mode_t	mode;			/* unix: socket_mode (0 = 0660) */
+	const char *group;		/* unix: socket_group ("" = unchanged) */
+};
+
 struct server_spec {
 	const char *name;		/* program name for logs */
 	const char *version_extra;	/* appended to -V output */
@@ -89,6 +107,8 @@ struct server_spec {
 	void	(*ready)(struct server *);
 	/* SIGHUP with a valid new config: adopt it or refuse (-1 + err) */
 	int	(*reload)(struct server *, void *newcfg, char *err, size_t errlen);
+	/* the listeners a config asks for (optional; see server_sockets) */
+	void	(*sockets)(void *cfg, struct server_sockets *);
 	void	(*tick)(struct server *);
 	void	(*stop)(struct server *);
 	unsigned (*busy)(struct server *);
@@ -118,12 +138,29 @@ const struct server_spec *server_spec(struct server *);
 int	 server_cfg_set(struct server *, const char *assignment);
 
 /*
+ * server_run_ids - the uid and gid the daemon runs as once started: 1 when
+ * it starts as root with `user` set (the user looked up now), else 0
+ */
+int	 server_run_ids(struct server *, uid_t *, gid_t *);
+/*
  * server_listen - parse an endpoint, bind it (unix sockets get mode, owner
- * and group), and start accepting into fn; the server stops it on SIGTERM.
- * owner/group may be NULL or "" (unchanged).
+ * and group), and start accepting into fn; the server stops it on SIGTERM
+ * and removes a socket file it made. owner/group may be NULL or "": the
+ * user and group the daemon runs as (server_run_ids), so a socket bound
+ * as root is never left root's; without a drop, unchanged. When that user
+ * will not be able to remove the socket file at stop (its directory is not
+ * writable for it), a warning at start names the socket, the directory
+ * and the user: the file then stays after stop and the next start
+ * replaces it (listener_open replaces a stale socket, never another file).
  */
 struct listener *server_listen(struct server *, const char *endpoint,
 	    mode_t mode, const char *owner, const char *group,
+	    listener_accept_fn *fn, void *ctx, char *err, size_t errlen);
+/*
+ * server_listen_all - server_listen() each endpoint of ss with its mode
+ * and group; -1 + err at the first that fails.
+ */
+int	 server_listen_all(struct server *, const struct server_sockets *ss,
 	    listener_accept_fn *fn, void *ctx, char *err, size_t errlen);
 /*
  * server_conn - adopt a client a listener accepted: a conn with the given

@@ -2414,6 +2414,8 @@ status_http_start(struct server *s, const char *endpoint, const char *auth_file,
 	lo.mode = 0660;
 	lo.uid = (uid_t)-1;
 	lo.gid = (gid_t)-1;
+	/* a unix socket made as root belongs to the user we run as */
+	(void)server_run_ids(s, &lo.uid, &lo.gid);
 	lo.backlog = 64;
 	if ((p->listener = listener_open(&ep, &lo, err, errlen)) == NULL)
 		goto fail;

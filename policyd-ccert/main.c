@@ -162,12 +162,25 @@ sync_identities(struct policyd *pd)
 	    identities_pins(ids), identities_names(ids), pd->src->path);
 }
 
+/* policyd_sockets - the listener a config (that passed the check) asks for */
+static void
+policyd_sockets(void *vcfg, struct server_sockets *ss)
+{
+	struct policyd_cfg *cfg = vcfg;
+
+	ss->listen_param = "listen";
+	ss->endpoints = cfg->listen;
+	ss->mode = cfg->socket_mode_bits;
+	ss->group = cfg->socket_group;
+}
+
 /* policyd_init - load the identities (fatal if bad) and listen */
 static int
 policyd_init(struct server *srv, char *err, size_t errlen)
 {
 	struct policyd_cfg *cfg = server_cfg(srv);
 	struct policyd *pd = xcalloc(1, sizeof(*pd));
+	struct server_sockets ss;
 
 	pd->srv = srv;
 	stats_recent_init(&pd->st.recent, 50);
@@ -178,8 +191,8 @@ policyd_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	}
 	sync_identities(pd);
-	if (server_listen(srv, cfg->listen, cfg->socket_mode_bits, NULL,
-	    cfg->socket_group, session_accept, pd, err, errlen) == NULL)
+	policyd_sockets(cfg, &ss);
+	if (server_listen_all(srv, &ss, session_accept, pd, err, errlen) < 0)
 		return -1;
 	if (cfg->report_only)
 		log_warn("report_only = yes: every answer is DUNNO; decisions "
@@ -195,12 +208,8 @@ policyd_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	struct policyd_cfg *old = server_cfg(srv), *cfg = vnew;
 	struct table_source *src;
 
-	if (strcmp(old->listen, cfg->listen) != 0 ||
-	    old->socket_mode_bits != cfg->socket_mode_bits ||
-	    strcmp(old->socket_group, cfg->socket_group) != 0)
-		log_warn("reload: listen, socket_mode and socket_group changes "
-		    "take effect at the next restart; still listening on %s",
-		    old->listen);
+	/* listen, socket_mode, socket_group: the server compares them with
+	 * the bound socket (policyd_sockets) and says what needs a restart */
 	if (strcmp(old->identities, cfg->identities) != 0) {
 		src = table_source_new(cfg->identities, identities_table_ops());
 		if (table_source_load(src) < 0) {
@@ -275,6 +284,7 @@ static const struct server_spec policyd_spec = {
 	.warn = policyd_warn,
 	.init = policyd_init,
 	.reload = policyd_reload,
+	.sockets = policyd_sockets,
 	.tick = policyd_tick,
 	.stop = policyd_stop,
 	.busy = policyd_busy,

@@ -158,12 +158,17 @@ make_parents(const char *path, char *err, size_t errlen)
 	return rc;
 }
 
-/* prepare_run_dir - create it 0750 if missing; refuse a world-writable one */
+/*
+ * prepare_run_dir - create it 0750 if missing, owned by the user we run as
+ * (so it can remove its socket at stop); refuse a world-writable one
+ */
 static int
-prepare_run_dir(const struct sasl_cfg *cfg, char *err, size_t errlen)
+prepare_run_dir(struct server *srv, const struct sasl_cfg *cfg, char *err,
+    size_t errlen)
 {
 	struct stat st;
-	gid_t gid = (gid_t)-1;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1, run_gid;
 
 	if (*cfg->socket_group &&
 	    privs_group_gid(cfg->socket_group, &gid, err, errlen) < 0)
@@ -175,14 +180,18 @@ prepare_run_dir(const struct sasl_cfg *cfg, char *err, size_t errlen)
 		}
 		if (make_parents(cfg->run_dir, err, errlen) < 0)
 			return -1;
+		(void)server_run_ids(srv, &uid, &run_gid);
 		if (mkdir(cfg->run_dir, 0750) < 0 ||
 		    chmod(cfg->run_dir, 0750) < 0 ||
-		    (gid != (gid_t)-1 && chown(cfg->run_dir, (uid_t)-1, gid) < 0)) {
+		    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+		    chown(cfg->run_dir, uid, gid) < 0)) {
 			snprintf(err, errlen, "run_dir %s: create: %m",
 			    cfg->run_dir);
 			return -1;
 		}
-		log_info("created run_dir %s (mode 0750%s%s)", cfg->run_dir,
+		log_info("created run_dir %s (mode 0750%s%s%s%s)", cfg->run_dir,
+		    uid != (uid_t)-1 ? ", owner " : "",
+		    uid != (uid_t)-1 ? cfg->common.user : "",
 		    gid != (gid_t)-1 ? ", group " : "", cfg->socket_group);
 		return 0;
 	}
@@ -230,6 +239,8 @@ sasl_cfg_check(void *vcfg, char *err, size_t errlen)
 		    "path");
 		return -1;
 	}
+	snprintf(c->socket_ep, sizeof(c->socket_ep), "unix:%s/%s", c->run_dir,
+	    SASL_SOCKET_NAME);
 	if (sasl_parse_mode(c->socket_mode, &mode) < 0) {
 		snprintf(err, errlen, "socket_mode: \"%s\" is not an octal "
 		    "mode", c->socket_mode);
@@ -260,14 +271,27 @@ random_u64(void)
 	return v;
 }
 
+/* sasl_sockets - the socket a config (that passed the check) asks for */
+static void
+sasl_sockets(void *vcfg, struct server_sockets *ss)
+{
+	struct sasl_cfg *cfg = vcfg;
+	mode_t mode = 0660;
+
+	(void)sasl_parse_mode(cfg->socket_mode, &mode);
+	ss->listen_param = "run_dir";
+	ss->endpoints = cfg->socket_ep;
+	ss->mode = mode;
+	ss->group = cfg->socket_group;
+}
+
 /* sasl_init - keys, backends, run dir, socket, pool */
 static int
 sasl_init(struct server *srv, char *err, size_t errlen)
 {
 	struct sasl_ctx *ctx = xcalloc(1, sizeof(*ctx));
 	struct sasl_cfg *cfg = server_cfg(srv);
-	char ep[160];
-	mode_t mode = 0660;
+	struct server_sockets ss;
 	unsigned workers;
 
 	ctx->srv = srv;
@@ -282,12 +306,11 @@ sasl_init(struct server *srv, char *err, size_t errlen)
 	}
 	if ((ctx->chain = auth_chain_new(cfg, err, errlen)) == NULL)
 		return -1;
-	if (prepare_run_dir(cfg, err, errlen) < 0)
+	if (prepare_run_dir(srv, cfg, err, errlen) < 0)
 		return -1;
-	(void)sasl_parse_mode(cfg->socket_mode, &mode);
-	snprintf(ep, sizeof(ep), "unix:%s/%s", cfg->run_dir, SASL_SOCKET_NAME);
-	if (server_listen(srv, ep, mode, NULL, cfg->socket_group,
-	    sasl_session_accept, ctx, err, errlen) == NULL)
+	sasl_sockets(cfg, &ss);
+	if (server_listen_all(srv, &ss, sasl_session_accept, ctx, err,
+	    errlen) < 0)
 		return -1;
 	workers = (unsigned)cfg->workers;
 	if (workers == 0) {
@@ -334,15 +357,13 @@ sasl_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 		if ((chain = auth_chain_new(n, err, errlen)) == NULL)
 			return -1;
 	}
-	if (differs(o->run_dir, n->run_dir) ||
-	    differs(o->socket_mode, n->socket_mode) ||
-	    differs(o->socket_group, n->socket_group) ||
-	    o->workers != n->workers || o->max_queue != n->max_queue ||
+	/* run_dir and socket_*: the server compares them with the bound
+	 * socket (sasl_sockets) and says what needs a restart */
+	if (o->workers != n->workers || o->max_queue != n->max_queue ||
 	    o->throttle_table_size != n->throttle_table_size ||
 	    o->recent_size != n->recent_size)
-		log_warn("reload: run_dir, socket_*, workers, max_queue, "
-		    "throttle_table_size and recent_size take effect after a "
-		    "restart");
+		log_warn("reload: workers, max_queue, throttle_table_size and "
+		    "recent_size take effect after a restart");
 	if (chain != NULL) {
 		auth_chain_unref(ctx->chain);
 		ctx->chain = chain;
@@ -449,6 +470,7 @@ static const struct server_spec sasl_spec = {
 	.check = sasl_cfg_check,
 	.init = sasl_init,
 	.reload = sasl_reload,
+	.sockets = sasl_sockets,
 	.tick = sasl_tick,
 	.busy = sasl_busy,
 	.status = sasl_status,

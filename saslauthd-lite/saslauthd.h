@@ -63,6 +63,8 @@ struct sasl_cfg {
 	long long throttle_quiet;	/* ms without failures: forget */
 	long long throttle_table_size;	/* keys per table */
 	long long recent_size;		/* decisions kept for the status page */
+	/* derived by the config check */
+	char	 socket_ep[128];	/* "unix:" run_dir "/mux" */
 };
 
 /* sasl_params.c */

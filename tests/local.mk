@@ -95,3 +95,7 @@ TESTS += tests/e2e/run_readme_recipes.sh
 
 # What the contrib/systemd .socket units rely on: adopting a passed socket.
 TESTS += tests/e2e/socket_activation.sh
+
+# The shared listener code through the three daemons: what SIGHUP says
+# about listener settings it cannot apply.
+TESTS += tests/proto/test_listen.py

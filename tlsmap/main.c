@@ -167,15 +167,27 @@ probe_installed(struct tlsmap *tm, const struct tlsmap_cfg *cfg)
 	}
 }
 
+/* tlsmap_sockets - the listeners a config (that passed the check) asks for */
+static void
+tlsmap_sockets(void *vcfg, struct server_sockets *ss)
+{
+	struct tlsmap_cfg *cfg = vcfg;
+	mode_t mode = 0660;
+
+	(void)parse_mode(cfg->socket_mode, &mode);
+	ss->listen_param = "listen";
+	ss->endpoints = cfg->listen;
+	ss->mode = mode;
+	ss->group = cfg->socket_group;
+}
+
 /* tlsmap_init - maps first, then the listeners */
 static int
 tlsmap_init(struct server *srv, char *err, size_t errlen)
 {
 	struct tlsmap_cfg *cfg = server_cfg(srv);
 	struct tlsmap *tm = xcalloc(1, sizeof(*tm));
-	const char *p = cfg->listen;
-	mode_t mode = 0660;
-	size_t n;
+	struct server_sockets ss;
 
 	tm->srv = srv;
 	stats_recent_init(&tm->st.recent, 50);
@@ -192,24 +204,8 @@ tlsmap_init(struct server *srv, char *err, size_t errlen)
 		log_warn("not every map loaded: their lookups answer TEMP "
 		    "until the file is fixed");
 	probe_installed(tm, cfg);
-	(void)parse_mode(cfg->socket_mode, &mode);
-	for (;;) {
-		char *ep;
-
-		p += strspn(p, LIST_SEPS);
-		if (*p == 0)
-			break;
-		n = strcspn(p, LIST_SEPS);
-		ep = xstrndup(p, n);
-		p += n;
-		if (server_listen(srv, ep, mode, NULL, cfg->socket_group,
-		    sockmap_accept, tm, err, errlen) == NULL) {
-			free(ep);
-			return -1;
-		}
-		free(ep);
-	}
-	return 0;
+	tlsmap_sockets(cfg, &ss);
+	return server_listen_all(srv, &ss, sockmap_accept, tm, err, errlen);
 }
 
 /* tlsmap_reload - SIGHUP with a valid config: new map set, or fresh files */
@@ -221,11 +217,8 @@ tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	struct maps *ms;
 	size_t i;
 
-	if (strcmp(old->listen, cfg->listen) != 0 ||
-	    strcmp(old->socket_mode, cfg->socket_mode) != 0 ||
-	    strcmp(old->socket_group, cfg->socket_group) != 0)
-		log_warn("reload: listen, socket_mode and socket_group "
-		    "changes take effect at the next restart");
+	/* listen, socket_mode, socket_group: the server compares them with
+	 * the bound sockets (tlsmap_sockets) and says what needs a restart */
 	if (strcmp(old->maps, cfg->maps) == 0 &&
 	    strcmp(old->postfix_version, cfg->postfix_version) == 0 &&
 	    strcmp(old->report_only_maps, cfg->report_only_maps) == 0) {
@@ -292,6 +285,7 @@ static const struct server_spec tlsmap_spec = {
 	.check = tlsmap_check_cfg,
 	.init = tlsmap_init,
 	.reload = tlsmap_reload,
+	.sockets = tlsmap_sockets,
 	.tick = tlsmap_tick,
 	.stop = tlsmap_stop,
 	.busy = tlsmap_busy,

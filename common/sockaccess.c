@@ -1,0 +1,338 @@
+/*
+ * sockaccess.c - can a given user reach, or remove, a unix socket
+ */
+#include "sysdep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sockaccess.h"
+#include "xalloc.h"
+
+#define POSTCONF_TIMEOUT_MS	2000
+
+#define MAY_R	4
+#define MAY_W	2
+#define MAY_X	1
+
+/* sockaccess_user_ids - a user with only its primary group */
+void
+sockaccess_user_ids(struct sockaccess_user *u, const char *name, uid_t uid,
+    gid_t gid)
+{
+	memset(u, 0, sizeof(*u));
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	u->uid = uid;
+	u->gid = gid;
+	u->groups = xcalloc(1, sizeof(gid_t));
+	u->groups[0] = gid;
+	u->ngroups = 1;
+}
+
+/* sockaccess_user_lookup - a user with its supplementary groups */
+int
+sockaccess_user_lookup(const char *name, struct sockaccess_user *u,
+    char *err, size_t errlen)
+{
+	struct passwd *pw;
+	int n = 16;
+
+	if ((pw = getpwnam(name)) == NULL) {
+		snprintf(err, errlen, "unknown user \"%s\"", name);
+		return -1;
+	}
+	sockaccess_user_ids(u, name, pw->pw_uid, pw->pw_gid);
+	for (;;) {
+		int got = n;
+
+		u->groups = xreallocarray(u->groups, (size_t)n, sizeof(gid_t));
+		if (getgrouplist(name, pw->pw_gid, u->groups, &got) >= 0) {
+			u->ngroups = got;
+			return 0;
+		}
+		if (got <= n)
+			n *= 2;
+		else
+			n = got;
+		if (n > 65536) {
+			snprintf(err, errlen, "%s: too many groups", name);
+			return -1;
+		}
+	}
+}
+
+/* sockaccess_user_free - the group list */
+void
+sockaccess_user_free(struct sockaccess_user *u)
+{
+	free(u->groups);
+	u->groups = NULL;
+	u->ngroups = 0;
+}
+
+/* in_group - is gid one of u's groups */
+static int
+in_group(const struct sockaccess_user *u, gid_t gid)
+{
+	int i;
+
+	for (i = 0; i < u->ngroups; i++)
+		if (u->groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/* may - the permission bits the kernel would use for u (one class only) */
+static int
+may(const struct sockaccess_user *u, const struct stat *st, int bits)
+{
+	mode_t m = st->st_mode;
+
+	if (u->uid == 0)
+		return 1;
+	if (st->st_uid == u->uid)
+		m >>= 6;
+	else if (in_group(u, st->st_gid))
+		m >>= 3;
+	return ((int)m & bits) == bits;
+}
+
+/* sockaccess_describe - mode, owner and group of a file */
+const char *
+sockaccess_describe(const struct stat *st, char *out, size_t outlen)
+{
+	struct passwd *pw = getpwuid(st->st_uid);
+	struct group *gr = getgrgid(st->st_gid);
+	char un[32], gn[32];
+
+	snprintf(un, sizeof(un), "%lu", (unsigned long)st->st_uid);
+	snprintf(gn, sizeof(gn), "%lu", (unsigned long)st->st_gid);
+	snprintf(out, outlen, "mode %04o, owner %s, group %s",
+	    (unsigned)(st->st_mode & 07777), pw ? pw->pw_name : un,
+	    gr ? gr->gr_name : gn);
+	return out;
+}
+
+/*
+ * walk_dirs - search permission on every directory of the socket's
+ * resolved directory; the directory itself (resolved) goes to dir and its
+ * stat to dst
+ */
+static int
+walk_dirs(const struct sockaccess_user *u, const char *path, char *dir,
+    struct stat *dst, char *why, size_t whylen)
+{
+	char parent[PATH_MAX], *slash, desc[160];
+	struct stat st;
+	size_t i;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	if ((slash = strrchr(parent, '/')) == NULL)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == parent)
+		parent[1] = 0;
+	else
+		*slash = 0;
+	if (realpath(parent, dir) == NULL) {
+		snprintf(why, whylen, "directory %s: %s", parent,
+		    strerror(errno));
+		return -1;
+	}
+	/* "/", "/a", "/a/b": each prefix of the resolved directory */
+	for (i = 1;; i++) {
+		char c = dir[i];
+		const char *name = i == 1 ? "/" : dir;
+
+		if (i > 1 && c != '/' && c != 0)
+			continue;
+		if (i > 1)
+			dir[i] = 0;
+		if (stat(name, &st) < 0) {
+			snprintf(why, whylen, "directory %s: %s", name,
+			    strerror(errno));
+			dir[i] = c;
+			return -1;
+		}
+		if (!may(u, &st, MAY_X)) {
+			snprintf(why, whylen, "no search (x) permission on "
+			    "directory %s (%s)", name,
+			    sockaccess_describe(&st, desc, sizeof(desc)));
+			dir[i] = c;
+			return 0;
+		}
+		dir[i] = c;
+		if (c == 0 || (i == 1 && dir[1] == 0))
+			break;
+	}
+	*dst = st;
+	return 1;
+}
+
+/* socket_stat - the caller's idea of the socket file, or lstat */
+static int
+socket_stat(const char *path, const struct stat *sock, struct stat *st,
+    char *why, size_t whylen)
+{
+	if (sock != NULL) {
+		*st = *sock;
+		return 0;
+	}
+	if (lstat(path, st) < 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* sockaccess_connect - can u connect to the socket */
+int
+sockaccess_connect(const struct sockaccess_user *u, const char *path,
+    const struct stat *sock, char *why, size_t whylen)
+{
+	char dir[PATH_MAX], desc[160];
+	struct stat dst, st;
+	int r;
+
+	*why = 0;
+	if ((r = walk_dirs(u, path, dir, &dst, why, whylen)) <= 0)
+		return r;
+	if (socket_stat(path, sock, &st, why, whylen) < 0)
+		return -1;
+	if (!may(u, &st, MAY_W)) {
+		snprintf(why, whylen, "no write permission on the socket %s "
+		    "(%s)", path, sockaccess_describe(&st, desc, sizeof(desc)));
+		return 0;
+	}
+	return 1;
+}
+
+/* sockaccess_unlink - can u remove the socket */
+int
+sockaccess_unlink(const struct sockaccess_user *u, const char *path,
+    const struct stat *sock, char *why, size_t whylen)
+{
+	char dir[PATH_MAX], desc[160];
+	struct stat dst, st;
+	int r;
+
+	*why = 0;
+	if ((r = walk_dirs(u, path, dir, &dst, why, whylen)) <= 0)
+		return r;
+	if (socket_stat(path, sock, &st, why, whylen) < 0)
+		return -1;
+	if (!may(u, &dst, MAY_W | MAY_X)) {
+		snprintf(why, whylen, "no write permission on directory %s "
+		    "(%s)", dir, sockaccess_describe(&dst, desc, sizeof(desc)));
+		return 0;
+	}
+	if ((dst.st_mode & S_ISVTX) && u->uid != 0 && u->uid != dst.st_uid &&
+	    u->uid != st.st_uid) {
+		snprintf(why, whylen, "directory %s is sticky (%s) and the "
+		    "socket is not %s's", dir,
+		    sockaccess_describe(&dst, desc, sizeof(desc)), u->name);
+		return 0;
+	}
+	return 1;
+}
+
+/* now_ms - monotonic milliseconds */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* run_postconf - "postconf -h mail_owner": its first line, or -1 */
+static int
+run_postconf(char *out, size_t outlen)
+{
+	char *const argv[] = {"postconf", "-h", "mail_owner", NULL};
+	char buf[256];
+	size_t len = 0;
+	long long deadline;
+	int p[2], status, fd;
+	pid_t pid;
+	sigset_t none;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* only async-signal-safe calls: the parent may have threads */
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		if (dup2(p[1], 1) < 0)
+			_exit(127);
+		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+			(void)dup2(fd, 0);
+			(void)dup2(fd, 2);
+		}
+		execvp(argv[0], argv);
+		execv("/usr/sbin/postconf", argv);
+		_exit(127);
+	}
+	close(p[1]);
+	deadline = now_ms() + POSTCONF_TIMEOUT_MS;
+	for (;;) {
+		struct pollfd pfd = {p[0], POLLIN, 0};
+		long long left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+			(void)kill(pid, SIGKILL);
+			len = 0;
+			break;
+		}
+		n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(buf) - 1)
+			break;
+	}
+	close(p[0]);
+	/* killed above if it outlived the deadline: this does not block long */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (len == 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	buf[len] = 0;
+	buf[strcspn(buf, " \t\r\n")] = 0;
+	if (*buf == 0)
+		return -1;
+	snprintf(out, outlen, "%s", buf);
+	return 0;
+}
+
+/* sockaccess_postfix_user - mail_owner, or "postfix", if the user exists */
+int
+sockaccess_postfix_user(char *name, size_t namelen)
+{
+	if (run_postconf(name, namelen) == 0 && getpwnam(name) != NULL)
+		return 0;
+	if (getpwnam("postfix") != NULL) {
+		snprintf(name, namelen, "postfix");
+		return 0;
+	}
+	return -1;
+}
