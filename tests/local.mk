@@ -62,6 +62,10 @@ endif
 TESTS += tests/proto/test_saslauthd_shadow.py \
 	tests/proto/test_saslauthd_pam.py
 
+# The contrib/ sample configurations pass -n (policyd-ccert, tlsmap) and
+# check with the contrib/ tables, in the layout the docs show (issue #11).
+TESTS += tests/proto/test_contrib_samples.py
+
 # The harness checks itself against a private Postfix (skips unless root).
 TESTS += tests/integration/it_harness_selftest.sh
 
