@@ -93,6 +93,10 @@ TESTS += tests/e2e/run_e2e_all.sh
 # prefix) and the skeleton's check verb.
 TESTS += tests/proto/test_config_source.py
 
+# A missing peer tool names its Debian package (a failure under
+# PFH_REQUIRE_TOOLS), and install-deps brings every one.
+TESTS += tests/proto/test_harness_tools.py
+
 # README.md's Postfix recipes word for word on this machine's own Postfix
 # (root, and only where that Postfix has no configuration of its own).
 TESTS += tests/e2e/run_readme_recipes.sh
