@@ -1980,14 +1980,17 @@ auth_check(struct status_page *p, struct MHD_Connection *c)
 	}
 	secret_wipe(p->cd, sizeof(*p->cd));
 	if (res == AUTH_FAIL) {
-		char	name[65];
+		char	raw[257], name[64 + sizeof(LOG_TRUNCATED)];
 		size_t	k;
 
-		/* the name is the client's: no controls or quotes in the log */
-		for (k = 0; user[k] && k < sizeof(name) - 1; k++)
-			name[k] = (unsigned char)user[k] < ' ' || user[k] == 0x7f ||
-			    user[k] == '"' || user[k] == '\\' ? '?' : user[k];
-		name[k] = 0;
+		/*
+		 * The name is the client's: no quotes inside the quotes, and
+		 * log_sanitize() escapes controls and bounds it (with a
+		 * visible marker) so a 10 kB name is not a 10 kB line.
+		 */
+		for (k = 0; user[k] && k < sizeof(raw) - 1; k++)
+			raw[k] = user[k] == '"' || user[k] == '\\' ? '?' : user[k];
+		(void)log_sanitize(name, sizeof(name), raw, k);
 		log_warn("status page: authentication failed for user \"%s\"", name);
 	}
 done:
