@@ -473,6 +473,78 @@ def test_auth_user_name_cannot_forge_log_lines():
     assert fails[10].endswith('user "' + "x" * 64 + '...(truncated)"'), fails[10]
 
 
+STATUS_MAX_BODY = 4 * 1024 * 1024          # common/status.c, doc/pfhelpers-status.5
+
+
+def json_or_error(d):
+    """/status.json as (doc or None for the size-cap error, body length).
+    Whatever the status, the body must parse: a 200 is the whole document,
+    anything else the short error object."""
+    st, hdr, body = get(d.base + "/status.json")
+    assert hdr["Content-Type"].startswith("application/json"), (st, hdr["Content-Type"])
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except ValueError as e:
+        raise AssertionError("%d with broken JSON (%d bytes, ends %r): %s"
+                             % (st, len(body), body[-80:], e)) from None
+    if st == 200:
+        assert doc["program"] == "status-testd" and doc["sections"][-1]["id"] == "bulk"
+        return doc, len(body)
+    assert st == 500, st
+    assert doc == {"error": "status data too large",
+                   "limit_bytes": STATUS_MAX_BODY}, doc
+    return None, len(body)
+
+
+def test_status_over_the_size_cap_is_an_error_never_a_cut_200():
+    d = start()
+    c = Client(d.port)
+    # bulk gauges whose names are one JSON byte per character: measure
+    # once, then aim a little under the cap ...
+    n = 500
+    assert c.ask("bulk %d 1000" % n) == "ok"
+    doc, size = json_or_error(d)
+    assert doc is not None, size
+    name_len = 1000 + (STATUS_MAX_BODY - 300 - size) // n
+    assert c.ask("bulk %d %d" % (n, name_len)) == "ok"
+    doc, base = json_or_error(d)
+    assert doc is not None and STATUS_MAX_BODY - 900 < base <= STATUS_MAX_BODY - 300, base
+    # ... and walk the body across the cap a byte at a time with the pad
+    # fact (K bytes of pad add K + 8 of JSON): every size near the cap is
+    # a whole document or the error, never a 200 cut short
+    edge = STATUS_MAX_BODY - base - 8
+    seen = set()
+    for k in range(max(1, edge - 70), min(1023, edge + 70)):
+        assert c.ask("pad %d" % k) == "ok"
+        doc, length = json_or_error(d)
+        seen.add(doc is not None)
+        if doc is not None:
+            assert length <= STATUS_MAX_BODY
+            assert section(doc, "bulk")["facts"]["pad"] == "p" * k
+    assert seen == {True, False}, "the walk never crossed the cap"
+    # far over the cap: every format answers 500 with a short valid body
+    assert c.ask("bulk 4000 2000") == "ok"
+    assert json_or_error(d)[0] is None
+    st, hdr, body = get(d.base + "/metrics")
+    assert (st, body) == (500, b"status data too large\n"), (st, body[:200])
+    assert hdr["Content-Type"].startswith("text/plain"), hdr["Content-Type"]
+    st, hdr, body = get(d.base + "/")
+    assert st == 500 and hdr["Content-Type"].startswith("text/html"), st
+    html = body.decode("utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.endswith("</html>\n"), html
+    assert "<h1>Status data too large</h1>" in html and len(body) < 1024, html
+    d.wait_log(r"warning: status page: response for /status\.json over 4194304 "
+               r"bytes; answered 500")
+    d.wait_log(r"response for /metrics over 4194304 bytes; answered 500")
+    # and back under it, the page is whole again
+    assert c.ask("bulk 0 0") == "ok" and c.ask("pad 0") == "ok"
+    get_metrics(d)
+    assert get(d.base + "/")[0] == 200
+    j = get_json(d)
+    assert [s["id"] for s in j["sections"]][-1] != "bulk"
+    c.close()
+
+
 def test_bad_status_listen_is_fatal():
     d = Daemon(PROG, options=[("listen", "inet:127.0.0.1:%d" % free_port()),
                               ("status_listen", "inet:127.0.0.1:99999")], wait_ready=False)
