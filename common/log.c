@@ -154,18 +154,154 @@ static const int sev_prio[] = {
 	[LOG_SEV_FATAL] = LOG_CRIT, [LOG_SEV_PANIC] = LOG_CRIT,
 };
 
-/* log_vmsg - format once, then send to each destination */
+/*
+ * Sanitizing. A log line is one line of text whatever went into it: a
+ * client's user name, a file's bytes, a library's message. Escapes:
+ * \t \n \r by name, other C0 controls, DEL and bytes that are not part
+ * of valid UTF-8 as \xNN, code points that end or reorder a line in a
+ * viewer (C1 controls, U+2028/9, the bidi embeddings, overrides and
+ * isolates) as \uNNNN. A backslash stays as it is: the escapes keep a
+ * line readable and single, they are not meant to be reversed.
+ */
+
+/* utf8_char - length of the valid UTF-8 sequence at s (1-4), 0 if invalid; *cp its code point */
+static size_t
+utf8_char(const unsigned char *s, size_t n, unsigned *cp)
+{
+	unsigned c = s[0], lo = 0x80, hi = 0xbf;
+	size_t	len, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, c &= 0x1f;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;		/* overlong */
+		if (c == 0xed)
+			hi = 0x9f;		/* surrogates */
+		c &= 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;		/* overlong */
+		if (c == 0xf4)
+			hi = 0x8f;		/* past U+10FFFF */
+		c &= 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if (s[i] < lo || s[i] > hi)
+			return 0;
+		lo = 0x80, hi = 0xbf;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	*cp = c;
+	return len;
+}
+
+/* log_escaped_cp - a code point the sanitizer writes as \uNNNN */
+static int
+log_escaped_cp(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* log_clean - log_sanitize, and with `cut` set the marker even if all fits */
+static size_t
+log_clean(char *dst, size_t len, const char *src, size_t n, int cut)
+{
+	static const char hex[] = "0123456789abcdef";
+	const size_t mlen = sizeof(LOG_TRUNCATED) - 1;
+	const unsigned char *s = (const unsigned char *)src;
+	size_t	out = 0, room, mark = 0, i = 0, k;
+	char	rep[8];
+	const char *r;
+	size_t	rlen, used;
+	unsigned cp;
+
+	if (len == 0)
+		return 0;
+	room = len - 1;
+	while (i < n) {
+		used = utf8_char(s + i, n - i, &cp);
+		r = rep;
+		if (used == 0 || (used == 1 && (cp < 0x20 || cp == 0x7f))) {
+			if (used == 0)
+				cp = s[i];
+			used = 1;
+			if (cp == '\t' || cp == '\n' || cp == '\r') {
+				rep[0] = '\\';
+				rep[1] = cp == '\t' ? 't' : cp == '\n' ? 'n' : 'r';
+				rlen = 2;
+			} else {
+				rep[0] = '\\', rep[1] = 'x';
+				rep[2] = hex[cp >> 4], rep[3] = hex[cp & 15];
+				rlen = 4;
+			}
+		} else if (log_escaped_cp(cp)) {
+			rep[0] = '\\', rep[1] = 'u';
+			for (k = 0; k < 4; k++)
+				rep[2 + k] = hex[(cp >> (12 - 4 * k)) & 15];
+			rlen = 6;
+		} else {
+			r = src + i;
+			rlen = used;
+		}
+		if (out + rlen > room) {
+			cut = 1;
+			break;
+		}
+		memcpy(dst + out, r, rlen);
+		out += rlen;
+		i += used;
+		/* the last place the marker still fits after */
+		if (out + mlen <= room)
+			mark = out;
+	}
+	if (cut) {
+		if (out + mlen > room)
+			out = mark;
+		rlen = mlen < room - out ? mlen : room - out;
+		memcpy(dst + out, LOG_TRUNCATED, rlen);
+		out += rlen;
+	}
+	dst[out] = 0;
+	return out;
+}
+
+/* log_sanitize - src[0..n) as one safe, bounded line of text in dst */
+size_t
+log_sanitize(char *dst, size_t len, const char *src, size_t n)
+{
+	return log_clean(dst, len, src, n, 0);
+}
+
+/* log_vmsg - format once, sanitize, then send to each destination */
 void
 log_vmsg(enum log_severity sev, const char *fmt, va_list ap)
 {
-	int saved = errno;
-	char text[2048];
+	int	saved = errno, n;
+	char	raw[LOG_LINE_MAX * 2], text[LOG_LINE_MAX];
+	size_t	rawlen;
 
 	if (sev == LOG_SEV_DEBUG && log_verbose <= 0)
 		return;
 	errno = saved;
 	/* glibc's vsnprintf expands %m, like syslog(3) does */
-	vsnprintf(text, sizeof(text), fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (n < 0)
+		n = 0;
+	rawlen = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
+	/* every destination, the capture hook included, sees this text only */
+	(void)log_clean(text, sizeof(text), raw, rawlen,
+	    (size_t)n >= sizeof(raw));
 	if (log_capture)
 		log_capture(sev, text, log_capture_ctx);
 	if (log_dest & LOG_TO_SYSLOG)

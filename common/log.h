@@ -10,6 +10,16 @@
  * log_debug() prints only when log_verbose > 0 (each -v adds one).
  * Thread-safe: workers may log.
  *
+ * Every line is one line: whatever text went in (a client's user name, a
+ * file's bytes, a library's message), log_vmsg() formats it and passes it
+ * through log_sanitize() before any destination (syslog, stderr, the
+ * journald "<N>" form, the capture hook) sees it. Tabs, newlines and CRs
+ * come out as \t \n \r, other C0 controls, DEL and bytes that are not
+ * valid UTF-8 as \xNN, C1 controls, U+2028/U+2029 and the bidi controls
+ * (U+202A-U+202E, U+2066-U+2069) as \uNNNN; valid UTF-8 stays. A line's
+ * text is at most LOG_LINE_MAX - 1 bytes; a longer one is cut at a
+ * character (never inside an escape) and ends in LOG_TRUNCATED.
+ *
  * Tests install a capture hook that sees every formatted line; with
  * log_set_fatal_hook() a fatal calls the hook (which may longjmp) instead
  * of exiting.
@@ -18,6 +28,7 @@
 #define PFH_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_severity {
 	LOG_SEV_DEBUG,
@@ -30,6 +41,9 @@ enum log_severity {
 
 #define LOG_TO_SYSLOG	1
 #define LOG_TO_STDERR	2
+
+#define LOG_LINE_MAX	2048		/* bytes of a line's text, with its NUL */
+#define LOG_TRUNCATED	"...(truncated)"
 
 extern int log_verbose;
 extern int log_fatal_status;
@@ -47,6 +61,15 @@ void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	log_panic(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	log_vmsg(enum log_severity, const char *, va_list) __attribute__((format(printf, 2, 0)));
+
+/*
+ * log_sanitize - src[0..n) (NUL bytes included) escaped as above into dst,
+ * at most len - 1 bytes and a NUL; text that does not fit is cut and ends
+ * in LOG_TRUNCATED (as much of it as fits when len is tiny). Returns the
+ * bytes written, the NUL not counted. For callers bounding a field of
+ * their own; log lines get it anyway.
+ */
+size_t	log_sanitize(char *dst, size_t len, const char *src, size_t n);
 
 typedef void log_capture_fn(enum log_severity, const char *line, void *ctx);
 void	log_set_capture(log_capture_fn *, void *ctx);

@@ -148,14 +148,21 @@ struct status_page {
 	unsigned checks;
 	uint64_t crypt_us;	/* spent in crypt in this second */
 	unsigned warnings;
+	/* responses refused for size, per route: a line a minute at most */
+	uint64_t big_next[3];	/* ev_now() ms of the next line */
+	unsigned big_quiet[3];	/* refused since the last line */
 };
 
 static void status_arm(struct status_page *);
 
-/* set when a rendered body hit its cap (loop thread only) */
+/*
+ * Set when a rendered body hit its cap (loop thread only). Every append
+ * to a body goes through put, putn or putf, which remember a refusal, so
+ * the handler can answer an error instead of a body with holes in it.
+ */
 static int render_overflow;
 
-/* put - append to a response body; a refusal (cap reached) is remembered */
+/* put - append a string to a response body */
 static void
 put(struct buf *b, const char *s)
 {
@@ -169,6 +176,18 @@ putn(struct buf *b, const void *s, size_t n)
 {
 	if (buf_append(b, s, n) < 0)
 		render_overflow = 1;
+}
+
+/* putf - append printf-formatted text to a response body */
+static void PFH_PRINTF(2, 3)
+putf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (buf_vprintf(b, fmt, ap) < 0)
+		render_overflow = 1;
+	va_end(ap);
 }
 
 /* page_warn - a daemon-side misuse of the writer; logged a bounded number of times */
@@ -839,7 +858,7 @@ put_esc(struct buf *b, const char *str, enum esc mode)
 			case '\r': put(b, "\\r"); break;
 			default:
 				if (*s < 0x20 || *s == 0x7f)
-					buf_printf(b, "\\u%04x", *s);
+					putf(b, "\\u%04x", *s);
 				else
 					putn(b, s, 1);
 			}
@@ -866,9 +885,9 @@ fmt_double(struct buf *b, double d, int json)
 	else if (isinf(d))
 		put(b, json ? "null" : d > 0 ? "+Inf" : "-Inf");
 	else if (d == floor(d) && fabs(d) < 1e15)
-		buf_printf(b, "%.0f", d);
+		putf(b, "%.0f", d);
 	else
-		buf_printf(b, "%.9g", d);
+		putf(b, "%.9g", d);
 }
 
 /* section_end - index past the last item of the section starting at i */
@@ -919,7 +938,7 @@ render_json(struct status_page *p, struct status_writer *w, struct buf *b)
 	json_str(b, spec->name);
 	put(b, ",\"version\":");
 	json_str(b, PACKAGE_VERSION);
-	buf_printf(b, ",\"pid\":%ld,\"now\":%lld,\"start_time\":%lld,"
+	putf(b, ",\"pid\":%ld,\"now\":%lld,\"start_time\":%lld,"
 	    "\"uptime_seconds\":%lld,\"ready\":%s,\"ready_reason\":",
 	    (long)getpid(), (long long)now, (long long)server_started(s),
 	    (long long)(now - server_started(s)), w->ready ? "true" : "false");
@@ -933,7 +952,7 @@ render_json(struct status_page *p, struct status_writer *w, struct buf *b)
 
 		put(b, i ? ",{\"endpoint\":" : "{\"endpoint\":");
 		json_str(b, listener_name(l));
-		buf_printf(b, ",\"connections\":%u}", listener_conns(l));
+		putf(b, ",\"connections\":%u}", listener_conns(l));
 	}
 	put(b, "],\"sections\":[");
 	for (i = 0; i < w->n; i = end) {
@@ -967,7 +986,7 @@ render_json(struct status_page *p, struct status_writer *w, struct buf *b)
 		}
 		put(b, "}");
 		for (k = 0; k < nitems(groups); k++) {
-			buf_printf(b, ",\"%s\":[", groups[k].field);
+			putf(b, ",\"%s\":[", groups[k].field);
 			for (first = 1, j = i + 1; j < end; j++) {
 				const struct item *it = &w->items[j];
 				unsigned c, r;
@@ -988,14 +1007,14 @@ render_json(struct status_page *p, struct status_writer *w, struct buf *b)
 					put(b, ",\"labels\":");
 					json_labels(b, it);
 					if (it->kind == IT_COUNTER) {
-						buf_printf(b, ",\"value\":%llu}",
+						putf(b, ",\"value\":%llu}",
 						    (unsigned long long)it->u);
 					} else if (it->kind == IT_GAUGE) {
 						put(b, ",\"value\":");
 						fmt_double(b, it->d, 1);
 						put(b, "}");
 					} else {
-						buf_printf(b, ",\"count\":%llu,\"sum_seconds\":",
+						putf(b, ",\"count\":%llu,\"sum_seconds\":",
 						    (unsigned long long)it->snap->count);
 						fmt_double(b, (double)it->snap->sum_us / 1e6, 1);
 						put(b, ",\"p50_ms\":");
@@ -1012,7 +1031,7 @@ render_json(struct status_page *p, struct status_writer *w, struct buf *b)
 					json_str(b, it->name);
 					put(b, ",\"events\":[");
 					for (c = 0; c < it->ncells; c++) {
-						buf_printf(b, "%s{\"time\":%lld,\"text\":",
+						putf(b, "%s{\"time\":%lld,\"text\":",
 						    c ? "," : "", (long long)it->when[c]);
 						json_str(b, it->cells[c]);
 						put(b, "}");
@@ -1088,12 +1107,12 @@ prom_series(struct buf *b, const char *name, const char *suffix,
 		return;
 	put(b, "{");
 	for (i = 0; i < it->nlabels; i++) {
-		buf_printf(b, "%s%s=\"", i ? "," : "", it->labels[i].name);
+		putf(b, "%s%s=\"", i ? "," : "", it->labels[i].name);
 		prom_esc(b, it->labels[i].value, 1);
 		put(b, "\"");
 	}
 	if (le)
-		buf_printf(b, "%sle=\"%s\"", it->nlabels ? "," : "", le);
+		putf(b, "%sle=\"%s\"", it->nlabels ? "," : "", le);
 	put(b, "}");
 }
 
@@ -1137,7 +1156,7 @@ prom_sample(struct buf *b, const struct item *it)
 	switch (it->kind) {
 	case IT_COUNTER:
 		prom_series(b, it->name, "", it, NULL);
-		buf_printf(b, " %llu\n", (unsigned long long)it->u);
+		putf(b, " %llu\n", (unsigned long long)it->u);
 		break;
 	case IT_GAUGE:
 		prom_series(b, it->name, "", it, NULL);
@@ -1158,23 +1177,23 @@ prom_sample(struct buf *b, const struct item *it)
 
 			while (k < nitems(prom_le) && up > prom_le[k].us) {
 				prom_series(b, it->name, "_bucket", it, prom_le[k].le);
-				buf_printf(b, " %llu\n", (unsigned long long)cum);
+				putf(b, " %llu\n", (unsigned long long)cum);
 				k++;
 			}
 			cum += it->snap->bucket[i];
 		}
 		for (; k < nitems(prom_le); k++) {
 			prom_series(b, it->name, "_bucket", it, prom_le[k].le);
-			buf_printf(b, " %llu\n", (unsigned long long)cum);
+			putf(b, " %llu\n", (unsigned long long)cum);
 		}
 		prom_series(b, it->name, "_bucket", it, "+Inf");
-		buf_printf(b, " %llu\n", (unsigned long long)cum);
+		putf(b, " %llu\n", (unsigned long long)cum);
 		prom_series(b, it->name, "_sum", it, NULL);
 		put(b, " ");
 		fmt_double(b, (double)it->snap->sum_us / 1e6, 0);
 		put(b, "\n");
 		prom_series(b, it->name, "_count", it, NULL);
-		buf_printf(b, " %llu\n", (unsigned long long)cum);
+		putf(b, " %llu\n", (unsigned long long)cum);
 		break;
 	default:
 		break;
@@ -1198,7 +1217,7 @@ render_prom(struct status_page *p, struct status_writer *w, struct buf *b)
 	/* pfhelpers_ready comes from the record, so it is added here */
 	put(b, "# HELP pfhelpers_ready 1 when the daemon is ready to serve (see /readyz)\n"
 	    "# TYPE pfhelpers_ready gauge\n");
-	buf_printf(b, "pfhelpers_ready %d\n", w->ready);
+	putf(b, "pfhelpers_ready %d\n", w->ready);
 	for (i = 0; i < w->n; i++) {
 		struct item *it = &w->items[i];
 
@@ -1213,7 +1232,7 @@ render_prom(struct status_page *p, struct status_writer *w, struct buf *b)
 		put(b, it->name);
 		put(b, " ");
 		prom_esc(b, *it->text ? it->text : it->name, 0);
-		buf_printf(b, "\n# TYPE %s %s\n", it->name, types[it->kind]);
+		putf(b, "\n# TYPE %s %s\n", it->name, types[it->kind]);
 		for (j = i; j < w->n; j++) {
 			struct item *o = &w->items[j];
 
@@ -1503,7 +1522,7 @@ html_u64(struct buf *b, uint64_t v)
 static void
 html_ms(struct buf *b, uint64_t us)
 {
-	buf_printf(b, "%.3g", ms(us));
+	putf(b, "%.3g", ms(us));
 }
 
 /* html_value - a counter or gauge value as a tile or cell shows it */
@@ -1513,9 +1532,9 @@ html_value(struct buf *b, const struct item *it)
 	if (it->kind == IT_COUNTER)
 		html_u64(b, it->u);
 	else if (isfinite(it->d) && it->d == floor(it->d) && fabs(it->d) < 1e15)
-		buf_printf(b, "%.0f", it->d);
+		putf(b, "%.0f", it->d);
 	else
-		buf_printf(b, "%.4g", it->d);
+		putf(b, "%.4g", it->d);
 }
 
 /* html_zero - a value worth dimming */
@@ -1714,7 +1733,7 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 
 			for (k = j; k < j + run; k++)
 				sum += w->items[k].u;
-			buf_printf(b, "<tr class=\"tot\"><td colspan=\"%u\">total"
+			putf(b, "<tr class=\"tot\"><td colspan=\"%u\">total"
 			    "</td><td class=\"n\" data-total=\"\">", a->nlabels);
 			html_u64(b, sum);
 			put(b, "</td></tr>");
@@ -1744,7 +1763,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 			j += run - 1;
 		}
 	}
-	buf_printf(b, "<section class=\"card%s\" id=\"s-", wide ? " wide" : "");
+	putf(b, "<section class=\"card%s\" id=\"s-", wide ? " wide" : "");
 	put_esc(b, sec->id, ESC_HTML);
 	put(b, "\"><h2>");
 	put_esc(b, sec->name, ESC_HTML);
@@ -1791,7 +1810,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 		}
 		if (c++ == 0)
 			put(b, "<div class=\"tiles\">");
-		buf_printf(b, "<div class=\"tile\" data-metric=\"%s\" title=\"", it->name);
+		putf(b, "<div class=\"tile\" data-metric=\"%s\" title=\"", it->name);
 		put_esc(b, it->name, ESC_HTML);
 		put(b, "\"><div class=\"v\">");
 		html_value(b, it);
@@ -1858,7 +1877,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 				put(b, "</tr>");
 			}
 			if (r == j + 1)
-				buf_printf(b, "<tr><td class=\"empty\" colspan=\"%u\">none</td></tr>",
+				putf(b, "<tr><td class=\"empty\" colspan=\"%u\">none</td></tr>",
 				    it->ncells ? it->ncells : 1);
 			put(b, "</table></div>\n");
 		} else if (it->kind == IT_RECENT) {
@@ -1877,7 +1896,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 				localtime_r(&it->when[c], &tm);
 				strftime(hm, sizeof(hm), "%H:%M:%S", &tm);
 				strftime(full, sizeof(full), "%Y-%m-%d %H:%M:%S", &tm);
-				buf_printf(b, "<li><time title=\"%s\">%s</time>", full, hm);
+				putf(b, "<li><time title=\"%s\">%s</time>", full, hm);
 				put_esc(b, it->cells[c], ESC_HTML);
 				put(b, "</li>");
 			}
@@ -1903,7 +1922,7 @@ render_html(struct status_page *p, struct status_writer *w, struct buf *b)
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S %Z", &tm);
 
-	buf_printf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	putf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 	    "<meta http-equiv=\"refresh\" content=\"%d\"><title>", STATUS_REFRESH);
 	put_esc(b, prog, ESC_HTML);
@@ -1926,7 +1945,7 @@ render_html(struct status_page *p, struct status_writer *w, struct buf *b)
 	}
 	put(b, "<span class=\"meta\">");
 	put_esc(b, host, ESC_HTML);
-	buf_printf(b, " \xc2\xb7 v%s \xc2\xb7 pid %ld \xc2\xb7 up <span id=\"uptime\">",
+	putf(b, " \xc2\xb7 v%s \xc2\xb7 pid %ld \xc2\xb7 up <span id=\"uptime\">",
 	    PACKAGE_VERSION, (long)getpid());
 	put(b, uptime_str((long long)(now - server_started(s)), up, sizeof(up)));
 	put(b, "</span></span></header>\n<main>\n");
@@ -1934,7 +1953,7 @@ render_html(struct status_page *p, struct status_writer *w, struct buf *b)
 		end = section_end(w, i);
 		html_section(b, w, i, end);
 	}
-	buf_printf(b, "</main>\n<footer>%s \xc2\xb7 refreshes every %d s \xc2\xb7 "
+	putf(b, "</main>\n<footer>%s \xc2\xb7 refreshes every %d s \xc2\xb7 "
 	    "<a href=\"status.json\">status.json</a> \xc2\xb7 <a href=\"metrics\">metrics</a>"
 	    "</footer>\n</body></html>\n", ts, STATUS_REFRESH);
 }
@@ -2146,14 +2165,17 @@ auth_check(struct status_page *p, struct MHD_Connection *c)
 	}
 	secret_wipe(p->cd, sizeof(*p->cd));
 	if (res == AUTH_FAIL) {
-		char	name[65];
+		char	raw[257], name[64 + sizeof(LOG_TRUNCATED)];
 		size_t	k;
 
-		/* the name is the client's: no controls or quotes in the log */
-		for (k = 0; user[k] && k < sizeof(name) - 1; k++)
-			name[k] = (unsigned char)user[k] < ' ' || user[k] == 0x7f ||
-			    user[k] == '"' || user[k] == '\\' ? '?' : user[k];
-		name[k] = 0;
+		/*
+		 * The name is the client's: no quotes inside the quotes, and
+		 * log_sanitize() escapes controls and bounds it (with a
+		 * visible marker) so a 10 kB name is not a 10 kB line.
+		 */
+		for (k = 0; user[k] && k < sizeof(raw) - 1; k++)
+			raw[k] = user[k] == '"' || user[k] == '\\' ? '?' : user[k];
+		(void)log_sanitize(name, sizeof(name), raw, k);
 		log_warn("status page: authentication failed for user \"%s\"", name);
 	}
 done:
@@ -2208,6 +2230,67 @@ respond_text(struct MHD_Connection *c, unsigned code, const char *text)
 	return respond(c, code, "text/plain; charset=utf-8", text, strlen(text), 0);
 }
 
+enum route { R_HTML, R_JSON, R_PROM, R_READY };
+
+/*
+ * respond_too_large - the render hit STATUS_MAX_BODY: 500 with a short,
+ * valid body in the format the client asked for (never the cut one)
+ */
+static enum MHD_Result
+respond_too_large(struct MHD_Connection *c, enum route route)
+{
+	char	body[512];
+
+	switch (route) {
+	case R_JSON:
+		snprintf(body, sizeof(body), "{\"error\":\"status data too large\","
+		    "\"limit_bytes\":%d}\n", STATUS_MAX_BODY);
+		return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "application/json", body, strlen(body), 0);
+	case R_HTML:
+		snprintf(body, sizeof(body), "<!DOCTYPE html>\n<html lang=\"en\">"
+		    "<head><meta charset=\"utf-8\"><title>status data too large"
+		    "</title></head>\n<body><h1>Status data too large</h1>"
+		    "<p>The page would be over %d bytes, so it is not shown; "
+		    "the daemon logged a warning.</p></body></html>\n",
+		    STATUS_MAX_BODY);
+		return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "text/html; charset=utf-8", body, strlen(body), 0);
+	default:
+		return respond_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "status data too large\n");
+	}
+}
+
+/*
+ * too_large_log - a response refused for size: the first of each route is
+ * logged, then a line a minute with the count (a scraper asks every few
+ * seconds, and the page's other warnings keep their own budget)
+ */
+static void
+too_large_log(struct status_page *p, enum route route)
+{
+	static const char *const path[] = {
+		[R_HTML] = "/", [R_JSON] = "/status.json", [R_PROM] = "/metrics",
+	};
+	uint64_t now = ev_now(p->ev);
+	char	more[64] = "";
+
+	if (route > R_PROM)
+		return;
+	if (p->big_next[route] && now < p->big_next[route]) {
+		p->big_quiet[route]++;
+		return;
+	}
+	if (p->big_quiet[route])
+		snprintf(more, sizeof(more), " (and %u more since)",
+		    p->big_quiet[route]);
+	log_warn("status page: response for %s over %d bytes; answered 500%s",
+	    path[route], STATUS_MAX_BODY, more);
+	p->big_next[route] = now + 60000;
+	p->big_quiet[route] = 0;
+}
+
 /* handle - the one MHD access handler: route, authenticate, render */
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -2218,7 +2301,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	struct status_writer w;
 	struct buf b;
 	enum MHD_Result ret;
-	enum { R_HTML, R_JSON, R_PROM, R_READY } route;
+	enum route route;
 	const char *type;
 	char	msg[400];
 
@@ -2286,8 +2369,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	writer_free(&w);
 	/* buf refuses to grow past the cap; a truncated body is worse than an error */
 	if (render_overflow) {
-		page_warn(p, "response for %s over %d bytes; refused", url, STATUS_MAX_BODY);
-		ret = respond_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "status data too large\n");
+		too_large_log(p, route);
+		ret = respond_too_large(c, route);
 	} else
 		ret = respond(c, MHD_HTTP_OK, type, b.data, b.len, 0);
 	buf_free(&b);

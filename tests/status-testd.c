@@ -11,6 +11,11 @@
  *   note TEXT     -> "noted"  (TEXT goes into the recent ring and a kv row
  *                              verbatim: the escaping tests use it)
  *   ready / unready -> "ok"   (flip what status_ready() says)
+ *   bulk N LEN    -> "ok"     (from now on a "bulk" section of N gauges
+ *                              named LEN characters long: a status that
+ *                              outgrows the page's size cap; "bulk 0 0" ends it)
+ *   pad K         -> "ok"     (a K-byte fact, K < 1024, in that section:
+ *                              moves the size of a response byte by byte)
  *   anything else -> "unknown" (protocol_errors)
  * Its spec->status callback uses every writer call, so the tests see each
  * of them rendered as HTML, JSON and Prometheus text.
@@ -46,6 +51,9 @@ static const char *const cmd_names[CMD_N] = {
 	"ping", "lat", "fail", "note", "ready", "unknown",
 };
 
+#define BULK_MAX_N	4000
+#define BULK_MAX_LEN	16384
+
 static struct {
 	struct server *server;
 	struct stats_counter ok, error, proto_errors, cmds[CMD_N];
@@ -54,6 +62,7 @@ static struct {
 	unsigned open_conns;
 	int	unready;
 	char	last_note[240];
+	unsigned bulk_n, bulk_len, pad_len;
 } T;
 
 /* answer - handle one request line, return the reply */
@@ -97,6 +106,26 @@ answer(const char *line, const char *peer)
 	if (strcmp(line, "ready") == 0 || strcmp(line, "unready") == 0) {
 		stats_inc(&T.cmds[CMD_READY]);
 		T.unready = line[0] == 'u';
+		return "ok";
+	}
+	if (strncmp(line, "bulk ", 5) == 0) {
+		unsigned long long len;
+
+		n = strtoull(line + 5, &end, 10);
+		if (end == line + 5 || *end != ' ' || n > BULK_MAX_N)
+			goto unknown;
+		len = strtoull(end + 1, &end, 10);
+		if (*end != 0 || len > BULK_MAX_LEN || (n && len < 32))
+			goto unknown;
+		T.bulk_n = (unsigned)n;
+		T.bulk_len = (unsigned)len;
+		return "ok";
+	}
+	if (strncmp(line, "pad ", 4) == 0) {
+		n = strtoull(line + 4, &end, 10);
+		if (end == line + 4 || *end != 0 || n >= 1024)
+			goto unknown;
+		T.pad_len = (unsigned)n;
 		return "ok";
 	}
 unknown:
@@ -161,6 +190,35 @@ testd_init(struct server *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* testd_bulk - the "bulk" section: the pad fact, then the bulk gauges */
+static void
+testd_bulk(struct status_writer *w)
+{
+	char	pad[1024], *name;
+	unsigned i;
+
+	status_section(w, "bulk", "Bulk");
+	if (T.pad_len) {
+		memset(pad, 'p', T.pad_len);
+		pad[T.pad_len] = 0;
+		status_kv(w, "pad", "%s", pad);
+	}
+	if (T.bulk_n == 0)
+		return;
+	name = xmalloc(T.bulk_len + 1);
+	memset(name, 'x', T.bulk_len);
+	name[T.bulk_len] = 0;
+	for (i = 0; i < T.bulk_n; i++) {
+		char	num[32];
+
+		/* a fixed-width number keeps every name LEN long */
+		snprintf(num, sizeof(num), "testd_bulk_%05u_", i);
+		memcpy(name, num, strlen(num));
+		status_gauge(w, name, "Bulk", NULL, (double)i);
+	}
+	xfree(name);
+}
+
 /* testd_status - every writer call, so the tests see each rendered */
 static void
 testd_status(struct server *s, struct status_writer *w)
@@ -196,6 +254,8 @@ testd_status(struct server *s, struct status_writer *w)
 	}
 	status_recent(w, "Recent requests", &T.recent);
 	status_ready(w, !T.unready, T.unready ? "told to be unready" : NULL);
+	if (T.bulk_n || T.pad_len)
+		testd_bulk(w);
 }
 
 static unsigned

@@ -1,6 +1,7 @@
 # tests/fuzz: one harness per pure parser of common/ (style.md 3.9d).
 # With --enable-fuzzing (clang) each harness links libFuzzer and `make check`
-# fuzzes it for $(FUZZ_SECONDS) s through run-fuzz.sh and its .fuzz file;
+# fuzzes every one of them for $(FUZZ_SECONDS) s through run-fuzz.sh and its
+# .fuzz file (FUZZ_SPECS: one per harness, none left out);
 # otherwise each links driver.c, a deterministic runner over the seeds in
 # tests/unit/vectors/ and a few thousand mutations of them, and runs as an
 # ordinary test. See tests/fuzz/README.md.
@@ -16,19 +17,29 @@ FUZZ_HARNESSES = \
 	tests/fuzz/fuzz_pwfile \
 	tests/fuzz/fuzz_realm
 check_PROGRAMS += $(FUZZ_HARNESSES)
-
-if ENABLE_FUZZING
-FUZZ_DRIVER =
-TESTS += \
+# One .fuzz spec per harness, in the same order: each is a libFuzzer test.
+FUZZ_SPECS = \
 	tests/fuzz/netstring.fuzz \
 	tests/fuzz/cstrings.fuzz \
 	tests/fuzz/attrs.fuzz \
 	tests/fuzz/cfg.fuzz \
-	tests/fuzz/table.fuzz
+	tests/fuzz/table.fuzz \
+	tests/fuzz/endpoint.fuzz \
+	tests/fuzz/tls_policy.fuzz \
+	tests/fuzz/ccert.fuzz \
+	tests/fuzz/pwfile.fuzz \
+	tests/fuzz/realm.fuzz
+
+if ENABLE_FUZZING
+FUZZ_DRIVER =
+TESTS += $(FUZZ_SPECS)
 else
 FUZZ_DRIVER = tests/fuzz/driver.c
 TESTS += $(FUZZ_HARNESSES)
 endif
+
+# In every build: no harness left out of either list.
+TESTS += tests/fuzz/specs_complete.sh
 
 TEST_EXTENSIONS += .fuzz
 FUZZ_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/fuzz/run-fuzz.sh
@@ -80,12 +91,15 @@ tests_fuzz_fuzz_realm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
 tests_fuzz_fuzz_realm_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_realm_LDFLAGS = $(LIBFUZZER_LDFLAGS)
 
-EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh \
-	tests/fuzz/netstring.fuzz tests/fuzz/cstrings.fuzz \
-	tests/fuzz/attrs.fuzz tests/fuzz/cfg.fuzz tests/fuzz/table.fuzz \
+EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
+	tests/fuzz/specs_complete.sh \
 	tests/fuzz/netstring.dict tests/fuzz/cstrings.dict \
 	tests/fuzz/attrs.dict tests/fuzz/cfg.dict tests/fuzz/table.dict \
-	tests/fuzz/endpoint.fuzz tests/fuzz/tls_policy.fuzz \
-	tests/fuzz/ccert.fuzz tests/fuzz/pwfile.fuzz tests/fuzz/realm.fuzz \
 	tests/fuzz/endpoint.dict tests/fuzz/tls_policy.dict \
 	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict
+
+# `make fuzz-check`: build the harnesses and run every .fuzz spec (and
+# nothing else), as scripts/test's fuzz step does.
+fuzz-check: $(FUZZ_HARNESSES)
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(FUZZ_SPECS)'
+.PHONY: fuzz-check

@@ -394,6 +394,157 @@ def test_auth_file_problems_are_clear():
     assert "Pl4in" not in d.log() and "St4tus" not in d.log(), d.log()
 
 
+def get_raw_auth(url, user, password):
+    """get() with a Basic-auth user of arbitrary bytes; waits out 429."""
+    tok = base64.b64encode(user + b":" + password).decode()
+    for _ in range(20):
+        req = urllib.request.Request(url)
+        req.add_header("Authorization", "Basic " + tok)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            if e.code != 429:
+                return e.code
+        time.sleep(1.1)
+    raise AssertionError("still 429 after 20 tries: %s" % url)
+
+
+# Every way a user name could end a log line, move the cursor or stop the
+# line from being UTF-8 (common/log.c sanitizes every line).
+# (Basic auth ends the user at the first ":".)
+FORGING_NAMES = [
+    b"admin\nstatus-testd[1] forged line",
+    b"admin\r\nstatus-testd[1] forged crlf line",
+    b"evil\rforged cr",
+    b"\x1b[2J\x1b[1;31mforged esc\x1b[0m\x7f",
+    b"nel\xc2\x85forged nel line",              # U+0085, a C1 control
+    b"csi\xc2\x9b2Jforged csi",                 # U+009B
+    b"ls\xe2\x80\xa8forged ls line",            # U+2028
+    b"bidi\xe2\x80\xaeforged rlo",              # U+202E
+    b"raw\x85\x9b\xff\xfe\xc0\xafforged bytes", # not UTF-8 at all
+    b"tab\tvt\x0bff\x0cfs\x1cforged seps",
+    b"x" * 10000,
+]
+
+
+def test_auth_user_name_cannot_forge_log_lines():
+    h = make_hash("S3cret-status-pw!")
+    tmp = make_tmpdir()
+    authf = os.path.join(tmp, "status.users")
+    with open(authf, "w") as f:
+        f.write("admin:%s\n" % h)
+    os.chmod(authf, 0o600)
+    d = start(extra=[("status_auth_file", authf)])
+    mark = d.log_mark()
+    for k, name in enumerate(FORGING_NAMES):
+        assert get_raw_auth(d.base + "/status.json", name, b"wrong") == 401, name
+        wait_for(lambda: d.log(mark).count("authentication failed") >= k + 1,
+                 what="the auth failure of name %d logged" % k)
+    d.stop()
+    with open(d.stderr_path, "rb") as f:
+        f.seek(mark)
+        raw = f.read()
+    text = raw.decode("utf-8")              # strict: every line is UTF-8
+    lines = text.split("\n")
+    assert lines[-1] == "", repr(text[-200:])
+    lines = lines[:-1]
+    # no other line ends, terminal controls or line/bidi separators at all
+    bad = [c for c in text if c != "\n" and (ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f
+                                             or c in "\u2028\u2029\u202a\u202b"
+                                             "\u202c\u202d\u202e")]
+    assert not bad, (bad[:10], text)
+    assert text.splitlines() == lines, text
+    prefix = re.compile(r"^status-testd\[\d+\]: ")
+    for ln in lines:
+        assert prefix.match(ln), ("a line not from the daemon", ln)
+        assert "forged" not in ln or "authentication failed for user" in ln, ln
+    fails = [ln for ln in lines if "authentication failed" in ln]
+    assert len(fails) == len(FORGING_NAMES), fails
+    # each event is exactly one line, in order, with the escapes visible
+    assert r'user "admin\nstatus-testd[1] forged line"' in fails[0], fails[0]
+    assert r'"admin\r\nstatus-testd[1] forged crlf line"' in fails[1], fails[1]
+    assert r'\x1b[2J\x1b[1;31mforged esc\x1b[0m\x7f"' in fails[3], fails[3]
+    assert r"nel\u0085forged" in fails[4], fails[4]
+    assert r"ls\u2028forged" in fails[6], fails[6]
+    assert r"raw\x85\x9b\xff\xfe\xc0\xafforged" in fails[8], fails[8]
+    # a 10 kB name is a short line with a visible cut
+    assert len(fails[10]) < 200, len(fails[10])
+    assert fails[10].endswith('user "' + "x" * 64 + '...(truncated)"'), fails[10]
+
+
+STATUS_MAX_BODY = 4 * 1024 * 1024          # common/status.c, doc/pfhelpers-status.5
+
+
+def json_or_error(d):
+    """/status.json as (doc or None for the size-cap error, body length).
+    Whatever the status, the body must parse: a 200 is the whole document,
+    anything else the short error object."""
+    st, hdr, body = get(d.base + "/status.json")
+    assert hdr["Content-Type"].startswith("application/json"), (st, hdr["Content-Type"])
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except ValueError as e:
+        raise AssertionError("%d with broken JSON (%d bytes, ends %r): %s"
+                             % (st, len(body), body[-80:], e)) from None
+    if st == 200:
+        assert doc["program"] == "status-testd" and doc["sections"][-1]["id"] == "bulk"
+        return doc, len(body)
+    assert st == 500, st
+    assert doc == {"error": "status data too large",
+                   "limit_bytes": STATUS_MAX_BODY}, doc
+    return None, len(body)
+
+
+def test_status_over_the_size_cap_is_an_error_never_a_cut_200():
+    d = start()
+    c = Client(d.port)
+    # bulk gauges whose names are one JSON byte per character: measure
+    # once, then aim a little under the cap ...
+    n = 500
+    assert c.ask("bulk %d 1000" % n) == "ok"
+    doc, size = json_or_error(d)
+    assert doc is not None, size
+    name_len = 1000 + (STATUS_MAX_BODY - 300 - size) // n
+    assert c.ask("bulk %d %d" % (n, name_len)) == "ok"
+    doc, base = json_or_error(d)
+    assert doc is not None and STATUS_MAX_BODY - 900 < base <= STATUS_MAX_BODY - 300, base
+    # ... and walk the body across the cap a byte at a time with the pad
+    # fact (K bytes of pad add K + 8 of JSON): every size near the cap is
+    # a whole document or the error, never a 200 cut short
+    edge = STATUS_MAX_BODY - base - 8
+    seen = set()
+    for k in range(max(1, edge - 70), min(1023, edge + 70)):
+        assert c.ask("pad %d" % k) == "ok"
+        doc, length = json_or_error(d)
+        seen.add(doc is not None)
+        if doc is not None:
+            assert length <= STATUS_MAX_BODY
+            assert section(doc, "bulk")["facts"]["pad"] == "p" * k
+    assert seen == {True, False}, "the walk never crossed the cap"
+    # far over the cap: every format answers 500 with a short valid body
+    assert c.ask("bulk 4000 2000") == "ok"
+    assert json_or_error(d)[0] is None
+    st, hdr, body = get(d.base + "/metrics")
+    assert (st, body) == (500, b"status data too large\n"), (st, body[:200])
+    assert hdr["Content-Type"].startswith("text/plain"), hdr["Content-Type"]
+    st, hdr, body = get(d.base + "/")
+    assert st == 500 and hdr["Content-Type"].startswith("text/html"), st
+    html = body.decode("utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.endswith("</html>\n"), html
+    assert "<h1>Status data too large</h1>" in html and len(body) < 1024, html
+    d.wait_log(r"warning: status page: response for /status\.json over 4194304 "
+               r"bytes; answered 500")
+    d.wait_log(r"response for /metrics over 4194304 bytes; answered 500")
+    # and back under it, the page is whole again
+    assert c.ask("bulk 0 0") == "ok" and c.ask("pad 0") == "ok"
+    get_metrics(d)
+    assert get(d.base + "/")[0] == 200
+    j = get_json(d)
+    assert [s["id"] for s in j["sections"]][-1] != "bulk"
+    c.close()
+
+
 def test_bad_status_listen_is_fatal():
     d = Daemon(PROG, options=[("listen", "inet:127.0.0.1:%d" % free_port()),
                               ("status_listen", "inet:127.0.0.1:99999")], wait_ready=False)
