@@ -175,58 +175,42 @@ walk_dirs(const struct sockaccess_user *u, const char *path, char *dir,
 	return 1;
 }
 
-/* socket_stat - the caller's idea of the socket file, or lstat */
+/* the two questions answered by ask() */
+enum question {
+	CAN_CONNECT,
+	CAN_UNLINK,
+};
+
+/*
+ * ask - walk_dirs (its answer, when not 1), the socket file's stat (from
+ * the caller, sock, or lstat), then what q needs on top of that
+ */
 static int
-socket_stat(const char *path, const struct stat *sock, struct stat *st,
-    char *why, size_t whylen)
+ask(enum question q, const struct sockaccess_user *u, const char *path,
+    const struct stat *sock, char *why, size_t whylen)
 {
-	if (sock != NULL) {
-		*st = *sock;
-		return 0;
-	}
-	if (lstat(path, st) < 0) {
+	char dir[PATH_MAX], desc[160];
+	struct stat dst, st;
+	int r;
+
+	*why = 0;
+	if ((r = walk_dirs(u, path, dir, &dst, why, whylen)) <= 0)
+		return r;
+	if (sock != NULL)
+		st = *sock;
+	else if (lstat(path, &st) < 0) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	return 0;
-}
-
-/* sockaccess_connect - can u connect to the socket */
-int
-sockaccess_connect(const struct sockaccess_user *u, const char *path,
-    const struct stat *sock, char *why, size_t whylen)
-{
-	char dir[PATH_MAX], desc[160];
-	struct stat dst, st;
-	int r;
-
-	*why = 0;
-	if ((r = walk_dirs(u, path, dir, &dst, why, whylen)) <= 0)
-		return r;
-	if (socket_stat(path, sock, &st, why, whylen) < 0)
-		return -1;
-	if (!may(u, &st, MAY_W)) {
-		snprintf(why, whylen, "no write permission on the socket %s "
-		    "(%s)", path, sockaccess_describe(&st, desc, sizeof(desc)));
-		return 0;
+	if (q == CAN_CONNECT) {
+		if (!may(u, &st, MAY_W)) {
+			snprintf(why, whylen, "no write permission on the "
+			    "socket %s (%s)", path,
+			    sockaccess_describe(&st, desc, sizeof(desc)));
+			return 0;
+		}
+		return 1;
 	}
-	return 1;
-}
-
-/* sockaccess_unlink - can u remove the socket */
-int
-sockaccess_unlink(const struct sockaccess_user *u, const char *path,
-    const struct stat *sock, char *why, size_t whylen)
-{
-	char dir[PATH_MAX], desc[160];
-	struct stat dst, st;
-	int r;
-
-	*why = 0;
-	if ((r = walk_dirs(u, path, dir, &dst, why, whylen)) <= 0)
-		return r;
-	if (socket_stat(path, sock, &st, why, whylen) < 0)
-		return -1;
 	if (!may(u, &dst, MAY_W | MAY_X)) {
 		snprintf(why, whylen, "no write permission on directory %s "
 		    "(%s)", dir, sockaccess_describe(&dst, desc, sizeof(desc)));
@@ -240,6 +224,22 @@ sockaccess_unlink(const struct sockaccess_user *u, const char *path,
 		return 0;
 	}
 	return 1;
+}
+
+/* sockaccess_connect - can u connect to the socket */
+int
+sockaccess_connect(const struct sockaccess_user *u, const char *path,
+    const struct stat *sock, char *why, size_t whylen)
+{
+	return ask(CAN_CONNECT, u, path, sock, why, whylen);
+}
+
+/* sockaccess_unlink - can u remove the socket */
+int
+sockaccess_unlink(const struct sockaccess_user *u, const char *path,
+    const struct stat *sock, char *why, size_t whylen)
+{
+	return ask(CAN_UNLINK, u, path, sock, why, whylen);
 }
 
 /* run_postconf - "postconf -h mail_owner": its first word, or -1 */
