@@ -114,34 +114,37 @@ test_run_output(void **state)
 	assert_string_equal(small, "2|-h|x ");
 }
 
+/* a program that fails, and the reason: its path, then want */
+struct fail_case {
+	const char *name;
+	const char *body;
+	const char *want;
+};
+
+static const struct fail_case fail_cases[] = {
+	{"fail", "echo out\nprintf '  bad thing \\nmore\\n' >&2\nexit 3\n",
+	    " -d exited with status 3: bad thing"},
+	{"quiet", "exit 1\n", " -d exited with status 1"},
+	{"killed", "kill -9 $$\n", " -d was killed by signal 9"},
+};
+
 static void
 test_run_fails(void **state)
 {
 	static const char *const args[] = {"-d", NULL};
 	char out[64], why[512], want[600];
 	const char *prog;
+	size_t i;
 
 	(void)state;
-	prog = script("fail", "echo out\nprintf '  bad thing \\nmore\\n' >&2\n"
-	    "exit 3\n");
-	assert_int_equal(postconf_run(prog, args, 5000, out, sizeof(out), why,
-	    sizeof(why)), -1);
-	snprintf(want, sizeof(want), "%s -d exited with status 3: bad thing",
-	    prog);
-	assert_string_equal(why, want);
-
-	prog = script("quiet", "exit 1\n");
-	assert_int_equal(postconf_run(prog, args, 5000, out, sizeof(out), why,
-	    sizeof(why)), -1);
-	snprintf(want, sizeof(want), "%s -d exited with status 1", prog);
-	assert_string_equal(why, want);
-
-	prog = script("killed", "kill -9 $$\n");
-	assert_int_equal(postconf_run(prog, args, 5000, out, sizeof(out), why,
-	    sizeof(why)), -1);
-	snprintf(want, sizeof(want), "%s -d was killed by signal 9", prog);
-	assert_string_equal(why, want);
-
+	for (i = 0; i < nitems(fail_cases); i++) {
+		prog = script(fail_cases[i].name, fail_cases[i].body);
+		assert_int_equal(postconf_run(prog, args, 5000, out,
+		    sizeof(out), why, sizeof(why)), -1);
+		snprintf(want, sizeof(want), "%s%s", prog, fail_cases[i].want);
+		assert_string_equal(why, want);
+	}
+	/* not executable: posix_spawn says so */
 	prog = script("noexec", "exit 0\n");
 	assert_int_equal(chmod(prog, 0644), 0);
 	assert_int_equal(postconf_run(prog, args, 5000, out, sizeof(out), why,
