@@ -20,6 +20,7 @@ common_libpfh_a_SOURCES = \
 	common/listen.c common/listen.h \
 	common/workq.c common/workq.h \
 	common/privs.c common/privs.h \
+	common/postconf.c common/postconf.h \
 	common/sockaccess.c common/sockaccess.h \
 	common/pidfile.c common/pidfile.h \
 	common/notify.c common/notify.h \

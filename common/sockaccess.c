@@ -4,19 +4,15 @@
 #include "sysdep.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "postconf.h"
 #include "sockaccess.h"
 #include "xalloc.h"
 
@@ -179,58 +175,42 @@ walk_dirs(const struct sockaccess_user *u, const char *path, char *dir,
 	return 1;
 }
 
-/* socket_stat - the caller's idea of the socket file, or lstat */
+/* the two questions answered by ask() */
+enum question {
+	CAN_CONNECT,
+	CAN_UNLINK,
+};
+
+/*
+ * ask - walk_dirs (its answer, when not 1), the socket file's stat (from
+ * the caller, sock, or lstat), then what q needs on top of that
+ */
 static int
-socket_stat(const char *path, const struct stat *sock, struct stat *st,
-    char *why, size_t whylen)
+ask(enum question q, const struct sockaccess_user *u, const char *path,
+    const struct stat *sock, char *why, size_t whylen)
 {
-	if (sock != NULL) {
-		*st = *sock;
-		return 0;
-	}
-	if (lstat(path, st) < 0) {
+	char dir[PATH_MAX], desc[160];
+	struct stat dst, st;
+	int r;
+
+	*why = 0;
+	if ((r = walk_dirs(u, path, dir, &dst, why, whylen)) <= 0)
+		return r;
+	if (sock != NULL)
+		st = *sock;
+	else if (lstat(path, &st) < 0) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	return 0;
-}
-
-/* sockaccess_connect - can u connect to the socket */
-int
-sockaccess_connect(const struct sockaccess_user *u, const char *path,
-    const struct stat *sock, char *why, size_t whylen)
-{
-	char dir[PATH_MAX], desc[160];
-	struct stat dst, st;
-	int r;
-
-	*why = 0;
-	if ((r = walk_dirs(u, path, dir, &dst, why, whylen)) <= 0)
-		return r;
-	if (socket_stat(path, sock, &st, why, whylen) < 0)
-		return -1;
-	if (!may(u, &st, MAY_W)) {
-		snprintf(why, whylen, "no write permission on the socket %s "
-		    "(%s)", path, sockaccess_describe(&st, desc, sizeof(desc)));
-		return 0;
+	if (q == CAN_CONNECT) {
+		if (!may(u, &st, MAY_W)) {
+			snprintf(why, whylen, "no write permission on the "
+			    "socket %s (%s)", path,
+			    sockaccess_describe(&st, desc, sizeof(desc)));
+			return 0;
+		}
+		return 1;
 	}
-	return 1;
-}
-
-/* sockaccess_unlink - can u remove the socket */
-int
-sockaccess_unlink(const struct sockaccess_user *u, const char *path,
-    const struct stat *sock, char *why, size_t whylen)
-{
-	char dir[PATH_MAX], desc[160];
-	struct stat dst, st;
-	int r;
-
-	*why = 0;
-	if ((r = walk_dirs(u, path, dir, &dst, why, whylen)) <= 0)
-		return r;
-	if (socket_stat(path, sock, &st, why, whylen) < 0)
-		return -1;
 	if (!may(u, &dst, MAY_W | MAY_X)) {
 		snprintf(why, whylen, "no write permission on directory %s "
 		    "(%s)", dir, sockaccess_describe(&dst, desc, sizeof(desc)));
@@ -246,77 +226,34 @@ sockaccess_unlink(const struct sockaccess_user *u, const char *path,
 	return 1;
 }
 
-/* now_ms - monotonic milliseconds */
-static long long
-now_ms(void)
+/* sockaccess_connect - can u connect to the socket */
+int
+sockaccess_connect(const struct sockaccess_user *u, const char *path,
+    const struct stat *sock, char *why, size_t whylen)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return ask(CAN_CONNECT, u, path, sock, why, whylen);
 }
 
-/* run_postconf - "postconf -h mail_owner": its first line, or -1 */
+/* sockaccess_unlink - can u remove the socket */
+int
+sockaccess_unlink(const struct sockaccess_user *u, const char *path,
+    const struct stat *sock, char *why, size_t whylen)
+{
+	return ask(CAN_UNLINK, u, path, sock, why, whylen);
+}
+
+/* run_postconf - "postconf -h mail_owner": its first word, or -1 */
 static int
 run_postconf(char *out, size_t outlen)
 {
-	char *const argv[] = {"postconf", "-h", "mail_owner", NULL};
-	char buf[256];
-	size_t len = 0;
-	long long deadline;
-	int p[2], status, fd;
-	pid_t pid;
-	sigset_t none;
+	static const char *const args[] = {"-h", "mail_owner", NULL};
+	char path[PATH_MAX], buf[256], why[1024];
 
-	if (pipe2(p, O_CLOEXEC) < 0)
+	/* why is dropped: the caller falls back to "postfix" */
+	if (postconf_find("postconf", path, sizeof(path), why,
+	    sizeof(why)) < 0 || postconf_run(path, args, POSTCONF_TIMEOUT_MS,
+	    buf, sizeof(buf), why, sizeof(why)) < 0)
 		return -1;
-	if ((pid = fork()) < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		/* only async-signal-safe calls: the parent may have threads */
-		sigemptyset(&none);
-		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(p[1], 1) < 0)
-			_exit(127);
-		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-			(void)dup2(fd, 0);
-			(void)dup2(fd, 2);
-		}
-		execvp(argv[0], argv);
-		execv("/usr/sbin/postconf", argv);
-		_exit(127);
-	}
-	close(p[1]);
-	deadline = now_ms() + POSTCONF_TIMEOUT_MS;
-	for (;;) {
-		struct pollfd pfd = {p[0], POLLIN, 0};
-		long long left = deadline - now_ms();
-		ssize_t n;
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-			(void)kill(pid, SIGKILL);
-			len = 0;
-			break;
-		}
-		n = read(p[0], buf + len, sizeof(buf) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof(buf) - 1)
-			break;
-	}
-	close(p[0]);
-	/* killed above if it outlived the deadline: this does not block long */
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (len == 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -1;
-	buf[len] = 0;
 	buf[strcspn(buf, " \t\r\n")] = 0;
 	if (*buf == 0)
 		return -1;

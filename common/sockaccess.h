@@ -25,8 +25,9 @@
  * leaves the daemons. sockaccess_user_free() frees the group list.
  *
  * sockaccess_postfix_user() names the user Postfix's daemons run as:
- * "postconf -h mail_owner" (run without a shell, stdin and stderr on
- * /dev/null, killed after 2 s), else "postfix" if that user exists; -1
+ * "postconf -h mail_owner" (postconf.h: found in $PATH, /usr/sbin or
+ * /sbin, run without a shell, its process group killed after 2 s), else
+ * "postfix" if that user exists; -1
  * when neither gives a user that exists (then there is nothing to check).
  * It blocks up to those 2 s: call it at start, not from the event loop.
  */

@@ -11,7 +11,8 @@
  *   directly, stdin /dev/null, in its own process group with default
  *   signal handling, and stdout and stderr are read through pipes. It is
  *   given timeout_ms to finish, after which its whole process group is
- *   killed; either way it is reaped before this returns.
+ *   killed; either way it is reaped before this returns (all of which is
+ *   common/postconf.h's postconf_find() and postconf_run()).
  * Results: PROBE_FOUND with the version (tls_policy.h encoding) and the
  *   text postconf printed ("3.7.11"; a snapshot's "3.11-20250620" reads as
  *   3.11); PROBE_NONE when no postconf was found; PROBE_OFF when COMMAND is

@@ -12,23 +12,8 @@ set -u
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
 
-for tool in bash openssl testsaslauthd postmap; do
-	command -v $tool >/dev/null 2>&1 || {
-		case $tool in
-		testsaslauthd) pkg=sasl2-bin ;;
-		postmap) pkg=postfix ;;
-		*) pkg=$tool ;;
-		esac
-		# scripts/test sets PFH_REQUIRE_TOOLS: its install step must
-		# have brought every tool, so a missing one is a failure
-		if [ "${PFH_REQUIRE_TOOLS:-0}" = 1 ]; then
-			echo "FAIL: missing tool $tool -- apt-get install $pkg (scripts/install-deps installs it)"
-			exit 1
-		fi
-		echo "SKIP: $tool missing (Debian package $pkg)"
-		exit 77
-	}
-done
+. "$PFH_SRCDIR/tests/lib/tools.sh"
+need_tool bash openssl testsaslauthd postmap
 for b in saslauthd-lite/saslauthd-lite policyd-ccert/policyd-ccert \
     policyd-ccert/policyd-ccert-enrol tlsmap/tlsmap; do
 	[ -x "$PFH_BUILDDIR/$b" ] || {

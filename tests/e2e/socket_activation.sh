@@ -14,25 +14,8 @@ set -u
 : "${PFH_BUILDDIR:=$PFH_SRCDIR}"
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
-# missing_tool - a skip, or under PFH_REQUIRE_TOOLS (scripts/test) a
-# failure naming the Debian package (tests/lib/pfhtest.py's TOOL_PACKAGES)
-missing_tool() {
-	case $1 in
-	systemd-socket-activate) pkg=systemd ;;
-	testsaslauthd) pkg=sasl2-bin ;;
-	postmap) pkg=postfix ;;
-	*) pkg=$1 ;;
-	esac
-	if [ "${PFH_REQUIRE_TOOLS:-0}" = 1 ]; then
-		echo "FAIL: missing tool $1 -- apt-get install $pkg (scripts/install-deps installs it)"
-		exit 1
-	fi
-	echo "SKIP: $1 missing (Debian package $pkg)"
-	exit 77
-}
-for tool in systemd-socket-activate testsaslauthd postmap python3; do
-	command -v $tool >/dev/null 2>&1 || missing_tool $tool
-done
+. "$PFH_SRCDIR/tests/lib/tools.sh"
+need_tool systemd-socket-activate testsaslauthd postmap python3
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfh-sa.XXXXXX") || exit 99
 pids=
