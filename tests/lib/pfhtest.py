@@ -141,6 +141,7 @@ TOOL_PACKAGES = {
     "swaks": "swaks", "Net::SSLeay": "libnet-ssleay-perl",
     "openssl": "openssl", "mkpasswd": "whois",
     "chromium": "chromium", "unshare": "util-linux", "mount": "mount",
+    "systemd-socket-activate": "systemd",
 }
 
 REQUIRE_TOOLS = os.environ.get("PFH_REQUIRE_TOOLS", "") not in ("", "0", "no")
