@@ -2185,6 +2185,9 @@ auth_check(struct status_page *p, struct MHD_Connection *c)
 		goto done;
 	}
 	p->checks++;
+	/* a page closed by a status_auth_file that did not load lets nobody in */
+	if (p->nusers == 0)
+		goto done;
 	/* an unknown user costs the same crypt as a known one */
 	hash = p->users[0].hash;
 	for (i = 0; i < p->nusers; i++)
