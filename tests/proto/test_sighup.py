@@ -416,10 +416,10 @@ def test_adding_status_auth_file_asks_for_credentials():
     with t.d:
         assert t.page() == 200
         log = t.change(status_auth_file=t.path("alice.users"))
-        assert restart_lines(log) == [], log
-        assert "the status page asks for its users" in log, log
         for path in ("/", "/status.json", "/metrics", "/readyz"):
             assert t.page(path=path) == 401, path
+        assert restart_lines(log) == [], log
+        assert "the status page asks for its users" in log, log
         assert t.page("alice") == 200
         assert t.page("bob") == 401
         assert http_get(t.url + "/healthz")[0] == 200
@@ -434,9 +434,9 @@ def test_broken_new_file_on_an_open_page_denies():
         with open(broken, "w") as f:
             f.write("alice:plaintext-password\n")
         log = t.change(status_auth_file=broken)
-        assert "denies every request" in log, log
         assert t.page() == 401
         assert t.page("alice") == 401
+        assert "denies every request" in log, log
         # a missing file too
         log = t.change(status_auth_file=t.path("missing.users"))
         assert "denies every request" in log, log
