@@ -848,32 +848,48 @@ cfg_release(const struct cfg_param *table, void *target)
 	}
 }
 
+/* cfg_value_text - one parameter's value as text, as cfg_dump() shows it */
+void
+cfg_value_text(const struct cfg_param *p, const void *target, char *out,
+    size_t outlen)
+{
+	const char *field = (const char *)target + p->offset;
+	const char *text;
+
+	switch (p->type) {
+	case CFG_STR:
+		text = *(char *const *)(const void *)field;
+		snprintf(out, outlen, "%s", text ? text : "");
+		break;
+	case CFG_BOOL:
+		snprintf(out, outlen, "%s",
+		    *(const bool *)(const void *)field ? "yes" : "no");
+		break;
+	default:
+		fmt_value(out, outlen, p->type,
+		    *(const long long *)(const void *)field);
+		break;
+	}
+}
+
 /* cfg_dump - "name = value" per parameter, secrets hidden */
 int
 cfg_dump(const struct cfg_param *table, const void *target, struct buf *out)
 {
 	const struct cfg_param *p;
-	const char *field;
 	char num[64], *line;
 	const char *text;
 	int rc = 0;
 
 	for (p = table; p->name != NULL; p++) {
-		field = (const char *)target + p->offset;
-		switch (p->type) {
-		case CFG_STR:
-			text = *(char *const *)(const void *)field;
+		if (p->type == CFG_STR) {
+			text = *(char *const *)(const void *)((const char *)
+			    target + p->offset);
 			if (text == NULL)
 				text = "";
-			break;
-		case CFG_BOOL:
-			text = *(const bool *)(const void *)field ? "yes" : "no";
-			break;
-		default:
-			fmt_value(num, sizeof(num), p->type,
-			    *(const long long *)(const void *)field);
+		} else {
+			cfg_value_text(p, target, num, sizeof(num));
 			text = num;
-			break;
 		}
 		if (p->flags & CFG_F_SECRET)
 			text = "(hidden)";

@@ -24,6 +24,9 @@
  *   cfg_release() - frees the strings cfg_apply() put into `target`.
  *   cfg_dump() - appends "name = value" lines of the effective config
  *     (params with CFG_F_SECRET show as "(hidden)").
+ *   cfg_value_text() - one parameter's value in `target` as cfg_dump()
+ *     writes it, secret or not (the caller hides it); "" for an empty
+ *     string. Two values are the same setting when their texts are equal.
  * Storage by type: CFG_STR char * (owned; "" for empty), CFG_INT long long,
  *   CFG_BOOL bool (yes/no/true/false/on/off/1/0), CFG_TIME long long
  *   milliseconds ("300", "300s", "5m", "1h", "1d", "250ms"; bare = seconds),
@@ -42,6 +45,12 @@ struct cfg;
 enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_TIME, CFG_SIZE };
 
 #define CFG_F_SECRET	0x1	/* never shown by cfg_dump() */
+/*
+ * What a SIGHUP does with a new value (server_reload.h): every parameter of
+ * a daemon's table has exactly one of these, or the skeleton refuses to run.
+ */
+#define CFG_F_RELOAD	0x2	/* a SIGHUP puts the new value in effect */
+#define CFG_F_RESTART	0x4	/* only a restart does; a SIGHUP warns */
 
 struct cfg_param {
 	const char *name;
@@ -66,6 +75,8 @@ int	cfg_apply(const struct cfg *, const struct cfg_param *table,
 void	cfg_release(const struct cfg_param *table, void *target);
 int	cfg_dump(const struct cfg_param *table, const void *target,
 	    struct buf *out);
+void	cfg_value_text(const struct cfg_param *, const void *target,
+	    char *out, size_t outlen);
 
 /* Parsers shared with other modules; 0 ok, -1 bad syntax */
 int	cfg_parse_bool(const char *, bool *);

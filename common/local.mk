@@ -26,7 +26,8 @@ common_libpfh_a_SOURCES = \
 	common/notify.c common/notify.h \
 	common/stats.c common/stats.h \
 	common/status.c common/status.h \
-	common/server.c common/server.h
+	common/server.c common/server.h common/server_int.h \
+	common/server_reload.c common/server_reload.h
 
 # Everything that links libpfh also needs these. -lm for status.c's floor():
 # gcc inlines it at -O2, clang calls libm.

@@ -1,5 +1,8 @@
 /*
  * server.c - the daemon skeleton every pfhelpers program runs on
+ *
+ * The contract is in server.h; what a SIGHUP cannot apply is worked out
+ * in server_reload.c, which shares the private state in server_int.h.
  */
 #include "sysdep.h"
 
@@ -29,60 +32,33 @@
 #include "pidfile.h"
 #include "privs.h"
 #include "server.h"
+#include "server_int.h"
+#include "server_reload.h"
 #include "sockaccess.h"
 #include "status.h"
 #include "xalloc.h"
 
 #define CS(f)	offsetof(struct server_common, f)
+#define RL	CFG_F_RELOAD
+#define RS	CFG_F_RESTART
 
 const struct cfg_param server_common_params[] = {
-	{"syslog_facility", CFG_STR, "mail", CS(syslog_facility), 0, 0, 0},
-	{"syslog_name", CFG_STR, "", CS(syslog_name), 0, 0, 0},
-	{"user", CFG_STR, "", CS(user), 0, 0, 0},
-	{"group", CFG_STR, "", CS(group), 0, 0, 0},
-	{"pid_file", CFG_STR, "", CS(pid_file), 0, 0, 0},
-	{"status_listen", CFG_STR, "", CS(status_listen), 0, 0, 0},
-	{"status_auth_file", CFG_STR, "", CS(status_auth_file), 0, 0, 0},
-	{"reload_check_interval", CFG_TIME, "2s", CS(reload_check_interval), 100, 3600000, 0},
-	{"stop_timeout", CFG_TIME, "10s", CS(stop_timeout), 0, 600000, 0},
-	{"max_connections", CFG_INT, "4096", CS(max_connections), 1, 1000000, 0},
-	{"idle_timeout", CFG_TIME, "600s", CS(idle_timeout), 0, 86400000, 0},
+	{"syslog_facility", CFG_STR, "mail", CS(syslog_facility), 0, 0, RL},
+	{"syslog_name", CFG_STR, "", CS(syslog_name), 0, 0, RL},
+	/* the drop happens once, at start */
+	{"user", CFG_STR, "", CS(user), 0, 0, RS},
+	{"group", CFG_STR, "", CS(group), 0, 0, RS},
+	{"pid_file", CFG_STR, "", CS(pid_file), 0, 0, RS},
+	{"status_listen", CFG_STR, "", CS(status_listen), 0, 0, RS},
+	{"status_auth_file", CFG_STR, "", CS(status_auth_file), 0, 0, RL},
+	{"reload_check_interval", CFG_TIME, "2s", CS(reload_check_interval), 100, 3600000, RL},
+	{"stop_timeout", CFG_TIME, "10s", CS(stop_timeout), 0, 600000, RL},
+	/* each listener takes its limit when it is bound */
+	{"max_connections", CFG_INT, "4096", CS(max_connections), 1, 1000000, RS},
+	{"idle_timeout", CFG_TIME, "600s", CS(idle_timeout), 0, 86400000, RL},
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 
-struct server {
-	const struct server_spec *spec;
-	struct cfg_param *table;	/* common + daemon params */
-	const char *config_path;
-	int	 config_named;		/* given on the command line */
-	char	**overrides;
-	size_t	 noverrides;
-	int	 foreground;
-	int	 check_only;
-	int	 check_verb;		/* "check": config and data, then exit */
-	int	 config_missing;	/* the default file was not there */
-	void	*cfg;
-	void	*ctx;
-	struct ev *ev;
-	int	 sigfd;
-	struct listener **listeners;
-	unsigned nlisteners;
-	struct status_page *status;
-	char	 status_name[300];	/* canonical status_listen bound, or "" */
-	int	 have_sock_gid;
-	gid_t	 sock_gid;		/* group a socket gets with socket_group "" */
-	int	 run_state;		/* 0 not looked up, 1 drops to run, -1 no */
-	struct privs run;		/* user and group after the drop */
-	int	 pf_state;		/* 0 not looked up, 1 pf is set, -1 none */
-	struct sockaccess_user pf;	/* the user Postfix's daemons run as */
-	struct ev_timer *tick_timer;
-	struct ev_timer *stop_timer;
-	uint64_t stop_deadline;
-	int	 stopping;
-	int	 ready_fd;		/* daemonize: tell the parent we are up */
-	time_t	 started;
-	char	*pid_file;
-};
 
 static struct cfg_param *
 build_table(const struct server_spec *spec)
@@ -102,6 +78,7 @@ build_table(const struct server_spec *spec)
 		for (j = 0; j < nc; j++)
 			if (strcmp(t[j].name, spec->common_defaults[i]) == 0)
 				t[j].def = spec->common_defaults[i + 1];
+	server_reload_table(t, spec->name);
 	return t;
 }
 
@@ -263,6 +240,8 @@ parse_args(struct server *s, int argc, char **argv)
 	}
 	if (optind == argc - 1 && strcmp(argv[optind], "check") == 0)
 		s->check_verb = 1;
+	else if (optind == argc - 1 && strcmp(argv[optind], "params") == 0)
+		s->list_params = 1;	/* hidden: for the man page test */
 	else if (optind < argc)
 		usage(s, "unexpected arguments");
 }
@@ -427,9 +406,6 @@ arm_tick(struct server *s)
 }
 
 static void
-report_listen_changes(struct server *, void *, void *);
-
-static void
 do_reload(struct server *s)
 {
 	char err[1024];
@@ -448,7 +424,8 @@ do_reload(struct server *s)
 		void *old = s->cfg;
 
 		s->cfg = ncfg;
-		report_listen_changes(s, old, ncfg);
+		server_reload_apply(s, old, ncfg);
+		server_reload_report(s, old, ncfg);
 		free_config(s, old);
 		arm_tick(s);
 		log_info("reload: configuration reloaded");
@@ -540,21 +517,6 @@ setup_signals(struct server *s)
 		log_fatal("ev_fd_add signalfd: %m");
 }
 
-/* status_bound_name - canonical form of a status_listen value ("" = none) */
-static void
-status_bound_name(const char *value, char *out, size_t outlen)
-{
-	struct endpoint ep;
-	char err[256];
-
-	if (*value == 0)
-		*out = 0;
-	else if (endpoint_parse(value, &ep, err, sizeof(err)) == 0)
-		endpoint_str(&ep, out, outlen);
-	else
-		snprintf(out, outlen, "%s", value);
-}
-
 static void
 check_unlink(struct server *, const char *, const char *, const struct stat *);
 
@@ -572,7 +534,7 @@ start_status(struct server *s)
 		log_error("status page %s: %s", sc->status_listen, err);
 		exit(EX_UNAVAILABLE);
 	}
-	status_bound_name(sc->status_listen, s->status_name,
+	server_status_bound_name(sc->status_listen, s->status_name,
 	    sizeof(s->status_name));
 	if (strncmp(s->status_name, "unix:", 5) == 0)
 		check_unlink(s, s->status_name, s->status_name + 5, NULL);
@@ -593,6 +555,10 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 	s->table = build_table(spec);
 	log_init(spec->name, LOG_TO_STDERR, "mail");
 	parse_args(s, argc, argv);
+	if (s->list_params) {
+		server_reload_list(s->table);
+		exit(0);
+	}
 
 	if ((s->cfg = load_config(s, err, sizeof(err))) == NULL) {
 		log_error("%s%s", s->check_verb ? "check: " : "", err);
@@ -640,6 +606,8 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 	} else if (geteuid() == 0) {
 		log_warn("running as root: set \"user\" to drop privileges");
 	}
+	/* what runs now is what a SIGHUP compares restart parameters with */
+	server_reload_started(s);
 	if (spec->ready)
 		spec->ready(s);
 	arm_tick(s);
@@ -716,8 +684,6 @@ server_spec(struct server *s)
 	return s->spec;
 }
 
-#define LISTEN_SEPS	" \t\r\n,"
-
 /* server_listen_all - bind every endpoint a server_sockets names */
 int
 server_listen_all(struct server *s, const struct server_sockets *ss,
@@ -729,10 +695,10 @@ server_listen_all(struct server *s, const struct server_sockets *ss,
 	size_t n;
 
 	for (;;) {
-		p += strspn(p, LISTEN_SEPS);
+		p += strspn(p, SERVER_LISTEN_SEPS);
 		if (*p == 0)
 			return 0;
-		n = strcspn(p, LISTEN_SEPS);
+		n = strcspn(p, SERVER_LISTEN_SEPS);
 		ep = xstrndup(p, n);
 		p += n;
 		l = server_listen(s, ep, ss->mode, NULL, ss->group, fn, ctx,
@@ -741,212 +707,6 @@ server_listen_all(struct server *s, const struct server_sockets *ss,
 		if (l == NULL)
 			return -1;
 	}
-}
-
-/* Listener settings SIGHUP cannot apply, as bits of listen_pending() */
-#define PEND_LISTEN	1
-#define PEND_MODE	2
-#define PEND_GROUP	4
-#define PEND_STATUS	8
-
-/* bound_text - the bound endpoints, "a, b" */
-static void
-bound_text(struct server *s, char *out, size_t outlen)
-{
-	size_t len = 0;
-	unsigned i;
-
-	*out = 0;
-	for (i = 0; i < s->nlisteners && len < outlen; i++)
-		len += (size_t)snprintf(out + len, outlen - len, "%s%s",
-		    i ? ", " : "", listener_name(s->listeners[i]));
-}
-
-/* bound_listener - is this canonical endpoint bound */
-static int
-bound_listener(struct server *s, const char *name)
-{
-	unsigned i;
-
-	for (i = 0; i < s->nlisteners; i++)
-		if (strcmp(listener_name(s->listeners[i]), name) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * endpoints_bound - does a list name exactly the bound endpoints (in any
- * order; "inet:10030" and "inet:127.0.0.1:10030" are the same); its
- * canonical text goes to want
- */
-static int
-endpoints_bound(struct server *s, const char *list, char *want,
-    size_t wantlen)
-{
-	const char *p = list;
-	struct endpoint ep;
-	char item[300], name[300], err[256];
-	size_t n, len = 0;
-	unsigned count = 0;
-	int same = 1;
-
-	*want = 0;
-	for (;;) {
-		p += strspn(p, LISTEN_SEPS);
-		if (*p == 0)
-			break;
-		n = strcspn(p, LISTEN_SEPS);
-		snprintf(item, sizeof(item), "%.*s", (int)n, p);
-		p += n;
-		if (endpoint_parse(item, &ep, err, sizeof(err)) == 0)
-			endpoint_str(&ep, name, sizeof(name));
-		else
-			snprintf(name, sizeof(name), "%s", item);
-		if (!bound_listener(s, name))
-			same = 0;
-		count++;
-		if (len < wantlen)
-			len += (size_t)snprintf(want + len, wantlen - len,
-			    "%s%s", count > 1 ? ", " : "", name);
-	}
-	return same && count == s->nlisteners;
-}
-
-/* bound_unix - a unix socket file we created: how it was set up */
-static int
-bound_unix(struct server *s, struct stat *st)
-{
-	unsigned i;
-
-	for (i = 0; i < s->nlisteners; i++)
-		if (listener_created(s->listeners[i]) &&
-		    listener_unix_stat(s->listeners[i], st) == 0)
-			return 1;
-	return 0;
-}
-
-/* group_text - a gid by name if it has one */
-static void
-group_text(gid_t gid, char *out, size_t outlen)
-{
-	struct group *gr = getgrgid(gid);
-
-	if (gr != NULL)
-		snprintf(out, outlen, "%s", gr->gr_name);
-	else
-		snprintf(out, outlen, "%lu", (unsigned long)gid);
-}
-
-/* want_mode - the mode listener_open applies for a socket_mode */
-static mode_t
-want_mode(mode_t mode)
-{
-	return mode ? mode : 0660;
-}
-
-/*
- * listen_pending - which listener settings of cfg differ from the bound
- * listeners (not from the config loaded last: after a change and its
- * revert nothing is pending); with warn, log each one
- */
-static unsigned
-listen_pending(struct server *s, void *cfg, int warn)
-{
-	struct server_common *sc = cfg;
-	struct server_sockets ss;
-	struct stat st;
-	char want[1024], bound[1024], err[256];
-	unsigned pend = 0;
-	gid_t gid;
-
-	if (s->spec->sockets != NULL) {
-		memset(&ss, 0, sizeof(ss));
-		s->spec->sockets(cfg, &ss);
-		if (!endpoints_bound(s, ss.endpoints, want, sizeof(want))) {
-			pend |= PEND_LISTEN;
-			bound_text(s, bound, sizeof(bound));
-			if (warn)
-				log_warn("reload: %s changed from %s to %s: "
-				    "this needs a restart; still listening "
-				    "on %s", ss.listen_param, bound, want,
-				    bound);
-		}
-		if (bound_unix(s, &st)) {
-			mode_t bmode = st.st_mode & 07777;
-
-			if (want_mode(ss.mode) != bmode) {
-				pend |= PEND_MODE;
-				if (warn)
-					log_warn("reload: socket_mode changed "
-					    "from %04o to %04o: this needs a "
-					    "restart; the socket keeps %04o",
-					    (unsigned)bmode,
-					    (unsigned)want_mode(ss.mode),
-					    (unsigned)bmode);
-			}
-			if (*ss.group == 0)
-				gid = s->have_sock_gid ? s->sock_gid : st.st_gid;
-			else if (privs_group_gid(ss.group, &gid, err,
-			    sizeof(err)) < 0)
-				gid = (gid_t)-1;
-			if (gid != st.st_gid) {
-				pend |= PEND_GROUP;
-				group_text(st.st_gid, bound, sizeof(bound));
-				if (warn)
-					log_warn("reload: socket_group changed "
-					    "from %s to %s: this needs a "
-					    "restart; the socket keeps group "
-					    "%s", bound, *ss.group ? ss.group :
-					    "\"\" (the default)", bound);
-			}
-		}
-	}
-	status_bound_name(sc->status_listen, want, sizeof(want));
-	if (strcmp(want, s->status_name) != 0) {
-		pend |= PEND_STATUS;
-		if (warn)
-			log_warn("reload: status_listen changed from %s to %s: "
-			    "this needs a restart; the status page stays %s%s",
-			    *s->status_name ? s->status_name : "\"\"",
-			    *want ? want : "\"\"",
-			    *s->status_name ? "on " : "off",
-			    s->status_name);
-	}
-	return pend;
-}
-
-/* report_listen_changes - SIGHUP adopted ncfg: what still needs a restart */
-static void
-report_listen_changes(struct server *s, void *ocfg, void *ncfg)
-{
-	unsigned was = listen_pending(s, ocfg, 0);
-	unsigned now = listen_pending(s, ncfg, 1);
-	unsigned back = was & ~now;
-	struct server_sockets ss;
-	struct stat st;
-	char text[1024];
-
-	if (back & PEND_LISTEN) {
-		memset(&ss, 0, sizeof(ss));
-		s->spec->sockets(ncfg, &ss);
-		bound_text(s, text, sizeof(text));
-		log_info("reload: %s is back to the running %s; no restart "
-		    "pending for it", ss.listen_param, text);
-	}
-	if ((back & (PEND_MODE | PEND_GROUP)) && bound_unix(s, &st)) {
-		group_text(st.st_gid, text, sizeof(text));
-		if (back & PEND_MODE)
-			log_info("reload: socket_mode is back to the running "
-			    "%04o; no restart pending for it",
-			    (unsigned)(st.st_mode & 07777));
-		if (back & PEND_GROUP)
-			log_info("reload: socket_group is back to the running "
-			    "%s; no restart pending for it", text);
-	}
-	if (back & PEND_STATUS)
-		log_info("reload: status_listen is back to the running %s; no "
-		    "restart pending for it", *s->status_name ?
-		    s->status_name : "\"\" (off)");
 }
 
 /*
@@ -1057,7 +817,7 @@ check_config_sockets(struct server *s)
 	memset(&ss, 0, sizeof(ss));
 	s->spec->sockets(s->cfg, &ss);
 	memset(&st, 0, sizeof(st));
-	st.st_mode = S_IFSOCK | want_mode(ss.mode);
+	st.st_mode = S_IFSOCK | server_want_mode(ss.mode);
 	st.st_uid = geteuid();
 	st.st_gid = getegid();
 	(void)server_run_ids(s, &st.st_uid, &st.st_gid);
@@ -1067,10 +827,10 @@ check_config_sockets(struct server *s)
 		return;
 	}
 	for (p = ss.endpoints;;) {
-		p += strspn(p, LISTEN_SEPS);
+		p += strspn(p, SERVER_LISTEN_SEPS);
 		if (*p == 0)
 			break;
-		n = strcspn(p, LISTEN_SEPS);
+		n = strcspn(p, SERVER_LISTEN_SEPS);
 		snprintf(item, sizeof(item), "%.*s", (int)n, p);
 		p += n;
 		if (endpoint_parse(item, &ep, err, sizeof(err)) < 0 ||

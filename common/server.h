@@ -5,7 +5,9 @@
  * daemon's own config flag, -o name=value (repeatable), -d foreground with
  * logging to stderr, -v more verbose, -n check the config, print the
  * effective settings and spec->warn()'s warnings and exit, -V version,
- * plus the daemon's own options; a last word "check" validates the config
+ * plus the daemon's own options; a hidden last word "params" lists each
+ * parameter as "NAME reload" or "NAME restart" (the man page test reads
+ * it); a last word "check" validates the config
  * and spec->verify()'s data files and exits 0 or EX_DATAERR); read the
  * config (a missing *default* file means built-in defaults and a warning
  * naming it at every start, reload, -n and check; a missing named file is
@@ -21,11 +23,11 @@
  *            spec->reload() gets the new struct and may refuse it (old one
  *            kept, error logged); data files are re-checked either way,
  *            and spec->warn() runs for the config now in force.
- *            Listeners are never rebound: an adopted config whose
- *            spec->sockets() (or status_listen) differs from what is
- *            bound gets a warning per setting, naming the bound and the
- *            wanted value, at every reload until it matches again; the
- *            reload that makes it match says nothing is pending.
+ *            Every parameter's table entry says CFG_F_RELOAD (the new
+ *            value takes effect: the daemon's reload hook or the skeleton
+ *            applies it) or CFG_F_RESTART (server_reload.h: a warning per
+ *            changed one, against the value running, at every reload
+ *            until it matches again). Listeners are never rebound.
  *   SIGTERM/SIGINT  stop accepting, spec->stop(), then wait until
  *            spec->busy() says 0 (or stop_timeout passes), exit 0.
  * Every `reload_check_interval` spec->tick() runs (table sources use it to

@@ -2079,6 +2079,70 @@ auth_refresh(struct status_page *p)
 		log_info("status_auth_file %s reloaded: %u users", p->auth_path, p->nusers);
 }
 
+/* status_http_auth_file - the auth file the page asks credentials from, or "" */
+const char *
+status_http_auth_file(const struct status_page *p)
+{
+	return p->auth_path ? p->auth_path : "";
+}
+
+/*
+ * status_http_set_auth - a SIGHUP's status_auth_file: never opens the page
+ *
+ * "" is refused (-1, nothing changes) on a page with a file: an open page
+ * needs a restart ("" on a page without one changes nothing, 0). The
+ * running file is re-read if it changed. A new file that loads replaces
+ * the users (0). One that does not (-1 + err): a page with users keeps
+ * them and its file; a page that had none now asks for credentials nobody
+ * has, and loads the file as soon as it changes and is good.
+ */
+int
+status_http_set_auth(struct status_page *p, const char *path, char *err,
+    size_t errlen)
+{
+	char	*old_path = p->auth_path;
+	struct stat old_st = p->auth_st;
+
+	if (*path == 0 && old_path == NULL)
+		return 0;	/* open, and it stays so */
+	if (*path == 0) {
+		snprintf(err, errlen, "status_auth_file removed: the status "
+		    "page stays behind authentication until a restart");
+		return -1;
+	}
+	if (old_path != NULL && strcmp(old_path, path) == 0) {
+		auth_refresh(p);
+		return 0;
+	}
+	if (p->cd == NULL) {
+		p->cd = xcalloc(1, sizeof(*p->cd));
+		/* the success cache's key, as status_http_start makes it */
+		if (RAND_bytes(p->cache_key, sizeof(p->cache_key)) != 1) {
+			snprintf(err, errlen, "RAND_bytes failed");
+			p->auth_path = xstrdup(path);
+			goto closed;
+		}
+	}
+	p->auth_path = xstrdup(path);
+	if (auth_load(p, err, errlen) == 0) {
+		xfree(old_path);
+		return 0;
+	}
+	if (p->nusers == 0)
+		goto closed;
+	if (old_path != NULL) {
+		xfree(p->auth_path);
+		p->auth_path = old_path;
+		p->auth_st = old_st;
+		return -1;
+	}
+closed:
+	/* it was open: closed now, with nobody let in until the file loads */
+	xfree(old_path);
+	memset(&p->auth_st, 0, sizeof(p->auth_st));
+	return -1;
+}
+
 /* auth_digest - keyed SHA-256 of user and password, for the success cache */
 static void
 auth_digest(struct status_page *p, const char *user, const char *pass,
@@ -2140,6 +2204,9 @@ auth_check(struct status_page *p, struct MHD_Connection *c)
 		goto done;
 	}
 	p->checks++;
+	/* a page closed by a status_auth_file that did not load lets nobody in */
+	if (p->nusers == 0)
+		goto done;
 	/* an unknown user costs the same crypt as a known one */
 	hash = p->users[0].hash;
 	for (i = 0; i < p->nusers; i++)

@@ -41,6 +41,18 @@ struct table_source;
 struct status_page *status_http_start(struct server *, const char *endpoint,
 	    const char *auth_file, char *err, size_t errlen);
 void	status_http_stop(struct status_page *);
+/*
+ * status_http_set_auth - switch a running page to a new status_auth_file
+ * (SIGHUP). It never opens the page: "" is refused (-1 + err, unchanged)
+ * unless the page had no file (0);
+ * a file that does not load (-1 + err) leaves a page with users on its old
+ * file, and a page without users denying everyone until the new file loads
+ * (it is retried when it changes). status_http_auth_file - the file the
+ * page uses now, "" for none.
+ */
+int	status_http_set_auth(struct status_page *, const char *path,
+	    char *err, size_t errlen);
+const char *status_http_auth_file(const struct status_page *);
 
 /* A titled group of key/value facts (HTML card, JSON object). */
 void	status_section(struct status_writer *, const char *id, const char *title);

@@ -33,25 +33,28 @@
 #include "xalloc.h"
 
 #define PD(f)	offsetof(struct policyd_cfg, f)
+/* what a SIGHUP does with a new value (server_reload.h) */
+#define RL	CFG_F_RELOAD
+#define RS	CFG_F_RESTART
 
 static const struct cfg_param policyd_params[] = {
-	{"listen", CFG_STR, "inet:127.0.0.1:10031", PD(listen), 0, 0, 0},
-	{"socket_mode", CFG_STR, "0660", PD(socket_mode), 0, 0, 0},
-	{"socket_group", CFG_STR, "", PD(socket_group), 0, 0, 0},
+	{"listen", CFG_STR, "inet:127.0.0.1:10031", PD(listen), 0, 0, RS},
+	{"socket_mode", CFG_STR, "0660", PD(socket_mode), 0, 0, RS},
+	{"socket_group", CFG_STR, "", PD(socket_group), 0, 0, RS},
 	{"identities", CFG_STR, PFH_SYSCONFDIR "/policyd-ccert.identities",
-	    PD(identities), 0, 0, 0},
-	{"permit_action", CFG_STR, "OK", PD(permit_action), 0, 0, 0},
-	{"default_action", CFG_STR, "DUNNO", PD(default_action), 0, 0, 0},
+	    PD(identities), 0, 0, RL},
+	{"permit_action", CFG_STR, "OK", PD(permit_action), 0, 0, RL},
+	{"default_action", CFG_STR, "DUNNO", PD(default_action), 0, 0, RL},
 	{"default_action_open_relay", CFG_BOOL, "no",
-	    PD(default_action_open_relay), 0, 0, 0},
-	{"expired_action", CFG_STR, "DUNNO", PD(expired_action), 0, 0, 0},
+	    PD(default_action_open_relay), 0, 0, RL},
+	{"expired_action", CFG_STR, "DUNNO", PD(expired_action), 0, 0, RL},
 	{"sender_mismatch_action", CFG_STR,
 	    "REJECT 5.7.1 sender not allowed for this client certificate",
-	    PD(sender_mismatch_action), 0, 0, 0},
-	{"report_only", CFG_BOOL, "no", PD(report_only), 0, 0, 0},
-	{"decision_log", CFG_STR, "all", PD(decision_log), 0, 0, 0},
+	    PD(sender_mismatch_action), 0, 0, RL},
+	{"report_only", CFG_BOOL, "no", PD(report_only), 0, 0, RL},
+	{"decision_log", CFG_STR, "all", PD(decision_log), 0, 0, RL},
 	{"expiry_warning_days", CFG_INT, "30", PD(expiry_warning_days), 0,
-	    3650, 0},
+	    3650, RL},
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 
@@ -208,8 +211,8 @@ policyd_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	struct policyd_cfg *old = server_cfg(srv), *cfg = vnew;
 	struct table_source *src;
 
-	/* listen, socket_mode, socket_group: the server compares them with
-	 * the bound socket (policyd_sockets) and says what needs a restart */
+	/* the CFG_F_RESTART parameters (listen, socket_*): the server
+	 * compares them with what runs and says what needs a restart */
 	if (strcmp(old->identities, cfg->identities) != 0) {
 		src = table_source_new(cfg->identities, identities_table_ops());
 		if (table_source_load(src) < 0) {

@@ -357,13 +357,9 @@ sasl_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 		if ((chain = auth_chain_new(n, err, errlen)) == NULL)
 			return -1;
 	}
-	/* run_dir and socket_*: the server compares them with the bound
-	 * socket (sasl_sockets) and says what needs a restart */
-	if (o->workers != n->workers || o->max_queue != n->max_queue ||
-	    o->throttle_table_size != n->throttle_table_size ||
-	    o->recent_size != n->recent_size)
-		log_warn("reload: workers, max_queue, throttle_table_size and "
-		    "recent_size take effect after a restart");
+	/* run_dir, socket_*, workers, max_queue, throttle_table_size and
+	 * recent_size are CFG_F_RESTART: the server compares them with what
+	 * runs and says what needs a restart (server_reload.h) */
 	if (chain != NULL) {
 		auth_chain_unref(ctx->chain);
 		ctx->chain = chain;

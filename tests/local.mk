@@ -113,3 +113,7 @@ TESTS += tests/e2e/socket_activation.sh
 # The shared listener code through the three daemons: what SIGHUP says
 # about listener settings it cannot apply.
 TESTS += tests/proto/test_listen.py
+
+# What SIGHUP does with every parameter (issue #12): it takes effect or a
+# warning names it; status_auth_file over HTTP; the .conf(5) restart marks.
+TESTS += tests/proto/test_sighup.py

@@ -41,7 +41,9 @@ struct testd_cfg {
 };
 
 static const struct cfg_param testd_params[] = {
-	{"listen", CFG_STR, "inet:127.0.0.1:10099", offsetof(struct testd_cfg, listen), 0, 0, 0},
+	/* bound once, at init */
+	{"listen", CFG_STR, "inet:127.0.0.1:10099", offsetof(struct testd_cfg, listen), 0, 0,
+	    CFG_F_RESTART},
 	{NULL, 0, NULL, 0, 0, 0, 0},
 };
 

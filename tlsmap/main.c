@@ -22,19 +22,22 @@
 #include "xalloc.h"
 
 #define P(f)	offsetof(struct tlsmap_cfg, f)
+/* what a SIGHUP does with a new value (server_reload.h) */
+#define RL	CFG_F_RELOAD
+#define RS	CFG_F_RESTART
 
 const struct cfg_param tlsmap_params[] = {
-	{"listen", CFG_STR, "inet:127.0.0.1:10030", P(listen), 0, 0, 0},
-	{"socket_mode", CFG_STR, "0660", P(socket_mode), 0, 0, 0},
-	{"socket_group", CFG_STR, "", P(socket_group), 0, 0, 0},
+	{"listen", CFG_STR, "inet:127.0.0.1:10030", P(listen), 0, 0, RS},
+	{"socket_mode", CFG_STR, "0660", P(socket_mode), 0, 0, RS},
+	{"socket_group", CFG_STR, "", P(socket_group), 0, 0, RS},
 	{"maps", CFG_STR, "tlspolicy=policy:" PFH_SYSCONFDIR "/tls_policy",
-	    P(maps), 0, 0, 0},
+	    P(maps), 0, 0, RL},
 	{"postfix_version", CFG_STR, PFH_DEFAULT_POSTFIX_VERSION,
-	    P(postfix_version), 0, 0, 0},
-	{"report_only_maps", CFG_STR, "", P(report_only_maps), 0, 0, 0},
-	{"postconf_command", CFG_STR, "postconf", P(postconf_command), 0, 0, 0},
+	    P(postfix_version), 0, 0, RL},
+	{"report_only_maps", CFG_STR, "", P(report_only_maps), 0, 0, RL},
+	{"postconf_command", CFG_STR, "postconf", P(postconf_command), 0, 0, RS},
 	{"postconf_timeout", CFG_TIME, "5s", P(postconf_timeout), 100, 60000,
-	    0},
+	    RS},
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 
@@ -217,8 +220,8 @@ tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	struct maps *ms;
 	size_t i;
 
-	/* listen, socket_mode, socket_group: the server compares them with
-	 * the bound sockets (tlsmap_sockets) and says what needs a restart */
+	/* the CFG_F_RESTART parameters (listen, socket_*, postconf_*): the server
+	 * compares them with what runs and says what needs a restart */
 	if (strcmp(old->maps, cfg->maps) == 0 &&
 	    strcmp(old->postfix_version, cfg->postfix_version) == 0 &&
 	    strcmp(old->report_only_maps, cfg->report_only_maps) == 0) {
