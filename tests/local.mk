@@ -66,6 +66,10 @@ TESTS += tests/proto/test_saslauthd_shadow.py \
 # controls, through a parent or a symbolic link too (issue #13).
 TESTS += tests/proto/test_saslauthd_rundir.py
 
+# pid_file, for the three daemons: a planted link or a directory others
+# can write to is refused, nothing written through it (issue #13).
+TESTS += tests/proto/test_pidfile.py
+
 # The contrib/ sample configurations pass -n (policyd-ccert, tlsmap) and
 # check with the contrib/ tables, in the layout the docs show (issue #11).
 TESTS += tests/proto/test_contrib_samples.py
