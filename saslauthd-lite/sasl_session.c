@@ -33,6 +33,7 @@
 #include "auth.h"
 #include "auth_cache.h"
 #include "buf.h"
+#include "clientaddr.h"
 #include "conn.h"
 #include "cstrings.h"
 #include "ev.h"
@@ -218,24 +219,23 @@ copy_field(char *out, size_t outlen, const char *in, size_t len)
 	return 0;
 }
 
-/* client_from - "addr;port" to addr, when it looks like an address */
+/*
+ * client_from - the 5th field's address, whole or not at all: it feeds
+ * PAM_RHOST and the per-client throttle (clientaddr.h)
+ */
 static void
-client_from(char *out, size_t outlen, const char *in, size_t len)
+client_from(struct session *s, const char *in, size_t len)
 {
-	size_t n = 0, i;
+	char why[96], raw[SASL_FIELD_MAX + 1], clean[80];
 
-	out[0] = 0;
-	for (i = 0; i < len && in[i] != ';'; i++) {
-		char ch = in[i];
-
-		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-		    (ch >= 'A' && ch <= 'F') || ch == '.' || ch == ':'))
-			return;		/* not an IPv4/IPv6 literal */
-		if (n + 1 >= outlen)
-			return;
-		out[n++] = ch;
-	}
-	out[n] = 0;
+	if (clientaddr_parse(s->client, sizeof(s->client), in, len, why,
+	    sizeof(why)) == 0 || !log_verbose)
+		return;
+	memcpy(raw, in, len < sizeof(raw) ? len : sizeof(raw) - 1);
+	raw[len < sizeof(raw) ? len : sizeof(raw) - 1] = 0;
+	sasl_sanitize(clean, sizeof(clean), raw);
+	log_debug("%s: client address \"%s\" dropped: %s",
+	    conn_peer(s->conn), clean, why);
 }
 
 /* now_ms - the loop's clock */
@@ -576,8 +576,7 @@ start_request(struct session *s, const struct sasl_request *req)
 		s->password[s->pwlen] = 0;
 	}
 	if (req->nfields == 5)
-		client_from(s->client, sizeof(s->client),
-		    req->field[SASL_F_CLIENT_ADDR],
+		client_from(s, req->field[SASL_F_CLIENT_ADDR],
 		    req->len[SASL_F_CLIENT_ADDR]);
 	/* the request is copied: the input buffer's password goes now */
 	secret_wipe(in->data, in->len);

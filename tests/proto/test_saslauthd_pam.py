@@ -44,7 +44,7 @@ def mkhash(password):
 class PamSasl:
     """The daemon with mechanisms = pam and a private pam_confdir."""
 
-    def __init__(self, services, params=None, pwfile=None):
+    def __init__(self, services, params=None, pwfile=None, args=()):
         if not os.path.exists(os.path.join(PAMDIR, "pam_exec.so")):
             skip("pam_exec.so not found in %s" % PAMDIR)
         self.dir = make_tmpdir(prefix="pfh-spam-")
@@ -69,7 +69,8 @@ class PamSasl:
         conf.update(params or {})
         self.conf = os.path.join(self.dir, "sasl.conf")
         write_conf(self.conf, conf)
-        self.d = Daemon(PROG, args=["-C", self.conf], workdir=self.dir,
+        self.d = Daemon(PROG, args=["-C", self.conf] + list(args),
+                        workdir=self.dir,
                         name="saslauthd-lite")
         self.d.start()
 
@@ -138,6 +139,33 @@ def test_pam_rhost_set_before_a_failing_stack():
     assert s.auth("mallory", "guess", "rhostdeny",
                   client="198.51.100.9;1025") == "NO authentication failed"
     assert read_rhost(s, "mallory") == "198.51.100.9"
+
+
+def test_malformed_client_address_dropped_whole():
+    # the address is PAM_RHOST and the per-client throttle key: a fifth
+    # field that is not entirely an address (and port) gives neither,
+    # rather than the part before the first odd byte
+    s = PamSasl({"rhost": "auth required pam_exec.so quiet /bin/sh "
+                          "@DIR@/rhost.sh\n"
+                          "auth required pam_permit.so\n"
+                          "account required pam_permit.so\n"},
+                args=["-V"])
+    s.script("rhost.sh", RHOST_SCRIPT)
+    for i, bad in enumerate(["192.0.2.1x;25", "192.0.2.10 ;25",
+                             "deadbeef;25", "1.2.3.4.5;25",
+                             "192.0.2.10;25x", "192.0.2.10;99999",
+                             "2001:db8::7]:25"]):
+        user = "bad%d" % i
+        assert s.auth(user, "pw", "rhost", client=bad) == "OK"
+        assert read_rhost(s, user) in (UNSET, ""), (bad, read_rhost(s, user))
+        assert "client=unknown " in s.decision(user), s.decision(user)
+    log = s.d.log()
+    assert 'client address "192.0.2.1x;25" dropped: not an IPv4' in log, log
+    assert "dropped: the port after ';'" in log, log
+    # a good one in another spelling is the same client, canonically
+    assert s.auth("canon", "pw", "rhost", client="2001:DB8:0::7;25") == "OK"
+    assert read_rhost(s, "canon") == "2001:db8::7"
+    assert "client=2001:db8::7 " in s.decision("canon")
 
 
 def test_backend_timeout_counts_queue_wait():
