@@ -14,6 +14,7 @@
  *   chain  each backend call is a job on the worker pool with its own
  *          deadline (backend_timeout); when it fires first the answer is a
  *          temporary failure and the job is orphaned: its done() frees it.
+ *          Which answers ask the next backend: auth_chain_goes_on().
  *          A full queue answers at once.
  *   reply  "OK" or "NO reason" (reasons never tell an unknown user from a
  *          wrong password), after any PAM failure delay served as a timer;
@@ -399,23 +400,17 @@ job_done(void *arg)
 	s->job = NULL;
 	ev_timer_cancel(server_ev(s->ctx->srv), s->timer);
 	s->timer = NULL;
-	switch (j->req.result) {
-	case AUTH_OK:
-		decide(s, AUTH_OK, name, NULL, false, 0);
-		break;
-	case AUTH_FAIL:
-		if (j->req.unknown_user && chain_next(s))
-			break;
-		chain_end_no(s, name, j->req.reason, j->req.fail_delay_ms);
-		break;
-	case AUTH_TEMPFAIL:
+	if (j->req.result == AUTH_TEMPFAIL) {
 		s->any_temp = true;
 		snprintf(s->temp_reason, sizeof(s->temp_reason), "%.16s: %.127s",
 		    name, j->req.reason);
-		if (!chain_next(s))
-			chain_end_no(s, name, j->req.reason, 0);
-		break;
 	}
+	if (j->req.result == AUTH_OK)
+		decide(s, AUTH_OK, name, NULL, false, 0);
+	else if (!auth_chain_goes_on(j->req.result, j->req.unknown_user,
+	    s->ctx->cfg->chain_on_tempfail) || !chain_next(s))
+		chain_end_no(s, name, j->req.reason, j->req.result ==
+		    AUTH_FAIL ? j->req.fail_delay_ms : 0);
 	free(j);
 }
 
@@ -435,7 +430,8 @@ deadline_fire(struct ev *ev, void *arg)
 	s->timed_out = true;
 	snprintf(s->temp_reason, sizeof(s->temp_reason), "%s: backend timeout",
 	    name);
-	if (!chain_next(s))
+	if (!auth_chain_goes_on(AUTH_TEMPFAIL, false,
+	    s->ctx->cfg->chain_on_tempfail) || !chain_next(s))
 		decide(s, AUTH_TEMPFAIL, name, s->temp_reason, false, 0);
 }
 

@@ -50,6 +50,7 @@ struct sasl_cfg {
 	long long workers;
 	long long max_queue;
 	long long backend_timeout;	/* ms */
+	bool	 chain_on_tempfail;	/* a backend's tempfail asks the next */
 	long long fifth_field_grace;	/* ms */
 	bool	 cache;
 	long long cache_ttl;		/* ms */

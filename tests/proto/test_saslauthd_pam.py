@@ -208,12 +208,12 @@ def test_backend_timeout_counts_queue_wait():
 
 
 def test_backend_timeout_then_next_backend():
-    # pam hangs past its deadline: the chain goes on to pwfile, which
-    # gets a deadline of its own
+    # pam hangs past its deadline: with chain_on_tempfail the chain goes
+    # on to pwfile, which gets a deadline of its own
     s = PamSasl({"smtp": "auth required pam_exec.so quiet /bin/sleep 3\n"
                          "account required pam_permit.so\n"},
                 params={"mechanisms": "pam,pwfile", "backend_timeout": "1s",
-                        "workers": "4"},
+                        "workers": "4", "chain_on_tempfail": "yes"},
                 pwfile=[("alice", "alice-pw")])
     r, dt = s.timed("alice", "alice-pw", "smtp")
     assert r == "OK" and 0.9 <= dt < 2.0, (r, dt)
@@ -224,6 +224,50 @@ def test_backend_timeout_then_next_backend():
     r, dt = s.timed("nobody", "pw", "smtp")
     assert r == "NO backend timeout" and 0.9 <= dt < 2.0, (r, dt)
     assert 'reason="pam: backend timeout"' in s.decision("nobody")
+
+
+# pam_exec fails with PAM_SYSTEM_ERR when its program exits non-zero: a
+# backend error, which saslauthd-lite counts as a temporary failure
+TEMPFAIL_STACK = ("auth required pam_exec.so quiet /bin/false\n"
+                  "account required pam_permit.so\n")
+# pam_unix does not know these test logins: PAM_USER_UNKNOWN
+UNKNOWN_STACK = ("auth required pam_unix.so\n"
+                 "account required pam_permit.so\n")
+
+
+def test_tempfail_ends_the_chain_by_default():
+    # a stale secondary must not accept what the primary could not check
+    s = PamSasl({"smtp": TEMPFAIL_STACK, "unknown": UNKNOWN_STACK},
+                params={"mechanisms": "pam,pwfile", "backend_timeout": "1s"},
+                pwfile=[("alice", "alice-pw")])
+    assert s.auth("alice", "alice-pw", "smtp") == "NO temporary failure"
+    line = s.decision("alice")
+    assert "backend=pam " in line and 'reason="pam: PAM auth: ' in line, line
+    assert "backend=pwfile" not in s.d.log()
+    # an unknown user still goes on to the next backend
+    assert s.auth("alice", "alice-pw", "unknown") == "OK"
+    assert "backend=pwfile " in s.decision("alice")
+    # a deadline missed is a temporary failure too
+    s2 = PamSasl({"smtp": "auth required pam_exec.so quiet /bin/sleep 3\n"
+                          "account required pam_permit.so\n"},
+                 params={"mechanisms": "pam,pwfile",
+                         "backend_timeout": "500ms"},
+                 pwfile=[("alice", "alice-pw")])
+    r, dt = s2.timed("alice", "alice-pw", "smtp")
+    assert r == "NO backend timeout" and dt < 1.5, (r, dt)
+    assert "backend=pam " in s2.decision("alice")
+
+
+def test_chain_on_tempfail_yes_asks_the_next():
+    s = PamSasl({"smtp": TEMPFAIL_STACK},
+                params={"mechanisms": "pam,pwfile",
+                        "chain_on_tempfail": "yes"},
+                pwfile=[("alice", "alice-pw")])
+    assert s.auth("alice", "alice-pw", "smtp") == "OK"
+    assert "backend=pwfile " in s.decision("alice")
+    # no later OK: still the temporary failure, not pwfile's "no"
+    assert s.auth("alice", "wrong", "smtp") == "NO temporary failure"
+    assert 'reason="pam: PAM auth: ' in s.decision("alice")
 
 
 def test_backend_timeout_excludes_throttle_and_fail_delay():
