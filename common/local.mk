@@ -22,6 +22,7 @@ common_libpfh_a_SOURCES = \
 	common/privs.c common/privs.h \
 	common/postconf.c common/postconf.h \
 	common/sockaccess.c common/sockaccess.h \
+	common/trustdir.c common/trustdir.h \
 	common/pidfile.c common/pidfile.h \
 	common/notify.c common/notify.h \
 	common/stats.c common/stats.h \

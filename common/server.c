@@ -588,7 +588,12 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 		spec->warn(s->cfg);
 	start_status(s);
 	if (*sc->pid_file) {
-		if (pidfile_create(sc->pid_file, err, sizeof(err)) < 0) {
+		uid_t ruid = (uid_t)-1;
+		gid_t rgid = (gid_t)-1;
+
+		(void)server_run_ids(s, &ruid, &rgid);
+		if (pidfile_create(sc->pid_file, ruid, rgid, err,
+		    sizeof(err)) < 0) {
 			log_error("%s", err);
 			exit(EX_UNAVAILABLE);
 		}
@@ -625,7 +630,7 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 			listener_free(s->listeners[i]);
 	}
 	if (s->pid_file)
-		pidfile_remove(s->pid_file);
+		pidfile_remove();
 	log_info("stopped");
 	exit(0);
 }

@@ -172,6 +172,28 @@ auth_chain_ready(struct auth_chain *c, char *why, size_t whylen)
 	return 1;
 }
 
+/*
+ * auth_chain_goes_on - after a backend's answer, is the next one asked?
+ * OK ends the walk; so does a definite no, unless the backend does not
+ * know the user (that is what a chain is for); a temporary failure only
+ * with chain_on_tempfail, since a later backend may hold stale data and
+ * accept a password the first would refuse.
+ */
+bool
+auth_chain_goes_on(enum auth_result res, bool unknown_user,
+    bool on_tempfail)
+{
+	switch (res) {
+	case AUTH_OK:
+		return false;
+	case AUTH_FAIL:
+		return unknown_user;
+	case AUTH_TEMPFAIL:
+		return on_tempfail;
+	}
+	return false;
+}
+
 /* auth_crypt_verify - 1 right, 0 wrong, -1 crypt could not run */
 int
 auth_crypt_verify(const char *password, const char *hash)

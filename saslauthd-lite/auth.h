@@ -9,8 +9,10 @@
  *   AUTH_TEMPFAIL  the backend could not tell (error, timeout): never OK.
  * The chain (config `mechanisms`, Cyrus -a) asks the backends in order:
  * the first OK wins; a FAIL ends the walk unless it was "unknown user",
- * which falls through to the next backend; a TEMPFAIL falls through too,
- * and if no backend said OK the answer is a temporary failure.
+ * which falls through to the next backend; a TEMPFAIL (a backend timeout
+ * too) ends the walk with a temporary failure, unless chain_on_tempfail
+ * lets it fall through: then if no later backend says OK the answer is
+ * still a temporary failure (auth_chain_goes_on()).
  * The session walks the chain one backend call at a time, each on a worker
  * with its own deadline (sasl_session.c); this module only says what each
  * backend does.
@@ -106,6 +108,9 @@ void	auth_chain_unref(struct auth_chain *);
 /* auth_chain_check - tick: 1 when some backend's password data changed */
 int	auth_chain_check(struct auth_chain *);
 int	auth_chain_ready(struct auth_chain *, char *why, size_t whylen);
+/* auth_chain_goes_on - after this answer, ask the next backend? */
+bool	auth_chain_goes_on(enum auth_result, bool unknown_user,
+	    bool on_tempfail);
 /* auth_crypt_verify - crypt_rn + constant-time compare; -1 crypt error */
 int	auth_crypt_verify(const char *password, const char *hash);
 /* auth_crypt_burn - spend one hash of this setting's cost, result unused */

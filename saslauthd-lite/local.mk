@@ -8,6 +8,7 @@ dist_man_MANS += doc/saslauthd-lite.8 doc/saslauthd-lite.conf.5 \
 SASL_CORE_SOURCES = \
 	saslauthd-lite/lru.c saslauthd-lite/lru.h \
 	saslauthd-lite/realm.c saslauthd-lite/realm.h \
+	saslauthd-lite/clientaddr.c saslauthd-lite/clientaddr.h \
 	saslauthd-lite/auth_cache.c saslauthd-lite/auth_cache.h \
 	saslauthd-lite/throttle.c saslauthd-lite/throttle.h
 
@@ -38,6 +39,7 @@ SASL_UNIT_TESTS = \
 	tests/unit/test_sasl_cache \
 	tests/unit/test_sasl_throttle \
 	tests/unit/test_sasl_realm \
+	tests/unit/test_sasl_clientaddr \
 	tests/unit/test_sasl_pwfile
 check_PROGRAMS += $(SASL_UNIT_TESTS)
 TESTS += $(SASL_UNIT_TESTS)
@@ -59,6 +61,11 @@ tests_unit_test_sasl_realm_SOURCES = tests/unit/test_sasl_realm.c \
 tests_unit_test_sasl_realm_CPPFLAGS = $(SASL_UNIT_CPPFLAGS)
 tests_unit_test_sasl_realm_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sasl_realm_LDADD = $(PFH_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_sasl_clientaddr_SOURCES = tests/unit/test_sasl_clientaddr.c \
+	saslauthd-lite/clientaddr.c saslauthd-lite/clientaddr.h
+tests_unit_test_sasl_clientaddr_CPPFLAGS = $(SASL_UNIT_CPPFLAGS)
+tests_unit_test_sasl_clientaddr_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sasl_clientaddr_LDADD = $(PFH_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_sasl_pwfile_SOURCES = tests/unit/test_sasl_pwfile.c \
 	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth.c \
 	saslauthd-lite/auth.h saslauthd-lite/saslauthd.h \

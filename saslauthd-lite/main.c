@@ -10,6 +10,7 @@
 #include "sysdep.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "saslauthd.h"
 #include "server.h"
 #include "throttle.h"
+#include "trustdir.h"
 #include "workq.h"
 #include "xalloc.h"
 
@@ -159,28 +161,71 @@ make_parents(const char *path, char *err, size_t errlen)
 }
 
 /*
+ * existing_parent - the nearest directory above a missing path that exists
+ */
+static void
+existing_parent(const char *path, char *out, size_t outlen)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(out, outlen, "%s", path);
+	for (;;) {
+		if ((slash = strrchr(out, '/')) == NULL || slash == out) {
+			snprintf(out, outlen, "/");
+			return;
+		}
+		*slash = 0;
+		if (stat(out, &st) == 0)
+			return;
+	}
+}
+
+/* untrusted - the run_dir error for a directory someone else controls */
+static int
+untrusted(const struct sasl_cfg *cfg, const char *why, char *err,
+    size_t errlen)
+{
+	snprintf(err, errlen, "run_dir %s: %s: whoever controls it could "
+	    "replace the socket and collect passwords (make every directory "
+	    "on the way root's or the daemon user's, and writable by them "
+	    "only)", cfg->run_dir, why);
+	return -1;
+}
+
+/*
  * prepare_run_dir - create it 0750 if missing, owned by the user we run as
- * (so it can remove its socket at stop); refuse a world-writable one
+ * (so it can remove its socket at stop); refuse one that anyone but root
+ * and that user controls, itself or through a directory above it or a
+ * symbolic link on the way (trustdir.h)
  */
 static int
 prepare_run_dir(struct server *srv, const struct sasl_cfg *cfg, char *err,
     size_t errlen)
 {
+	struct trustdir_ids ids;
 	struct stat st;
+	char why[768], parent[PATH_MAX];
 	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1, run_gid;
+	gid_t gid = (gid_t)-1, run_gid = (gid_t)-1;
 
 	if (*cfg->socket_group &&
 	    privs_group_gid(cfg->socket_group, &gid, err, errlen) < 0)
 		return -1;
+	(void)server_run_ids(srv, &uid, &run_gid);
+	trustdir_ids(&ids, uid, run_gid);
 	if (stat(cfg->run_dir, &st) < 0) {
 		if (errno != ENOENT) {
 			snprintf(err, errlen, "run_dir %s: %m", cfg->run_dir);
 			return -1;
 		}
+		/* judge what exists before making anything in it */
+		existing_parent(cfg->run_dir, parent, sizeof(parent));
+		if (trustdir_check(&ids, parent, TRUSTDIR_PARENT, why,
+		    sizeof(why)) < 0)
+			return untrusted(cfg, why, err, errlen);
 		if (make_parents(cfg->run_dir, err, errlen) < 0)
 			return -1;
-		(void)server_run_ids(srv, &uid, &run_gid);
 		if (mkdir(cfg->run_dir, 0750) < 0 ||
 		    chmod(cfg->run_dir, 0750) < 0 ||
 		    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
@@ -193,19 +238,18 @@ prepare_run_dir(struct server *srv, const struct sasl_cfg *cfg, char *err,
 		    uid != (uid_t)-1 ? ", owner " : "",
 		    uid != (uid_t)-1 ? cfg->common.user : "",
 		    gid != (gid_t)-1 ? ", group " : "", cfg->socket_group);
-		return 0;
-	}
-	if (!S_ISDIR(st.st_mode)) {
+	} else if (!S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "run_dir %s: not a directory",
 		    cfg->run_dir);
 		return -1;
-	}
-	if (st.st_mode & S_IWOTH) {
+	} else if (st.st_mode & S_IWOTH) {
 		snprintf(err, errlen, "run_dir %s: mode %04o is world-writable:"
 		    " anyone could replace the socket; chmod 0750 (or 0710)",
 		    cfg->run_dir, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
+	if (trustdir_check(&ids, cfg->run_dir, 0, why, sizeof(why)) < 0)
+		return untrusted(cfg, why, err, errlen);
 	return 0;
 }
 

@@ -33,6 +33,7 @@ const struct cfg_param sasl_params[] = {
 	{"workers", CFG_INT, "5", P(workers), 0, 1024, RS},
 	{"max_queue", CFG_INT, "256", P(max_queue), 1, 1000000, RS},
 	{"backend_timeout", CFG_TIME, "5s", P(backend_timeout), 10, 600000, RL},
+	{"chain_on_tempfail", CFG_BOOL, "no", P(chain_on_tempfail), 0, 0, RL},
 	{"fifth_field_grace", CFG_TIME, "100ms", P(fifth_field_grace), 1, 10000, RL},
 	{"cache", CFG_BOOL, "no", P(cache), 0, 0, RL},
 	{"cache_ttl", CFG_TIME, "28800s", P(cache_ttl), 1000, 2592000000LL, RL},

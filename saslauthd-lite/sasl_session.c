@@ -14,6 +14,7 @@
  *   chain  each backend call is a job on the worker pool with its own
  *          deadline (backend_timeout); when it fires first the answer is a
  *          temporary failure and the job is orphaned: its done() frees it.
+ *          Which answers ask the next backend: auth_chain_goes_on().
  *          A full queue answers at once.
  *   reply  "OK" or "NO reason" (reasons never tell an unknown user from a
  *          wrong password), after any PAM failure delay served as a timer;
@@ -33,6 +34,7 @@
 #include "auth.h"
 #include "auth_cache.h"
 #include "buf.h"
+#include "clientaddr.h"
 #include "conn.h"
 #include "cstrings.h"
 #include "ev.h"
@@ -218,24 +220,23 @@ copy_field(char *out, size_t outlen, const char *in, size_t len)
 	return 0;
 }
 
-/* client_from - "addr;port" to addr, when it looks like an address */
+/*
+ * client_from - the 5th field's address, whole or not at all: it feeds
+ * PAM_RHOST and the per-client throttle (clientaddr.h)
+ */
 static void
-client_from(char *out, size_t outlen, const char *in, size_t len)
+client_from(struct session *s, const char *in, size_t len)
 {
-	size_t n = 0, i;
+	char why[96], raw[SASL_FIELD_MAX + 1], clean[80];
 
-	out[0] = 0;
-	for (i = 0; i < len && in[i] != ';'; i++) {
-		char ch = in[i];
-
-		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-		    (ch >= 'A' && ch <= 'F') || ch == '.' || ch == ':'))
-			return;		/* not an IPv4/IPv6 literal */
-		if (n + 1 >= outlen)
-			return;
-		out[n++] = ch;
-	}
-	out[n] = 0;
+	if (clientaddr_parse(s->client, sizeof(s->client), in, len, why,
+	    sizeof(why)) == 0 || !log_verbose)
+		return;
+	memcpy(raw, in, len < sizeof(raw) ? len : sizeof(raw) - 1);
+	raw[len < sizeof(raw) ? len : sizeof(raw) - 1] = 0;
+	sasl_sanitize(clean, sizeof(clean), raw);
+	log_debug("%s: client address \"%s\" dropped: %s",
+	    conn_peer(s->conn), clean, why);
 }
 
 /* now_ms - the loop's clock */
@@ -399,23 +400,17 @@ job_done(void *arg)
 	s->job = NULL;
 	ev_timer_cancel(server_ev(s->ctx->srv), s->timer);
 	s->timer = NULL;
-	switch (j->req.result) {
-	case AUTH_OK:
-		decide(s, AUTH_OK, name, NULL, false, 0);
-		break;
-	case AUTH_FAIL:
-		if (j->req.unknown_user && chain_next(s))
-			break;
-		chain_end_no(s, name, j->req.reason, j->req.fail_delay_ms);
-		break;
-	case AUTH_TEMPFAIL:
+	if (j->req.result == AUTH_TEMPFAIL) {
 		s->any_temp = true;
 		snprintf(s->temp_reason, sizeof(s->temp_reason), "%.16s: %.127s",
 		    name, j->req.reason);
-		if (!chain_next(s))
-			chain_end_no(s, name, j->req.reason, 0);
-		break;
 	}
+	if (j->req.result == AUTH_OK)
+		decide(s, AUTH_OK, name, NULL, false, 0);
+	else if (!auth_chain_goes_on(j->req.result, j->req.unknown_user,
+	    s->ctx->cfg->chain_on_tempfail) || !chain_next(s))
+		chain_end_no(s, name, j->req.reason, j->req.result ==
+		    AUTH_FAIL ? j->req.fail_delay_ms : 0);
 	free(j);
 }
 
@@ -435,7 +430,8 @@ deadline_fire(struct ev *ev, void *arg)
 	s->timed_out = true;
 	snprintf(s->temp_reason, sizeof(s->temp_reason), "%s: backend timeout",
 	    name);
-	if (!chain_next(s))
+	if (!auth_chain_goes_on(AUTH_TEMPFAIL, false,
+	    s->ctx->cfg->chain_on_tempfail) || !chain_next(s))
 		decide(s, AUTH_TEMPFAIL, name, s->temp_reason, false, 0);
 }
 
@@ -576,8 +572,7 @@ start_request(struct session *s, const struct sasl_request *req)
 		s->password[s->pwlen] = 0;
 	}
 	if (req->nfields == 5)
-		client_from(s->client, sizeof(s->client),
-		    req->field[SASL_F_CLIENT_ADDR],
+		client_from(s, req->field[SASL_F_CLIENT_ADDR],
 		    req->len[SASL_F_CLIENT_ADDR]);
 	/* the request is copied: the input buffer's password goes now */
 	secret_wipe(in->data, in->len);

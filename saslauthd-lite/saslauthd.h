@@ -11,6 +11,7 @@
  *                   backend chain on the worker pool, reply, drain
  *   sasl_status.c   the status page and the per-decision log line
  *   realm.c         the realm policy (pure)
+ *   clientaddr.c    the 5th field's client address, whole or not (pure)
  *   auth.c          the backend chain (pwfile, pam, shadow)
  *   auth_cache.c    the credential cache (pure, loop thread)
  *   throttle.c      failure throttling (pure, loop thread)
@@ -49,6 +50,7 @@ struct sasl_cfg {
 	long long workers;
 	long long max_queue;
 	long long backend_timeout;	/* ms */
+	bool	 chain_on_tempfail;	/* a backend's tempfail asks the next */
 	long long fifth_field_grace;	/* ms */
 	bool	 cache;
 	long long cache_ttl;		/* ms */

@@ -68,6 +68,14 @@ endif
 TESTS += tests/proto/test_saslauthd_shadow.py \
 	tests/proto/test_saslauthd_pam.py
 
+# saslauthd-lite refuses a run_dir that anyone but root and its user
+# controls, through a parent or a symbolic link too (issue #13).
+TESTS += tests/proto/test_saslauthd_rundir.py
+
+# pid_file, for the three daemons: a planted link or a directory others
+# can write to is refused, nothing written through it (issue #13).
+TESTS += tests/proto/test_pidfile.py
+
 # The contrib/ sample configurations pass -n (policyd-ccert, tlsmap) and
 # check with the contrib/ tables, in the layout the docs show (issue #11).
 TESTS += tests/proto/test_contrib_samples.py

@@ -44,7 +44,7 @@ def mkhash(password):
 class PamSasl:
     """The daemon with mechanisms = pam and a private pam_confdir."""
 
-    def __init__(self, services, params=None, pwfile=None):
+    def __init__(self, services, params=None, pwfile=None, args=()):
         if not os.path.exists(os.path.join(PAMDIR, "pam_exec.so")):
             skip("pam_exec.so not found in %s" % PAMDIR)
         self.dir = make_tmpdir(prefix="pfh-spam-")
@@ -69,7 +69,8 @@ class PamSasl:
         conf.update(params or {})
         self.conf = os.path.join(self.dir, "sasl.conf")
         write_conf(self.conf, conf)
-        self.d = Daemon(PROG, args=["-C", self.conf], workdir=self.dir,
+        self.d = Daemon(PROG, args=["-C", self.conf] + list(args),
+                        workdir=self.dir,
                         name="saslauthd-lite")
         self.d.start()
 
@@ -140,6 +141,33 @@ def test_pam_rhost_set_before_a_failing_stack():
     assert read_rhost(s, "mallory") == "198.51.100.9"
 
 
+def test_malformed_client_address_dropped_whole():
+    # the address is PAM_RHOST and the per-client throttle key: a fifth
+    # field that is not entirely an address (and port) gives neither,
+    # rather than the part before the first odd byte
+    s = PamSasl({"rhost": "auth required pam_exec.so quiet /bin/sh "
+                          "@DIR@/rhost.sh\n"
+                          "auth required pam_permit.so\n"
+                          "account required pam_permit.so\n"},
+                args=["-V"])
+    s.script("rhost.sh", RHOST_SCRIPT)
+    for i, bad in enumerate(["192.0.2.1x;25", "192.0.2.10 ;25",
+                             "deadbeef;25", "1.2.3.4.5;25",
+                             "192.0.2.10;25x", "192.0.2.10;99999",
+                             "2001:db8::7]:25"]):
+        user = "bad%d" % i
+        assert s.auth(user, "pw", "rhost", client=bad) == "OK"
+        assert read_rhost(s, user) in (UNSET, ""), (bad, read_rhost(s, user))
+        assert "client=unknown " in s.decision(user), s.decision(user)
+    log = s.d.log()
+    assert 'client address "192.0.2.1x;25" dropped: not an IPv4' in log, log
+    assert "dropped: the port after ';'" in log, log
+    # a good one in another spelling is the same client, canonically
+    assert s.auth("canon", "pw", "rhost", client="2001:DB8:0::7;25") == "OK"
+    assert read_rhost(s, "canon") == "2001:db8::7"
+    assert "client=2001:db8::7 " in s.decision("canon")
+
+
 def test_backend_timeout_counts_queue_wait():
     s = PamSasl({"hang": "auth required pam_exec.so quiet /bin/sleep 3\n"
                          "account required pam_permit.so\n",
@@ -180,12 +208,12 @@ def test_backend_timeout_counts_queue_wait():
 
 
 def test_backend_timeout_then_next_backend():
-    # pam hangs past its deadline: the chain goes on to pwfile, which
-    # gets a deadline of its own
+    # pam hangs past its deadline: with chain_on_tempfail the chain goes
+    # on to pwfile, which gets a deadline of its own
     s = PamSasl({"smtp": "auth required pam_exec.so quiet /bin/sleep 3\n"
                          "account required pam_permit.so\n"},
                 params={"mechanisms": "pam,pwfile", "backend_timeout": "1s",
-                        "workers": "4"},
+                        "workers": "4", "chain_on_tempfail": "yes"},
                 pwfile=[("alice", "alice-pw")])
     r, dt = s.timed("alice", "alice-pw", "smtp")
     assert r == "OK" and 0.9 <= dt < 2.0, (r, dt)
@@ -196,6 +224,50 @@ def test_backend_timeout_then_next_backend():
     r, dt = s.timed("nobody", "pw", "smtp")
     assert r == "NO backend timeout" and 0.9 <= dt < 2.0, (r, dt)
     assert 'reason="pam: backend timeout"' in s.decision("nobody")
+
+
+# pam_exec fails with PAM_SYSTEM_ERR when its program exits non-zero: a
+# backend error, which saslauthd-lite counts as a temporary failure
+TEMPFAIL_STACK = ("auth required pam_exec.so quiet /bin/false\n"
+                  "account required pam_permit.so\n")
+# pam_unix does not know these test logins: PAM_USER_UNKNOWN
+UNKNOWN_STACK = ("auth required pam_unix.so\n"
+                 "account required pam_permit.so\n")
+
+
+def test_tempfail_ends_the_chain_by_default():
+    # a stale secondary must not accept what the primary could not check
+    s = PamSasl({"smtp": TEMPFAIL_STACK, "unknown": UNKNOWN_STACK},
+                params={"mechanisms": "pam,pwfile", "backend_timeout": "1s"},
+                pwfile=[("alice", "alice-pw")])
+    assert s.auth("alice", "alice-pw", "smtp") == "NO temporary failure"
+    line = s.decision("alice")
+    assert "backend=pam " in line and 'reason="pam: PAM auth: ' in line, line
+    assert "backend=pwfile" not in s.d.log()
+    # an unknown user still goes on to the next backend
+    assert s.auth("alice", "alice-pw", "unknown") == "OK"
+    assert "backend=pwfile " in s.decision("alice")
+    # a deadline missed is a temporary failure too
+    s2 = PamSasl({"smtp": "auth required pam_exec.so quiet /bin/sleep 3\n"
+                          "account required pam_permit.so\n"},
+                 params={"mechanisms": "pam,pwfile",
+                         "backend_timeout": "500ms"},
+                 pwfile=[("alice", "alice-pw")])
+    r, dt = s2.timed("alice", "alice-pw", "smtp")
+    assert r == "NO backend timeout" and dt < 1.5, (r, dt)
+    assert "backend=pam " in s2.decision("alice")
+
+
+def test_chain_on_tempfail_yes_asks_the_next():
+    s = PamSasl({"smtp": TEMPFAIL_STACK},
+                params={"mechanisms": "pam,pwfile",
+                        "chain_on_tempfail": "yes"},
+                pwfile=[("alice", "alice-pw")])
+    assert s.auth("alice", "alice-pw", "smtp") == "OK"
+    assert "backend=pwfile " in s.decision("alice")
+    # no later OK: still the temporary failure, not pwfile's "no"
+    assert s.auth("alice", "wrong", "smtp") == "NO temporary failure"
+    assert 'reason="pam: PAM auth: ' in s.decision("alice")
 
 
 def test_backend_timeout_excludes_throttle_and_fail_delay():
