@@ -13,6 +13,7 @@ UNIT_TESTS = \
 	tests/unit/test_cfg \
 	tests/unit/test_cfg_lines \
 	tests/unit/test_table \
+	tests/unit/test_table_source \
 	tests/unit/test_ev \
 	tests/unit/test_conn \
 	tests/unit/test_endpoint \
@@ -40,6 +41,8 @@ tests_unit_test_cfg_lines_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cfg_lines_LDADD = $(UNIT_LDADD)
 tests_unit_test_table_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_table_LDADD = $(UNIT_LDADD)
+tests_unit_test_table_source_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_table_source_LDADD = $(UNIT_LDADD)
 tests_unit_test_ev_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ev_LDADD = $(UNIT_LDADD)
 tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
