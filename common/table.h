@@ -136,8 +136,11 @@ void	table_unref(struct table *);
  * replaced in one pointer swap on the loop. A load asked for while one is
  * running is done once that one ends. The ops callbacks then run on the
  * loader thread: they must only read their arg. A reporter is replayed on
- * the loop. table_source_free() during a load waits for the parse to end
- * (so ops->arg may be freed right after it) and drops its result.
+ * the loop. The source's reference to a replaced table is dropped on the
+ * loader thread too (so free_value() may run there, after the source is
+ * gone: it must not need its arg). table_source_free() during a load
+ * waits for the parse to end (so ops->arg may be freed right after it)
+ * and drops its result.
  *
  * Threads: a source belongs to the loop thread (or the one thread that
  * uses it synchronously); tables may be shared with workers (table_ref).

@@ -213,6 +213,35 @@ out:
 	atomic_store_explicit(&job->finished, 1, memory_order_release);
 }
 
+/* release_work - loader thread: drop a replaced table */
+static void
+release_work(void *t)
+{
+	table_unref(t);
+}
+
+/* release_done - nothing left to do on the loop */
+static void
+release_done(void *t)
+{
+	(void)t;
+}
+
+/*
+ * release - drop the source's reference to a replaced table; with a
+ * loader, there: freeing a million entries is no work for the loop
+ */
+static void
+release(struct table_source *ts, struct table *t)
+{
+	if (t == NULL)
+		return;
+	if (ts->ev != NULL && loader != NULL &&
+	    workq_submit(loader, release_work, release_done, t) == 0)
+		return;
+	table_unref(t);
+}
+
 /* remember - record the identity of what the last attempt saw */
 static void
 remember(struct table_source *ts, const struct stat *st)
@@ -259,7 +288,7 @@ apply(struct table_source *ts, struct table_job *job)
 		/* "reloads" counts replacements, not the first load. */
 		if (ts->table != NULL)
 			ts->reloads++;
-		table_unref(ts->table);
+		release(ts, ts->table);
 		ts->table = job->t;
 		job->t = NULL;
 		ts->loaded_at = ts->tried_at;
