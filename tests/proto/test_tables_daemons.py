@@ -87,10 +87,14 @@ def test_policyd_cut_short_keeps_senders():
     server is still held to its senders; at start it is fatal."""
     with policyd(IDENTITIES) as d:
         assert ask(d, PK_APP, "eve@example.org").startswith("REJECT")
-        cut = IDENTITIES[:IDENTITIES.index("senders=") + 4]
-        with open(d.ids, "w") as f:     # rewritten in place, cut short
+        # rewritten in place, cut short right before "senders=": read as
+        # it is, the continuation would be blank and any sender allowed
+        cut = IDENTITIES[:IDENTITIES.index("senders=")]
+        with open(d.ids, "w") as f:
             f.write(cut)
         d.reload()
+        time.sleep(1.5)
+        assert ask(d, PK_APP, "eve@example.org").startswith("REJECT")
         d.wait_log(r"error: %s, line 3: no newline at end of file.*; keeping "
                    r"the table loaded before" % d.ids)
         time.sleep(0.5)
