@@ -13,7 +13,8 @@ common_libpfh_a_SOURCES = \
 	common/cfg_lines.c common/cfg_lines.h \
 	common/cfg.c common/cfg.h \
 	common/htab.c common/htab.h \
-	common/table.c common/table.h \
+	common/fileread.c common/fileread.h \
+	common/table.c common/table.h common/table_source.c \
 	common/ev.c common/ev.h \
 	common/conn.c common/conn.h \
 	common/endpoint.c common/endpoint.h \

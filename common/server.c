@@ -52,6 +52,8 @@ const struct cfg_param server_common_params[] = {
 	{"status_listen", CFG_STR, "", CS(status_listen), 0, 0, RS},
 	{"status_auth_file", CFG_STR, "", CS(status_auth_file), 0, 0, RL},
 	{"reload_check_interval", CFG_TIME, "2s", CS(reload_check_interval), 100, 3600000, RL},
+	{"table_settle_time", CFG_TIME, "1s", CS(table_settle_time), 0, 60000, RL},
+	{"table_shrink_limit", CFG_INT, "50", CS(table_shrink_limit), 0, 100, RL},
 	{"stop_timeout", CFG_TIME, "10s", CS(stop_timeout), 0, 600000, RL},
 	/* each listener takes its limit when it is bound */
 	{"max_connections", CFG_INT, "4096", CS(max_connections), 1, 1000000, RS},

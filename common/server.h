@@ -31,7 +31,8 @@
  *   SIGTERM/SIGINT  stop accepting, spec->stop(), then wait until
  *            spec->busy() says 0 (or stop_timeout passes), exit 0.
  * Every `reload_check_interval` spec->tick() runs (table sources use it to
- * notice changed files).
+ * notice changed files). table_settle_time and table_shrink_limit are the
+ * guard every daemon gives its table sources (table.h, table_source_guard()).
  *
  * Exit codes follow sysexits(3): EX_USAGE bad options, EX_CONFIG bad
  * config, EX_OSERR/EX_UNAVAILABLE when binding or setup fails.
@@ -61,6 +62,8 @@ struct server_common {
 	char	*status_listen;		/* "" = no status page */
 	char	*status_auth_file;	/* htpasswd-like user:crypt-hash file */
 	long long reload_check_interval;	/* ms */
+	long long table_settle_time;	/* ms a data file must stay unchanged */
+	long long table_shrink_limit;	/* % of entries a reload may drop */
 	long long stop_timeout;		/* ms */
 	long long max_connections;
 	long long idle_timeout;		/* ms, for client connections */

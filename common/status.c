@@ -53,6 +53,7 @@
 #include "buf.h"
 #include "endpoint.h"
 #include "ev.h"
+#include "fileread.h"
 #include "listen.h"
 #include "log.h"
 #include "secret.h"
@@ -1975,38 +1976,64 @@ auth_free_users(struct auth_user *u, unsigned n)
 	xfree(u);
 }
 
-/* auth_load - read "user:hash" lines; -1 + err on any bad line or an empty file */
+/*
+ * auth_load - read "user:hash" lines; -1 + err on any bad line, an empty
+ * file or a last line without its newline (a file cut short), 1 when the
+ * file is still changing (nothing changed; look again later). The file is
+ * read by fileread.h once it stopped changing for table_settle_time;
+ * wait (at start) sleeps until it has. It is a few lines: parsed here.
+ */
 static int
-auth_load(struct status_page *p, char *err, size_t errlen)
+auth_load(struct status_page *p, int wait, char *err, size_t errlen)
 {
-	FILE	*fp;
-	char	line[1024];
+	const struct server_common *sc = server_cfg(p->server);
+	char	line[1024], *text, *lp, *next, *end;
 	struct auth_user *u = NULL;
-	unsigned n = 0, lineno = 0;
+	unsigned n = 0, lineno = 0, cut;
 	struct stat st;
+	size_t	len, llen;
+	int	rc, have_st;
 
-	if ((fp = fopen(p->auth_path, "re")) == NULL) {
-		snprintf(err, errlen, "status_auth_file %s: %s", p->auth_path, strerror(errno));
+	if (wait)
+		rc = fileread_wait(p->auth_path, sc->table_settle_time,
+		    sc->table_settle_time * 3 + 500, &text, &len, &st,
+		    &have_st, err, errlen);
+	else
+		rc = fileread_stable(p->auth_path, sc->table_settle_time,
+		    &text, &len, &st, &have_st, err, errlen);
+	if (rc == FILEREAD_CHANGING && !wait)
+		return 1;
+	if (rc != FILEREAD_OK) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "status_auth_file %s: %s", p->auth_path, why);
 		return -1;
 	}
-	if (fstat(fileno(fp), &st) < 0) {
-		snprintf(err, errlen, "status_auth_file %s: %s", p->auth_path, strerror(errno));
-		fclose(fp);
+	if ((cut = fileread_unterminated(text, len)) > 0) {
+		snprintf(err, errlen, "%s:%u: no newline at end of file: the "
+		    "file may be cut short; if it is complete, end its last "
+		    "line with a newline", p->auth_path, cut);
+		secret_free(text, len);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		char	*colon, *end;
-		size_t	len = strlen(line);
+	for (lp = text, end = text + len; lp < end; lp = next) {
+		char	*colon, *f2;
 
 		lineno++;
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+		next = memchr(lp, '\n', (size_t)(end - lp));
+		next = next ? next + 1 : end;
+		llen = (size_t)(next - lp);
+		if (llen >= sizeof(line)) {
 			snprintf(err, errlen, "%s:%u: line too long", p->auth_path, lineno);
 			goto bad;
 		}
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
-		    line[len - 1] == ' ' || line[len - 1] == '\t'))
-			line[--len] = 0;
-		if (len == 0 || line[0] == '#')
+		memcpy(line, lp, llen);
+		line[llen] = 0;
+		while (llen && (line[llen - 1] == '\n' || line[llen - 1] == '\r' ||
+		    line[llen - 1] == ' ' || line[llen - 1] == '\t'))
+			line[--llen] = 0;
+		if (llen == 0 || line[0] == '#')
 			continue;
 		if ((colon = strchr(line, ':')) == NULL || colon == line || colon[1] == 0) {
 			snprintf(err, errlen, "%s:%u: expected user:crypt-hash", p->auth_path, lineno);
@@ -2014,8 +2041,8 @@ auth_load(struct status_page *p, char *err, size_t errlen)
 		}
 		*colon = 0;
 		/* htpasswd files may carry extra :fields after the hash */
-		if ((end = strchr(colon + 1, ':')) != NULL)
-			*end = 0;
+		if ((f2 = strchr(colon + 1, ':')) != NULL)
+			*f2 = 0;
 		/*
 		 * Neither the field nor the "user" is quoted: the field may be
 		 * a pasted password, and so may the user when the line is one
@@ -2034,7 +2061,7 @@ auth_load(struct status_page *p, char *err, size_t errlen)
 		n++;
 	}
 	secret_wipe(line, sizeof(line));
-	fclose(fp);
+	secret_free(text, len);
 	if (n == 0) {
 		snprintf(err, errlen, "status_auth_file %s: no users", p->auth_path);
 		return -1;
@@ -2050,7 +2077,7 @@ auth_load(struct status_page *p, char *err, size_t errlen)
 	return 0;
 bad:
 	secret_wipe(line, sizeof(line));
-	fclose(fp);
+	secret_free(text, len);
 	auth_free_users(u, n);
 	return -1;
 }
@@ -2061,6 +2088,7 @@ auth_refresh(struct status_page *p)
 {
 	struct stat st;
 	char	err[512];
+	int	rc;
 
 	if (stat(p->auth_path, &st) < 0) {
 		page_warn(p, "status_auth_file %s: %s (keeping the loaded users)",
@@ -2072,11 +2100,12 @@ auth_refresh(struct status_page *p)
 	    st.st_mtim.tv_sec == p->auth_st.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == p->auth_st.st_mtim.tv_nsec)
 		return;
-	if (auth_load(p, err, sizeof(err)) < 0) {
+	if ((rc = auth_load(p, 0, err, sizeof(err))) < 0) {
 		log_warn("%s (keeping the loaded users)", err);
 		p->auth_st = st;	/* do not retry on every request */
-	} else
+	} else if (rc == 0)
 		log_info("status_auth_file %s reloaded: %u users", p->auth_path, p->nusers);
+	/* rc 1: still being written; the next request looks again */
 }
 
 /* status_http_auth_file - the auth file the page asks credentials from, or "" */
@@ -2124,7 +2153,7 @@ status_http_set_auth(struct status_page *p, const char *path, char *err,
 		}
 	}
 	p->auth_path = xstrdup(path);
-	if (auth_load(p, err, errlen) == 0) {
+	if (auth_load(p, 1, err, errlen) == 0) {
 		xfree(old_path);
 		return 0;
 	}
@@ -2551,7 +2580,7 @@ status_http_start(struct server *s, const char *endpoint, const char *auth_file,
 	p->epfd = -1;
 	if (auth_file && *auth_file) {
 		p->auth_path = xstrdup(auth_file);
-		if (auth_load(p, err, errlen) < 0)
+		if (auth_load(p, 1, err, errlen) != 0)
 			goto fail;
 		p->cd = xcalloc(1, sizeof(*p->cd));
 		if (RAND_bytes(p->cache_key, sizeof(p->cache_key)) != 1) {

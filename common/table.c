@@ -22,6 +22,8 @@
  *   whitespace is merely trimmed: password files have no continuations.
  * NUL bytes are rejected: keys and values are handed out as C strings.
  *
+ * table_source_*() live in table_source.c.
+ *
  * A bad line does not stop the parse. Its error is reported and counted,
  * the continuation lines that belong to it are skipped without a report
  * of their own (one mistake, one message), and the next entry is parsed
@@ -31,8 +33,6 @@
  */
 #include "sysdep.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -40,9 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cfg_lines.h"
+#include "fileread.h"
 #include "htab.h"
 #include "log.h"
 #include "table.h"
@@ -326,77 +326,31 @@ table_build(const char *text, size_t len, const char *origin,
 	return t;
 }
 
-/* read_fd - the whole of an open file; NULL with errno set */
-static char *
-read_fd(int fd, size_t hint, size_t *len_r)
-{
-	size_t cap = hint + 1, len = 0;
-	char *data = xmalloc(cap + 1);
-	ssize_t n;
-
-	for (;;) {
-		if (len == cap) {
-			if (cap > SIZE_MAX / 4)
-				log_panic("table: file too large");
-			cap *= 2;
-			data = xreallocarray(data, cap + 1, 1);
-		}
-		n = read(fd, data + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			free(data);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	data[len] = 0;
-	*len_r = len;
-	return data;
-}
-
 /*
- * load_path - open, fstat and parse a file. The stat comes from the same
- * descriptor as the data, so a table_source never records the identity of
- * one file next to the contents of another.
+ * table_parse_file - parse a file's text: a last line without its newline
+ * is reported first and left out of the parse (it is likely a fragment)
  */
-static struct table *
-load_path(const char *path, const struct table_ops *ops, struct stat *st,
-    int *have_st, struct table_errs *errs)
+struct table *
+table_parse_file(const char *text, size_t len, const char *path,
+    const struct table_ops *ops, table_report_fn *each, void *ctx, char *err,
+    size_t errlen, unsigned *nerr)
 {
+	struct table_errs errs = {.err = err, .errlen = errlen,
+	    .report = each, .report_ctx = ctx};
 	struct table *t;
-	size_t len;
-	char *text;
-	int fd, saved;
+	unsigned cut;
+	size_t keep = len;
 
-	*have_st = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		errs_add(errs, "open %s: %s", path, strerror(errno));
-		return NULL;
+	if ((cut = fileread_unterminated(text, len)) > 0) {
+		errs_add(&errs, "%s, line %u: no newline at end of file: the "
+		    "file may be cut short (a full disk, a copy or an edit "
+		    "still in progress); if it is complete, end its last line "
+		    "with a newline", path, cut);
+		while (keep > 0 && text[keep - 1] != '\n')
+			keep--;
 	}
-	if (fstat(fd, st) < 0) {
-		saved = errno;
-		close(fd);
-		errs_add(errs, "stat %s: %s", path, strerror(saved));
-		return NULL;
-	}
-	*have_st = 1;
-	if (!S_ISREG(st->st_mode)) {
-		close(fd);
-		errs_add(errs, "%s: not a regular file", path);
-		return NULL;
-	}
-	if ((text = read_fd(fd, (size_t)st->st_size, &len)) == NULL) {
-		saved = errno;
-		close(fd);
-		errs_add(errs, "read %s: %s", path, strerror(saved));
-		return NULL;
-	}
-	close(fd);
-	t = table_build(text, len, path, ops, errs);
-	free(text);
+	t = table_build(text, keep, path, ops, &errs);
+	*nerr = errs.n;
 	return t;
 }
 
@@ -405,11 +359,20 @@ struct table *
 table_load(const char *path, const struct table_ops *ops, char *err,
     size_t errlen)
 {
-	struct table_errs errs = {.err = err, .errlen = errlen};
+	struct table *t;
 	struct stat st;
+	unsigned n;
+	size_t len;
+	char *text;
 	int have_st;
 
-	return load_path(path, ops, &st, &have_st, &errs);
+	if (fileread_stable(path, 0, &text, &len, &st, &have_st, err,
+	    errlen) != FILEREAD_OK)
+		return NULL;
+	t = table_parse_file(text, len, path, ops, NULL, NULL, err, errlen,
+	    &n);
+	free(text);
+	return t;
 }
 
 /* table_load_string - parse a table held in memory */
@@ -486,164 +449,4 @@ table_unref(struct table *t)
 	htab_free(t->htab);
 	free(t->path);
 	free(t);
-}
-
-/* table_source_new - remember a path; nothing is loaded yet */
-struct table_source *
-table_source_new(const char *path, const struct table_ops *ops)
-{
-	struct table_source *ts = xcalloc(1, sizeof(*ts));
-
-	ts->path = xstrdup(path);
-	if (ops != NULL)
-		ts->ops = *ops;
-	ts->size = -1;
-	return ts;
-}
-
-/* table_source_free - drop the current table and the source */
-void
-table_source_free(struct table_source *ts)
-{
-	if (ts == NULL)
-		return;
-	table_unref(ts->table);
-	free(ts->path);
-	free(ts);
-}
-
-/* table_source_report - errors go to fn (NULL: back to the log) */
-void
-table_source_report(struct table_source *ts, table_report_fn *fn, void *ctx)
-{
-	ts->report = fn;
-	ts->report_ctx = ctx;
-}
-
-/* verify_report - table_source_verify's reporter: log and count */
-static void
-verify_report(const char *msg, void *ctx)
-{
-	unsigned *n = ctx;
-
-	log_error("%s", msg);
-	(*n)++;
-}
-
-/* table_source_verify - load once, every error logged; how many there were */
-unsigned
-table_source_verify(struct table_source *ts)
-{
-	table_report_fn *report = ts->report;
-	void *report_ctx = ts->report_ctx;
-	unsigned n = 0;
-	int rc;
-
-	table_source_report(ts, verify_report, &n);
-	rc = table_source_load(ts);
-	table_source_report(ts, report, report_ctx);
-	if (rc < 0 && n == 0) {
-		/* the file itself could not be read: one reason, not per line */
-		log_error("%s", ts->last_error);
-		n = 1;
-	}
-	return rc < 0 ? n : 0;
-}
-
-/* remember - record the identity of what the last attempt saw */
-static void
-remember(struct table_source *ts, const struct stat *st)
-{
-	if (st == NULL) {
-		/* No file: a sentinel that no real file matches. */
-		memset(&ts->mtime, 0, sizeof(ts->mtime));
-		ts->size = -1;
-		ts->ino = 0;
-		ts->dev = 0;
-		return;
-	}
-	ts->mtime = st->st_mtim;
-	ts->size = st->st_size;
-	ts->ino = st->st_ino;
-	ts->dev = st->st_dev;
-}
-
-/*
- * table_source_load - load now; on failure keep the old table.
- *
- * The identity of the file is recorded after a failed attempt too, so
- * table_source_check() does not retry (and log) a broken file every time
- * it is called, only once the admin changes it again.
- */
-int
-table_source_load(struct table_source *ts)
-{
-	struct table_errs errs;
-	struct table *t;
-	struct stat st;
-	char err[sizeof(ts->last_error)], more[64];
-	int have_st;
-
-	ts->tried_at = time(NULL);
-	err[0] = 0;
-	memset(&errs, 0, sizeof(errs));
-	errs.err = err;
-	errs.errlen = sizeof(err);
-	errs.report = ts->report;
-	errs.report_ctx = ts->report_ctx;
-	t = load_path(ts->path, &ts->ops, &st, &have_st, &errs);
-	if (t == NULL) {
-		/* An unreadable file that exists still has an identity. */
-		if (!have_st && stat(ts->path, &st) == 0)
-			have_st = 1;
-		remember(ts, have_st ? &st : NULL);
-		ts->last_ok = 0;
-		ts->failures++;
-		ts->last_errors = errs.n > 0 ? errs.n : 1;
-		snprintf(ts->last_error, sizeof(ts->last_error), "%s",
-		    err[0] ? err : "unknown error");
-		/* a reporter has seen every error; the log gets one line */
-		if (ts->report != NULL && errs.n > 0)
-			return -1;
-		more[0] = 0;
-		if (ts->last_errors > 1)
-			snprintf(more, sizeof(more), " (and %u more error%s)",
-			    ts->last_errors - 1, ts->last_errors > 2 ? "s" : "");
-		if (ts->table != NULL)
-			log_error("%s%s; keeping the table loaded before",
-			    ts->last_error, more);
-		else
-			log_error("%s%s", ts->last_error, more);
-		return -1;
-	}
-	remember(ts, &st);
-	/* "reloads" counts replacements, not the first load at startup. */
-	if (ts->table != NULL)
-		ts->reloads++;
-	table_unref(ts->table);
-	ts->table = t;
-	ts->loaded_at = ts->tried_at;
-	ts->last_ok = 1;
-	ts->last_error[0] = 0;
-	ts->last_errors = 0;
-	return 0;
-}
-
-/* table_source_check - reload when mtime, size or inode changed */
-int
-table_source_check(struct table_source *ts)
-{
-	struct stat st;
-	int same;
-
-	if (stat(ts->path, &st) < 0)
-		same = ts->size == -1 && ts->ino == 0;
-	else
-		same = st.st_mtim.tv_sec == ts->mtime.tv_sec &&
-		    st.st_mtim.tv_nsec == ts->mtime.tv_nsec &&
-		    st.st_size == ts->size && st.st_ino == ts->ino &&
-		    st.st_dev == ts->dev;
-	if (same && ts->tried_at != 0)
-		return 0;
-	return table_source_load(ts) == 0 ? 1 : -1;
 }

@@ -3,10 +3,12 @@
  * client certificate (public-key or certificate pin)
  *
  * This file holds the parameter table and the server_spec hooks: it loads
- * the identities file at start (a bad file is fatal there), re-reads it on
+ * the identities file at start (a missing, bad, cut short or empty file is
+ * fatal there; "touch FILE.confirm" allows an empty one), re-reads it on
  * SIGHUP and whenever the file changes (checked every
- * reload_check_interval), and keeps the previous table when a new one is
- * bad. Connections are never closed for a reload: requests in flight are
+ * reload_check_interval) on the loader thread, and keeps the previous
+ * table when a new one is bad, cut short, still changing, empty or much
+ * smaller (table.h's guard). Connections are never closed for a reload: requests in flight are
  * answered from whichever table was current when they were decoded.
  *
  * default_action is what every client without an enrolled pin gets, so a
@@ -177,6 +179,36 @@ policyd_sockets(void *vcfg, struct server_sockets *ss)
 	ss->group = cfg->socket_group;
 }
 
+/* identities_loaded - table_loaded_fn: a background load ended */
+static void
+identities_loaded(struct table_source *ts, int rc, void *ctx)
+{
+	if (rc > 0)
+		sync_identities(ctx);
+}
+
+/*
+ * open_identities - a source for the file, loaded now (on the loop, as
+ * the caller must decide at once), then reloading in the background
+ */
+static struct table_source *
+open_identities(struct policyd *pd, const struct policyd_cfg *cfg, char *err,
+    size_t errlen)
+{
+	struct table_source *src;
+
+	src = table_source_new(cfg->identities, identities_table_ops());
+	table_source_guard(src, cfg->common.table_settle_time,
+	    (unsigned)cfg->common.table_shrink_limit);
+	if (table_source_load(src) < 0) {
+		snprintf(err, errlen, "identities: %s", src->last_error);
+		table_source_free(src);
+		return NULL;
+	}
+	table_source_async(src, server_ev(pd->srv), identities_loaded, pd);
+	return src;
+}
+
 /* policyd_init - load the identities (fatal if bad) and listen */
 static int
 policyd_init(struct server *srv, char *err, size_t errlen)
@@ -188,11 +220,9 @@ policyd_init(struct server *srv, char *err, size_t errlen)
 	pd->srv = srv;
 	stats_recent_init(&pd->st.recent, 50);
 	server_set_ctx(srv, pd);
-	pd->src = table_source_new(cfg->identities, identities_table_ops());
-	if (table_source_load(pd->src) < 0) {
-		snprintf(err, errlen, "identities: %s", pd->src->last_error);
+	/* missing, bad, cut short or empty (unless confirmed): fatal */
+	if ((pd->src = open_identities(pd, cfg, err, errlen)) == NULL)
 		return -1;
-	}
 	sync_identities(pd);
 	policyd_sockets(cfg, &ss);
 	if (server_listen_all(srv, &ss, session_accept, pd, err, errlen) < 0)
@@ -214,19 +244,17 @@ policyd_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	/* the CFG_F_RESTART parameters (listen, socket_*): the server
 	 * compares them with what runs and says what needs a restart */
 	if (strcmp(old->identities, cfg->identities) != 0) {
-		src = table_source_new(cfg->identities, identities_table_ops());
-		if (table_source_load(src) < 0) {
-			snprintf(err, errlen, "identities: %s", src->last_error);
-			table_source_free(src);
+		if ((src = open_identities(pd, cfg, err, errlen)) == NULL)
 			return -1;
-		}
 		table_source_free(pd->src);
 		pd->src = src;
+		sync_identities(pd);
 	} else {
 		/* an admin who sends SIGHUP expects the file read again */
+		table_source_guard(pd->src, cfg->common.table_settle_time,
+		    (unsigned)cfg->common.table_shrink_limit);
 		(void)table_source_load(pd->src);
 	}
-	sync_identities(pd);
 	if (cfg->report_only && !old->report_only)
 		log_warn("report_only = yes: every answer is DUNNO; decisions "
 		    "are only logged");
@@ -239,8 +267,8 @@ policyd_tick(struct server *srv)
 {
 	struct policyd *pd = server_ctx(srv);
 
-	if (table_source_check(pd->src) == 1)
-		sync_identities(pd);
+	/* a change is parsed on the loader thread: identities_loaded() */
+	(void)table_source_check(pd->src);
 }
 
 /* policyd_stop - SIGTERM */
@@ -269,6 +297,8 @@ policyd_verify(struct server *srv, void *vcfg)
 
 	(void)srv;
 	src = table_source_new(cfg->identities, identities_table_ops());
+	table_source_guard(src, cfg->common.table_settle_time,
+	    (unsigned)cfg->common.table_shrink_limit);
 	n = table_source_verify(src);
 	if (n == 0)
 		fprintf(stderr, "policyd-ccert: check: %s: %zu identities\n",

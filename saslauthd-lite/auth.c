@@ -62,6 +62,10 @@ next_name(const char *p, char *out, size_t outlen)
 	return p;
 }
 
+struct ev *auth_loop;
+void	(*auth_data_changed)(void *ctx);
+void	*auth_data_changed_ctx;
+
 /* auth_mechanisms_check - every name known, none twice, at least one */
 int
 auth_mechanisms_check(const char *list, char *err, size_t errlen)

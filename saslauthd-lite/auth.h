@@ -94,6 +94,17 @@ extern struct auth_stats auth_stats[AUTH_NMECH];
 extern const struct auth_mech auth_mech_pwfile, auth_mech_pam,
     auth_mech_shadow;
 
+/*
+ * Set by the daemon before auth_chain_new() (left NULL for "check"): the
+ * event loop, on whose loader thread backends reload their files, and
+ * what a backend calls on that loop once a background reload changed its
+ * data (the daemon flushes its credential cache).
+ */
+struct ev;
+extern struct ev *auth_loop;
+extern void (*auth_data_changed)(void *ctx);
+extern void *auth_data_changed_ctx;
+
 /* auth.c */
 const struct auth_mech *auth_mech_find(const char *name);
 /* auth_mech_names - "pwfile pam shadow", for -v and errors */

@@ -427,11 +427,29 @@ pwfile_verify(const struct sasl_cfg *cfg)
 		return 1;
 	}
 	ts = table_source_new(cfg->pwfile, &ops);
+	table_source_guard(ts, cfg->common.table_settle_time,
+	    (unsigned)cfg->common.table_shrink_limit);
 	if ((n = table_source_verify(ts)) == 0)
 		fprintf(stderr, "%s: check: pwfile %s: %zu entries\n",
 		    SASL_PROG, cfg->pwfile, table_count(ts->table));
 	table_source_free(ts);
 	return n;
+}
+
+/* pw_loaded - table_loaded_fn: a background reload ended; new snapshot */
+static void
+pw_loaded(struct table_source *ts, int rc, void *ctx)
+{
+	struct pwfile_state *ps = ctx;
+
+	if (rc <= 0)
+		return;
+	snap_unref(ps->cur);
+	ps->cur = snap_new(ts->table);
+	log_info("pwfile: %s reloaded: %zu entries", ts->path,
+	    table_count(ts->table));
+	if (auth_data_changed != NULL)
+		auth_data_changed(auth_data_changed_ctx);
 }
 
 /* pw_open - load the file; refusing to start is better than refusing all */
@@ -443,6 +461,8 @@ pw_open(const struct sasl_cfg *cfg, void **state, char *err, size_t errlen)
 
 	pw_ops(cfg, ps, &ops);
 	ps->ts = table_source_new(cfg->pwfile, &ops);
+	table_source_guard(ps->ts, cfg->common.table_settle_time,
+	    (unsigned)cfg->common.table_shrink_limit);
 	if (pwfile_check_secrecy(cfg->pwfile, err, errlen) < 0 ||
 	    table_source_load(ps->ts) < 0) {
 		if (ps->ts->last_error[0])
@@ -454,6 +474,9 @@ pw_open(const struct sasl_cfg *cfg, void **state, char *err, size_t errlen)
 	ps->cur = snap_new(ps->ts->table);
 	log_info("pwfile: %s: %zu entries", cfg->pwfile,
 	    table_count(ps->ts->table));
+	/* reloads parse on the loader thread (none for "check") */
+	if (auth_loop != NULL)
+		table_source_async(ps->ts, auth_loop, pw_loaded, ps);
 	*state = ps;
 	return 0;
 }
@@ -469,7 +492,11 @@ pw_close(void *state)
 	free(ps);
 }
 
-/* pw_check - reload a changed file, unless it became unsafe */
+/*
+ * pw_check - reload a changed file, unless it became unsafe. After
+ * auth_loop is set the reload runs on the loader thread: 0 here, and
+ * pw_loaded() tells auth_data_changed once the new table is in place.
+ */
 static int
 pw_check(void *state)
 {

@@ -329,6 +329,18 @@ sasl_sockets(void *vcfg, struct server_sockets *ss)
 	ss->group = cfg->socket_group;
 }
 
+/* sasl_data_changed - a backend reloaded in the background: flush the cache */
+static void
+sasl_data_changed(void *vctx)
+{
+	struct sasl_ctx *ctx = vctx;
+
+	if (ctx->cache) {
+		auth_cache_flush(ctx->cache);
+		log_info("cache flushed: the password data changed");
+	}
+}
+
 /* sasl_init - keys, backends, run dir, socket, pool */
 static int
 sasl_init(struct server *srv, char *err, size_t errlen)
@@ -348,6 +360,9 @@ sasl_init(struct server *srv, char *err, size_t errlen)
 		    "cache and throttle keys");
 		return -1;
 	}
+	auth_loop = server_ev(srv);
+	auth_data_changed = sasl_data_changed;
+	auth_data_changed_ctx = ctx;
 	if ((ctx->chain = auth_chain_new(cfg, err, errlen)) == NULL)
 		return -1;
 	if (prepare_run_dir(srv, cfg, err, errlen) < 0)

@@ -198,14 +198,28 @@ tlsmap_init(struct server *srv, char *err, size_t errlen)
 	if ((tm->maps = maps_new(cfg->maps, cfg->report_only_maps,
 	    tlsmap_version(cfg), err, errlen)) == NULL)
 		return -1;
+	maps_guard(tm->maps, cfg->common.table_settle_time,
+	    (unsigned)cfg->common.table_shrink_limit);
 	/*
-	 * A map that does not load is not fatal: its lookups answer TEMP
-	 * (Postfix defers, never a wrong policy) while the other maps serve,
-	 * and the file is retried whenever it changes.
+	 * A map whose file is missing or empty is a start-up error: that is
+	 * an install that is not finished, or a file lost, and serving it
+	 * would look like "no policy". A map with bad lines is not fatal: its
+	 * lookups answer TEMP (Postfix defers, never a wrong policy) while
+	 * the other maps serve, and the file is retried whenever it changes.
 	 */
-	if (maps_load(tm->maps) > 0)
+	if (maps_load(tm->maps) > 0) {
+		struct tlsmap_map *m = maps_missing(tm->maps);
+
+		if (m != NULL) {
+			snprintf(err, errlen, "map %s: %s", m->name,
+			    m->src->last_error);
+			return -1;
+		}
 		log_warn("not every map loaded: their lookups answer TEMP "
 		    "until the file is fixed");
+	}
+	/* from now on every reload parses off the event loop */
+	maps_async(tm->maps, server_ev(srv));
 	probe_installed(tm, cfg);
 	tlsmap_sockets(cfg, &ss);
 	return server_listen_all(srv, &ss, sockmap_accept, tm, err, errlen);
@@ -225,13 +239,21 @@ tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	if (strcmp(old->maps, cfg->maps) == 0 &&
 	    strcmp(old->postfix_version, cfg->postfix_version) == 0 &&
 	    strcmp(old->report_only_maps, cfg->report_only_maps) == 0) {
-		/* same maps: re-read every file; a bad one keeps its table */
+		/* same maps: re-read every file (loader thread); a bad one keeps its table */
+		maps_guard(tm->maps, cfg->common.table_settle_time,
+		    (unsigned)cfg->common.table_shrink_limit);
 		(void)maps_load(tm->maps);
 		return 0;
 	}
+	/*
+	 * A new map set is loaded here, on the loop, since the config is
+	 * accepted or refused as a whole now; lookups wait meanwhile.
+	 */
 	if ((ms = maps_new(cfg->maps, cfg->report_only_maps,
 	    tlsmap_version(cfg), err, errlen)) == NULL)
 		return -1;
+	maps_guard(ms, cfg->common.table_settle_time,
+	    (unsigned)cfg->common.table_shrink_limit);
 	if (maps_load(ms) > 0) {
 		for (i = 0; i < ms->n; i++)
 			if (!map_loaded(&ms->v[i]))
@@ -244,6 +266,7 @@ tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	/* lookups are synchronous on this thread: nothing holds the old set */
 	maps_free(tm->maps);
 	tm->maps = ms;
+	maps_async(tm->maps, server_ev(srv));
 	/* the Postfix found at start: no postconf run on the loop thread */
 	warn_newer(tm, cfg);
 	return 0;

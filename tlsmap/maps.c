@@ -9,9 +9,11 @@
 #include "sysdep.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "log.h"
@@ -304,6 +306,55 @@ maps_free(struct maps *ms)
 	free(ms);
 }
 
+/* maps_guard - the table guard of every map */
+void
+maps_guard(struct maps *ms, long long settle_ms, unsigned shrink_pct)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		table_source_guard(ms->v[i].src, settle_ms, shrink_pct);
+}
+
+/* map_reloaded - table_loaded_fn: a background reload of one map ended */
+static void
+map_reloaded(struct table_source *ts, int rc, void *ctx)
+{
+	struct tlsmap_map *m = ctx;
+
+	if (rc > 0)
+		log_info("map %s: reloaded %s: %zu entries (parsed in %lld ms)",
+		    m->name, ts->path, table_count(ts->table), ts->load_ms);
+}
+
+/* maps_async - every map reloads on the loader thread */
+void
+maps_async(struct maps *ms, struct ev *ev)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		table_source_async(ms->v[i].src, ev, map_reloaded, &ms->v[i]);
+	ms->async = 1;
+}
+
+/* maps_missing - a map with no table because there is no file, or it is empty */
+struct tlsmap_map *
+maps_missing(const struct maps *ms)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < ms->n; i++) {
+		if (map_loaded(&ms->v[i]))
+			continue;
+		if (ms->v[i].src->held ||
+		    (stat(ms->v[i].src->path, &st) < 0 && errno == ENOENT))
+			return &ms->v[i];
+	}
+	return NULL;
+}
+
 /* maps_load - load all now (table_source logs each failure) */
 unsigned
 maps_load(struct maps *ms)
@@ -314,6 +365,8 @@ maps_load(struct maps *ms)
 	for (i = 0; i < ms->n; i++) {
 		if (table_source_load(ms->v[i].src) < 0)
 			bad++;
+		else if (ms->async)
+			continue;	/* map_reloaded() tells */
 		else
 			log_info("map %s: %s:%s: %zu entries", ms->v[i].name,
 			    map_kind_name(ms->v[i].kind), ms->v[i].src->path,

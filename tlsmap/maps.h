@@ -12,16 +12,23 @@
  *   "[host]" and "[host]:port" stay distinct from "host".
  *   A map whose file fails to load keeps its previous table; one that never
  *   loaded has no table (map_loaded() false) and the session answers TEMP.
+ *   Every map gets table.h's guard (maps_guard()): a file still changing
+ *   is not loaded yet, one cut short is refused, an empty or much smaller
+ *   one is held until FILE.confirm. After maps_async() the reloads of
+ *   maps_load() and maps_check() parse on the loader thread and swap on
+ *   the loop; lookups meanwhile answer from the table in place.
  * Ownership: maps_free() frees the set, its tables and answers; a
  *   table_entry from map_lookup() is valid until the next maps_check(),
  *   maps_reload() or maps_free() on the loop thread.
- * Threads: loop thread only.
+ * Threads: loop thread only (the loader thread runs only the table
+ *   callbacks, which read their map_load_ctx).
  */
 #ifndef PFH_MAPS_H
 #define PFH_MAPS_H
 
 #include <stddef.h>
 
+struct ev;
 struct table_entry;
 struct table_source;
 
@@ -57,13 +64,23 @@ struct maps {
 	struct tlsmap_map *v;
 	size_t	 n;
 	unsigned version;
+	int	 async;		/* maps_async() was called */
 };
 
 /* maps_new - parse the settings (nothing is loaded); NULL + err if bad */
 struct maps *maps_new(const char *spec, const char *report_only,
 	    unsigned version, char *err, size_t errlen);
 void	maps_free(struct maps *);
-/* maps_load - load every map now; the number that failed (errors logged) */
+/* maps_guard - every map's settle time (ms) and shrink limit (%) */
+void	maps_guard(struct maps *, long long settle_ms, unsigned shrink_pct);
+/* maps_async - from now on reload on the loader thread of ev's loop */
+void	maps_async(struct maps *, struct ev *);
+/* maps_missing - the first map whose file is absent or held empty, or NULL */
+struct tlsmap_map *maps_missing(const struct maps *);
+/*
+ * maps_load - load every map now; the number that failed (errors logged).
+ * After maps_async(): start reloading them; 0.
+ */
 unsigned maps_load(struct maps *);
 /* maps_check - reload maps whose file changed; the number that failed */
 unsigned maps_check(struct maps *);

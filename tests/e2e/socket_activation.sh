@@ -118,6 +118,7 @@ check "tlsmap removed the socket it bound itself" '^no$' \
 
 # policyd-ccert
 : >"$tmp/identities"
+: >"$tmp/identities.confirm"	# empty, and meant to be (pfhelpers(7))
 activate policyd-ccert "$tmp/policyd" "$PFH_BUILDDIR/policyd-ccert/policyd-ccert" \
     -o listen="unix:$tmp/policyd" -o identities="$tmp/identities"
 check "policyd-ccert answers on the passed socket" '^action=DUNNO$' \

@@ -87,6 +87,7 @@ def test_missing_default_warned_at_start_and_reload():
     d = make_tmpdir()
     ids = os.path.join(d, "ids")
     open(ids, "w").write("")
+    open(ids + ".confirm", "w").write("")   # empty, and meant to be
     port = free_port()
     p = subprocess.Popen([POLICYD, "-d", "-o", "identities=" + ids,
                           "-o", "listen=inet:127.0.0.1:%d" % port],

@@ -428,11 +428,14 @@ def test_bad_file_on_reload_keeps_old():
                    % bare(PK_BOB), since=mark)
         assert policy_query(s, request(ccert_pubkey_fingerprint=PK_BOB)) == \
             {"action": "OK"}
-        # fixed file: picked up
+        # fixed file: picked up once it settled (dropping 5 of the 5
+        # pins needs the admin's confirmation)
         rewrite(d.ids_path, "%s only-one\n" % PK_UNKNOWN)
+        d.write(d.ids_path + ".confirm", "")
         d.reload()
-        assert policy_query(s, request(ccert_pubkey_fingerprint=PK_BOB)) == \
-            {"action": "DUNNO"}
+        wait_for(lambda: policy_query(s, request(
+            ccert_pubkey_fingerprint=PK_BOB)) == {"action": "DUNNO"},
+            what="the fixed file")
         assert policy_query(s, request(ccert_pubkey_fingerprint=PK_UNKNOWN)) \
             == {"action": "OK"}
 
@@ -493,8 +496,10 @@ def test_file_change_without_signal():
         wait_for(lambda: policy_query(s, request(
             ccert_pubkey_fingerprint=PK_UNKNOWN)) == {"action": "OK"},
             timeout=10, what="the tick to load the new file")
-        # removal (revocation) takes effect the same way
+        # removal (revocation) takes effect the same way (the admin
+        # confirms that 5 of the 6 pins go)
         rewrite(d.ids_path, "%s late-comer\n" % PK_UNKNOWN)
+        d.write(d.ids_path + ".confirm", "")
         wait_for(lambda: policy_query(s, request(
             ccert_pubkey_fingerprint=PK_BOB)) == {"action": "DUNNO"},
             timeout=10, what="the revocation")

@@ -289,7 +289,11 @@ def test_cache_hit_expiry_and_flush():
     assert "cached=yes" in last_decision(s)
     # the password changes in the file: reloaded, cache flushed
     mark = s.d.log_mark()
-    write_pwfile(s.pwfile + ".new", [("alice", mkhash("new-pw"))])
+    # (the other users stay: dropping most of them needs FILE.confirm)
+    write_pwfile(s.pwfile + ".new", [("alice", mkhash("new-pw")),
+                                     ("carol@example.org", mkhash("carol-pw")),
+                                     ("locked", "!" + mkhash("locked-pw")),
+                                     ("star", "*")])
     os.rename(s.pwfile + ".new", s.pwfile)
     s.d.wait_log(r"cache flushed", since=mark)
     assert s.auth("alice", SECRET) == "NO authentication failed"

@@ -31,7 +31,7 @@ import urllib.error
 import urllib.request
 
 from pfhtest import (BUILDDIR, DaemonError, free_port, run_tests, skip,
-                     unix_connect, sasl_counted, sasl_request)
+                     unix_connect, sasl_counted, sasl_request, wait_for)
 from test_saslauthd import PROG, SECRET, Sasl, mkhash
 
 # Mixed case, digits and symbols in every 4 characters, so that no window
@@ -252,7 +252,11 @@ def test_status_auth_file():
         st, body = get(base, "/status.json", auth=admin)
         assert st == 200, (name, st)
         pages.append(body)
-        s.d.wait_log(r"keeping the loaded users", since=mark)
+        # the file is read once it has settled (table_settle_time), at
+        # the first request after that
+        wait_for(lambda: get(base, "/status.json", auth=admin)[0] == 200 and
+                 "keeping the loaded users" in s.d.log(mark),
+                 what="the bad file refused (%s)" % name)
     s.d.stop()
     assert_no_leak(outputs_of(s), STATUS_ALL, "status_auth_file reload log")
     assert_no_leak("\n".join(pages), STATUS_ALL, "status.json")

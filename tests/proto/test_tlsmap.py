@@ -38,7 +38,9 @@ open.example       none
 """
 
 
-def start(policy=POLICY, persite=PERSITE, extra="", options=None, **kw):
+def start(policy=POLICY, persite=PERSITE, extra="", options=None,
+          files=None, **kw):
+    """Start tlsmap on the two maps (and any other files, name: text)."""
     d = Daemon(PROG, config="""\
 listen = unix:@DIR@/tlsmap.sock
 maps = tlspolicy=policy:@DIR@/tls_policy legacy=persite:@DIR@/tls_per_site
@@ -46,6 +48,8 @@ reload_check_interval = 200ms
 """ + extra, options=options, **kw)
     d.write("tls_policy", policy)
     d.write("tls_per_site", persite)
+    for name, text in (files or {}).items():
+        d.write(name, text)
     d.start()
     return d
 
@@ -70,7 +74,8 @@ def test_reply_types():
     with start(persite="legacy.example MUST\n",
                extra="maps = tlspolicy=policy:@DIR@/tls_policy "
                      "legacy=persite:@DIR@/tls_per_site "
-                     "broken=policy:@DIR@/missing\n") as d:
+                     "broken=policy:@DIR@/broken\n",
+               files={"broken": "x.example bogus\n"}) as d:
         with conn(d) as s:
             assert q(s, "tlspolicy", "example.com") == \
                 b"OK secure match=.example.com"
@@ -80,7 +85,7 @@ def test_reply_types():
             assert q(s, "legacy", "LEGACY.example") == b"OK MUST"
             r = q(s, "broken", "example.com")
             assert r.startswith(b"TEMP map broken is not loaded"), r
-            assert b"missing" in r
+            assert b"broken, line 1: invalid security level" in r, r
             assert q(s, "nosuchmap", "example.com") == \
                 b"PERM unknown map nosuchmap"
             # a request without a key is the client's bug: PERM, keep going
@@ -193,6 +198,8 @@ def test_reload_under_load():
             rewrite(d, "tls_policy",
                     POLICY.replace("secure match=.example.com", "dane-only"))
             d.reload()
+            # a file just written is loaded once it has settled (1 s)
+            wait_for(lambda: seen[-1] == new, what="the new answer")
             n = len(seen)
             wait_for(lambda: len(seen) > n + 50, what="queries after reload")
         finally:
@@ -321,9 +328,12 @@ def test_temp_reply_counts_errors():
     deep = "d" * 200 + "/" + "f" * 200
     with start(extra="maps = tlspolicy=policy:@DIR@/tls_policy "
                      "later=policy:@DIR@/later deep=policy:@DIR@/%s\n"
-                     % deep) as d, conn(d) as s:
+                     % deep, files={"later": "x.example bogus\n",
+                                    deep: "x.example bogus\n"}) as d, \
+            conn(d) as s:
         r = q(s, "later", "x.example")
-        assert r.startswith(b"TEMP map later is not loaded: open "), r
+        assert r.startswith(b"TEMP map later is not loaded: %s, line 1: "
+                            % d.path("later").encode()), r
         assert b"more error" not in r, r
         rewrite(d, "later", BAD3)
         path = d.path("later")
@@ -334,7 +344,6 @@ def test_temp_reply_counts_errors():
                      'attribute name "cipher" (and 2 more errors)'
                      % path).encode(), r
         # a first error of 470 bytes (a long path) is cut; the count never is
-        os.makedirs(os.path.dirname(d.path(deep)))
         with open(d.path(deep + ".new"), "w") as f:
             f.write("x.example bogus\ny.example bogus\n")
         os.rename(d.path(deep + ".new"), d.path(deep))
@@ -413,9 +422,10 @@ def test_log_prefix_left_to_journald():
     for matching in (True, False):
         d = Daemon(PROG, config="""\
 listen = unix:@DIR@/tlsmap.sock
-maps = tlspolicy=policy:@DIR@/tls_policy broken=policy:@DIR@/missing
+maps = tlspolicy=policy:@DIR@/tls_policy broken=policy:@DIR@/broken
 """)
         d.write("tls_policy", POLICY)
+        d.write("broken", "x.example bogus\n")
         # the daemon appends to this very file: same device and inode
         st = os.stat(d.write(d.stderr_path, ""))
         other = os.stat(d.path("tls_policy"))
@@ -479,7 +489,8 @@ def test_status_page():
     with start(options={"status_listen": "inet:127.0.0.1:%d" % port},
                extra="maps = tlspolicy=policy:@DIR@/tls_policy "
                      "legacy=persite:@DIR@/tls_per_site "
-                     "later=policy:@DIR@/later\n") as d:
+                     "later=policy:@DIR@/later\n",
+               files={"later": "x.example bogus\n"}) as d:
         code, body = http_get(port, "/readyz")
         assert code == 503, (code, body)
         with conn(d) as s:
