@@ -252,6 +252,32 @@ def chk_interval(t, log):
     t.d.wait_log(r"map p: reloaded .*: 2 entries", timeout=5, since=mark)
 
 
+def write_map(t, n):
+    with open(t.path("tls_policy"), "w") as f:
+        f.write("".join("d%d.example secure\n" % i for i in range(n - 1)))
+        f.write("example.com secure\n")
+
+
+def chk_settle(t, log):
+    # table_settle_time = 0: a map written a moment ago loads at the SIGHUP
+    # (with 1s it waits for the next check, an hour away in this set-up)
+    mark = t.d.log_mark()
+    write_map(t, 3)
+    t.d.reload()
+    t.d.wait_log(r"map p: reloaded .*: 3 entries", timeout=5, since=mark)
+
+
+def chk_shrink(t, log):
+    # table_shrink_limit = 0: a reload that drops 3 of 4 entries loads
+    for n in (4, 1):
+        mark = t.d.log_mark()
+        write_map(t, n)
+        time.sleep(1.3)         # past table_settle_time (1s)
+        t.d.reload()
+        t.d.wait_log(r"map p: reloaded .*: %d entr" % n, timeout=5,
+                     since=mark)
+
+
 def chk_stop_timeout(t, log):
     assert "reload: stop_timeout changed from 10s to 3s" in log, log
 
@@ -287,6 +313,8 @@ COMMON_CASES = {
     "status_listen": ("inet:127.0.0.1:@PORT@", chk_status_listen, None),
     "status_auth_file": ("@DIR@/bob.users", chk_auth_b, chk_auth_a),
     "reload_check_interval": ("200ms", chk_interval, None),
+    "table_settle_time": ("0", chk_settle, None),
+    "table_shrink_limit": ("0", chk_shrink, None),
     "stop_timeout": ("3s", chk_stop_timeout, None),
     "max_connections": ("1", chk_max_conns, None),
     "idle_timeout": ("1s", chk_idle, None),
