@@ -12,11 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "postconf.h"
 #include "sockaccess.h"
 #include "xalloc.h"
 
-#define POSTCONF_TIMEOUT_MS	2000
+#define POSTCONF_TIMEOUT_MS	5000	/* as tlsmap's postconf_timeout */
 
 #define MAY_R	4
 #define MAY_W	2
@@ -249,11 +250,14 @@ run_postconf(char *out, size_t outlen)
 	static const char *const args[] = {"-h", "mail_owner", NULL};
 	char path[PATH_MAX], buf[256], why[1024];
 
-	/* why is dropped: the caller falls back to "postfix" */
+	/* the caller falls back to "postfix": say why, once per start */
 	if (postconf_find("postconf", path, sizeof(path), why,
 	    sizeof(why)) < 0 || postconf_run(path, args, POSTCONF_TIMEOUT_MS,
-	    buf, sizeof(buf), why, sizeof(why)) < 0)
+	    buf, sizeof(buf), why, sizeof(why)) < 0) {
+		log_info("Postfix's mail_owner unknown (%s): checking the "
+		    "sockets for user postfix", why);
 		return -1;
+	}
 	buf[strcspn(buf, " \t\r\n")] = 0;
 	if (*buf == 0)
 		return -1;

@@ -33,6 +33,11 @@ POLICYD = "policyd-ccert/policyd-ccert"
 SASL = "saslauthd-lite/saslauthd-lite"
 
 
+
+# tables that load: an empty one is refused at start (issue #12)
+ONE_PIN = "sha256:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB host1\n"
+ONE_USER = "alice:$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/\n"
+
 def tlsmap_conf(listen, extra=""):
     return ("listen = %s\nmaps = p=policy:@DIR@/tls_policy\n%s"
             % (listen, extra))
@@ -165,7 +170,7 @@ def test_tlsmap_group_change_and_revert():
 @test
 def test_policyd_listen_change_and_revert():
     d = Daemon(POLICYD, config="", wait_ready=False)
-    ids = d.write("identities", "")
+    ids = d.write("identities", ONE_PIN)
 
     def conf(sock):
         return "listen = unix:%s\nidentities = %s\n" % (d.path(sock), ids)
@@ -191,7 +196,7 @@ def test_saslauthd_run_dir_change_and_revert():
     top = make_tmpdir(prefix="pfh-sl-")
     pw = os.path.join(top, "passwd")
     with open(pw, "w") as f:
-        f.write("")
+        f.write(ONE_USER)
     os.chmod(pw, 0o600)
     conf = os.path.join(top, "sasl.conf")
 
@@ -345,7 +350,7 @@ def test_saslauthd_run_dir_it_creates_is_the_run_users():
     top = make_tmpdir(prefix="pfh-sl-", mode=0o755)
     pw = os.path.join(top, "passwd")
     with open(pw, "w") as f:
-        f.write("")
+        f.write(ONE_USER)
     os.chmod(pw, 0o600)
     run = os.path.join(top, "run")
     conf = os.path.join(top, "sasl.conf")
@@ -456,7 +461,7 @@ def test_postfix_check_in_dash_n():
 def test_postfix_check_policyd_and_saslauthd():
     need_root()
     d = Daemon(POLICYD, config="", wait_ready=False)
-    ids = d.write("identities", "")
+    ids = d.write("identities", ONE_PIN)
     os.chmod(d.dir, 0o755)
     rewrite(d, "listen = unix:%s\nidentities = %s\n" % (d.path("p.sock"),
                                                          ids))
@@ -468,7 +473,7 @@ def test_postfix_check_policyd_and_saslauthd():
     top = make_tmpdir(prefix="pfh-sl-", mode=0o755)
     pw = os.path.join(top, "passwd")
     with open(pw, "w") as f:
-        f.write("")
+        f.write(ONE_USER)
     os.chmod(pw, 0o600)
     conf = os.path.join(top, "sasl.conf")
     with open(conf, "w") as f:

@@ -385,7 +385,8 @@ def start_daemon(name):
                 "postconf_command": ""}
     elif name == "policyd-ccert":
         with open(os.path.join(dir, "identities"), "w") as f:
-            f.write("")
+            # an empty table is refused at start (issue #12)
+            f.write("sha256:%s host1\n" % ":".join(["AB"] * 32))
         base = {"listen": "inet:127.0.0.1:%d" % free_port(),
                 "identities": "%s/identities" % dir}
     else:
