@@ -352,6 +352,7 @@ sasl_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	if (differs(o->mechanisms, n->mechanisms) ||
 	    differs(o->pwfile, n->pwfile) ||
 	    differs(o->pam_confdir, n->pam_confdir) ||
+	    differs(o->pam_services, n->pam_services) ||
 	    o->pam_acct_mgmt != n->pam_acct_mgmt ||
 	    o->pwfile_allow_weak_hashes != n->pwfile_allow_weak_hashes) {
 		if ((chain = auth_chain_new(n, err, errlen)) == NULL)

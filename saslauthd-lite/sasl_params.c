@@ -23,6 +23,7 @@ const struct cfg_param sasl_params[] = {
 	{"pwfile_allow_weak_hashes", CFG_BOOL, "no",
 	    P(pwfile_allow_weak_hashes), 0, 0, 0},
 	{"pam_confdir", CFG_STR, "", P(pam_confdir), 0, 0, 0},
+	{"pam_services", CFG_STR, "smtp", P(pam_services), 0, 0, 0},
 	{"pam_acct_mgmt", CFG_BOOL, "yes", P(pam_acct_mgmt), 0, 0, 0},
 	{"run_dir", CFG_STR, SASL_DEFAULT_RUN_DIR, P(run_dir), 0, 0, 0},
 	{"socket_mode", CFG_STR, "0660", P(socket_mode), 0, 0, 0},

@@ -42,6 +42,7 @@ struct sasl_cfg {
 	char	*pwfile;
 	bool	 pwfile_allow_weak_hashes;
 	char	*pam_confdir;		/* "" = the system's /etc/pam.d */
+	char	*pam_services;		/* PAM services clients may name */
 	bool	 pam_acct_mgmt;
 	char	*run_dir;
 	char	*socket_mode;		/* octal text, e.g. "0660" */

@@ -357,7 +357,8 @@ def pam_daemon(params=None, services=None):
     pamdir = os.path.join(s.dir, "pam.d")
     write_pam(pamdir, services)
     with open(s.conf, "a") as f:
-        f.write("mechanisms = pam\npam_confdir = %s\n" % pamdir)
+        f.write("mechanisms = pam\npam_confdir = %s\npam_services = %s\n"
+                % (pamdir, ", ".join(sorted(services))))
     s.d.start()
     return s
 
@@ -393,6 +394,7 @@ def test_pam_service_and_hang_deadline():
     # a service name that is a path is refused, never opened
     assert s.auth("anyone", "pw", service="../good") == \
         "NO authentication failed"
+    assert 'reason="service not allowed"' in last_decision(s)
 
 
 def test_pam_fail_delay_is_a_timer_not_a_worker():

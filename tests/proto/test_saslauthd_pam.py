@@ -24,9 +24,9 @@ import subprocess
 import threading
 import time
 
-from pfhtest import (BUILDDIR, Daemon, write_conf, make_tmpdir, run_tests,
-                     sasl_read_reply, sasl_request, skip, unix_connect,
-                     wait_for)
+from pfhtest import (BUILDDIR, Daemon, DaemonError, free_port, write_conf,
+                     make_tmpdir, run_tests, sasl_read_reply, sasl_request,
+                     skip, unix_connect, wait_for)
 
 PROG = "saslauthd-lite/saslauthd-lite"
 PASSWD_TOOL = os.path.join(BUILDDIR, "saslauthd-lite/saslauthd-lite-passwd")
@@ -44,7 +44,8 @@ def mkhash(password):
 class PamSasl:
     """The daemon with mechanisms = pam and a private pam_confdir."""
 
-    def __init__(self, services, params=None, pwfile=None):
+    def __init__(self, services, params=None, pwfile=None, args=(),
+                 start=True):
         if not os.path.exists(os.path.join(PAMDIR, "pam_exec.so")):
             skip("pam_exec.so not found in %s" % PAMDIR)
         self.dir = make_tmpdir(prefix="pfh-spam-")
@@ -56,9 +57,12 @@ class PamSasl:
         for name, text in services.items():
             with open(os.path.join(pamdir, name), "w") as f:
                 f.write(text.replace("@DIR@", self.dir))
+        # every test stack may be used unless the test says otherwise;
+        # a parameter given as None is left out (its default applies)
         conf = {"run_dir": os.path.join(self.dir, "run"),
                 "mechanisms": "pam",
                 "pam_confdir": pamdir,
+                "pam_services": ", ".join(sorted(services)),
                 "throttle": "no"}
         if pwfile is not None:
             conf["pwfile"] = os.path.join(self.dir, "passwd")
@@ -67,11 +71,13 @@ class PamSasl:
                     f.write("%s:%s\n" % (user, mkhash(password)))
             os.chmod(conf["pwfile"], 0o600)
         conf.update(params or {})
+        conf = {k: v for k, v in conf.items() if v is not None}
         self.conf = os.path.join(self.dir, "sasl.conf")
         write_conf(self.conf, conf)
-        self.d = Daemon(PROG, args=["-C", self.conf], workdir=self.dir,
-                        name="saslauthd-lite")
-        self.d.start()
+        self.d = Daemon(PROG, args=["-C", self.conf] + list(args),
+                        workdir=self.dir, name="saslauthd-lite")
+        if start:
+            self.d.start()
 
     def script(self, name, text):
         """A shell script for pam_exec ("@DIR@" replaced); its path."""
@@ -220,6 +226,82 @@ def test_backend_timeout_excludes_throttle_and_fail_delay():
     assert r == "NO authentication failed", r
     assert 1.15 <= dt < 3.0, dt
     assert 'reason="PAM auth: ' in s.decision("trudy"), s.decision("trudy")
+
+
+# -- pam_services: only the services the admin allows ---------------------
+
+# pam_exec leaves a mark first, so "no mark" means pam_start() never ran
+ROOTOK = ("auth optional pam_exec.so quiet /bin/sh @DIR@/mark.sh\n"
+          "auth sufficient pam_rootok.so\n"
+          "auth required pam_deny.so\n"
+          "account sufficient pam_rootok.so\n"
+          "account required pam_deny.so\n")
+MARK_SCRIPT = ': > "@DIR@/out/ran.$PAM_SERVICE.$PAM_USER"\n'
+
+
+def fetch_status(port, path):
+    from urllib.request import urlopen
+    with urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
+        return r.read().decode()
+
+
+def test_pam_service_allow_list():
+    stacks = {"smtp": "auth required pam_deny.so\n"
+                      "account required pam_permit.so\n",
+              "su": ROOTOK, "runuser": ROOTOK}
+    if os.geteuid() == 0:
+        # the test stack really is root's OK with any password when the
+        # service is allowed: what a client naming "su" got before
+        s = PamSasl(stacks, params={"pam_services": "su"})
+        s.script("mark.sh", MARK_SCRIPT)
+        assert s.auth("root", "any-guess", "su") == "OK"
+        assert os.path.exists(os.path.join(s.out, "ran.su.root"))
+        s.d.stop()
+    port = free_port()
+    # the default: smtp only
+    s = PamSasl(stacks, params={"pam_services": None},
+                args=["-o", "status_listen=inet:127.0.0.1:%d" % port])
+    s.script("mark.sh", MARK_SCRIPT)
+    for service in ("su", "runuser", "SMTP", "login", "../pam.d/su"):
+        assert s.auth("root", "any-guess", service) == \
+            "NO authentication failed", service
+        line = s.decision("root")
+        assert 'reason="service not allowed"' in line, line
+    assert os.listdir(s.out) == [], os.listdir(s.out)
+    # the allowed service still goes to its stack
+    assert s.auth("alice", "pw", "smtp") == "NO authentication failed"
+    assert 'reason="PAM auth: ' in s.decision("alice")
+    text = fetch_status(port, "/metrics")
+    assert "sasl_pam_service_refused_total 5" in text, text
+    # the recent decisions say why
+    assert "service not allowed" in fetch_status(port, "/status.json")
+    s.d.stop()
+
+
+def test_pam_services_list_and_reload():
+    stacks = {"smtp": "auth required pam_permit.so\n"
+                      "account required pam_permit.so\n",
+              "imap": "auth required pam_permit.so\n"
+                      "account required pam_permit.so\n"}
+    s = PamSasl(stacks, params={"pam_services": "smtp,  imap"})
+    assert s.auth("u", "pw", "smtp") == "OK"
+    assert s.auth("u", "pw", "imap") == "OK"
+    # a reload narrows the list
+    with open(s.conf, "a") as f:
+        f.write("pam_services = imap\n")
+    s.d.reload()
+    assert s.auth("u", "pw", "smtp") == "NO authentication failed"
+    assert 'reason="service not allowed"' in s.decision("u")
+    assert s.auth("u", "pw", "imap") == "OK"
+    # names that are no PAM service, or none at all, refuse the config
+    for bad in ("../su", "smtp /etc/pam.d/su", ""):
+        b = PamSasl(stacks, params={"pam_services": bad}, start=False)
+        try:
+            b.d.start()
+        except DaemonError:
+            assert "pam_services" in b.d.log(), b.d.log()
+            continue
+        raise AssertionError("started with pam_services = %r" % bad)
 
 
 if __name__ == "__main__":
