@@ -91,6 +91,7 @@ struct session {
 	unsigned char pwmac[AUTH_MAC_LEN];
 	struct auth_cache_query cq;
 	bool	 have_cq;
+	uint64_t cache_gen;		/* the cache's, before the backend ran */
 	bool	 counted;		/* in ctx->active */
 	/* the decision */
 	const char *wire;
@@ -298,10 +299,13 @@ decide(struct session *s, enum auth_result res, const char *backend,
 		stats_inc(&ctx->st.tempfail);
 		break;
 	}
-	if (ctx->cache && s->have_cq && !cached && res != AUTH_TEMPFAIL)
-		auth_cache_insert(ctx->cache, &s->cq, res == AUTH_OK,
-		    (int)(s->step), now, res == AUTH_OK ?
-		    (uint64_t)cfg->cache_ttl : (uint64_t)cfg->cache_negative_ttl);
+	/* not when a flush (reload, changed password data) came meanwhile */
+	if (ctx->cache && s->have_cq && !cached && res != AUTH_TEMPFAIL &&
+	    !auth_cache_insert(ctx->cache, &s->cq, res == AUTH_OK,
+	    (int)(s->step), now, res == AUTH_OK ? (uint64_t)cfg->cache_ttl :
+	    (uint64_t)cfg->cache_negative_ttl, s->cache_gen))
+		log_debug("cache: %s for %s not stored (ttl 0, or checked "
+		    "before a flush)", res == AUTH_OK ? "OK" : "NO", s->userkey);
 
 	memset(&d, 0, sizeof(d));
 	d.result = res == AUTH_OK ? "OK" : "NO";
@@ -489,6 +493,9 @@ after_delay(struct session *s)
 		auth_cache_prepare(ctx->cache, s->login, s->realm, s->service,
 		    s->password, s->pwlen, &s->cq);
 		s->have_cq = true;
+		/* before any backend snapshot: a later flush refuses the
+		 * answer (auth_cache.h, generations) */
+		s->cache_gen = auth_cache_generation(ctx->cache);
 		switch (auth_cache_lookup(ctx->cache, &s->cq, now_ms(s),
 		    &backend)) {
 		case CACHE_OK:

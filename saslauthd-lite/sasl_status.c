@@ -174,6 +174,8 @@ sasl_status(struct server *srv, struct status_writer *w)
 		    "result=\"miss\"", cs.misses);
 		status_counter(w, "sasl_cache_flushes_total", "cache flushes",
 		    NULL, cs.flushes);
+		status_counter(w, "sasl_cache_stale_total", "answers not "
+		    "cached: checked before a flush", NULL, cs.stale);
 	}
 
 	for (i = 0; i < ctx->chain->n; i++) {

@@ -304,6 +304,112 @@ def test_pam_services_list_and_reload():
         raise AssertionError("started with pam_services = %r" % bad)
 
 
+# -- the cache and a reload while a backend is still checking -------------
+
+# pam_exec holds the transaction until the test lets it go: the reload
+# happens while the backend checks the old data, every time
+HOLD_SCRIPT = (': > "@DIR@/out/started.$PAM_USER"\n'
+               'i=0\n'
+               'while [ ! -e "@DIR@/out/go" ] && [ $i -lt 400 ]; do\n'
+               '    sleep 0.05; i=$((i+1))\n'
+               'done\n')
+PERMIT = "auth required pam_permit.so\naccount required pam_permit.so\n"
+DENY = "auth required pam_deny.so\naccount required pam_permit.so\n"
+
+
+def held(verdict):
+    return ("auth required pam_exec.so quiet /bin/sh @DIR@/hold.sh\n"
+            "auth required pam_%s.so\naccount required pam_permit.so\n"
+            % verdict)
+
+
+def set_stack(s, name, text):
+    p = os.path.join(s.dir, "pam.d", name)
+    with open(p + ".new", "w") as f:
+        f.write(text.replace("@DIR@", s.dir))
+    os.rename(p + ".new", p)
+
+
+def race(s, user, password, change):
+    """auth(user, password) whose backend is held until change() - the
+    password change and its reload - has happened; the answer."""
+    res = {}
+    go = os.path.join(s.out, "go")
+    if os.path.exists(go):
+        os.unlink(go)
+
+    def one():
+        res["r"] = s.auth(user, password, "smtp", timeout=30)
+    t = threading.Thread(target=one)
+    t.start()
+    wait_for(lambda: os.path.exists(os.path.join(s.out, "started." + user)),
+             timeout=10, what="the PAM transaction to start")
+    change()
+    open(go, "w").close()
+    t.join(30)
+    return res.get("r")
+
+
+def test_reload_during_check_does_not_cache_old_answer():
+    s = PamSasl({"smtp": held("permit")},
+                params={"cache": "yes", "cache_negative_ttl": "1h",
+                        "backend_timeout": "20s"})
+    s.script("hold.sh", HOLD_SCRIPT)
+
+    # the password is changed (here: the stack now refuses) and SIGHUP
+    # flushes the cache while the old password is still being checked
+    def lock_and_reload():
+        set_stack(s, "smtp", DENY)
+        s.d.reload()
+    assert race(s, "alice", "old-pw", lock_and_reload) == "OK"
+    # the old answer did not go into the flushed cache: the old password
+    # is checked again, against the new data
+    assert s.auth("alice", "old-pw", "smtp") == "NO authentication failed"
+    line = s.decision("alice")
+    assert "cached=no " in line and 'reason="PAM auth: ' in line, line
+
+    # the same for a negative entry: a NO checked before the reload
+    set_stack(s, "smtp", held("deny"))
+
+    def unlock_and_reload():
+        set_stack(s, "smtp", PERMIT)
+        s.d.reload()
+    assert race(s, "bob", "bob-pw", unlock_and_reload) == \
+        "NO authentication failed"
+    assert s.auth("bob", "bob-pw", "smtp") == "OK"
+    assert "cached=no " in s.decision("bob")
+    # without a reload in between, answers are cached as before
+    assert s.auth("bob", "bob-pw", "smtp") == "OK"
+    assert "cached=yes " in s.decision("bob")
+
+
+def test_pwfile_change_during_check_does_not_cache_old_answer():
+    # pwfile does not know carol, so pam is asked and held; meanwhile the
+    # password file changes (no SIGHUP: the reload check notices it)
+    s = PamSasl({"smtp": held("permit")},
+                params={"mechanisms": "pwfile, pam", "cache": "yes",
+                        "backend_timeout": "20s",
+                        "reload_check_interval": "200ms"},
+                pwfile=[("dave", "dave-pw")])
+    s.script("hold.sh", HOLD_SCRIPT)
+    pw = os.path.join(s.dir, "passwd")
+
+    def add_carol():
+        mark = s.d.log_mark()
+        with open(pw + ".new", "w") as f:
+            f.write("dave:%s\ncarol:%s\n" % (mkhash("dave-pw"),
+                                              mkhash("carol-new")))
+        os.chmod(pw + ".new", 0o600)
+        os.rename(pw + ".new", pw)
+        s.d.wait_log(r"cache flushed", since=mark)
+    assert race(s, "carol", "carol-old", add_carol) == "OK"
+    # carol is in the file now, with another password: pwfile says no
+    assert s.auth("carol", "carol-old", "smtp") == "NO authentication failed"
+    line = s.decision("carol")
+    assert "cached=no " in line and "backend=pwfile " in line, line
+    assert s.auth("carol", "carol-new", "smtp") == "OK"
+
+
 if __name__ == "__main__":
     if not os.access(os.path.join(BUILDDIR, PROG), os.X_OK):
         skip("%s not built" % PROG)
