@@ -8,8 +8,11 @@
  *          request goes ahead as 4 fields. A length over 256 answers "NO "
  *          and closes (Cyrus). Empty login or password answers like Cyrus.
  *   policy realm_policy shapes login and realm (realm.h).
- *   delay  failure throttling: a login or client with recent failures
- *          waits on a loop timer first (throttle.h).
+ *   delay  failure throttling: a login or client with recent failures or
+ *          requests in flight waits on a loop timer first; one that would
+ *          wait past throttle_max_delay is refused at once, unchecked,
+ *          "NO temporary failure" (throttle.h). The request counts as in
+ *          flight from here to its decision (or its connection's end).
  *   cache  a cached answer goes back at once (auth_cache.h).
  *   chain  each backend call is a job on the worker pool with its own
  *          deadline (backend_timeout); when it fires first the answer is a
@@ -93,6 +96,8 @@ struct session {
 	bool	 have_cq;
 	uint64_t cache_gen;		/* the cache's, before the backend ran */
 	bool	 counted;		/* in ctx->active */
+	bool	 th_begun;		/* in flight in the throttle tables */
+	uint64_t th_wait;		/* ms the throttle delayed it */
 	/* the decision */
 	const char *wire;
 };
@@ -150,6 +155,21 @@ orphan(struct session *s)
 	s->job = NULL;
 }
 
+/* throttle_release - the request no longer counts as in flight */
+static void
+throttle_release(struct session *s)
+{
+	struct sasl_ctx *ctx = s->ctx;
+
+	if (!s->th_begun)
+		return;
+	s->th_begun = false;
+	throttle_end(ctx->th_user, s->userkey, strlen(s->userkey), s->pwmac);
+	if (*s->client)
+		throttle_end(ctx->th_ip, s->client, strlen(s->client),
+		    s->pwmac);
+}
+
 /* session_free - CONN_CLOSED: release everything */
 static void
 session_free(struct session *s)
@@ -157,6 +177,7 @@ session_free(struct session *s)
 	ev_timer_cancel(server_ev(s->ctx->srv), s->timer);
 	s->timer = NULL;
 	orphan(s);
+	throttle_release(s);
 	set_active(s, false);
 	wipe_password(s);
 	auth_chain_unref(s->chain);
@@ -299,6 +320,8 @@ decide(struct session *s, enum auth_result res, const char *backend,
 		stats_inc(&ctx->st.tempfail);
 		break;
 	}
+	/* counted as a failure or forgotten: no longer in flight */
+	throttle_release(s);
 	/* not when a flush (reload, changed password data) came meanwhile */
 	if (ctx->cache && s->have_cq && !cached && res != AUTH_TEMPFAIL &&
 	    !auth_cache_insert(ctx->cache, &s->cq, res == AUTH_OK,
@@ -316,6 +339,7 @@ decide(struct session *s, enum auth_result res, const char *backend,
 	d.backend = backend;
 	d.reason = res == AUTH_OK ? NULL : reason;
 	d.cached = cached;
+	d.throttled_ms = s->th_wait;
 	d.usec = stats_usec_since(&s->t0);
 	sasl_log_decision(ctx, &d);
 
@@ -548,6 +572,53 @@ early_no(struct session *s, const char *wire, const char *reason)
 	send_now(s, wire);
 }
 
+/*
+ * throttle_admit - when the request may reach a backend (*wait_r ms from
+ * now), counted in flight per login and per client address from here on;
+ * -1 after refusing one that would wait past throttle_max_delay: the
+ * parallel requests before it hold the slots a sequential client would
+ * have had (throttle.h).
+ */
+static int
+throttle_admit(struct session *s, uint64_t *wait_r)
+{
+	struct sasl_ctx *ctx = s->ctx;
+	struct throttle_params tp;
+	uint64_t now = now_ms(s), at, at_ip;
+	const char *who = "login";
+
+	get_throttle_params(ctx->cfg, &tp);
+	at = throttle_when(ctx->th_user, &tp, s->userkey, strlen(s->userkey),
+	    now);
+	if (*s->client) {
+		at_ip = throttle_when(ctx->th_ip, &tp, s->client,
+		    strlen(s->client), now);
+		if (at_ip > at) {
+			at = at_ip;
+			who = "client";
+		}
+	}
+	if (at - now > tp.max_delay) {
+		stats_inc(&ctx->st.throttle_refused);
+		log_debug("throttle: user=%s client=%s would wait %llums: "
+		    "refused", s->userkey, *s->client ? s->client : "unknown",
+		    (unsigned long long)(at - now));
+		wipe_password(s);
+		early_no(s, "NO temporary failure", strcmp(who, "login") == 0 ?
+		    "throttled: too many requests for this login" :
+		    "throttled: too many requests from this client");
+		return -1;
+	}
+	throttle_begin(ctx->th_user, s->userkey, strlen(s->userkey), s->pwmac,
+	    at);
+	if (*s->client)
+		throttle_begin(ctx->th_ip, s->client, strlen(s->client),
+		    s->pwmac, at);
+	s->th_begun = true;
+	*wait_r = at - now;
+	return 0;
+}
+
 /* start_request - a whole request is decoded: copy it out and go */
 static void
 start_request(struct session *s, const struct sasl_request *req)
@@ -555,10 +626,9 @@ start_request(struct session *s, const struct sasl_request *req)
 	struct sasl_ctx *ctx = s->ctx;
 	struct sasl_cfg *cfg = ctx->cfg;
 	struct buf *in = conn_in(s->conn);
-	struct throttle_params tp;
 	char login[SASL_FIELD_MAX + 1], realm[SASL_FIELD_MAX + 1];
 	enum realm_policy rp = REALM_PASS;
-	uint64_t d = 0, dip = 0;
+	uint64_t d = 0;
 	bool bad;
 
 	stats_clock(&s->t0);
@@ -617,18 +687,11 @@ start_request(struct session *s, const struct sasl_request *req)
 	}
 	auth_hmac(ctx->mac_key, "t", 1, s->password, s->pwlen, s->pwmac);
 
-	if (cfg->throttle) {
-		get_throttle_params(cfg, &tp);
-		d = throttle_delay(ctx->th_user, &tp, s->userkey,
-		    strlen(s->userkey), now_ms(s));
-		if (*s->client)
-			dip = throttle_delay(ctx->th_ip, &tp, s->client,
-			    strlen(s->client), now_ms(s));
-		if (dip > d)
-			d = dip;
-	}
+	if (cfg->throttle && throttle_admit(s, &d) < 0)
+		return;
 	if (d > 0) {
 		stats_inc(&ctx->st.throttled);
+		s->th_wait = d;
 		log_debug("throttle: user=%s client=%s wait %llums",
 		    s->userkey, *s->client ? s->client : "unknown",
 		    (unsigned long long)d);

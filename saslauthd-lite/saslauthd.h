@@ -77,7 +77,7 @@ int	sasl_parse_mode(const char *, mode_t *);
 struct sasl_stats {
 	struct stats_counter requests, ok, no, tempfail, cached_ok, cached_no,
 	    empty_field, oversize, bad_request, queue_full, timeouts,
-	    throttled;
+	    throttled, throttle_refused;
 	struct stats_hist latency;
 	struct stats_recent recent;
 };
@@ -111,6 +111,7 @@ struct sasl_decision {
 	const char *result;		/* "OK" or "NO" */
 	const char *user, *service, *realm, *client, *backend, *reason;
 	bool	 cached;
+	uint64_t throttled_ms;		/* the throttle's delay, 0 none */
 	uint64_t usec;
 };
 void	sasl_log_decision(struct sasl_ctx *, const struct sasl_decision *);

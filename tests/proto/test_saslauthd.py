@@ -343,6 +343,26 @@ def test_throttle_per_client_address():
     assert r == "OK" and dt < 0.2
 
 
+def test_throttle_parallel_same_password_not_delayed():
+    # one application, many connections, one password: one guess in
+    # flight, not twenty (the throttle counts distinct passwords)
+    s = Sasl(params={"throttle": "yes", "throttle_after": "2",
+                     "throttle_delay": "1s", "workers": "4"})
+    out = []
+
+    def one():
+        out.append(s.timed("alice", SECRET, client="192.0.2.1;1"))
+    ts = [threading.Thread(target=one) for _ in range(20)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert len(out) == 20
+    for r, dt in out:
+        assert r == "OK" and dt < 0.9, (r, dt)
+    assert "throttled=" not in s.log()
+
+
 def write_pam(dirpath, services):
     os.makedirs(dirpath, exist_ok=True)
     for name, text in services.items():

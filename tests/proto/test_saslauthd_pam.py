@@ -20,6 +20,7 @@ delay before and the PAM failure delay after are not counted.
 """
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -408,6 +409,120 @@ def test_pwfile_change_during_check_does_not_cache_old_answer():
     line = s.decision("carol")
     assert "cached=no " in line and "backend=pwfile " in line, line
     assert s.auth("carol", "carol-new", "smtp") == "OK"
+
+
+# -- parallel guessing, counted where it matters: at the backend ----------
+
+COUNT_SCRIPT = ('printf "%s %s\\n" "$(date +%s.%N)" "$PAM_USER" '
+                '>> "@DIR@/out/calls"\n')
+THROTTLE = {"throttle": "yes", "throttle_after": "3",
+            "throttle_delay": "1s", "throttle_max_delay": "4s",
+            "workers": "4"}
+
+
+def counted(verdict):
+    return ("auth required pam_exec.so quiet /bin/sh @DIR@/count.sh\n"
+            "auth required pam_%s.so\naccount required pam_permit.so\n"
+            % verdict)
+
+
+def sequential_checks(horizon, after=3, delay=1.0, max_delay=4.0):
+    """Backend checks one sequential guesser gets by `horizon` seconds with
+    a new password each time and zero backend time: the most it can get."""
+    n, t = 0, 0.0
+    while True:
+        d = 0.0 if n < after else min(delay * 2 ** (n - after), max_delay)
+        t += d
+        if t > horizon:
+            return n
+        n += 1
+
+
+def backend_calls(s, user_prefix, until):
+    try:
+        with open(os.path.join(s.out, "calls")) as f:
+            rows = [l.split() for l in f if l.strip()]
+    except FileNotFoundError:
+        return 0
+    return sum(1 for ts, user in rows
+               if user.startswith(user_prefix) and float(ts) <= until)
+
+
+def attack(s, login, client=None, nconn=40, seconds=10.0):
+    """nconn connections guess for `seconds`, each its next guess right
+    after its answer; returns the answers."""
+    out = []
+    lock = threading.Lock()
+    stop = time.time() + seconds
+
+    def conn(i):
+        k = 0
+        while time.time() < stop:
+            r = s.auth(login(i, k), "guess-%d-%d" % (i, k), "smtp",
+                       client=client, timeout=30)
+            with lock:
+                out.append(r)
+            k += 1
+            time.sleep(0.05)
+    ts = [threading.Thread(target=conn, args=(i,)) for i in range(nconn)]
+    for t in ts:
+        t.start()
+    return ts, out
+
+
+def check_flood(s, login, client, port):
+    t0 = time.time()
+    ts, out = attack(s, login, client)
+    # meanwhile another user logs in, from another address, undelayed
+    for when in (1.5, 5.0):
+        time.sleep(max(0, t0 + when - time.time()))
+        r, dt = s.timed("bob", "bob-pw", "imap", client="198.51.100.77;2525")
+        assert r == "OK" and dt < 1.0, (r, dt)
+    for t in ts:
+        t.join(60)
+    # checks by t0 + 9.5 s: the sequential schedule has its 6th at 7 s
+    # and its 7th at 11 s, far from the line either way
+    n = backend_calls(s, "mallory", t0 + 9.5)
+    bound = sequential_checks(9.5)
+    assert bound == 6, bound
+    assert n <= bound, "%d backend checks in 9.5 s, sequential gets %d" % (
+        n, bound)
+    assert n >= 4, n                # throttled, not shut out
+    assert set(out) == {"NO authentication failed", "NO temporary failure"}
+    # the refusals are logged with their reason, and counted
+    log = s.d.log()
+    why = ("login" if client is None else "client")
+    assert 'backend=none cached=no' in log
+    assert ('reason="throttled: too many requests %s this %s"'
+            % ("for" if why == "login" else "from", why)) in log
+    assert re.search(r"user=mallory\S* .* throttled=\d+ms reason=", log)
+    text = fetch_status(port, "/metrics")
+    m = re.search(r'sasl_refused_total\{why="throttled"\} (\d+)', text)
+    assert m and int(m.group(1)) == out.count("NO temporary failure"), \
+        (m and m.group(0), out.count("NO temporary failure"))
+    assert "throttled: too many requests" in fetch_status(port,
+                                                          "/status.json")
+
+
+def test_parallel_guessing_one_login():
+    port = free_port()
+    s = PamSasl({"smtp": counted("deny"), "imap": counted("permit")},
+                params=THROTTLE,
+                args=["-o", "status_listen=inet:127.0.0.1:%d" % port])
+    s.script("count.sh", COUNT_SCRIPT)
+    # four-field clients (no address): only the login counts
+    check_flood(s, lambda i, k: "mallory", None, port)
+
+
+def test_parallel_guessing_one_client():
+    port = free_port()
+    s = PamSasl({"smtp": counted("deny"), "imap": counted("permit")},
+                params=THROTTLE,
+                args=["-o", "status_listen=inet:127.0.0.1:%d" % port])
+    s.script("count.sh", COUNT_SCRIPT)
+    # a new login for every guess, all from one address
+    check_flood(s, lambda i, k: "mallory%d_%d" % (i, k),
+                "203.0.113.5;40000", port)
 
 
 if __name__ == "__main__":
