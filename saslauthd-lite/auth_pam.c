@@ -352,6 +352,7 @@ const struct auth_mech auth_mech_pam = {
 	.id = AUTH_MECH_PAM,
 	.open = pam_open,
 	.close = pam_close,
+	.identity = auth_identity_login,
 	.prepare = pam_prepare,
 	.verify = pam_verify,
 	.release = pam_release,

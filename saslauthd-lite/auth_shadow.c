@@ -145,6 +145,7 @@ const struct auth_mech auth_mech_shadow = {
 	.id = AUTH_MECH_SHADOW,
 	.open = sh_open,
 	.close = sh_close,
+	.identity = auth_identity_login,
 	.prepare = sh_prepare,
 	.verify = sh_verify,
 	.release = sh_release,

@@ -94,7 +94,7 @@ struct sasl_ctx {
 	struct workq *wq;
 	struct auth_chain *chain;
 	struct auth_cache *cache;	/* NULL when the cache is off */
-	uint64_t cache_gen;		/* the generation a new cache starts at */
+	uint64_t cache_gen;		/* where a new cache's generations start */
 	struct throttle *th_user, *th_ip;
 	unsigned char mac_key[32];	/* per-start HMAC key */
 	unsigned active;		/* sessions with a request in progress */

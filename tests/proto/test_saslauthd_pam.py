@@ -87,9 +87,10 @@ class PamSasl:
             f.write(text.replace("@DIR@", self.dir))
         return p
 
-    def auth(self, login, password, service, client=None, timeout=10.0):
+    def auth(self, login, password, service, client=None, timeout=10.0,
+             realm=""):
         with unix_connect(self.mux, timeout) as s:
-            s.sendall(sasl_request(login, password, service, "", client))
+            s.sendall(sasl_request(login, password, service, realm, client))
             return sasl_read_reply(s, timeout)
 
     def timed(self, *a, **kw):
@@ -523,6 +524,45 @@ def test_parallel_guessing_one_client():
     # a new login for every guess, all from one address
     check_flood(s, lambda i, k: "mallory%d_%d" % (i, k),
                 "203.0.113.5;40000", port)
+
+
+# -- the throttle and cache key is the user PAM is asked about ------------
+
+def test_realm_rotation_and_case_pam():
+    s = PamSasl({"smtp": counted("deny"), "imap": counted("permit")},
+                params={"throttle": "yes", "throttle_after": "2",
+                        "throttle_delay": "1s", "throttle_max_delay": "4s",
+                        "cache": "yes"})
+    s.script("count.sh", COUNT_SCRIPT)
+    # realm_policy = pass: PAM gets "alice" whatever the realm, so a new
+    # realm per guess is the same login to the throttle
+    waits = []
+    for i in range(4):
+        r, dt = s.timed("alice", "guess%d" % i, "smtp", realm="r%d.example" % i)
+        assert r == "NO authentication failed", r
+        waits.append(dt)
+    assert waits[0] < 0.8 and waits[1] < 0.8, waits
+    assert waits[2] >= 0.95 and waits[3] >= 1.9, waits
+    with open(os.path.join(s.out, "calls")) as f:
+        users = [l.split()[1] for l in f]
+    assert users == ["alice"] * 4, users
+    assert "throttled=" in s.decision("alice")
+    # case is not folded: PAM is asked about "ALICE", which is a name of
+    # its own (Unix logins are case-sensitive), so its key is its own
+    r, dt = s.timed("ALICE", "guess9", "smtp", realm="r9.example")
+    assert r == "NO authentication failed" and dt < 0.8, (r, dt)
+    with open(os.path.join(s.out, "calls")) as f:
+        assert f.read().split()[-1] == "ALICE"
+    assert " user=ALICE " in s.decision("ALICE")
+    # the cache: one entry for what PAM verified, whatever the realm
+    assert s.auth("bob", "bob-pw", "imap", realm="a.example") == "OK"
+    assert "cached=no " in s.decision("bob")
+    assert s.auth("bob", "bob-pw", "imap", realm="b.example") == "OK"
+    assert "cached=yes " in s.decision("bob")
+    assert s.auth("BOB", "bob-pw", "imap") == "OK"
+    assert "cached=no " in s.decision("BOB")
+    # the service still matters to PAM, so to the cache
+    assert s.auth("bob", "bob-pw", "smtp") == "NO authentication failed"
 
 
 if __name__ == "__main__":

@@ -255,7 +255,8 @@ test_parallel_no_faster_than_sequential(void **state)
 					next[i] = now + 10;
 					continue;
 				}
-				guess[i] = guesses++;	/* a new password */
+				/* a new password each time */
+				guess[i] = guesses++;
 				mac(m, guess[i]);
 				throttle_begin(t, K("bob"), m, at);
 				busy[i] = true;
