@@ -57,6 +57,9 @@ struct auth_req {
 struct auth_mech {
 	const char *name;
 	unsigned id;			/* index into auth_stats[] */
+	/* passwords change outside the daemon, unannounced (pam, shadow):
+	 * cached answers live at most cache_ttl_system */
+	bool	 system;
 	int	(*open)(const struct sasl_cfg *, void **state, char *err,
 		    size_t errlen);
 	void	(*close)(void *state);

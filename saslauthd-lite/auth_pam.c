@@ -350,6 +350,7 @@ pam_status(void *state, struct status_writer *w)
 const struct auth_mech auth_mech_pam = {
 	.name = "pam",
 	.id = AUTH_MECH_PAM,
+	.system = true,
 	.open = pam_open,
 	.close = pam_close,
 	.identity = auth_identity_login,

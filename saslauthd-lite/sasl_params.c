@@ -35,6 +35,8 @@ const struct cfg_param sasl_params[] = {
 	{"cache", CFG_BOOL, "no", P(cache), 0, 0, 0},
 	{"cache_ttl", CFG_TIME, "28800s", P(cache_ttl), 1000, 2592000000LL, 0},
 	{"cache_negative_ttl", CFG_TIME, "0", P(cache_negative_ttl), 0, 86400000, 0},
+	{"cache_ttl_system", CFG_TIME, "300s", P(cache_ttl_system), 1000,
+	    2592000000LL, 0},
 	{"cache_size", CFG_INT, "10000", P(cache_size), 1, 10000000, 0},
 	{"realm_policy", CFG_STR, "pass", P(realm_policy), 0, 0, 0},
 	{"default_realm", CFG_STR, "", P(default_realm), 0, 0, 0},

@@ -288,6 +288,23 @@ get_throttle_params(const struct sasl_cfg *cfg, struct throttle_params *p)
 	p->quiet = (uint64_t)cfg->throttle_quiet;
 }
 
+/*
+ * cache_ttl - how long this answer may be cached: pam and shadow learn of
+ * no password change, so theirs at most cache_ttl_system
+ */
+static uint64_t
+cache_ttl(struct session *s, enum auth_result res)
+{
+	const struct sasl_cfg *cfg = s->ctx->cfg;
+	uint64_t ttl = res == AUTH_OK ? (uint64_t)cfg->cache_ttl :
+	    (uint64_t)cfg->cache_negative_ttl;
+
+	if (s->step < s->chain->n && s->chain->b[s->step].mech->system &&
+	    ttl > (uint64_t)cfg->cache_ttl_system)
+		ttl = (uint64_t)cfg->cache_ttl_system;
+	return ttl;
+}
+
 /* count_failure - each name a backend asked so far has verified */
 static void
 count_failure(struct session *s, const struct throttle_params *tp,
@@ -361,8 +378,7 @@ decide(struct session *s, enum auth_result res, const char *backend,
 	if (ctx->cache && s->have_cq && s->gen_ok && !cached &&
 	    res != AUTH_TEMPFAIL &&
 	    !auth_cache_insert(ctx->cache, &s->cq, res == AUTH_OK,
-	    (int)(s->step), now, res == AUTH_OK ? (uint64_t)cfg->cache_ttl :
-	    (uint64_t)cfg->cache_negative_ttl, s->cache_gen))
+	    (int)(s->step), now, cache_ttl(s, res), s->cache_gen))
 		log_debug("cache: %s for %s not stored (ttl 0, or checked "
 		    "before a flush)", res == AUTH_OK ? "OK" : "NO",
 		    s->ident[0]);

@@ -168,6 +168,8 @@ sasl_status(struct server *srv, struct status_writer *w)
 		auth_cache_get_stats(ctx->cache, &cs);
 		look = cs.hits + cs.misses;
 		status_kv(w, "ttl_s", "%lld", cfg->cache_ttl / 1000);
+		status_kv(w, "ttl_system_s", "%lld",
+		    cfg->cache_ttl_system / 1000);
 		status_kv(w, "hit_ratio", "%.3f",
 		    look ? (double)cs.hits / (double)look : 0.0);
 		status_gauge(w, "sasl_cache_entries", "cache entries", NULL,

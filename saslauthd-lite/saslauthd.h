@@ -54,6 +54,7 @@ struct sasl_cfg {
 	bool	 cache;
 	long long cache_ttl;		/* ms */
 	long long cache_negative_ttl;	/* ms, 0 = positive entries only */
+	long long cache_ttl_system;	/* ms, cap for pam and shadow answers */
 	long long cache_size;		/* entries */
 	char	*realm_policy;		/* pass, join, strip, default */
 	char	*default_realm;

@@ -565,6 +565,35 @@ def test_realm_rotation_and_case_pam():
     assert s.auth("bob", "bob-pw", "smtp") == "NO authentication failed"
 
 
+# -- PAM password changes: the cache forgets within cache_ttl_system ------
+
+def test_pam_cache_ttl_system():
+    # the default: 5 minutes, whatever cache_ttl says (8 h by default)
+    port = free_port()
+    s = PamSasl({"smtp": PERMIT}, params={"cache": "yes"},
+                args=["-o", "status_listen=inet:127.0.0.1:%d" % port])
+    import json
+    doc = json.loads(fetch_status(port, "/status.json"))
+    facts = [x for x in doc["sections"] if x["id"] == "cache"][0]["facts"]
+    assert facts["ttl_s"] == "28800" and facts["ttl_system_s"] == "300", \
+        facts
+    s.d.stop()
+    s = PamSasl({"smtp": PERMIT}, params={"cache": "yes",
+                                          "cache_ttl_system": "2s"})
+    assert s.auth("alice", "pw", "smtp") == "OK"
+    assert s.auth("alice", "pw", "smtp") == "OK"
+    assert "cached=yes " in s.decision("alice")
+    # the password changes (or the account is locked) behind PAM: nothing
+    # tells the daemon; the cached OK stands, but for 2 s, not 8 h
+    t0 = time.monotonic()
+    set_stack(s, "smtp", DENY)
+    assert s.auth("alice", "pw", "smtp") == "OK"
+    assert "cached=yes " in s.decision("alice")
+    time.sleep(max(0, t0 + 2.3 - time.monotonic()))
+    assert s.auth("alice", "pw", "smtp") == "NO authentication failed"
+    assert "cached=no " in s.decision("alice")
+
+
 if __name__ == "__main__":
     if not os.access(os.path.join(BUILDDIR, PROG), os.X_OK):
         skip("%s not built" % PROG)

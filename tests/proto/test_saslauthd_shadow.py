@@ -320,6 +320,34 @@ def test_realm_rotation_and_case_shadow():
     assert "cached=yes " in s.decision("pfhs-alice")
 
 
+def test_shadow_change_flushes_cache():
+    h = mkhash(SECRET)
+    s = ShadowSasl([("pfhs-alice", h, today() - 1)],
+                   params={"cache": "yes", "reload_check_interval": "200ms"})
+    assert s.auth("pfhs-alice", SECRET) == "OK"
+    assert s.auth("pfhs-alice", SECRET) == "OK"
+    assert "cached=yes " in s.decision("pfhs-alice")
+    # passwd(1) rewrites the file: written in place here, so the bind
+    # mount keeps showing it to the daemon
+    mark = s.d.log_mark()
+    with open(s.shadow, "w") as f:
+        f.write("pfhs-alice:%s:%d::::::\n" % (mkhash("N3w-" + SECRET),
+                                              today() - 1))
+    s.d.wait_log(r"cache flushed", since=mark)
+    assert s.auth("pfhs-alice", SECRET) == FAIL
+    line = s.decision("pfhs-alice")
+    assert "cached=no " in line and 'reason="wrong password"' in line, line
+    assert s.auth("pfhs-alice", "N3w-" + SECRET) == "OK"
+    # locking the account works the same way
+    mark = s.d.log_mark()
+    with open(s.shadow, "w") as f:
+        f.write("pfhs-alice:!%s:%d::::::\n" % (mkhash("N3w-" + SECRET),
+                                               today() - 1))
+    s.d.wait_log(r"cache flushed", since=mark)
+    assert s.auth("pfhs-alice", "N3w-" + SECRET) == FAIL
+    assert 'reason="account locked"' in s.decision("pfhs-alice")
+
+
 if __name__ == "__main__":
     if not os.access(os.path.join(BUILDDIR, PROG), os.X_OK):
         skip("%s not built" % PROG)
