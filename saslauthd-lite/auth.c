@@ -235,3 +235,17 @@ auth_req_wipe(struct auth_req *r)
 		r->pwlen = 0;
 	}
 }
+
+/* auth_identity_login - pam_start() and getspnam() get the login alone */
+int
+auth_identity_login(const char *login, const char *realm, char *out,
+    size_t outlen)
+{
+	size_t n = strlen(login);
+
+	(void)realm;
+	if (n >= outlen)
+		return -1;
+	memcpy(out, login, n + 1);
+	return 0;
+}

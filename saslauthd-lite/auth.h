@@ -59,6 +59,9 @@ struct auth_req {
 struct auth_mech {
 	const char *name;
 	unsigned id;			/* index into auth_stats[] */
+	/* passwords change outside the daemon, unannounced (pam, shadow):
+	 * cached answers live at most cache_ttl_system */
+	bool	 system;
 	int	(*open)(const struct sasl_cfg *, void **state, char *err,
 		    size_t errlen);
 	void	(*close)(void *state);
@@ -66,6 +69,13 @@ struct auth_mech {
 	int	(*check)(void *state);
 	/* ready - 1 when the backend can answer; else 0 and why */
 	int	(*ready)(void *state, char *why, size_t whylen);
+	/*
+	 * identity - the user verify() checks for this login and realm,
+	 * exactly as the backend sees it (no case folding): the throttle and
+	 * cache key, so a realm the backend ignores cannot reset them
+	 */
+	int	(*identity)(const char *login, const char *realm, char *out,
+		    size_t outlen);
 	void	*(*prepare)(void *state);
 	void	(*verify)(struct auth_req *);
 	void	(*release)(void *data);
@@ -128,6 +138,9 @@ int	auth_crypt_verify(const char *password, const char *hash);
 void	auth_crypt_burn(const char *password, const char *setting);
 /* auth_req_wipe - wipe and free the password copy */
 void	auth_req_wipe(struct auth_req *);
+/* auth_identity_login - identity(): the login as it is (pam, shadow) */
+int	auth_identity_login(const char *login, const char *realm, char *out,
+	    size_t outlen);
 
 /* auth_pwfile.c: the value parser, exported for its unit test */
 struct pw_hash {

@@ -29,6 +29,7 @@
 struct auth_cache {
 	unsigned char key[AUTH_MAC_LEN];
 	struct lru *lru;
+	uint64_t gen;			/* bumped by every flush */
 	struct auth_cache_stats st;
 };
 
@@ -115,11 +116,12 @@ auth_hmac(const unsigned char key[AUTH_MAC_LEN], const void *a, size_t alen,
 /* auth_cache_new - empty cache under a caller-made random key */
 struct auth_cache *
 auth_cache_new(const unsigned char key[AUTH_MAC_LEN], size_t max_entries,
-    uint64_t seed)
+    uint64_t seed, uint64_t gen)
 {
 	struct auth_cache *c = xcalloc(1, sizeof(*c));
 
 	memcpy(c->key, key, AUTH_MAC_LEN);
+	c->gen = gen;
 	c->lru = lru_new(max_entries, sizeof(struct cache_ent), seed);
 	return c;
 }
@@ -197,15 +199,20 @@ auth_cache_lookup(struct auth_cache *c, const struct auth_cache_query *q,
 }
 
 /* auth_cache_insert - remember a backend's definitive answer */
-void
+bool
 auth_cache_insert(struct auth_cache *c, const struct auth_cache_query *q,
-    bool ok, int backend, uint64_t now, uint64_t ttl)
+    bool ok, int backend, uint64_t now, uint64_t ttl, uint64_t gen)
 {
 	unsigned char nkey[2 * AUTH_MAC_LEN];
 	struct cache_ent *e;
 
 	if (ttl == 0)
-		return;
+		return false;
+	if (gen != c->gen) {
+		/* checked against data a flush has since thrown out */
+		c->st.stale++;
+		return false;
+	}
 	if (ok) {
 		e = lru_put(c->lru, q->key, AUTH_MAC_LEN, NULL);
 	} else {
@@ -218,6 +225,7 @@ auth_cache_insert(struct auth_cache *c, const struct auth_cache_query *q,
 	e->backend = backend;
 	e->ok = ok;
 	c->st.inserts++;
+	return true;
 }
 
 /* auth_cache_flush - forget everything (reload, password source change) */
@@ -225,7 +233,15 @@ void
 auth_cache_flush(struct auth_cache *c)
 {
 	lru_clear(c->lru);
+	c->gen++;
 	c->st.flushes++;
+}
+
+/* auth_cache_generation - what a request takes before its backend runs */
+uint64_t
+auth_cache_generation(const struct auth_cache *c)
+{
+	return c->gen;
 }
 
 /* auth_cache_count - live and not yet expired-and-noticed entries */

@@ -3,7 +3,13 @@
  *
  * Contract: a fresh PAM handle per request, for the service named in the
  * request (Postfix sends "smtp"), from /etc/pam.d or from pam_confdir
- * (Linux-PAM >= 1.4, pam_start_confdir()). The conversation answers
+ * (Linux-PAM >= 1.4, pam_start_confdir()), and only when that service is
+ * on the pam_services list (default "smtp"): the daemon runs as root, and
+ * a client naming "su" or "runuser" (stacks that start with pam_rootok)
+ * would otherwise get OK for root with any password. Cyrus passes the
+ * client's service to pam_start() unchecked. Any other service is a
+ * definite no ("service not allowed"), decided before PAM is touched and
+ * counted on the status page. The conversation answers
  * PAM_PROMPT_ECHO_OFF with the password and PAM_PROMPT_ECHO_ON with the
  * login; PAM gets malloc'd copies it frees itself, and on a failed
  * conversation the copies made so far are wiped and freed (Dovecot
@@ -31,12 +37,107 @@
 #include "auth.h"
 #include "saslauthd.h"
 #include "secret.h"
+#include "stats.h"
+#include "status.h"
 #include "xalloc.h"
+
+#define PAM_MAX_SERVICES	32
 
 struct pam_conf {
 	char	*confdir;	/* NULL = the system's */
 	bool	 acct;
+	char	*services;	/* pam_services, one blank between names */
+	unsigned nservices;
 };
+
+/* requests for a service not on pam_services (workers count them) */
+static struct stats_counter pam_refused;
+
+static bool service_ok(const char *);
+
+/* next_service - split a comma or blank separated list */
+static const char *
+next_service(const char *p, char *out, size_t outlen, bool *toolong)
+{
+	size_t n = 0;
+
+	*toolong = false;
+	while (*p == ',' || *p == ' ' || *p == '\t')
+		p++;
+	if (*p == 0)
+		return NULL;
+	while (*p && *p != ',' && *p != ' ' && *p != '\t') {
+		if (n + 1 < outlen)
+			out[n++] = *p;
+		else
+			*toolong = true;
+		p++;
+	}
+	out[n] = 0;
+	return p;
+}
+
+/*
+ * parse_services - pam_services into "a b c": every name a plain PAM
+ * service name, at least one
+ */
+static int
+parse_services(const char *list, struct pam_conf *pc, char *err,
+    size_t errlen)
+{
+	char name[SASL_FIELD_MAX + 1], *out;
+	const char *p = list;
+	size_t len = 0;
+	bool toolong;
+
+	out = xmalloc(strlen(list) + 1);
+	out[0] = 0;
+	pc->nservices = 0;
+	while ((p = next_service(p, name, sizeof(name), &toolong)) != NULL) {
+		if (toolong || !service_ok(name)) {
+			snprintf(err, errlen, "pam_services: \"%.64s\" is not a "
+			    "PAM service name", name);
+			free(out);
+			return -1;
+		}
+		if (++pc->nservices > PAM_MAX_SERVICES) {
+			snprintf(err, errlen, "pam_services: at most %d "
+			    "services", PAM_MAX_SERVICES);
+			free(out);
+			return -1;
+		}
+		len += (size_t)snprintf(out + len, strlen(list) + 1 - len,
+		    "%s%s", len ? " " : "", name);
+	}
+	if (pc->nservices == 0) {
+		snprintf(err, errlen, "pam_services: empty; name the PAM "
+		    "services clients may use (Postfix: smtp)");
+		free(out);
+		return -1;
+	}
+	pc->services = out;
+	return 0;
+}
+
+/* service_allowed - the request's service is on pam_services (exact) */
+static bool
+service_allowed(const struct pam_conf *pc, const char *service)
+{
+	size_t n = strlen(service);
+	const char *p = pc->services;
+
+	while (*p) {
+		const char *e = strchr(p, ' ');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		if (len == n && memcmp(p, service, n) == 0)
+			return true;
+		p += len;
+		if (*p == ' ')
+			p++;
+	}
+	return false;
+}
 
 /* pam_open - remember where the stacks are */
 static int
@@ -52,6 +153,10 @@ pam_open(const struct sasl_cfg *cfg, void **state, char *err, size_t errlen)
 		return -1;
 	}
 #endif
+	if (parse_services(cfg->pam_services, pc, err, errlen) < 0) {
+		free(pc);
+		return -1;
+	}
 	pc->confdir = *cfg->pam_confdir ? xstrdup(cfg->pam_confdir) : NULL;
 	pc->acct = cfg->pam_acct_mgmt;
 	*state = pc;
@@ -65,6 +170,7 @@ pam_close(void *state)
 	struct pam_conf *pc = state;
 
 	free(pc->confdir);
+	free(pc->services);
 	free(pc);
 }
 
@@ -77,6 +183,8 @@ pam_prepare(void *state)
 
 	c->confdir = pc->confdir ? xstrdup(pc->confdir) : NULL;
 	c->acct = pc->acct;
+	c->services = xstrdup(pc->services);
+	c->nservices = pc->nservices;
 	return c;
 }
 
@@ -182,10 +290,11 @@ pam_verify(struct auth_req *r)
 	const char *step = "start";
 	int rc;
 
-	if (!service_ok(r->service)) {
+	if (!service_ok(r->service) || !service_allowed(pc, r->service)) {
+		/* never pam_start(): "su" would be pam_rootok's OK for root */
+		stats_inc(&pam_refused);
 		r->result = AUTH_FAIL;
-		snprintf(r->reason, sizeof(r->reason),
-		    "invalid PAM service name");
+		snprintf(r->reason, sizeof(r->reason), "service not allowed");
 		goto out;
 	}
 #ifdef HAVE_PAM_START_CONFDIR
@@ -227,12 +336,26 @@ out:
 	auth_req_wipe(r);
 }
 
+/* pam_status - the allowed services and the refusals */
+static void
+pam_status(void *state, struct status_writer *w)
+{
+	const struct pam_conf *pc = state;
+
+	status_kv(w, "pam_services", "%s", pc->services);
+	status_counter(w, "sasl_pam_service_refused_total", "requests for a "
+	    "PAM service not on pam_services", NULL, stats_get(&pam_refused));
+}
+
 const struct auth_mech auth_mech_pam = {
 	.name = "pam",
 	.id = AUTH_MECH_PAM,
+	.system = true,
 	.open = pam_open,
 	.close = pam_close,
+	.identity = auth_identity_login,
 	.prepare = pam_prepare,
 	.verify = pam_verify,
 	.release = pam_release,
+	.status = pam_status,
 };

@@ -616,6 +616,13 @@ pw_status(void *state, struct status_writer *w)
 	    ts->table ? (double)table_count(ts->table) : 0);
 }
 
+/* pw_identity - the file's key: login@realm, or the login with an '@' */
+static int
+pw_identity(const char *login, const char *realm, char *out, size_t outlen)
+{
+	return realm_userkey(login, realm, out, outlen);
+}
+
 const struct auth_mech auth_mech_pwfile = {
 	.name = "pwfile",
 	.id = AUTH_MECH_PWFILE,
@@ -623,6 +630,7 @@ const struct auth_mech auth_mech_pwfile = {
 	.close = pw_close,
 	.check = pw_check,
 	.ready = pw_ready,
+	.identity = pw_identity,
 	.prepare = pw_prepare,
 	.verify = pw_verify,
 	.release = pw_release,

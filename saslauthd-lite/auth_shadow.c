@@ -8,6 +8,10 @@
  * Locked ('!'/'*') or empty hashes never authenticate. Reading shadow
  * needs root (or group shadow): an EACCES is a temporary failure, never a
  * "no such user". Unknown users cost one yescrypt hash.
+ * check() looks at /etc/shadow's inode, size, mtime and ctime on every
+ * tick: passwd(1), usermod -L and chage rewrite the file, so a change
+ * flushes the cache at once (answers are also capped by
+ * cache_ttl_system, for an NSS shadow source that is no such file).
  */
 #include "sysdep.h"
 
@@ -17,16 +21,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "auth.h"
+#include "log.h"
 #include "saslauthd.h"
 #include "secret.h"
 #include "xalloc.h"
 
+#define SHADOW_FILE	"/etc/shadow"
+
 struct shadow_state {
 	char	*dummy;
+	struct stat st;		/* SHADOW_FILE when last looked at */
+	bool	 have_st;
 };
+
+/* sh_stat - the file's identity and times; false when it cannot tell */
+static bool
+sh_stat(struct stat *st)
+{
+	return stat(SHADOW_FILE, st) == 0;
+}
 
 /* sh_open - make the dummy hash for unknown users once */
 static int
@@ -43,8 +60,30 @@ sh_open(const struct sasl_cfg *cfg, void **state, char *err, size_t errlen)
 	else
 		ss->dummy = xstrdup("");
 	secret_free(cd, sizeof(*cd));
+	ss->have_st = sh_stat(&ss->st);
 	*state = ss;
 	return 0;
+}
+
+/* sh_check - tick: 1 when /etc/shadow changed (the cache is flushed) */
+static int
+sh_check(void *state)
+{
+	struct shadow_state *ss = state;
+	struct stat st;
+	bool have = sh_stat(&st);
+
+	if (have == ss->have_st && (!have || (st.st_ino == ss->st.st_ino &&
+	    st.st_dev == ss->st.st_dev && st.st_size == ss->st.st_size &&
+	    st.st_mtim.tv_sec == ss->st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == ss->st.st_mtim.tv_nsec &&
+	    st.st_ctim.tv_sec == ss->st.st_ctim.tv_sec &&
+	    st.st_ctim.tv_nsec == ss->st.st_ctim.tv_nsec)))
+		return 0;
+	ss->st = st;
+	ss->have_st = have;
+	log_info("shadow: %s changed", SHADOW_FILE);
+	return 1;
 }
 
 /* sh_close - free */
@@ -143,8 +182,11 @@ out:
 const struct auth_mech auth_mech_shadow = {
 	.name = "shadow",
 	.id = AUTH_MECH_SHADOW,
+	.system = true,
 	.open = sh_open,
 	.close = sh_close,
+	.check = sh_check,
+	.identity = auth_identity_login,
 	.prepare = sh_prepare,
 	.verify = sh_verify,
 	.release = sh_release,

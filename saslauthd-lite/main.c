@@ -380,7 +380,7 @@ sasl_init(struct server *srv, char *err, size_t errlen)
 	ctx->wq = workq_new(server_ev(srv), workers, (unsigned)cfg->max_queue);
 	if (cfg->cache)
 		ctx->cache = auth_cache_new(ctx->mac_key,
-		    (size_t)cfg->cache_size, random_u64());
+		    (size_t)cfg->cache_size, random_u64(), ctx->cache_gen);
 	ctx->th_user = throttle_new((size_t)cfg->throttle_table_size,
 	    random_u64());
 	ctx->th_ip = throttle_new((size_t)cfg->throttle_table_size,
@@ -411,6 +411,7 @@ sasl_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	if (differs(o->mechanisms, n->mechanisms) ||
 	    differs(o->pwfile, n->pwfile) ||
 	    differs(o->pam_confdir, n->pam_confdir) ||
+	    differs(o->pam_services, n->pam_services) ||
 	    o->pam_acct_mgmt != n->pam_acct_mgmt ||
 	    o->pwfile_allow_weak_hashes != n->pwfile_allow_weak_hashes) {
 		if ((chain = auth_chain_new(n, err, errlen)) == NULL)
@@ -425,7 +426,10 @@ sasl_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 		log_info("reload: mechanisms %s", n->mechanisms);
 	}
 	/* a reload flushes the cache: the admin may have changed passwords */
+	/* ...and answers still being checked must not refill it (the
+	 * generation, auth_cache.h): a new cache starts past the old one */
 	if (ctx->cache && (!n->cache || n->cache_size != o->cache_size)) {
+		ctx->cache_gen = auth_cache_generation(ctx->cache) + 1;
 		auth_cache_free(ctx->cache);
 		ctx->cache = NULL;
 	}
@@ -433,7 +437,7 @@ sasl_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 		auth_cache_flush(ctx->cache);
 	else if (n->cache)
 		ctx->cache = auth_cache_new(ctx->mac_key,
-		    (size_t)n->cache_size, random_u64());
+		    (size_t)n->cache_size, random_u64(), ctx->cache_gen);
 	ctx->cfg = n;
 	return 0;
 }

@@ -27,8 +27,9 @@ int	realm_apply(enum realm_policy, const char *default_realm,
 	    const char *login, const char *realm,
 	    char *login_out, size_t login_len, char *realm_out, size_t realm_len);
 /*
- * realm_userkey - the name a user is known by in pwfile keys, cache and
- * throttle: the login when it holds an '@', else login@realm, else login.
+ * realm_userkey - the name a user is known by in pwfile keys (and so the
+ * pwfile backend's throttle and cache identity): the login when it holds
+ * an '@', else login@realm, else login.
  */
 int	realm_userkey(const char *login, const char *realm, char *out,
 	    size_t outlen);

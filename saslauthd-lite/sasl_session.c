@@ -7,9 +7,16 @@
  *          behind it gets fifth_field_grace (100 ms) to complete, then the
  *          request goes ahead as 4 fields. A length over 256 answers "NO "
  *          and closes (Cyrus). Empty login or password answers like Cyrus.
- *   policy realm_policy shapes login and realm (realm.h).
- *   delay  failure throttling: a login or client with recent failures
- *          waits on a loop timer first (throttle.h).
+ *   policy realm_policy shapes login and realm (realm.h); each backend
+ *          says which user it will verify (auth_mech identity): those
+ *          names, exactly as the backends get them, are the throttle's
+ *          login keys and the cache key, so a realm that pam or shadow
+ *          ignore, or a rotating one, does not start a key afresh.
+ *   delay  failure throttling: a login or client with recent failures or
+ *          requests in flight waits on a loop timer first; one that would
+ *          wait past throttle_max_delay is refused at once, unchecked,
+ *          "NO temporary failure" (throttle.h). The request counts as in
+ *          flight from here to its decision (or its connection's end).
  *   cache  a cached answer goes back at once (auth_cache.h).
  *   chain  each backend call is a job on the worker pool with its own
  *          deadline (backend_timeout); when it fires first the answer is a
@@ -87,13 +94,20 @@ struct session {
 	char	 realm[SASL_FIELD_MAX + 1];
 	char	 service[SASL_FIELD_MAX + 1];
 	char	 client[SASL_FIELD_MAX + 1];	/* address only, "" unknown */
-	char	 userkey[AUTH_LOGIN_MAX];
+	/* what the chain's backends verify: distinct names, and per step */
+	char	 ident[AUTH_MAX_CHAIN][AUTH_LOGIN_MAX];
+	unsigned nident;
+	unsigned step_ident[AUTH_MAX_CHAIN];
 	char	*password;
 	size_t	 pwlen;
 	unsigned char pwmac[AUTH_MAC_LEN];
 	struct auth_cache_query cq;
 	bool	 have_cq;
+	uint64_t cache_gen;		/* the cache's when the request came */
+	bool	 gen_ok;		/* there was a cache to take it from */
 	bool	 counted;		/* in ctx->active */
+	bool	 th_begun;		/* in flight in the throttle tables */
+	uint64_t th_wait;		/* ms the throttle delayed it */
 	/* the decision */
 	const char *wire;
 };
@@ -151,6 +165,24 @@ orphan(struct session *s)
 	s->job = NULL;
 }
 
+/* throttle_release - the request no longer counts as in flight */
+static void
+throttle_release(struct session *s)
+{
+	struct sasl_ctx *ctx = s->ctx;
+	unsigned i;
+
+	if (!s->th_begun)
+		return;
+	s->th_begun = false;
+	for (i = 0; i < s->nident; i++)
+		throttle_end(ctx->th_user, s->ident[i], strlen(s->ident[i]),
+		    s->pwmac);
+	if (*s->client)
+		throttle_end(ctx->th_ip, s->client, strlen(s->client),
+		    s->pwmac);
+}
+
 /* session_free - CONN_CLOSED: release everything */
 static void
 session_free(struct session *s)
@@ -158,6 +190,7 @@ session_free(struct session *s)
 	ev_timer_cancel(server_ev(s->ctx->srv), s->timer);
 	s->timer = NULL;
 	orphan(s);
+	throttle_release(s);
 	set_active(s, false);
 	wipe_password(s);
 	auth_chain_unref(s->chain);
@@ -257,6 +290,43 @@ get_throttle_params(const struct sasl_cfg *cfg, struct throttle_params *p)
 }
 
 /*
+ * cache_ttl - how long this answer may be cached: pam and shadow learn of
+ * no password change, so theirs at most cache_ttl_system
+ */
+static uint64_t
+cache_ttl(struct session *s, enum auth_result res)
+{
+	const struct sasl_cfg *cfg = s->ctx->cfg;
+	uint64_t ttl = res == AUTH_OK ? (uint64_t)cfg->cache_ttl :
+	    (uint64_t)cfg->cache_negative_ttl;
+
+	if (s->step < s->chain->n && s->chain->b[s->step].mech->system &&
+	    ttl > (uint64_t)cfg->cache_ttl_system)
+		ttl = (uint64_t)cfg->cache_ttl_system;
+	return ttl;
+}
+
+/* count_failure - each name a backend asked so far has verified */
+static void
+count_failure(struct session *s, const struct throttle_params *tp,
+    uint64_t now)
+{
+	struct sasl_ctx *ctx = s->ctx;
+	unsigned i, last = s->step < s->chain->n ? s->step : s->chain->n - 1;
+	bool done[AUTH_MAX_CHAIN] = {false};
+
+	for (i = 0; i <= last && i < s->chain->n; i++) {
+		unsigned k = s->step_ident[i];
+
+		if (done[k])
+			continue;
+		done[k] = true;
+		throttle_failure(ctx->th_user, tp, s->ident[k],
+		    strlen(s->ident[k]), s->pwmac, now);
+	}
+}
+
+/*
  * decide - the final answer: throttle and cache bookkeeping, the log line,
  * then the reply (after a PAM failure delay, if the stack asked for one).
  */
@@ -278,7 +348,12 @@ decide(struct session *s, enum auth_result res, const char *backend,
 		stats_inc(&ctx->st.ok);
 		if (cached)
 			stats_inc(&ctx->st.cached_ok);
-		throttle_success(ctx->th_user, s->userkey, strlen(s->userkey));
+		/* only the name that backend verified: logging in to one's
+		 * own pwfile alice@example must not reset shadow's alice */
+		if (s->step < s->chain->n)
+			throttle_success(ctx->th_user,
+			    s->ident[s->step_ident[s->step]],
+			    strlen(s->ident[s->step_ident[s->step]]));
 		break;
 	case AUTH_FAIL:
 		/* the same words for unknown users and wrong passwords */
@@ -286,8 +361,7 @@ decide(struct session *s, enum auth_result res, const char *backend,
 		stats_inc(&ctx->st.no);
 		if (cached)
 			stats_inc(&ctx->st.cached_no);
-		throttle_failure(ctx->th_user, &tp, s->userkey,
-		    strlen(s->userkey), s->pwmac, now);
+		count_failure(s, &tp, now);
 		if (*s->client)
 			throttle_failure(ctx->th_ip, &tp, s->client,
 			    strlen(s->client), s->pwmac, now);
@@ -299,10 +373,16 @@ decide(struct session *s, enum auth_result res, const char *backend,
 		stats_inc(&ctx->st.tempfail);
 		break;
 	}
-	if (ctx->cache && s->have_cq && !cached && res != AUTH_TEMPFAIL)
-		auth_cache_insert(ctx->cache, &s->cq, res == AUTH_OK,
-		    (int)(s->step), now, res == AUTH_OK ?
-		    (uint64_t)cfg->cache_ttl : (uint64_t)cfg->cache_negative_ttl);
+	/* counted as a failure or forgotten: no longer in flight */
+	throttle_release(s);
+	/* not when a flush (reload, changed password data) came meanwhile */
+	if (ctx->cache && s->have_cq && s->gen_ok && !cached &&
+	    res != AUTH_TEMPFAIL &&
+	    !auth_cache_insert(ctx->cache, &s->cq, res == AUTH_OK,
+	    (int)(s->step), now, cache_ttl(s, res), s->cache_gen))
+		log_debug("cache: %s for %s not stored (ttl 0, or checked "
+		    "before a flush)", res == AUTH_OK ? "OK" : "NO",
+		    s->ident[0]);
 
 	memset(&d, 0, sizeof(d));
 	d.result = res == AUTH_OK ? "OK" : "NO";
@@ -313,6 +393,7 @@ decide(struct session *s, enum auth_result res, const char *backend,
 	d.backend = backend;
 	d.reason = res == AUTH_OK ? NULL : reason;
 	d.cached = cached;
+	d.throttled_ms = s->th_wait;
 	d.usec = stats_usec_since(&s->t0);
 	sasl_log_decision(ctx, &d);
 
@@ -474,6 +555,27 @@ run_step(struct session *s)
 	    (uint64_t)ctx->cfg->backend_timeout, deadline_fire, s);
 }
 
+/*
+ * cache_id - the cache key: every backend's name and identity, in chain
+ * order, length-prefixed so no two requests of different meaning meet
+ */
+static char *
+cache_id(struct session *s)
+{
+	size_t cap = AUTH_MAX_CHAIN * (AUTH_LOGIN_MAX + 48), len = 0;
+	char *id = xmalloc(cap);
+	unsigned i;
+
+	id[0] = 0;
+	for (i = 0; i < s->chain->n; i++) {
+		const char *name = s->ident[s->step_ident[i]];
+
+		len += (size_t)snprintf(id + len, cap - len, "%s %zu:%s;",
+		    s->chain->b[i].mech->name, strlen(name), name);
+	}
+	return id;
+}
+
 /* after_delay - cache, then the chain */
 static void
 after_delay(struct session *s)
@@ -482,8 +584,11 @@ after_delay(struct session *s)
 	int backend = 0;
 
 	if (ctx->cache) {
-		auth_cache_prepare(ctx->cache, s->login, s->realm, s->service,
+		char *id = cache_id(s);
+
+		auth_cache_prepare(ctx->cache, id, "", s->service,
 		    s->password, s->pwlen, &s->cq);
+		free(id);
 		s->have_cq = true;
 		switch (auth_cache_lookup(ctx->cache, &s->cq, now_ms(s),
 		    &backend)) {
@@ -537,6 +642,83 @@ early_no(struct session *s, const char *wire, const char *reason)
 	send_now(s, wire);
 }
 
+/* make_identities - the name each backend of the chain will verify */
+static int
+make_identities(struct session *s)
+{
+	char id[AUTH_LOGIN_MAX];
+	unsigned i, j;
+
+	s->nident = 0;
+	for (i = 0; i < s->chain->n; i++) {
+		if (s->chain->b[i].mech->identity(s->login, s->realm, id,
+		    sizeof(id)) < 0)
+			return -1;
+		for (j = 0; j < s->nident; j++)
+			if (strcmp(s->ident[j], id) == 0)
+				break;
+		if (j == s->nident)
+			memcpy(s->ident[s->nident++], id, strlen(id) + 1);
+		s->step_ident[i] = j;
+	}
+	return 0;
+}
+
+/*
+ * throttle_admit - when the request may reach a backend (*wait_r ms from
+ * now), counted in flight per login and per client address from here on;
+ * -1 after refusing one that would wait past throttle_max_delay: the
+ * parallel requests before it hold the slots a sequential client would
+ * have had (throttle.h).
+ */
+static int
+throttle_admit(struct session *s, uint64_t *wait_r)
+{
+	struct sasl_ctx *ctx = s->ctx;
+	struct throttle_params tp;
+	uint64_t now = now_ms(s), at, at_ip;
+	const char *who = "login";
+	unsigned i;
+
+	get_throttle_params(ctx->cfg, &tp);
+	at = now;
+	for (i = 0; i < s->nident; i++) {
+		uint64_t a = throttle_when(ctx->th_user, &tp, s->ident[i],
+		    strlen(s->ident[i]), now);
+
+		if (a > at)
+			at = a;
+	}
+	if (*s->client) {
+		at_ip = throttle_when(ctx->th_ip, &tp, s->client,
+		    strlen(s->client), now);
+		if (at_ip > at) {
+			at = at_ip;
+			who = "client";
+		}
+	}
+	if (at - now > tp.max_delay) {
+		stats_inc(&ctx->st.throttle_refused);
+		log_debug("throttle: user=%s client=%s would wait %llums: "
+		    "refused", s->ident[0], *s->client ? s->client : "unknown",
+		    (unsigned long long)(at - now));
+		wipe_password(s);
+		early_no(s, "NO temporary failure", strcmp(who, "login") == 0 ?
+		    "throttled: too many requests for this login" :
+		    "throttled: too many requests from this client");
+		return -1;
+	}
+	for (i = 0; i < s->nident; i++)
+		throttle_begin(ctx->th_user, s->ident[i], strlen(s->ident[i]),
+		    s->pwmac, at);
+	if (*s->client)
+		throttle_begin(ctx->th_ip, s->client, strlen(s->client),
+		    s->pwmac, at);
+	s->th_begun = true;
+	*wait_r = at - now;
+	return 0;
+}
+
 /* start_request - a whole request is decoded: copy it out and go */
 static void
 start_request(struct session *s, const struct sasl_request *req)
@@ -544,14 +726,19 @@ start_request(struct session *s, const struct sasl_request *req)
 	struct sasl_ctx *ctx = s->ctx;
 	struct sasl_cfg *cfg = ctx->cfg;
 	struct buf *in = conn_in(s->conn);
-	struct throttle_params tp;
 	char login[SASL_FIELD_MAX + 1], realm[SASL_FIELD_MAX + 1];
 	enum realm_policy rp = REALM_PASS;
-	uint64_t d = 0, dip = 0;
+	uint64_t d = 0;
 	bool bad;
 
 	stats_clock(&s->t0);
 	stats_inc(&ctx->st.requests);
+	/* before anything is checked: a later flush refuses the answer
+	 * (auth_cache.h, generations) */
+	if (ctx->cache != NULL) {
+		s->cache_gen = auth_cache_generation(ctx->cache);
+		s->gen_ok = true;
+	}
 	conn_pause(s->conn);
 	conn_set_idle(s->conn, 0);	/* the deadlines are ours now */
 	set_active(s, true);
@@ -597,28 +784,20 @@ start_request(struct session *s, const struct sasl_request *req)
 	(void)realm_policy_parse(cfg->realm_policy, &rp);
 	if (realm_apply(rp, cfg->default_realm, login, realm, s->login,
 	    sizeof(s->login), s->realm, sizeof(s->realm)) < 0 ||
-	    realm_userkey(s->login, s->realm, s->userkey,
-	    sizeof(s->userkey)) < 0) {
+	    make_identities(s) < 0) {
 		stats_inc(&ctx->st.bad_request);
 		early_no(s, "NO bad request", "login too long");
 		return;
 	}
 	auth_hmac(ctx->mac_key, "t", 1, s->password, s->pwlen, s->pwmac);
 
-	if (cfg->throttle) {
-		get_throttle_params(cfg, &tp);
-		d = throttle_delay(ctx->th_user, &tp, s->userkey,
-		    strlen(s->userkey), now_ms(s));
-		if (*s->client)
-			dip = throttle_delay(ctx->th_ip, &tp, s->client,
-			    strlen(s->client), now_ms(s));
-		if (dip > d)
-			d = dip;
-	}
+	if (cfg->throttle && throttle_admit(s, &d) < 0)
+		return;
 	if (d > 0) {
 		stats_inc(&ctx->st.throttled);
+		s->th_wait = d;
 		log_debug("throttle: user=%s client=%s wait %llums",
-		    s->userkey, *s->client ? s->client : "unknown",
+		    s->ident[0], *s->client ? s->client : "unknown",
 		    (unsigned long long)d);
 		s->state = S_DELAY;
 		s->timer = ev_timer_add(server_ev(ctx->srv), d, delay_fire, s);

@@ -4,6 +4,8 @@
  * One line per decision, in a fixed key=value order fail2ban can match:
  *   auth: result=NO user=bob service=smtp realm= client=192.0.2.10
  *   backend=pwfile cached=no latency=3.2ms reason="wrong password"
+ * A request the throttle delayed has throttled=MSms after latency; one it
+ * refused says backend=none reason="throttled: ...".
  * Untrusted text (user, realm, service) is sanitised: no spaces, quotes or
  * control characters can forge a field. Never a password.
  * The status page shows counters, per-backend latency, the cache, the
@@ -47,6 +49,7 @@ void
 sasl_log_decision(struct sasl_ctx *ctx, const struct sasl_decision *d)
 {
 	char user[128], service[64], realm[128], client[64], reason[160];
+	char thr[40] = "";
 	double ms = (double)d->usec / 1000.0;
 
 	sasl_sanitize(user, sizeof(user), d->user);
@@ -59,20 +62,23 @@ sasl_log_decision(struct sasl_ctx *ctx, const struct sasl_decision *d)
 	for (char *p = reason; *p; p++)
 		if (*p == '"' || (unsigned char)*p < ' ')
 			*p = '\'';
+	if (d->throttled_ms)
+		snprintf(thr, sizeof(thr), " throttled=%llums",
+		    (unsigned long long)d->throttled_ms);
 	if (d->reason)
 		log_info("auth: result=%s user=%s service=%s realm=%s "
-		    "client=%s backend=%s cached=%s latency=%.1fms "
+		    "client=%s backend=%s cached=%s latency=%.1fms%s "
 		    "reason=\"%s\"", d->result, user, service, realm, client,
-		    d->backend, d->cached ? "yes" : "no", ms, reason);
+		    d->backend, d->cached ? "yes" : "no", ms, thr, reason);
 	else
 		log_info("auth: result=%s user=%s service=%s realm=%s "
-		    "client=%s backend=%s cached=%s latency=%.1fms",
+		    "client=%s backend=%s cached=%s latency=%.1fms%s",
 		    d->result, user, service, realm, client, d->backend,
-		    d->cached ? "yes" : "no", ms);
+		    d->cached ? "yes" : "no", ms, thr);
 	stats_hist_record(&ctx->st.latency, d->usec);
 	stats_recent_add(&ctx->st.recent, "%s user=%s service=%s client=%s "
-	    "backend=%s%s %.1fms%s%s", d->result, user, service, client,
-	    d->backend, d->cached ? " cached" : "", ms,
+	    "backend=%s%s %.1fms%s%s%s", d->result, user, service, client,
+	    d->backend, d->cached ? " cached" : "", ms, thr,
 	    d->reason ? " " : "", d->reason ? reason : "");
 }
 
@@ -162,6 +168,8 @@ sasl_status(struct server *srv, struct status_writer *w)
 		auth_cache_get_stats(ctx->cache, &cs);
 		look = cs.hits + cs.misses;
 		status_kv(w, "ttl_s", "%lld", cfg->cache_ttl / 1000);
+		status_kv(w, "ttl_system_s", "%lld",
+		    cfg->cache_ttl_system / 1000);
 		status_kv(w, "hit_ratio", "%.3f",
 		    look ? (double)cs.hits / (double)look : 0.0);
 		status_gauge(w, "sasl_cache_entries", "cache entries", NULL,
@@ -174,6 +182,8 @@ sasl_status(struct server *srv, struct status_writer *w)
 		    "result=\"miss\"", cs.misses);
 		status_counter(w, "sasl_cache_flushes_total", "cache flushes",
 		    NULL, cs.flushes);
+		status_counter(w, "sasl_cache_stale_total", "answers not "
+		    "cached: checked before a flush", NULL, cs.stale);
 	}
 
 	for (i = 0; i < ctx->chain->n; i++) {
@@ -228,6 +238,9 @@ sasl_status(struct server *srv, struct status_writer *w)
 	    "any backend", "why=\"empty_field\"", stats_get(&st->empty_field));
 	status_counter(w, "sasl_refused_total", "requests refused before "
 	    "any backend", "why=\"queue_full\"", stats_get(&st->queue_full));
+	status_counter(w, "sasl_refused_total", "requests refused before "
+	    "any backend", "why=\"throttled\"",
+	    stats_get(&st->throttle_refused));
 	status_counter(w, "sasl_backend_timeouts_total",
 	    "backend calls past the backend timeout", NULL,
 	    stats_get(&st->timeouts));

@@ -43,6 +43,7 @@ struct sasl_cfg {
 	char	*pwfile;
 	bool	 pwfile_allow_weak_hashes;
 	char	*pam_confdir;		/* "" = the system's /etc/pam.d */
+	char	*pam_services;		/* PAM services clients may name */
 	bool	 pam_acct_mgmt;
 	char	*run_dir;
 	char	*socket_mode;		/* octal text, e.g. "0660" */
@@ -55,6 +56,7 @@ struct sasl_cfg {
 	bool	 cache;
 	long long cache_ttl;		/* ms */
 	long long cache_negative_ttl;	/* ms, 0 = positive entries only */
+	long long cache_ttl_system;	/* ms, cap for pam and shadow answers */
 	long long cache_size;		/* entries */
 	char	*realm_policy;		/* pass, join, strip, default */
 	char	*default_realm;
@@ -78,7 +80,7 @@ int	sasl_parse_mode(const char *, mode_t *);
 struct sasl_stats {
 	struct stats_counter requests, ok, no, tempfail, cached_ok, cached_no,
 	    empty_field, oversize, bad_request, queue_full, timeouts,
-	    throttled;
+	    throttled, throttle_refused;
 	struct stats_hist latency;
 	struct stats_recent recent;
 };
@@ -95,6 +97,7 @@ struct sasl_ctx {
 	struct workq *wq;
 	struct auth_chain *chain;
 	struct auth_cache *cache;	/* NULL when the cache is off */
+	uint64_t cache_gen;		/* where a new cache's generations start */
 	struct throttle *th_user, *th_ip;
 	unsigned char mac_key[32];	/* per-start HMAC key */
 	unsigned active;		/* sessions with a request in progress */
@@ -111,6 +114,7 @@ struct sasl_decision {
 	const char *result;		/* "OK" or "NO" */
 	const char *user, *service, *realm, *client, *backend, *reason;
 	bool	 cached;
+	uint64_t throttled_ms;		/* the throttle's delay, 0 none */
 	uint64_t usec;
 };
 void	sasl_log_decision(struct sasl_ctx *, const struct sasl_decision *);

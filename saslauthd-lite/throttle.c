@@ -21,6 +21,13 @@ struct th_ent {
 	unsigned failures;		/* since the last quiet period */
 	unsigned long total;		/* since first seen */
 	uint64_t last_fail;
+	uint64_t last_at;		/* when the latest admitted one went */
+	unsigned inflight;		/* distinct passwords in flight */
+	unsigned overflow;		/* in flight, not in fl[] */
+	struct {
+		uint64_t mac;		/* digest prefix; 0 = free slot */
+		unsigned n;		/* requests with it */
+	} fl[THROTTLE_FLIGHT];
 	unsigned char pwmac[THROTTLE_MAC_LEN];
 	bool	 has_pw;
 };
@@ -69,17 +76,107 @@ delay_for(const struct throttle_params *p, unsigned n)
 	return d < p->max_delay ? d : p->max_delay;
 }
 
+/* throttle_when - in flight counts as failed; one delay after the last */
+uint64_t
+throttle_when(struct throttle *t, const struct throttle_params *p,
+    const char *key, size_t klen, uint64_t now)
+{
+	struct th_ent *e = lru_get(t->lru, key, klen);
+	uint64_t d, at;
+
+	if (e == NULL)
+		return now;
+	decay(e, p, now);
+	d = delay_for(p, e->failures + e->inflight);
+	if (d == 0)
+		return now;
+	at = now + d;
+	if (e->last_at + d > at)
+		at = e->last_at + d;
+	return at;
+}
+
 /* throttle_delay - the wait for a request on key now */
 uint64_t
 throttle_delay(struct throttle *t, const struct throttle_params *p,
     const char *key, size_t klen, uint64_t now)
 {
+	return throttle_when(t, p, key, klen, now) - now;
+}
+
+/* mac64 - the digest prefix a flight slot holds, never 0 */
+static uint64_t
+mac64(const unsigned char *pwmac)
+{
+	uint64_t v = 0;
+
+	if (pwmac != NULL)
+		memcpy(&v, pwmac, sizeof(v));
+	return v ? v : 1;
+}
+
+/* throttle_begin - the request goes at `at`: count it, hold its slot */
+void
+throttle_begin(struct throttle *t, const char *key, size_t klen,
+    const unsigned char *pwmac, uint64_t at)
+{
+	struct th_ent *e = lru_put(t->lru, key, klen, NULL);
+	uint64_t m = mac64(pwmac);
+	unsigned i, free_i = THROTTLE_FLIGHT;
+
+	if (at > e->last_at)
+		e->last_at = at;
+	for (i = 0; i < THROTTLE_FLIGHT; i++) {
+		if (e->fl[i].mac == m) {
+			e->fl[i].n++;	/* the same guess again */
+			return;
+		}
+		if (e->fl[i].mac == 0 && free_i == THROTTLE_FLIGHT)
+			free_i = i;
+	}
+	if (free_i < THROTTLE_FLIGHT) {
+		e->fl[free_i].mac = m;
+		e->fl[free_i].n = 1;
+	} else {
+		e->overflow++;
+	}
+	e->inflight++;
+}
+
+/* throttle_end - no longer in flight; forget a key that never failed */
+void
+throttle_end(struct throttle *t, const char *key, size_t klen,
+    const unsigned char *pwmac)
+{
 	struct th_ent *e = lru_get(t->lru, key, klen);
+	uint64_t m = mac64(pwmac);
+	unsigned i;
 
 	if (e == NULL)
-		return 0;
-	decay(e, p, now);
-	return delay_for(p, e->failures);
+		return;
+	for (i = 0; i < THROTTLE_FLIGHT; i++)
+		if (e->fl[i].mac == m)
+			break;
+	if (i < THROTTLE_FLIGHT) {
+		if (--e->fl[i].n == 0) {
+			e->fl[i].mac = 0;
+			e->inflight--;
+		}
+	} else if (e->overflow > 0) {
+		e->overflow--;
+		e->inflight--;
+	}
+	if (e->inflight == 0 && e->total == 0)
+		lru_remove(t->lru, e);
+}
+
+/* throttle_inflight - for the tests and the status page */
+unsigned
+throttle_inflight(struct throttle *t, const char *key, size_t klen)
+{
+	struct th_ent *e = lru_get(t->lru, key, klen);
+
+	return e ? e->inflight : 0;
 }
 
 /* throttle_failure - count a failure unless it repeats the last password */
@@ -131,7 +228,7 @@ count_active(const void *key, size_t klen, void *data, void *arg)
 	struct th_ent *e = data;
 
 	decay(e, w->p, w->now);
-	if (delay_for(w->p, e->failures) > 0)
+	if (delay_for(w->p, e->failures + e->inflight) > 0)
 		w->active++;
 	return 0;
 }
@@ -166,7 +263,7 @@ keep_top(const void *key, size_t klen, void *data, void *arg)
 	snprintf(w->top[i].key, sizeof(w->top[i].key), "%.*s",
 	    (int)(klen < 127 ? klen : 127), (const char *)key);
 	w->top[i].failures = e->total;
-	w->top[i].delay = delay_for(w->p, e->failures);
+	w->top[i].delay = delay_for(w->p, e->failures + e->inflight);
 	if (w->have < w->n)
 		w->have++;
 	return 0;

@@ -347,6 +347,26 @@ def test_throttle_per_client_address():
     assert r == "OK" and dt < 0.2
 
 
+def test_throttle_parallel_same_password_not_delayed():
+    # one application, many connections, one password: one guess in
+    # flight, not twenty (the throttle counts distinct passwords)
+    s = Sasl(params={"throttle": "yes", "throttle_after": "2",
+                     "throttle_delay": "1s", "workers": "4"})
+    out = []
+
+    def one():
+        out.append(s.timed("alice", SECRET, client="192.0.2.1;1"))
+    ts = [threading.Thread(target=one) for _ in range(20)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert len(out) == 20
+    for r, dt in out:
+        assert r == "OK" and dt < 0.9, (r, dt)
+    assert "throttled=" not in s.log()
+
+
 def write_pam(dirpath, services):
     os.makedirs(dirpath, exist_ok=True)
     for name, text in services.items():
@@ -361,7 +381,8 @@ def pam_daemon(params=None, services=None):
     pamdir = os.path.join(s.dir, "pam.d")
     write_pam(pamdir, services)
     with open(s.conf, "a") as f:
-        f.write("mechanisms = pam\npam_confdir = %s\n" % pamdir)
+        f.write("mechanisms = pam\npam_confdir = %s\npam_services = %s\n"
+                % (pamdir, ", ".join(sorted(services))))
     s.d.start()
     return s
 
@@ -397,6 +418,7 @@ def test_pam_service_and_hang_deadline():
     # a service name that is a path is refused, never opened
     assert s.auth("anyone", "pw", service="../good") == \
         "NO authentication failed"
+    assert 'reason="service not allowed"' in last_decision(s)
 
 
 def test_pam_fail_delay_is_a_timer_not_a_worker():

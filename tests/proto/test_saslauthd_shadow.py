@@ -290,6 +290,64 @@ def test_chain_falls_through_unknown_only():
     assert 'reason="unknown user"' in s.decision("pfhs-none")
 
 
+def test_realm_rotation_and_case_shadow():
+    # shadow checks the login alone: realms are no new keys to the
+    # throttle; "PFHS-ALICE" is another (unknown) user, never alice's hash
+    h = mkhash(SECRET)
+    s = ShadowSasl([("pfhs-alice", h, today() - 1)],
+                   params={"throttle": "yes", "throttle_after": "2",
+                           "throttle_delay": "1s",
+                           "throttle_max_delay": "4s", "cache": "yes"})
+    waits = []
+    for i in range(4):
+        t0 = time.monotonic()
+        assert s.auth("pfhs-alice", "guess%d" % i,
+                      realm="r%d.example" % i) == FAIL
+        waits.append(time.monotonic() - t0)
+        assert 'reason="wrong password"' in s.decision("pfhs-alice")
+    assert waits[0] < 0.8 and waits[1] < 0.8, waits
+    assert waits[2] >= 0.95 and waits[3] >= 1.9, waits
+    t0 = time.monotonic()
+    assert s.auth("PFHS-ALICE", SECRET, realm="r9.example") == FAIL
+    assert time.monotonic() - t0 < 0.8
+    assert 'reason="unknown user"' in s.decision("PFHS-ALICE")
+    # the right password still works after its wait, from any realm, and
+    # the cache entry serves every realm
+    t0 = time.monotonic()
+    assert s.auth("pfhs-alice", SECRET, realm="x.example") == "OK"
+    assert time.monotonic() - t0 >= 3.5
+    assert s.auth("pfhs-alice", SECRET, realm="y.example") == "OK"
+    assert "cached=yes " in s.decision("pfhs-alice")
+
+
+def test_shadow_change_flushes_cache():
+    h = mkhash(SECRET)
+    s = ShadowSasl([("pfhs-alice", h, today() - 1)],
+                   params={"cache": "yes", "reload_check_interval": "200ms"})
+    assert s.auth("pfhs-alice", SECRET) == "OK"
+    assert s.auth("pfhs-alice", SECRET) == "OK"
+    assert "cached=yes " in s.decision("pfhs-alice")
+    # passwd(1) rewrites the file: written in place here, so the bind
+    # mount keeps showing it to the daemon
+    mark = s.d.log_mark()
+    with open(s.shadow, "w") as f:
+        f.write("pfhs-alice:%s:%d::::::\n" % (mkhash("N3w-" + SECRET),
+                                              today() - 1))
+    s.d.wait_log(r"cache flushed", since=mark)
+    assert s.auth("pfhs-alice", SECRET) == FAIL
+    line = s.decision("pfhs-alice")
+    assert "cached=no " in line and 'reason="wrong password"' in line, line
+    assert s.auth("pfhs-alice", "N3w-" + SECRET) == "OK"
+    # locking the account works the same way
+    mark = s.d.log_mark()
+    with open(s.shadow, "w") as f:
+        f.write("pfhs-alice:!%s:%d::::::\n" % (mkhash("N3w-" + SECRET),
+                                               today() - 1))
+    s.d.wait_log(r"cache flushed", since=mark)
+    assert s.auth("pfhs-alice", "N3w-" + SECRET) == FAIL
+    assert 'reason="account locked"' in s.decision("pfhs-alice")
+
+
 if __name__ == "__main__":
     if not os.access(os.path.join(BUILDDIR, PROG), os.X_OK):
         skip("%s not built" % PROG)

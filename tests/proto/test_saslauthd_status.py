@@ -319,7 +319,8 @@ def test_pam_chain_backends_counted_apart():
     if not os.path.exists(os.path.join(PAMDIR, "pam_deny.so")):
         skip("pam_deny.so not found in %s" % PAMDIR)
     s = start({"cache": "no", "throttle": "no"}, run=False,
-              conf_extra="mechanisms = pwfile, pam\npam_confdir = @DIR@/pam.d\n")
+              conf_extra="mechanisms = pwfile, pam\npam_confdir = @DIR@/pam.d\n"
+              "pam_services = smtp, imap\n")
     write_pam(os.path.join(s.dir, "pam.d"), {
         "smtp": "auth required pam_deny.so\naccount required pam_permit.so\n",
         "imap": "auth required pam_permit.so\naccount required pam_permit.so\n"})

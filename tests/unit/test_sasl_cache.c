@@ -1,6 +1,6 @@
 /*
  * test_sasl_cache.c - the credential cache: keyed digests, TTL, negative
- * entries kept apart, LRU bound, flush
+ * entries kept apart, LRU bound, flush, generations
  */
 #include "sysdep.h"
 
@@ -30,19 +30,19 @@ q(struct auth_cache *c, const char *login, const char *realm,
 static void
 test_hit_and_wrong_password(void **state)
 {
-	struct auth_cache *c = auth_cache_new(KEY, 100, 1);
+	struct auth_cache *c = auth_cache_new(KEY, 100, 1, 0);
 	struct auth_cache_query a = q(c, "alice", "", "smtp", "s3cret");
 	struct auth_cache_query w = q(c, "alice", "", "smtp", "wrong");
 	int b = -1;
 
 	assert_int_equal(auth_cache_lookup(c, &a, 0, &b), CACHE_MISS);
-	auth_cache_insert(c, &a, true, 2, 0, 1000);
+	auth_cache_insert(c, &a, true, 2, 0, 1000, auth_cache_generation(c));
 	assert_int_equal(auth_cache_lookup(c, &a, 10, &b), CACHE_OK);
 	assert_int_equal(b, 2);
 	/* a wrong password is a miss, never an OK */
 	assert_int_equal(auth_cache_lookup(c, &w, 10, &b), CACHE_MISS);
 	/* nothing is stored for a zero TTL (negative caching off) */
-	auth_cache_insert(c, &w, false, 0, 10, 0);
+	auth_cache_insert(c, &w, false, 0, 10, 0, auth_cache_generation(c));
 	assert_int_equal(auth_cache_lookup(c, &w, 10, &b), CACHE_MISS);
 	assert_int_equal(auth_cache_count(c), 1);
 	auth_cache_free(c);
@@ -51,7 +51,7 @@ test_hit_and_wrong_password(void **state)
 static void
 test_fields_are_separate(void **state)
 {
-	struct auth_cache *c = auth_cache_new(KEY, 100, 1);
+	struct auth_cache *c = auth_cache_new(KEY, 100, 1, 0);
 	struct auth_cache_query a = q(c, "alice", "", "smtp", "pw");
 	struct auth_cache_query others[] = {
 		q(c, "alice", "", "imap", "pw"),
@@ -62,7 +62,7 @@ test_fields_are_separate(void **state)
 	int b;
 	size_t i;
 
-	auth_cache_insert(c, &a, true, 0, 0, 1000);
+	auth_cache_insert(c, &a, true, 0, 0, 1000, auth_cache_generation(c));
 	for (i = 0; i < nitems(others); i++)
 		assert_int_equal(auth_cache_lookup(c, &others[i], 0, &b),
 		    CACHE_MISS);
@@ -74,7 +74,7 @@ test_fields_are_separate(void **state)
 
 		memcpy(k2, KEY, sizeof(k2));
 		k2[0] ^= 1;
-		c2 = auth_cache_new(k2, 10, 1);
+		c2 = auth_cache_new(k2, 10, 1, 0);
 		a2 = q(c2, "alice", "", "smtp", "pw");
 		assert_memory_not_equal(a.key, a2.key, AUTH_MAC_LEN);
 		assert_memory_not_equal(a.ver, a2.ver, AUTH_MAC_LEN);
@@ -86,17 +86,17 @@ test_fields_are_separate(void **state)
 static void
 test_ttl_and_negative(void **state)
 {
-	struct auth_cache *c = auth_cache_new(KEY, 100, 1);
+	struct auth_cache *c = auth_cache_new(KEY, 100, 1, 0);
 	struct auth_cache_query a = q(c, "alice", "", "smtp", "pw");
 	struct auth_cache_query w = q(c, "alice", "", "smtp", "bad");
 	struct auth_cache_stats st;
 	int b;
 
-	auth_cache_insert(c, &a, true, 0, 1000, 500);
+	auth_cache_insert(c, &a, true, 0, 1000, 500, auth_cache_generation(c));
 	assert_int_equal(auth_cache_lookup(c, &a, 1499, &b), CACHE_OK);
 	assert_int_equal(auth_cache_lookup(c, &a, 1500, &b), CACHE_MISS);
-	auth_cache_insert(c, &a, true, 0, 2000, 500);
-	auth_cache_insert(c, &w, false, 1, 2000, 100);
+	auth_cache_insert(c, &a, true, 0, 2000, 500, auth_cache_generation(c));
+	auth_cache_insert(c, &w, false, 1, 2000, 100, auth_cache_generation(c));
 	/* both live: the negative entry did not displace the positive one */
 	assert_int_equal(auth_cache_lookup(c, &w, 2050, &b), CACHE_NO);
 	assert_int_equal(b, 1);
@@ -113,7 +113,7 @@ test_ttl_and_negative(void **state)
 static void
 test_lru_bound(void **state)
 {
-	struct auth_cache *c = auth_cache_new(KEY, 8, 3);
+	struct auth_cache *c = auth_cache_new(KEY, 8, 3, 0);
 	struct auth_cache_query e[20];
 	char login[16];
 	int b, i;
@@ -121,7 +121,8 @@ test_lru_bound(void **state)
 	for (i = 0; i < 20; i++) {
 		snprintf(login, sizeof(login), "u%d", i);
 		e[i] = q(c, login, "", "smtp", "pw");
-		auth_cache_insert(c, &e[i], true, 0, 0, 1000);
+		auth_cache_insert(c, &e[i], true, 0, 0, 1000,
+		    auth_cache_generation(c));
 		if (i >= 1)	/* keep u0 recently used */
 			assert_int_equal(auth_cache_lookup(c, &e[0], 0, &b),
 			    CACHE_OK);
@@ -177,6 +178,52 @@ test_hmac_known_answers(void **state)
 	}
 }
 
+/*
+ * A request takes the generation before its backend runs; an answer that
+ * comes back after a flush is not stored, positive or negative, and a
+ * cache made to replace another refuses the old one's generations too.
+ */
+static void
+test_generation_refuses_stale(void **state)
+{
+	struct auth_cache *c = auth_cache_new(KEY, 100, 1, 7);
+	struct auth_cache_query a = q(c, "alice", "", "smtp", "old-pw");
+	struct auth_cache_query w = q(c, "alice", "", "smtp", "guess");
+	struct auth_cache_stats st;
+	uint64_t g, g2;
+	int b;
+
+	(void)state;
+	g = auth_cache_generation(c);
+	assert_int_equal(g, 7);
+	/* the backend is checking; meanwhile SIGHUP flushes */
+	auth_cache_flush(c);
+	assert_int_equal(auth_cache_generation(c), 8);
+	assert_false(auth_cache_insert(c, &a, true, 0, 0, 1000, g));
+	assert_false(auth_cache_insert(c, &w, false, 0, 0, 1000, g));
+	assert_int_equal(auth_cache_lookup(c, &a, 1, &b), CACHE_MISS);
+	assert_int_equal(auth_cache_lookup(c, &w, 1, &b), CACHE_MISS);
+	assert_int_equal(auth_cache_count(c), 0);
+	auth_cache_get_stats(c, &st);
+	assert_int_equal(st.stale, 2);
+	assert_int_equal(st.inserts, 0);
+	/* a request that began after the flush is stored */
+	g2 = auth_cache_generation(c);
+	assert_true(auth_cache_insert(c, &a, true, 0, 0, 1000, g2));
+	assert_int_equal(auth_cache_lookup(c, &a, 1, &b), CACHE_OK);
+	/* two flushes during one request: still refused */
+	auth_cache_flush(c);
+	auth_cache_flush(c);
+	assert_false(auth_cache_insert(c, &w, false, 0, 0, 1000, g2 + 1));
+	/* the replacement (cache_size changed) starts past the old one */
+	g = auth_cache_generation(c);
+	auth_cache_free(c);
+	c = auth_cache_new(KEY, 50, 2, g + 1);
+	assert_false(auth_cache_insert(c, &a, true, 0, 0, 1000, g));
+	assert_true(auth_cache_insert(c, &a, true, 0, 0, 1000, g + 1));
+	auth_cache_free(c);
+}
+
 int
 main(void)
 {
@@ -186,6 +233,7 @@ main(void)
 		cmocka_unit_test(test_fields_are_separate),
 		cmocka_unit_test(test_ttl_and_negative),
 		cmocka_unit_test(test_lru_bound),
+		cmocka_unit_test(test_generation_refuses_stale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
