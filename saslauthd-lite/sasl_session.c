@@ -380,8 +380,8 @@ decide(struct session *s, enum auth_result res, const char *backend,
 	    res != AUTH_TEMPFAIL &&
 	    !auth_cache_insert(ctx->cache, &s->cq, res == AUTH_OK,
 	    (int)(s->step), now, cache_ttl(s, res), s->cache_gen))
-		log_debug("cache: %s for %s not stored (ttl 0, or checked "
-		    "before a flush)", res == AUTH_OK ? "OK" : "NO",
+		log_debug("cache: %s not stored (ttl 0, or checked before a "
+		    "flush) user=%s ", res == AUTH_OK ? "OK" : "NO",
 		    s->ident[0]);
 
 	memset(&d, 0, sizeof(d));
