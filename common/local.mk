@@ -17,6 +17,8 @@ common_libpfh_a_SOURCES = \
 	common/ev.c common/ev.h \
 	common/conn.c common/conn.h \
 	common/endpoint.c common/endpoint.h \
+	common/ratelimit.c common/ratelimit.h \
+	common/admit.c common/admit.h \
 	common/listen.c common/listen.h \
 	common/workq.c common/workq.h \
 	common/privs.c common/privs.h \
