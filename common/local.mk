@@ -20,6 +20,7 @@ common_libpfh_a_SOURCES = \
 	common/ratelimit.c common/ratelimit.h \
 	common/admit.c common/admit.h \
 	common/listen.c common/listen.h \
+	common/fdlimit.c common/fdlimit.h \
 	common/workq.c common/workq.h \
 	common/privs.c common/privs.h \
 	common/sockaccess.c common/sockaccess.h \

@@ -62,7 +62,6 @@
 #include "table.h"
 #include "xalloc.h"
 
-#define STATUS_MAX_CONNS	32		/* concurrent HTTP connections */
 #define STATUS_CONN_TIMEOUT	10		/* seconds idle per connection */
 #define STATUS_MAX_ITEMS	4096		/* writer calls recorded per request */
 #define STATUS_MAX_TEXT		(512 * 1024)	/* bytes of daemon text per request */
