@@ -334,19 +334,23 @@ admit_enter(struct admit *a, int fd, const struct sockaddr_storage *ss)
 	struct peer_key k;
 	struct admit_peer *p;
 	struct admit_slot *s, *v;
+	uint64_t now = ev_now(a->ev);
 	unsigned cap;
 	char	 who[64];
 
 	peer_key_of(fd, ss, &k);
 	if ((cap = a->lim.max_new_per_peer) == 0 && (cap = a->lim.max / 4) == 0)
 		cap = a->lim.max ? 1 : 0;
+	if (a->lim.max && cap >= a->lim.max)
+		cap = 0;		/* no share smaller than the table */
+	/* its own oldest makes room; none (all mid-read): over the cap */
 	if (cap && (p = peer_find(a, &k, 0)) != NULL && p->nnew >= cap &&
 	    (v = victim(a, p)) != NULL)
 		slot_close(a, v, ADMIT_PEER_CAP);
 	if (a->lim.max && a->n >= a->lim.max) {
 		if ((v = victim(a, NULL)) == NULL) {
 			a->stuck = 1;
-			ratelimit_warn(&a->rl_refuse, ev_now(a->ev), ADMIT_LOG_MS,
+			ratelimit_warn(&a->rl_refuse, now, ADMIT_LOG_MS,
 			    "%s: %u connections (max_connections), none idle "
 			    "since connecting: refusing one from %s", a->name,
 			    a->n, peer_str(&k, who, sizeof(who)));
@@ -356,7 +360,7 @@ admit_enter(struct admit *a, int fd, const struct sockaddr_storage *ss)
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->fd = fd;
-	s->t0 = ev_now(a->ev);
+	s->t0 = now;
 	s->fresh = 1;
 	p = peer_find(a, &k, 1);	/* after closing: it may have gone */
 	s->peer = p;

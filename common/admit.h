@@ -11,8 +11,8 @@
  * closes, through the close callback the owner gave (admit_bind()):
  *   - a connection still new first_ms after its accept (0 = never);
  *   - a peer with max_new_per_peer new connections that connects again:
- *     its own oldest new connection makes room (0 = a quarter of max,
- *     at least 1; no cap when max is 0 too);
+ *     its own oldest new connection makes room (0 = a quarter of max, at
+ *     least 1; no per-peer cap when max is 0, or when it is max or more);
  *   - a full table (max connections, 0 = no cap): the oldest new
  *     connection of any peer makes room; with none, the newcomer is
  *     refused (admit_enter() returns NULL; the caller closes it).
