@@ -28,6 +28,7 @@ common_libpfh_a_SOURCES = \
 	common/notify.c common/notify.h \
 	common/stats.c common/stats.h \
 	common/status.c common/status.h \
+	common/status_conn.c common/status_conn.h \
 	common/server.c common/server.h
 
 # Everything that links libpfh also needs these. -lm for status.c's floor():
