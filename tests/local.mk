@@ -15,6 +15,7 @@ UNIT_TESTS = \
 	tests/unit/test_table \
 	tests/unit/test_ev \
 	tests/unit/test_conn \
+	tests/unit/test_admit \
 	tests/unit/test_endpoint \
 	tests/unit/test_workq \
 	tests/unit/test_stats \
@@ -44,6 +45,8 @@ tests_unit_test_ev_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ev_LDADD = $(UNIT_LDADD)
 tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conn_LDADD = $(UNIT_LDADD)
+tests_unit_test_admit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_admit_LDADD = $(UNIT_LDADD)
 tests_unit_test_endpoint_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_endpoint_LDADD = $(UNIT_LDADD)
 tests_unit_test_workq_CFLAGS = $(UNIT_CFLAGS)
@@ -107,3 +110,7 @@ TESTS += tests/e2e/socket_activation.sh
 # The shared listener code through the three daemons: what SIGHUP says
 # about listener settings it cannot apply.
 TESTS += tests/proto/test_listen.py
+
+# Connections (issue #12): out of descriptors, idle floods per peer,
+# first_request_timeout, slow clients on the status page.
+TESTS += tests/proto/test_connections.py
