@@ -27,6 +27,7 @@
 #define ADMIT_BUCKETS	256
 #define ADMIT_SCAN	64	/* candidates looked at to make room */
 #define ADMIT_LOG_MS	10000	/* one line per kind of closing per 10 s */
+#define ADMIT_SPARE_MS	1000	/* unread input spares a slot this long */
 
 struct peer_key {
 	int	 family;		/* AF_INET (v4-mapped too), AF_INET6, AF_UNIX */
@@ -187,17 +188,26 @@ has_input(int fd)
 	return fd >= 0 && ioctl(fd, FIONREAD, &n) == 0 && n > 0;
 }
 
-/* victim - the oldest new slot, of one peer or of all, that may be closed */
+/*
+ * victim - the oldest new slot, of one peer or of all, that may be
+ * closed. With spare, one with unread input is skipped while younger than
+ * ADMIT_SPARE_MS: a request that just arrived (a burst of Postfix
+ * processes from one address), not a client that dribbles. A full table
+ * spares nothing: someone must go, and the oldest requestless connection
+ * has had the most time.
+ */
 static struct admit_slot *
-victim(struct admit *a, struct admit_peer *p)
+victim(struct admit *a, struct admit_peer *p, int spare)
 {
 	struct admit_slot *s;
+	uint64_t now = ev_now(a->ev);
 	unsigned n = 0;
 
 	s = p ? TAILQ_FIRST(&p->slots) : TAILQ_FIRST(&a->fresh);
 	for (; s != NULL && n < ADMIT_SCAN; n++,
 	    s = p ? TAILQ_NEXT(s, mine) : TAILQ_NEXT(s, all))
-		if (s->fn != NULL && !has_input(s->fd))
+		if (s->fn != NULL && (!spare || now - s->t0 >= ADMIT_SPARE_MS ||
+		    !has_input(s->fd)))
 			return s;
 	return NULL;
 }
@@ -345,14 +355,14 @@ admit_enter(struct admit *a, int fd, const struct sockaddr_storage *ss)
 		cap = 0;		/* no share smaller than the table */
 	/* its own oldest makes room; none (all mid-read): over the cap */
 	if (cap && (p = peer_find(a, &k, 0)) != NULL && p->nnew >= cap &&
-	    (v = victim(a, p)) != NULL)
+	    (v = victim(a, p, 1)) != NULL)
 		slot_close(a, v, ADMIT_PEER_CAP);
 	if (a->lim.max && a->n >= a->lim.max) {
-		if ((v = victim(a, NULL)) == NULL) {
+		if ((v = victim(a, NULL, 0)) == NULL) {
 			a->stuck = 1;
 			ratelimit_warn(&a->rl_refuse, now, ADMIT_LOG_MS,
-			    "%s: %u connections (max_connections), none idle "
-			    "since connecting: refusing one from %s", a->name,
+			    "%s: %u connections (max_connections), all of them "
+			    "working: refusing one from %s", a->name,
 			    a->n, peer_str(&k, who, sizeof(who)));
 			return NULL;
 		}

@@ -16,11 +16,15 @@
  *   - a full table (max connections, 0 = no cap): the oldest new
  *     connection of any peer makes room; with none, the newcomer is
  *     refused (admit_enter() returns NULL; the caller closes it).
- * Making room never picks a socket with unread bytes in the kernel
- * (FIONREAD): its request has arrived and only waits to be read, which is
- * how a burst of Postfix processes connecting at once looks. So a peer
- * that floods idle connections only ever displaces its own, or other
- * idle ones, and a client that has sent a request is never displaced.
+ * The per-peer cap never picks a socket less than a second old with
+ * unread bytes in the kernel (FIONREAD): its request has arrived and only
+ * waits to be read, which is how a burst of Postfix processes connecting
+ * at once from one address looks (an older one is a client dribbling);
+ * with no other candidate the peer goes over its cap. A full table picks
+ * the oldest requestless connection whatever it holds: someone must go,
+ * and that one has had the most time. So a peer that floods idle
+ * connections only ever displaces its own, or other idle ones, and a
+ * client that has sent a request is never displaced.
  *
  * A closed slot leaves the count at once; its owner calls admit_leave()
  * when it has really freed the connection (possibly a loop round later).

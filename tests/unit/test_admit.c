@@ -1,7 +1,8 @@
 /*
  * test_admit.c - which connections a listener keeps (admit.h): the per-peer
- * cap closes the peer's own oldest requestless connection, a full table
- * the oldest of any peer, never a served one nor one with unread input;
+ * cap closes the peer's own oldest requestless connection (not a young
+ * one whose request is unread), a full table the oldest of any peer,
+ * never a served one;
  * the first-request deadline; and the helpers around it: one warning per
  * interval (ratelimit.h), the descriptor arithmetic (fdlimit_plan()).
  */
@@ -104,34 +105,54 @@ test_full_table_closes_oldest_requestless(void **state)
 	struct admit *a = admit_new(ev, "test", &lim);
 	struct sockaddr_storage ss = inet("127.0.0.9");
 	struct owner o[5];
-	int sp[2], i;
+	int i;
 
-	/* o[0]'s request is in the kernel, unread: never the one to go */
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	enter(a, &o[0], sp[0], "127.0.0.1");
-	assert_int_equal(write(sp[1], "x", 1), 1);
+	enter(a, &o[0], -1, "127.0.0.1");
 	enter(a, &o[1], -1, "127.0.0.2");
 	enter(a, &o[2], -1, "127.0.0.3");
-	admit_served(a, o[2].slot);
-	assert_false(admit_is_new(o[2].slot));
+	admit_served(a, o[0].slot);
+	assert_false(admit_is_new(o[0].slot));
 	assert_true(admit_room(a));	/* full, but o[1] can make room */
 	enter(a, &o[3], -1, "127.0.0.4");
 	assert_int_equal(o[1].closed, 1);
 	assert_int_equal(o[1].why, ADMIT_FULL);
 	assert_int_equal(o[0].closed + o[2].closed, 0);
-	/* then o[3] goes; then only served or mid-read ones are left */
+	/* then o[2] goes; then only served ones are left */
 	enter(a, &o[4], -1, "127.0.0.5");
-	assert_int_equal(o[3].closed, 1);
+	assert_int_equal(o[2].closed, 1);
+	admit_served(a, o[3].slot);
 	admit_served(a, o[4].slot);
-	assert_null(admit_enter(a, -1, &ss));
 	assert_false(admit_room(a));
+	assert_null(admit_enter(a, -1, &ss));
 	/* a connection that goes makes room again */
-	admit_leave(a, o[2].slot);
+	admit_leave(a, o[0].slot);
 	assert_true(admit_room(a));
-	for (i = 0; i < 5; i++)
-		if (i != 2)
-			admit_leave(a, o[i].slot);
+	for (i = 1; i < 5; i++)
+		admit_leave(a, o[i].slot);
 	assert_int_equal(admit_count(a), 0);
+	admit_free(a);
+	ev_free(ev);
+}
+
+static void
+test_per_peer_cap_spares_unread_request(void **state)
+{
+	struct ev *ev = ev_new();
+	struct admit_limits lim = { 100, 2, 0 };
+	struct admit *a = admit_new(ev, "test", &lim);
+	struct owner o[3];
+	int sp[2], i;
+
+	/* o[0]'s request is in the kernel, unread: o[1] goes instead */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	enter(a, &o[0], sp[0], "127.0.0.1");
+	assert_int_equal(write(sp[1], "x", 1), 1);
+	enter(a, &o[1], -1, "127.0.0.1");
+	enter(a, &o[2], -1, "127.0.0.1");
+	assert_int_equal(o[0].closed, 0);
+	assert_int_equal(o[1].closed, 1);
+	for (i = 0; i < 3; i++)
+		admit_leave(a, o[i].slot);
 	close(sp[0]);
 	close(sp[1]);
 	admit_free(a);
@@ -244,6 +265,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_per_peer_cap_closes_own_oldest),
 		cmocka_unit_test(test_full_table_closes_oldest_requestless),
+		cmocka_unit_test(test_per_peer_cap_spares_unread_request),
 		cmocka_unit_test(test_first_request_deadline),
 		cmocka_unit_test(test_unix_peers_by_uid),
 		cmocka_unit_test(test_ratelimit_one_line_per_interval),
