@@ -5,8 +5,8 @@
  * event that a peer or the environment can repeat at any rate (accept()
  * failing, a connection evicted). ratelimit_warn() logs a warning when the
  * last line for this event is at least interval_ms old (the first time
- * always), adding "(N more like it since the last report)" when calls were held back in between;
- * otherwise it only counts the call. A flood thus costs one line per
+ * always), adding "(N more like it since the last report)" when calls
+ * were held back in between; otherwise it only counts the call. A flood thus costs one line per
  * interval, and the count says how big it was. The clock is the caller's
  * (ev_now()), so tests control it. Loop thread only; no allocation.
  */
