@@ -157,7 +157,7 @@ build_reply(struct serve *S, const char *answer)
 int
 load_serve(const struct load_serve_opts *o)
 {
-	struct listener_opts lo = { 0666, (uid_t)-1, (gid_t)-1, 0, 0 };
+	struct listener_opts lo = { 0666, (uid_t)-1, (gid_t)-1, 0, 0, 0, 0 };
 	struct serve S;
 	struct listener *l;
 	char err[256], name[300];

@@ -29,9 +29,10 @@ struct conn {
 	struct ev_timer *idle;
 	uint64_t idle_deadline;		/* the real one; idle may fire earlier */
 	struct listener *listener;
+	struct admit_slot *slot;	/* our place in the listener's count */
 	enum conn_close_reason reason;
 	unsigned paused:1, peer_eof:1, closing_after_flush:1, finishing:1,
-	    shut_wr:1, unwatched:1;
+	    shut_wr:1, unwatched:1, served:1;
 	uint32_t watching;
 	char	 peer[64];
 };
@@ -40,6 +41,21 @@ static unsigned long conn_alive;
 
 static void conn_io(struct ev *, int, uint32_t, void *);
 static void conn_shut(struct conn *, enum conn_close_reason);
+
+/*
+ * mark_served - the owner took a request (consumed input, queued a reply,
+ * paused for a worker, finished): from now on the listener never closes
+ * this connection to make room, and first_request_timeout is over.
+ */
+static void
+mark_served(struct conn *c)
+{
+	if (c->served)
+		return;
+	c->served = 1;
+	if (c->listener != NULL)
+		listener_conn_served(c->listener, c->slot);
+}
 
 /* conn_count - live connections */
 unsigned long
@@ -198,7 +214,7 @@ conn_free_cb(struct ev *ev, void *ctx)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	if (c->listener)
-		listener_conn_gone(c->listener);
+		listener_conn_gone(c->listener, c->slot);
 	conn_alive--;
 	free(c);
 }
@@ -294,8 +310,12 @@ do_read(struct conn *c)
 		return;
 	}
 	if ((got || c->peer_eof) && !c->paused) {
+		size_t before = c->in.len;
+
 		idle_rearm(c);
 		c->fn(c, CONN_READ, c->ctx);
+		if (c->in.len < before)
+			mark_served(c);
 		/* a full input buffer the owner could not consume: oversized request */
 		if (c->reason == CONN_R_NONE && c->lim.max_in &&
 		    c->in.len >= c->lim.max_in && !c->finishing) {
@@ -340,9 +360,8 @@ conn_flush(struct conn *c)
 {
 	if (c->reason != CONN_R_NONE)
 		return;
-	if (c->lim.max_out && c->out.len >= c->lim.max_out) {
-		/* buf refused more: the reply stream is broken; give up */
-	}
+	if (c->out.len > 0)
+		mark_served(c);
 	try_write(c);
 	watch_update(c, 0);
 }
@@ -374,6 +393,7 @@ void
 conn_pause(struct conn *c)
 {
 	c->paused = 1;
+	mark_served(c);
 	watch_update(c, 0);
 }
 
@@ -385,6 +405,7 @@ resume_cb(struct ev *ev, void *ctx)
 	/* deliver input that arrived (or was left) while paused */
 	if (c->reason == CONN_R_NONE && !c->paused && (c->in.len > 0 || c->peer_eof))
 		c->fn(c, CONN_READ, c->ctx);
+	/* (paused before: served already) */
 	if (c->reason == CONN_R_NONE && c->peer_eof && c->in.len == 0 &&
 	    c->out.len == 0 && !c->paused && !c->finishing && !c->closing_after_flush)
 		conn_shut(c, CONN_R_EOF);
@@ -430,6 +451,7 @@ conn_finish(struct conn *c)
 	if (c->reason != CONN_R_NONE)
 		return;
 	c->finishing = 1;
+	mark_served(c);
 	buf_reset(&c->in);
 	try_write(c);
 	watch_update(c, 0);
@@ -461,6 +483,7 @@ conn_close_reason_str(enum conn_close_reason r)
 	case CONN_R_ERROR: return "I/O error";
 	case CONN_R_OVERSIZE: return "input too large";
 	case CONN_R_OUTPUT: return "output too large";
+	case CONN_R_EVICTED: return "closed to make room";
 	}
 	return "unknown";
 }
@@ -502,9 +525,26 @@ conn_set_ctx(struct conn *c, conn_fn *fn, void *ctx)
 	c->ctx = ctx;
 }
 
+/* conn_admit_close - the listener closes this requestless conn */
+static void
+conn_admit_close(void *ctx, enum admit_why why)
+{
+	conn_shut(ctx, why == ADMIT_TIMEOUT ? CONN_R_TIMEOUT : CONN_R_EVICTED);
+}
+
 /* conn_set_listener - count this conn against its listener */
 void
 conn_set_listener(struct conn *c, struct listener *l)
 {
 	c->listener = l;
+	c->slot = listener_adopt(l, conn_admit_close, c);
+	if (c->served)
+		listener_conn_served(l, c->slot);
+}
+
+/* conn_served - the owner took a request (the conn notices most ways) */
+void
+conn_served(struct conn *c)
+{
+	mark_served(c);
 }

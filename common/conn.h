@@ -20,6 +20,10 @@
  * its cap without the owner consuming it closes the connection
  * (CONN_R_OVERSIZE) — codecs normally catch limits earlier.
  *
+ * A conn counts as having served a request from the first time its owner
+ * consumes input, queues output, pauses or finishes it; the listener it
+ * belongs to (conn_set_listener()) learns it then.
+ *
  * conn_finish() implements the saslauthd close: flush the reply, shut down
  * our side, read and discard until the peer's EOF (libsasl2 wants that),
  * then close.
@@ -45,6 +49,7 @@ enum conn_close_reason {
 	CONN_R_ERROR,		/* read or write error */
 	CONN_R_OVERSIZE,	/* input cap reached */
 	CONN_R_OUTPUT,		/* output cap reached */
+	CONN_R_EVICTED,		/* requestless, closed to make room (admit.h) */
 };
 
 typedef void conn_fn(struct conn *, enum conn_event, void *ctx);
@@ -80,8 +85,15 @@ int	conn_fd(const struct conn *);
 const char *conn_peer(const struct conn *);
 void	conn_set_peer(struct conn *, const char *);
 void	conn_set_ctx(struct conn *, conn_fn *, void *ctx);
-/* conn_set_listener - the listener is told when this conn is freed */
+/*
+ * conn_set_listener - from the accept callback: count this conn against
+ * the listener (listener_adopt()), which is told when it serves its first
+ * request and when it is freed, and may close it while it has served none
+ * (CONN_R_TIMEOUT at first_request_timeout, CONN_R_EVICTED to make room).
+ */
 void	conn_set_listener(struct conn *, struct listener *);
+/* conn_served - say a request was taken, when the conn cannot tell */
+void	conn_served(struct conn *);
 /* conn_count - connections currently alive in this process */
 unsigned long conn_count(void);
 

@@ -16,12 +16,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "ev.h"
 #include "listen.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "xalloc.h"
 
 #define SD_LISTEN_FDS_START 3
+#define ACCEPT_BATCH	64	/* accepts per round: others get their turn */
+#define BACKOFF_MIN_MS	10	/* first pause after accept() fails */
+#define BACKOFF_MAX_MS	1000	/* the pause doubles up to this */
+#define ACCEPT_LOG_MS	10000	/* one warning per 10 s while it fails */
 
 struct listener {
 	struct endpoint ep;
@@ -33,8 +39,14 @@ struct listener {
 	struct ev *ev;
 	listener_accept_fn *fn;
 	void	*ctx;
-	unsigned max_conns, nconns;
+	struct admit_limits lim;	/* until listener_start() makes adm */
+	struct admit *adm;
+	struct admit_slot *pending;	/* accepted, in the callback now */
 	int	 accepting;
+	int	 paused;		/* accept() failed: backing off */
+	uint64_t backoff_ms;		/* the last pause, 0 after a success */
+	struct ev_timer *retry;
+	struct ratelimit rl_accept;
 };
 
 /* sockaddr_matches - does an inherited fd listen where ep says */
@@ -219,7 +231,9 @@ listener_open(const struct endpoint *ep, const struct listener_opts *o,
 
 	l->ep = *ep;
 	endpoint_str(ep, l->name, sizeof(l->name));
-	l->max_conns = o->max_conns;
+	l->lim.max = o->max_conns;
+	l->lim.max_new_per_peer = o->max_new_per_peer;
+	l->lim.first_ms = o->first_request_ms;
 	if ((fd = systemd_fd(ep, l->name)) >= 0) {
 		l->fd = fd;
 		/* systemd made it: its mode and owner are the .socket unit's */
@@ -265,15 +279,63 @@ format_peer(const struct sockaddr_storage *ss, char *out, size_t outlen)
 	}
 }
 
+/* accept_update - accept while the table has room and accept() works */
 static void
 accept_update(struct listener *l)
 {
-	int want = l->fn != NULL && (l->max_conns == 0 || l->nconns < l->max_conns);
+	int want = l->fn != NULL && !l->paused && admit_room(l->adm);
 
 	if (want == l->accepting || l->ev == NULL)
 		return;
 	l->accepting = want;
 	(void)ev_fd_mod(l->ev, l->fd, want ? EV_READ : 0);
+}
+
+/* accept_retry - the pause is over: try again */
+static void
+accept_retry(struct ev *ev, void *ctx)
+{
+	struct listener *l = ctx;
+
+	l->retry = NULL;
+	l->paused = 0;
+	accept_update(l);
+}
+
+/*
+ * accept_pause - accept() failed for want of a resource (descriptors,
+ * memory): the connection stays in the backlog, and the listening socket
+ * stays readable, so trying again at once would spin. Stop watching it
+ * for a while (10 ms, doubling up to 1 s while it keeps failing; a
+ * connection that closes frees a descriptor and ends the pause early).
+ */
+static void
+accept_pause(struct listener *l, int e)
+{
+	l->backoff_ms = l->backoff_ms == 0 ? BACKOFF_MIN_MS :
+	    l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    l->backoff_ms * 2;
+	ratelimit_warn(&l->rl_accept, ev_now(l->ev), ACCEPT_LOG_MS,
+	    "accept %s: %s, with %u connections open: pausing accepts for "
+	    "%llu ms", l->name, strerror(e), admit_count(l->adm),
+	    (unsigned long long)l->backoff_ms);
+	l->paused = 1;
+	ev_timer_cancel(l->ev, l->retry);
+	l->retry = ev_timer_add(l->ev, l->backoff_ms, accept_retry, l);
+	accept_update(l);
+}
+
+/* accept_transient - an error that belongs to the pending connection */
+static int
+accept_transient(int e)
+{
+	switch (e) {
+	case EINTR: case ECONNABORTED: case EPROTO: case ENETDOWN:
+	case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH:
+	case EOPNOTSUPP: case ENETUNREACH: case ETIMEDOUT: case EPERM:
+		return 1;
+	}
+	return 0;
 }
 
 static void
@@ -283,23 +345,37 @@ accept_ready(struct ev *ev, int fd, uint32_t events, void *ctx)
 	int n;
 
 	/* a bounded batch per round keeps one busy listener from starving others */
-	for (n = 0; n < 64 && l->accepting; n++) {
+	for (n = 0; n < ACCEPT_BATCH && l->accepting; n++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		char peer[INET6_ADDRSTRLEN + 16];
+		struct admit_slot *slot;
 		int cfd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			if (accept_transient(errno))
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warn("accept %s: %m", l->name);
+				accept_pause(l, errno);
 			break;
 		}
+		l->backoff_ms = 0;
+		if (sl == 0 || sl > sizeof(ss))
+			ss.ss_family = AF_UNIX;	/* an unnamed unix peer */
+		if ((slot = admit_enter(l->adm, cfd, &ss)) == NULL) {
+			close(cfd);	/* full of connections that are working */
+			accept_update(l);
+			continue;
+		}
 		format_peer(&ss, peer, sizeof(peer));
-		l->nconns++;
+		l->pending = slot;
 		l->fn(l, cfd, peer, l->ctx);
+		if (l->pending != NULL) {
+			/* the callback kept no connection we can count */
+			admit_leave(l->adm, slot);
+			l->pending = NULL;
+		}
 		accept_update(l);
 	}
 }
@@ -312,6 +388,8 @@ listener_start(struct listener *l, struct ev *ev, listener_accept_fn *fn, void *
 	l->fn = fn;
 	l->ctx = ctx;
 	l->accepting = 1;
+	if (l->adm == NULL)
+		l->adm = admit_new(ev, l->name, &l->lim);
 	return ev_fd_add(ev, l->fd, EV_READ, accept_ready, l);
 }
 
@@ -319,8 +397,12 @@ listener_start(struct listener *l, struct ev *ev, listener_accept_fn *fn, void *
 void
 listener_stop(struct listener *l)
 {
-	if (l->ev != NULL)
+	if (l->ev != NULL) {
 		ev_fd_del(l->ev, l->fd);
+		ev_timer_cancel(l->ev, l->retry);
+	}
+	l->retry = NULL;
+	l->paused = 0;
 	l->ev = NULL;
 	l->fn = NULL;
 	l->accepting = 0;
@@ -333,6 +415,7 @@ listener_free(struct listener *l)
 	if (l == NULL)
 		return;
 	listener_stop(l);
+	admit_free(l->adm);
 	close(l->fd);
 	if (l->created_path)
 		unlink(l->ep.path);
@@ -340,13 +423,83 @@ listener_free(struct listener *l)
 	free(l);
 }
 
+/* listener_adopt - the connection being accepted is the caller's: count it */
+struct admit_slot *
+listener_adopt(struct listener *l, admit_close_fn *fn, void *ctx)
+{
+	struct admit_slot *slot = l->pending;
+
+	if (slot == NULL)
+		return NULL;
+	l->pending = NULL;
+	admit_bind(slot, fn, ctx);
+	return slot;
+}
+
+/* listener_conn_served - it delivered a request */
+void
+listener_conn_served(struct listener *l, struct admit_slot *slot)
+{
+	if (l->adm != NULL && admit_is_new(slot)) {
+		admit_served(l->adm, slot);
+		accept_update(l);
+	}
+}
+
 /* listener_conn_gone - one of our conns was freed */
 void
-listener_conn_gone(struct listener *l)
+listener_conn_gone(struct listener *l, struct admit_slot *slot)
 {
-	if (l->nconns > 0)
-		l->nconns--;
+	admit_leave(l->adm, slot);
+	if (l->paused && l->ev != NULL) {
+		/* a descriptor came free: try now (backoff_ms stays) */
+		ev_timer_cancel(l->ev, l->retry);
+		l->retry = NULL;
+		l->paused = 0;
+	}
 	accept_update(l);
+}
+
+/* listener_set_limits - change the admission limits (max_conns too) */
+void
+listener_set_limits(struct listener *l, unsigned max_conns,
+    unsigned max_new_per_peer, uint64_t first_request_ms)
+{
+	struct admit_limits lim;
+
+	lim.max = max_conns;
+	lim.max_new_per_peer = max_new_per_peer;
+	lim.first_ms = first_request_ms;
+	if (lim.max == l->lim.max && lim.max_new_per_peer ==
+	    l->lim.max_new_per_peer && lim.first_ms == l->lim.first_ms)
+		return;
+	l->lim = lim;
+	if (l->adm != NULL) {
+		admit_set_limits(l->adm, &lim);
+		accept_update(l);
+	}
+}
+
+/* listener_set_max_conns - change the connection cap alone */
+void
+listener_set_max_conns(struct listener *l, unsigned max_conns)
+{
+	listener_set_limits(l, max_conns, l->lim.max_new_per_peer,
+	    l->lim.first_ms);
+}
+
+/* listener_max_conns - the connection cap in force (0 = none) */
+unsigned
+listener_max_conns(const struct listener *l)
+{
+	return l->lim.max;
+}
+
+/* listener_admit - the admission table (NULL before listener_start) */
+const struct admit *
+listener_admit(const struct listener *l)
+{
+	return l->adm;
 }
 
 const struct endpoint *
@@ -381,7 +534,7 @@ listener_created(const struct listener *l)
 unsigned
 listener_conns(const struct listener *l)
 {
-	return l->nconns;
+	return l->adm != NULL ? admit_count(l->adm) : 0;
 }
 
 int

@@ -10,10 +10,21 @@
  * (uid_t)-1 / (gid_t)-1 = leave as is).
  *
  * listener_start() accepts on the loop: each new connection (non-blocking,
- * close-on-exec) is handed to the callback with a printable peer. At
- * max_conns live connections the listener stops accepting until one of its
- * conns is freed (conn_set_listener() + listener_conn_gone()); the kernel
- * backlog holds the rest.
+ * close-on-exec) is handed to the callback with a printable peer. The
+ * callback counts it with listener_adopt() (conn_set_listener() does that)
+ * and gets the slot to report with: listener_conn_served() once a complete
+ * request came, listener_conn_gone() when the connection is freed; a
+ * connection not adopted by the time the callback returns is not counted.
+ * Which connections are kept is admit.h's business: at max_conns the
+ * listener makes room by closing the oldest connection that has not sent
+ * a request, or stops accepting while none can go (the kernel backlog
+ * holds the rest); it also caps such connections per peer and closes them
+ * at first_request_ms.
+ * When accept() fails for want of a resource (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM) the listener stops watching its socket for 10 ms, doubling up to
+ * 1 s while it keeps failing, and resumes early when one of its
+ * connections is freed; the warning is logged once per 10 s with the count
+ * held back.
  * listener_free() closes, and unlinks a unix socket it created.
  *
  * listener_unix_stat() gives the unix socket file as listener_open() left
@@ -26,9 +37,11 @@
 #define PFH_LISTEN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "admit.h"
 #include "endpoint.h"
 
 struct ev;
@@ -40,6 +53,8 @@ struct listener_opts {
 	gid_t	gid;		/* unix: group, (gid_t)-1 = unchanged */
 	int	backlog;	/* 0 = SOMAXCONN */
 	unsigned max_conns;	/* 0 = unlimited */
+	unsigned max_new_per_peer;	/* requestless ones per peer; 0 = max/4 */
+	uint64_t first_request_ms;	/* deadline for the first request; 0 = none */
 };
 
 typedef void listener_accept_fn(struct listener *, int fd, const char *peer,
@@ -51,7 +66,15 @@ int	listener_start(struct listener *, struct ev *, listener_accept_fn *, void *c
 /* listener_stop - stop accepting (the socket stays bound) */
 void	listener_stop(struct listener *);
 void	listener_free(struct listener *);
-void	listener_conn_gone(struct listener *);
+/* listener_adopt - from the accept callback: count the connection */
+struct admit_slot *listener_adopt(struct listener *, admit_close_fn *, void *ctx);
+void	listener_conn_served(struct listener *, struct admit_slot *);
+void	listener_conn_gone(struct listener *, struct admit_slot *);
+void	listener_set_limits(struct listener *, unsigned max_conns,
+	    unsigned max_new_per_peer, uint64_t first_request_ms);
+void	listener_set_max_conns(struct listener *, unsigned max_conns);
+unsigned listener_max_conns(const struct listener *);
+const struct admit *listener_admit(const struct listener *);
 const struct endpoint *listener_endpoint(const struct listener *);
 const char *listener_name(const struct listener *);
 int	listener_unix_stat(const struct listener *, struct stat *);

@@ -18,7 +18,10 @@ common_libpfh_a_SOURCES = \
 	common/ev.c common/ev.h \
 	common/conn.c common/conn.h \
 	common/endpoint.c common/endpoint.h \
+	common/ratelimit.c common/ratelimit.h \
+	common/admit.c common/admit.h \
 	common/listen.c common/listen.h \
+	common/fdlimit.c common/fdlimit.h \
 	common/workq.c common/workq.h \
 	common/privs.c common/privs.h \
 	common/postconf.c common/postconf.h \
@@ -28,6 +31,7 @@ common_libpfh_a_SOURCES = \
 	common/notify.c common/notify.h \
 	common/stats.c common/stats.h \
 	common/status.c common/status.h \
+	common/status_conn.c common/status_conn.h \
 	common/server.c common/server.h common/server_int.h \
 	common/server_reload.c common/server_reload.h
 

@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "endpoint.h"
 #include "ev.h"
+#include "fdlimit.h"
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
@@ -58,6 +59,8 @@ const struct cfg_param server_common_params[] = {
 	/* each listener takes its limit when it is bound */
 	{"max_connections", CFG_INT, "4096", CS(max_connections), 1, 1000000, RS},
 	{"idle_timeout", CFG_TIME, "600s", CS(idle_timeout), 0, 86400000, RL},
+	{"first_request_timeout", CFG_TIME, "10s", CS(first_request_timeout), 0, 86400000, RL},
+	{"max_new_connections_per_peer", CFG_INT, "0", CS(max_new_per_peer), 0, 1000000, RL},
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 
@@ -589,6 +592,9 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 	if (spec->warn)
 		spec->warn(s->cfg);
 	start_status(s);
+	/* descriptors for max_connections, or fewer connections (fdlimit.h) */
+	fdlimit_fit(s->listeners, s->nlisteners, (unsigned)sc->max_connections,
+	    s->status != NULL ? STATUS_MAX_FDS : 0);
 	if (*sc->pid_file) {
 		uid_t ruid = (uid_t)-1;
 		gid_t rgid = (gid_t)-1;
@@ -866,6 +872,8 @@ server_listen(struct server *s, const char *endpoint, mode_t mode,
 	o.uid = (uid_t)-1;
 	o.gid = (gid_t)-1;
 	o.max_conns = (unsigned)sc->max_connections;
+	o.max_new_per_peer = (unsigned)sc->max_new_per_peer;
+	o.first_request_ms = (uint64_t)sc->first_request_timeout;
 	/* a socket made as root belongs to the user the daemon runs as */
 	drops = server_run_ids(s, &o.uid, &o.gid);
 	if (endpoint_parse(endpoint, &ep, err, errlen) < 0)
@@ -909,6 +917,9 @@ server_conn(struct server *s, struct listener *l, int fd, const char *peer,
 	lim.max_in = max_in;
 	lim.max_out = max_out;
 	lim.idle_ms = (uint64_t)sc->idle_timeout;
+	/* the per-connection limits a reload changed apply from here on */
+	listener_set_limits(l, listener_max_conns(l),
+	    (unsigned)sc->max_new_per_peer, (uint64_t)sc->first_request_timeout);
 	c = conn_new(s->ev, fd, &lim, fn, ctx);
 	conn_set_peer(c, peer);
 	conn_set_listener(c, l);

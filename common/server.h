@@ -14,7 +14,8 @@
  * fatal); apply it to the daemon's config struct (which must start with
  * `struct server_common common;`); start logging; block signals; daemonize
  * unless -d; call spec->init() (bind listeners with server_listen(), load
- * data, start workers), then spec->warn(); write the pid file; drop
+ * data, start workers), then spec->warn(); start the status page; fit
+ * the descriptor limit to max_connections (fdlimit.h); write the pid file; drop
  * privileges (when root and `user` is set); tell systemd/tests READY=1;
  * run the loop.
  *
@@ -67,6 +68,8 @@ struct server_common {
 	long long stop_timeout;		/* ms */
 	long long max_connections;
 	long long idle_timeout;		/* ms, for client connections */
+	long long first_request_timeout;	/* ms, until the first request */
+	long long max_new_per_peer;	/* max_new_connections_per_peer */
 };
 
 extern const struct cfg_param server_common_params[];
@@ -170,7 +173,10 @@ int	 server_listen_all(struct server *, const struct server_sockets *ss,
 /*
  * server_conn - adopt a client a listener accepted: a conn with the given
  * buffer caps and the config's idle_timeout, named by peer and counted
- * against its listener's max_connections.
+ * against its listener's max_connections; until it serves its first
+ * request it is subject to first_request_timeout and
+ * max_new_connections_per_peer (listen.h, admit.h), in their values from
+ * the config in force now.
  */
 struct conn *server_conn(struct server *, struct listener *, int fd,
 	    const char *peer, size_t max_in, size_t max_out, conn_fn *,

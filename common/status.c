@@ -60,10 +60,10 @@
 #include "server.h"
 #include "stats.h"
 #include "status.h"
+#include "status_conn.h"
 #include "table.h"
 #include "xalloc.h"
 
-#define STATUS_MAX_CONNS	32		/* concurrent HTTP connections */
 #define STATUS_CONN_TIMEOUT	10		/* seconds idle per connection */
 #define STATUS_MAX_ITEMS	4096		/* writer calls recorded per request */
 #define STATUS_MAX_TEXT		(512 * 1024)	/* bytes of daemon text per request */
@@ -131,6 +131,7 @@ struct status_page {
 	struct server *server;
 	struct ev *ev;
 	struct listener *listener;
+	struct status_conns *conns;	/* accept, admission, loop share */
 	struct MHD_Daemon *mhd;
 	int	epfd;
 	struct ev_timer *timer;
@@ -2408,6 +2409,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	/* a bounded number of rendered pages per loop turn (status_conn.h) */
+	if (status_conns_request(p->conns, c, strcmp(url, "/healthz") != 0))
+		return MHD_YES;
 	if (strcmp(url, "/healthz") == 0)
 		return respond_text(c, MHD_HTTP_OK, "ok\n");
 	if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
@@ -2500,6 +2504,7 @@ status_run(struct status_page *p)
 	 * MHD_run(); when a run closed connections (timeouts) nothing else
 	 * would wake us for the clients waiting in the backlog, so run again.
 	 */
+	status_conns_turn(p->conns);
 	do {
 		i = MHD_get_daemon_info(p->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 		before = i ? i->num_connections : 0;
@@ -2523,6 +2528,17 @@ static void
 status_ready_fd(struct ev *ev, int fd, uint32_t events, void *ctx)
 {
 	status_run(ctx);
+}
+
+/* status_kick - MHD got work outside a run (new or resumed connection): run it next round */
+static void
+status_kick(void *ctx)
+{
+	struct status_page *p = ctx;
+
+	if (p->timer)
+		ev_timer_cancel(p->ev, p->timer);
+	p->timer = ev_timer_add(p->ev, 0, status_timer, p);
 }
 
 /* status_arm - a timer for MHD's next deadline (connection timeouts, pending work) */
@@ -2598,6 +2614,7 @@ status_http_start(struct server *s, const char *endpoint, const char *auth_file,
 	lo.backlog = 64;
 	if ((p->listener = listener_open(&ep, &lo, err, errlen)) == NULL)
 		goto fail;
+	p->conns = status_conns_new(p->ev, p->listener, status_kick, p);
 	fd = listener_fd(p->listener);
 	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		snprintf(err, errlen, "fcntl: %s", strerror(errno));
@@ -2609,17 +2626,30 @@ status_http_start(struct server *s, const char *endpoint, const char *auth_file,
 		log_warn("status page on non-loopback address %s%s", p->name,
 		    p->auth_path ? "" : " without status_auth_file: anyone who can reach it sees it");
 
+	/*
+	 * We accept (status_conn.h): the listener's back-off when accept()
+	 * fails, and admission that closes requestless clients to make room,
+	 * so slow clients cannot lock out /healthz. MHD's own limit only
+	 * leaves room for connections closed but not yet freed; its per-IP
+	 * limit stays off, since on loopback every client, /healthz's probe
+	 * included, is 127.0.0.1 (admit.h's per-peer share applies instead).
+	 */
 	p->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
 	    (ep.kind == ENDPOINT_INET && strchr(ep.host, ':') ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, handle, p,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, p,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)STATUS_MAX_CONNS,
+	    MHD_OPTION_NOTIFY_CONNECTION, status_conns_notify, p->conns,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)STATUS_MHD_CONN_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)STATUS_CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 	    MHD_OPTION_END);
 	if (p->mhd == NULL) {
 		snprintf(err, errlen, "cannot start libmicrohttpd on %s", p->name);
+		goto fail;
+	}
+	if (status_conns_start(p->conns, p->mhd) < 0) {
+		snprintf(err, errlen, "%s: %s", p->name, strerror(errno));
 		goto fail;
 	}
 	if ((info = MHD_get_daemon_info(p->mhd, MHD_DAEMON_INFO_EPOLL_FD)) == NULL) {
@@ -2649,13 +2679,12 @@ status_http_stop(struct status_page *p)
 		ev_timer_cancel(p->ev, p->timer);
 	if (p->epfd >= 0)
 		ev_fd_del(p->ev, p->epfd);
-	if (p->mhd) {
-		/* take the listening socket back: listener_free closes (and unlinks) it */
-		(void)MHD_quiesce_daemon(p->mhd);
-		MHD_stop_daemon(p->mhd);
-	}
+	status_conns_stop(p->conns);
+	if (p->mhd)
+		MHD_stop_daemon(p->mhd);	/* frees its connections */
+	status_conns_free(p->conns);
 	if (p->listener)
-		listener_free(p->listener);
+		listener_free(p->listener);	/* closes (and unlinks) the socket */
 	auth_free_users(p->users, p->nusers);
 	if (p->cd) {
 		secret_wipe(p->cd, sizeof(*p->cd));

@@ -38,6 +38,10 @@ struct status_page;
 struct status_writer;
 struct table_source;
 
+/* descriptors the page may hold: its connections, listener, epoll, ITC */
+#define STATUS_MAX_CONNS	32
+#define STATUS_MAX_FDS		(STATUS_MAX_CONNS + 4)
+
 struct status_page *status_http_start(struct server *, const char *endpoint,
 	    const char *auth_file, char *err, size_t errlen);
 void	status_http_stop(struct status_page *);

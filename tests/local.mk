@@ -17,6 +17,7 @@ UNIT_TESTS = \
 	tests/unit/test_table_source \
 	tests/unit/test_ev \
 	tests/unit/test_conn \
+	tests/unit/test_admit \
 	tests/unit/test_endpoint \
 	tests/unit/test_workq \
 	tests/unit/test_stats \
@@ -51,6 +52,8 @@ tests_unit_test_ev_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ev_LDADD = $(UNIT_LDADD)
 tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conn_LDADD = $(UNIT_LDADD)
+tests_unit_test_admit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_admit_LDADD = $(UNIT_LDADD)
 tests_unit_test_endpoint_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_endpoint_LDADD = $(UNIT_LDADD)
 tests_unit_test_workq_CFLAGS = $(UNIT_CFLAGS)
@@ -132,3 +135,7 @@ TESTS += tests/proto/test_listen.py
 # What SIGHUP does with every parameter (issue #12): it takes effect or a
 # warning names it; status_auth_file over HTTP; the .conf(5) restart marks.
 TESTS += tests/proto/test_sighup.py
+
+# Connections (issue #12): out of descriptors, idle floods per peer,
+# first_request_timeout, slow clients on the status page.
+TESTS += tests/proto/test_connections.py

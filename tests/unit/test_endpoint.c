@@ -84,7 +84,7 @@ test_unix_listener_stale_live_mode(void **state)
 {
 	char dir[] = "/tmp/pfh-ep-XXXXXX", path[128], err[256];
 	struct endpoint ep;
-	struct listener_opts o = {0640, (uid_t)-1, (gid_t)-1, 0, 0};
+	struct listener_opts o = {0640, (uid_t)-1, (gid_t)-1, 0, 0, 0, 0};
 	struct listener *l, *l2;
 	struct sockaddr_un sun;
 	struct stat st;
@@ -130,7 +130,7 @@ static void
 test_inet_listener_port(void **state)
 {
 	struct endpoint ep;
-	struct listener_opts o = {0, (uid_t)-1, (gid_t)-1, 0, 0};
+	struct listener_opts o = {0, (uid_t)-1, (gid_t)-1, 0, 0, 0, 0};
 	struct listener *l;
 	char err[256];
 
