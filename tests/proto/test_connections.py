@@ -236,7 +236,8 @@ def test_silent_connection_closed_at_first_request_timeout():
     port = free_port()
     d = Daemon(POLICYD, config="listen = inet:127.0.0.1:%d\n"
                "identities = @DIR@/ids\n" % port, wait_ready=False)
-    d.write("ids", "")
+    # one pin: an empty table is refused at start (issue #12)
+    d.write("ids", "sha256:%s host1\n" % ":".join(["AB"] * 32))
     d.wait_ready = True
     d.start()
     silent = tcp(port, timeout=30)

@@ -304,6 +304,31 @@ def chk_idle(t, log):
         c.close()
 
 
+def chk_first_request(t, log):
+    # first_request_timeout = 1s: a connection that never sends closes soon
+    # (idle_timeout is tlsmap's 300s)
+    c = tcp_connect("127.0.0.1", t.port)
+    try:
+        assert is_closed(c, 5.0), "first_request_timeout = 1s did not close"
+    finally:
+        c.close()
+
+
+def chk_per_peer(t, log):
+    # max_new_connections_per_peer = 1: a second silent connection from
+    # this address closes the first
+    a = tcp_connect("127.0.0.1", t.port)
+    try:
+        time.sleep(0.3)
+        b = tcp_connect("127.0.0.1", t.port)
+        try:
+            assert is_closed(a, 5.0), "the older silent connection stayed"
+        finally:
+            b.close()
+    finally:
+        a.close()
+
+
 COMMON_CASES = {
     "syslog_facility": ("local3", chk_facility, None),
     "syslog_name": ("pfh-renamed", chk_name, chk_name_back),
@@ -317,6 +342,8 @@ COMMON_CASES = {
     "table_shrink_limit": ("0", chk_shrink, None),
     "stop_timeout": ("3s", chk_stop_timeout, None),
     "max_connections": ("1", chk_max_conns, None),
+    "first_request_timeout": ("1s", chk_first_request, None),
+    "max_new_connections_per_peer": ("1", chk_per_peer, None),
     "idle_timeout": ("1s", chk_idle, None),
 }
 
