@@ -278,7 +278,6 @@ test_fake_clock_drives_timers(void **state)
 	assert_int_equal(o.seen[1], 'b');
 	/* back to the real clock */
 	ev_set_clock(ev, NULL, NULL);
-	assert_true(ev_now(ev) > 9000 || ev_monotonic_ms() <= 9000);
 	assert_true(ev_now(ev) <= ev_monotonic_ms());
 	ev_free(ev);
 }
