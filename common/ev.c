@@ -45,6 +45,8 @@ struct ev {
 	size_t	 nslots;
 	struct ev_timer **heap;
 	size_t	 nheap, heapcap;
+	ev_clock_fn *clock;		/* NULL: ev_monotonic_ms() */
+	void	*clock_ctx;
 };
 
 /* ev_monotonic_ms - CLOCK_MONOTONIC in milliseconds */
@@ -55,6 +57,13 @@ ev_monotonic_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* clock_read - the loop's clock: the real one or a test's */
+static uint64_t
+clock_read(struct ev *ev)
+{
+	return ev->clock ? ev->clock(ev->clock_ctx) : ev_monotonic_ms();
 }
 
 /* ev_new - create a loop */
@@ -299,6 +308,15 @@ ev_defer(struct ev *ev, ev_timer_fn *fn, void *ctx)
 	(void)ev_timer_add(ev, 0, fn, ctx);
 }
 
+/* ev_set_clock - a test's clock for ev_now() and the timers */
+void
+ev_set_clock(struct ev *ev, ev_clock_fn *fn, void *ctx)
+{
+	ev->clock = fn;
+	ev->clock_ctx = ctx;
+	ev->now = clock_read(ev);
+}
+
 /* ev_now - cached monotonic milliseconds */
 uint64_t
 ev_now(struct ev *ev)
@@ -342,7 +360,7 @@ ev_run_once(struct ev *ev, int timeout_ms)
 			timeout_ms = until;
 	}
 	n = epoll_wait(ev->epfd, evs, EV_MAX_EVENTS, timeout_ms);
-	ev->now = ev_monotonic_ms();
+	ev->now = clock_read(ev);
 	if (n < 0) {
 		if (errno == EINTR)
 			return 0;

@@ -19,7 +19,11 @@
  *   - ev_defer() runs a callback after the current round of events (a
  *     0 ms timer): the way to free objects whose callbacks are on the stack.
  *   - ev_now() is the loop's cached monotonic clock in milliseconds,
- *     refreshed after every epoll_wait().
+ *     refreshed after every epoll_wait(). ev_set_clock() lets a test
+ *     supply that clock (a fake it advances by hand): ev_now() and every
+ *     timer deadline then follow it, read at the same points; epoll_wait()
+ *     still waits in real time, so a test passes a timeout of 0 (or a
+ *     short one while it waits for a worker thread) to ev_run_once().
  */
 #ifndef PFH_EV_H
 #define PFH_EV_H
@@ -35,6 +39,7 @@ struct ev_timer;
 
 typedef void ev_fd_fn(struct ev *, int fd, uint32_t events, void *ctx);
 typedef void ev_timer_fn(struct ev *, void *ctx);
+typedef uint64_t ev_clock_fn(void *ctx);
 
 struct ev *ev_new(void);
 void	ev_free(struct ev *);
@@ -53,6 +58,8 @@ int	ev_run(struct ev *);
 /* ev_run_once - one round, waiting at most timeout_ms (-1 = until an event or timer) */
 int	ev_run_once(struct ev *, int timeout_ms);
 void	ev_stop(struct ev *);
+/* ev_set_clock - ev_now() reads fn(ctx) from now on; NULL: the real clock */
+void	ev_set_clock(struct ev *, ev_clock_fn *, void *ctx);
 /* ev_monotonic_ms - the clock ev_now() caches */
 uint64_t ev_monotonic_ms(void);
 

@@ -40,7 +40,8 @@ SASL_UNIT_TESTS = \
 	tests/unit/test_sasl_throttle \
 	tests/unit/test_sasl_realm \
 	tests/unit/test_sasl_clientaddr \
-	tests/unit/test_sasl_pwfile
+	tests/unit/test_sasl_pwfile \
+	tests/unit/test_sasl_session
 check_PROGRAMS += $(SASL_UNIT_TESTS)
 TESTS += $(SASL_UNIT_TESTS)
 SASL_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
@@ -74,6 +75,19 @@ tests_unit_test_sasl_pwfile_SOURCES = tests/unit/test_sasl_pwfile.c \
 tests_unit_test_sasl_pwfile_CPPFLAGS = $(SASL_UNIT_CPPFLAGS)
 tests_unit_test_sasl_pwfile_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sasl_pwfile_LDADD = $(PFH_LIBS) $(PAM_LIBS) $(CRYPT_LIBS) $(CMOCKA_LIBS)
+# The session state machine on a fake clock with fake backends: the real
+# sasl_session.c, loop, conn and worker pool; sasl_fake.c stands in for
+# the server skeleton and the decision log.
+tests_unit_test_sasl_session_SOURCES = tests/unit/test_sasl_session.c \
+	tests/unit/sasl_fake.c tests/unit/sasl_fake.h \
+	saslauthd-lite/sasl_session.c saslauthd-lite/saslauthd.h \
+	saslauthd-lite/auth.c saslauthd-lite/auth.h \
+	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth_pam.c \
+	saslauthd-lite/auth_shadow.c \
+	$(SASL_CORE_SOURCES)
+tests_unit_test_sasl_session_CPPFLAGS = $(SASL_UNIT_CPPFLAGS)
+tests_unit_test_sasl_session_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sasl_session_LDADD = $(PFH_LIBS) $(PAM_LIBS) $(CRYPT_LIBS) $(CMOCKA_LIBS)
 endif
 
 TESTS += tests/proto/test_saslauthd.py \

@@ -221,6 +221,20 @@ def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
+def join_threads(threads, timeout=30.0, what="client threads"):
+    """Join every thread within one shared deadline; AssertionError naming
+    what is still running otherwise (a thread that never returns must fail
+    the test, not hang it)."""
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    alive = [t.name for t in threads if t.is_alive()]
+    if alive:
+        raise AssertionError("%d of %d %s still running after %.0fs: %s"
+                             % (len(alive), len(threads), what, timeout,
+                                ", ".join(alive)))
+
+
 # --------------------------------------------------------------------------
 # Test runner
 # --------------------------------------------------------------------------

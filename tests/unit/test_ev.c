@@ -1,6 +1,7 @@
 /*
  * test_ev.c - event loop: timers in order, cancel, defer, fd events, and a
- * callback that deletes its own (and another) fd.
+ * callback that deletes its own (and another) fd; a test's clock drives
+ * ev_now() and the timers.
  */
 #include "sysdep.h"
 
@@ -238,6 +239,49 @@ test_many_timers_heap(void **state)
 	ev_free(ev);
 }
 
+/* fake_clock - a clock the test advances by hand */
+static uint64_t
+fake_clock(void *ctx)
+{
+	return *(uint64_t *)ctx;
+}
+
+static void
+test_fake_clock_drives_timers(void **state)
+{
+	struct ev *ev = ev_new();
+	struct order o = {{0}, 0};
+	struct tagged a = {&o, 'a'}, b = {&o, 'b'};
+	uint64_t now = 5000;
+	struct ev_timer *t;
+
+	(void)state;
+	ev_set_clock(ev, fake_clock, &now);
+	assert_int_equal(ev_now(ev), 5000);
+	t = ev_timer_add(ev, 300, mark_tag, &a);
+	assert_int_equal(ev_timer_deadline(t), 5300);
+	(void)ev_timer_add(ev, 1000, mark_tag, &b);
+	/* however long the real wait, nothing is due until the clock says */
+	assert_int_equal(ev_run_once(ev, 20), 0);
+	assert_int_equal(o.n, 0);
+	now = 5299;
+	assert_int_equal(ev_run_once(ev, 0), 0);
+	assert_int_equal(ev_now(ev), 5299);
+	assert_int_equal(o.n, 0);
+	now = 5300;
+	assert_int_equal(ev_run_once(ev, 0), 0);
+	assert_int_equal(o.n, 1);
+	assert_int_equal(o.seen[0], 'a');
+	now = 9000;
+	assert_int_equal(ev_run_once(ev, 0), 0);
+	assert_int_equal(o.n, 2);
+	assert_int_equal(o.seen[1], 'b');
+	/* back to the real clock */
+	ev_set_clock(ev, NULL, NULL);
+	assert_true(ev_now(ev) <= ev_monotonic_ms());
+	ev_free(ev);
+}
+
 int
 main(void)
 {
@@ -248,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_delete_drops_fetched_events),
 		cmocka_unit_test(test_mod_changes_interest),
 		cmocka_unit_test(test_many_timers_heap),
+		cmocka_unit_test(test_fake_clock_drives_timers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
