@@ -917,9 +917,12 @@ server_conn(struct server *s, struct listener *l, int fd, const char *peer,
 	lim.max_in = max_in;
 	lim.max_out = max_out;
 	lim.idle_ms = (uint64_t)sc->idle_timeout;
-	/* the per-connection limits a reload changed apply from here on */
-	listener_set_limits(l, listener_max_conns(l),
-	    (unsigned)sc->max_new_per_peer, (uint64_t)sc->first_request_timeout);
+	/* the per-connection limits a reload changed apply from here on
+	 * (a connection made without a listener, as in unit tests, has none) */
+	if (l != NULL)
+		listener_set_limits(l, listener_max_conns(l),
+		    (unsigned)sc->max_new_per_peer,
+		    (uint64_t)sc->first_request_timeout);
 	c = conn_new(s->ev, fd, &lim, fn, ctx);
 	conn_set_peer(c, peer);
 	conn_set_listener(c, l);
