@@ -28,16 +28,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "cfg.h"
+#include "cfg_conv.h"
 #include "cfg_lines.h"
 #include "log.h"
 #include "secret.h"
@@ -332,143 +331,16 @@ cfg_set(struct cfg *c, const char *assignment, const char *origin, char *err,
 	return 0;
 }
 
-/* cfg_parse_bool - yes/no/true/false/on/off/1/0, any case */
-int
-cfg_parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = {"yes", "true", "on", "1"};
-	static const char *const no[] = {"no", "false", "off", "0"};
-	size_t i;
-
-	for (i = 0; i < nitems(yes); i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* parse_scaled - digits then a unit from units[]; overflow is an error */
-static int
-parse_scaled(const char *s, const char *const *units, const long long *mult,
-    size_t nunits, long long *out)
-{
-	unsigned long long n = 0;
-	const char *p = s;
-	size_t i;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (n > (unsigned long long)(LLONG_MAX - (*p - '0')) / 10)
-			return -1;
-		n = n * 10 + (unsigned long long)(*p - '0');
-	}
-	for (i = 0; i < nunits; i++) {
-		if (strcasecmp(p, units[i]) != 0)
-			continue;
-		if (n > (unsigned long long)(LLONG_MAX / mult[i]))
-			return -1;
-		*out = (long long)n * mult[i];
-		return 0;
-	}
-	return -1;
-}
-
-/* cfg_parse_time_ms - "300" (seconds), "250ms", "300s", "5m", "1h", "1d", "1w" */
-int
-cfg_parse_time_ms(const char *s, long long *out)
-{
-	static const char *const units[] = {"", "ms", "s", "m", "h", "d", "w"};
-	static const long long mult[] = {1000, 1, 1000, 60000, 3600000,
-	    86400000, 604800000};
-
-	return parse_scaled(s, units, mult, nitems(units), out);
-}
-
-/* cfg_parse_size - bytes, or k/m/g multiples of 1024 */
-int
-cfg_parse_size(const char *s, long long *out)
-{
-	static const char *const units[] = {"", "k", "m", "g"};
-	static const long long mult[] = {1, 1024, 1024 * 1024,
-	    1024 * 1024 * 1024};
-
-	return parse_scaled(s, units, mult, nitems(units), out);
-}
-
-/* parse_int - optionally signed decimal long long */
-static int
-parse_int(const char *s, long long *out)
-{
-	char *end;
-	long long v;
-
-	/* strtoll would skip leading blanks and accept "0x"; we do not. */
-	if (!((*s >= '0' && *s <= '9') ||
-	    ((*s == '-' || *s == '+') && s[1] >= '0' && s[1] <= '9')))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* fmt_scaled - a value in the largest unit that divides it exactly */
-static void
-fmt_scaled(char *out, size_t outlen, long long v, const char *const *units,
-    const long long *mult, size_t nunits)
-{
-	size_t i;
-
-	for (i = nunits; i-- > 1;)
-		if (v != 0 && v % mult[i] == 0)
-			break;
-	snprintf(out, outlen, "%lld%s", v / mult[i], units[i]);
-}
-
-/* fmt_time - milliseconds as cfg_parse_time_ms() reads them back */
-static void
-fmt_time(char *out, size_t outlen, long long ms)
-{
-	static const char *const units[] = {"ms", "s", "m", "h", "d"};
-	static const long long mult[] = {1, 1000, 60000, 3600000, 86400000};
-
-	if (ms == 0) {
-		snprintf(out, outlen, "0s");
-		return;
-	}
-	fmt_scaled(out, outlen, ms, units, mult, nitems(units));
-}
-
-/* fmt_size - bytes as cfg_parse_size() reads them back */
-static void
-fmt_size(char *out, size_t outlen, long long n)
-{
-	static const char *const units[] = {"", "k", "m", "g"};
-	static const long long mult[] = {1, 1024, 1024 * 1024,
-	    1024 * 1024 * 1024};
-
-	fmt_scaled(out, outlen, n, units, mult, nitems(units));
-}
-
 /* fmt_value - one parameter's value as text for errors and cfg_dump() */
 static void
 fmt_value(char *out, size_t outlen, enum cfg_type type, long long v)
 {
 	switch (type) {
 	case CFG_TIME:
-		fmt_time(out, outlen, v);
+		cfg_conv_fmt_time(v, out, outlen);
 		break;
 	case CFG_SIZE:
-		fmt_size(out, outlen, v);
+		cfg_conv_fmt_size(v, out, outlen);
 		break;
 	default:
 		snprintf(out, outlen, "%lld", v);
@@ -680,26 +552,26 @@ type_check(struct cfg_apply_ctx *ac, size_t i)
 	case CFG_STR:
 		return 0;
 	case CFG_BOOL:
-		if (cfg_parse_bool(w->exp, &w->v.b) < 0) {
+		if (cfg_conv_bool(w->exp, &w->v.b) < 0) {
 			apply_err(ac, i, "not a boolean (yes, no, true, false, "
 			    "on, off, 1 or 0): \"%.64s\"", shown);
 			return -1;
 		}
 		return 0;
 	case CFG_INT:
-		rc = parse_int(w->exp, &w->v.ll);
+		rc = cfg_conv_int(w->exp, &w->v.ll);
 		if (rc < 0)
 			apply_err(ac, i, "not an integer: \"%.64s\"", shown);
 		break;
 	case CFG_TIME:
-		rc = cfg_parse_time_ms(w->exp, &w->v.ll);
+		rc = cfg_conv_time(w->exp, &w->v.ll);
 		if (rc < 0)
 			apply_err(ac, i, "not a time (a number with an optional "
 			    "unit ms, s, m, h, d or w; seconds by default): "
 			    "\"%.64s\"", shown);
 		break;
 	case CFG_SIZE:
-		rc = cfg_parse_size(w->exp, &w->v.ll);
+		rc = cfg_conv_size(w->exp, &w->v.ll);
 		if (rc < 0)
 			apply_err(ac, i, "not a size (a number of bytes with an "
 			    "optional unit k, m or g): \"%.64s\"", shown);

@@ -78,9 +78,4 @@ int	cfg_dump(const struct cfg_param *table, const void *target,
 void	cfg_value_text(const struct cfg_param *, const void *target,
 	    char *out, size_t outlen);
 
-/* Parsers shared with other modules; 0 ok, -1 bad syntax */
-int	cfg_parse_bool(const char *, bool *);
-int	cfg_parse_time_ms(const char *, long long *);
-int	cfg_parse_size(const char *, long long *);
-
 #endif /* PFH_CFG_H */

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "cfg_conv.h"
 #include "xalloc.h"
 
 struct tconf {
@@ -449,7 +450,7 @@ test_parse_time(void **state)
 	(void)state;
 	for (i = 0; i < nitems(time_cases); i++) {
 		v = -42;
-		if (cfg_parse_time_ms(time_cases[i].in, &v) != time_cases[i].rc)
+		if (cfg_conv_time(time_cases[i].in, &v) != time_cases[i].rc)
 			fail_msg("time \"%s\": rc", time_cases[i].in);
 		if (time_cases[i].rc == 0 && v != time_cases[i].ms)
 			fail_msg("time \"%s\": %lld", time_cases[i].in, v);
@@ -480,7 +481,7 @@ test_parse_size(void **state)
 	(void)state;
 	for (i = 0; i < nitems(size_cases); i++) {
 		v = -42;
-		if (cfg_parse_size(size_cases[i].in, &v) != size_cases[i].rc)
+		if (cfg_conv_size(size_cases[i].in, &v) != size_cases[i].rc)
 			fail_msg("size \"%s\": rc", size_cases[i].in);
 		if (size_cases[i].rc == 0 && v != size_cases[i].n)
 			fail_msg("size \"%s\": %lld", size_cases[i].in, v);
@@ -503,17 +504,17 @@ test_parse_bool(void **state)
 	(void)state;
 	for (i = 0; i < nitems(yes); i++) {
 		b = false;
-		assert_int_equal(cfg_parse_bool(yes[i], &b), 0);
+		assert_int_equal(cfg_conv_bool(yes[i], &b), 0);
 		assert_true(b);
 	}
 	for (i = 0; i < nitems(no); i++) {
 		b = true;
-		assert_int_equal(cfg_parse_bool(no[i], &b), 0);
+		assert_int_equal(cfg_conv_bool(no[i], &b), 0);
 		assert_false(b);
 	}
 	for (i = 0; i < nitems(bad); i++) {
 		b = true;
-		assert_int_equal(cfg_parse_bool(bad[i], &b), -1);
+		assert_int_equal(cfg_conv_bool(bad[i], &b), -1);
 		assert_true(b);
 	}
 }
