@@ -17,12 +17,9 @@
  * Applying walks the raw settings in the order they were read (file lines,
  * then -o, then the defaults nobody set), so the error reported is the
  * first bad line, not the first bad table entry. Values are expanded
- * ($name, ${name}, $$) before they are parsed by type, so a time or size
- * may come from another parameter too. Expansion is memoised per apply;
- * a reference back to a parameter still being expanded is a loop.
- * Unlike Postfix, a reference to a name the table does not know is an
- * error rather than an empty string: a stray '$' in a value (a crypt hash,
- * say) is far more likely than a deliberate empty reference.
+ * ($name, ${name}, $$: cfg_expand.h) before they are parsed by type
+ * (cfg_conv.h), so a time or size may come from another parameter too;
+ * this file only says where a fault is ("FILE, line N: name: ...").
  */
 #include "sysdep.h"
 
@@ -37,13 +34,12 @@
 #include "buf.h"
 #include "cfg.h"
 #include "cfg_conv.h"
+#include "cfg_expand.h"
 #include "cfg_lines.h"
 #include "log.h"
 #include "secret.h"
 #include "xalloc.h"
 
-#define CFG_MAX_DEPTH	16		/* $name nesting, as the header says */
-#define CFG_MAX_VALUE	(1024 * 1024)	/* expanded value: stops $a$a$a... blowup */
 #define CFG_MAX_FILE	(16 * 1024 * 1024)
 
 struct cfg_setting {
@@ -64,13 +60,8 @@ struct cfg {
 };
 
 /* Per-parameter state during one cfg_apply(). */
-enum { EXP_TODO, EXP_BUSY, EXP_DONE };
-
 struct cfg_work {
 	const struct cfg_setting *set;	/* effective setting, NULL = default */
-	const char *raw;
-	char	*exp;		/* expanded text, owned until it goes to target */
-	int	 state;
 	union {
 		long long ll;
 		bool	b;
@@ -81,8 +72,7 @@ struct cfg_apply_ctx {
 	const struct cfg_param *table;
 	struct cfg_work *w;
 	size_t	n;
-	size_t	stack[CFG_MAX_DEPTH + 2];	/* for loop messages */
-	size_t	depth;
+	struct cfg_expand *ex;	/* $name expansion of the n values */
 	char	*err;
 	size_t	errlen;
 };
@@ -395,156 +385,21 @@ find_param(const struct cfg_apply_ctx *ac, const char *name, size_t len)
 	return -1;
 }
 
-static int expand(struct cfg_apply_ctx *, size_t);
-
-/* expand_ref - append the expansion of parameter `name` to out */
-static int
-expand_ref(struct cfg_apply_ctx *ac, size_t i, const char *name, size_t len,
-    struct buf *out)
+/* expand_error - cfg_expand_error_fn: "WHERE: reason" for parameter i */
+static void
+expand_error(size_t i, const char *why, void *ctx)
 {
-	char chain[512];
-	size_t k;
-	long j;
-
-	if ((j = find_param(ac, name, len)) < 0) {
-		/* In a secret, the "name" after '$' is part of a password. */
-		if (ac->table[i].flags & CFG_F_SECRET)
-			apply_err(ac, i, "unknown parameter after '$' in value");
-		else
-			apply_err(ac, i, "unknown parameter \"$%.*s\" in value",
-			    (int)(len > 64 ? 64 : len), name);
-		return -1;
-	}
-	if (ac->w[j].state == EXP_BUSY) {
-		size_t blame = i, start = 0;
-
-		chain[0] = 0;
-		for (k = 0; k < ac->depth; k++) {
-			if ((size_t)j == ac->stack[k]) {
-				chain[0] = 0;	/* the loop starts here */
-				start = k;
-			}
-			snprintf(chain + strlen(chain),
-			    sizeof(chain) - strlen(chain), "$%s -> ",
-			    ac->table[ac->stack[k]].name);
-		}
-		/*
-		 * A loop that closes through a default (queue_dir = $state_dir
-		 * against state_dir's default "$queue_dir/state") is still the
-		 * admin's doing: cite the innermost member of the loop that
-		 * was set (i itself when it was), not "default value of",
-		 * which reads as a bug in the daemon's table.
-		 */
-		for (k = ac->depth; k-- > start;) {
-			if (ac->w[ac->stack[k]].set != NULL) {
-				blame = ac->stack[k];
-				break;
-			}
-		}
-		apply_err(ac, blame, "parameter expansion loop: %s$%s", chain,
-		    ac->table[j].name);
-		return -1;
-	}
-	/* The outermost parameter is depth 0; each reference adds one. */
-	if (ac->w[j].state != EXP_DONE && ac->depth > CFG_MAX_DEPTH) {
-		apply_err(ac, i, "parameter expansion nested more than %d "
-		    "deep at \"$%s\"", CFG_MAX_DEPTH, ac->table[j].name);
-		return -1;
-	}
-	if (expand(ac, (size_t)j) < 0)
-		return -1;
-	if (buf_append(out, ac->w[j].exp, strlen(ac->w[j].exp)) < 0) {
-		apply_err(ac, i, "value longer than %d bytes after expansion",
-		    CFG_MAX_VALUE);
-		return -1;
-	}
-	return 0;
+	apply_err(ctx, i, "%s", why);
 }
 
-/* expand - compute w[i].exp from w[i].raw, expanding references first */
-static int
-expand(struct cfg_apply_ctx *ac, size_t i)
-{
-	struct cfg_work *w = ac->w + i;
-	const char *p = w->raw, *q, *close;
-	struct buf out;
-	int rc = -1;
-
-	if (w->state == EXP_DONE)
-		return 0;
-	w->state = EXP_BUSY;
-	ac->stack[ac->depth++] = i;
-	buf_init(&out, CFG_MAX_VALUE);
-	buf_set_secret(&out);
-	while (*p) {
-		if ((q = strchr(p, '$')) == NULL)
-			q = p + strlen(p);
-		if (buf_append(&out, p, (size_t)(q - p)) < 0)
-			goto toolong;
-		if (*q == 0)
-			break;
-		p = q + 1;
-		if (*p == '$') {
-			if (buf_append(&out, "$", 1) < 0)
-				goto toolong;
-			p++;
-		} else if (*p == '{') {
-			for (q = ++p; is_name_char((unsigned char)*q); q++)
-				;
-			if ((close = strchr(p, '}')) == NULL) {
-				apply_err(ac, i, "missing '}' after \"${\"");
-				goto out;
-			}
-			if ((q != close || q == p) &&
-			    (ac->table[i].flags & CFG_F_SECRET)) {
-				apply_err(ac, i, "bad parameter name after "
-				    "\"${\"");
-				goto out;
-			}
-			if (q != close || q == p) {
-				apply_err(ac, i, "bad parameter name in "
-				    "\"${%.*s}\"", (int)(close - p > 64 ? 64 :
-				    close - p), p);
-				goto out;
-			}
-			if (expand_ref(ac, i, p, (size_t)(q - p), &out) < 0)
-				goto out;
-			p = q + 1;
-		} else {
-			for (q = p; is_name_char((unsigned char)*q); q++)
-				;
-			if (q == p) {
-				apply_err(ac, i, "'$' must be followed by a "
-				    "name, \"{name}\" or another '$'");
-				goto out;
-			}
-			if (expand_ref(ac, i, p, (size_t)(q - p), &out) < 0)
-				goto out;
-			p = q;
-		}
-	}
-	w->exp = xstrndup(out.data, out.len);
-	w->state = EXP_DONE;
-	rc = 0;
-	goto out;
-toolong:
-	apply_err(ac, i, "value longer than %d bytes after expansion",
-	    CFG_MAX_VALUE);
-out:
-	buf_free(&out);
-	ac->depth--;
-	if (rc < 0)
-		w->state = EXP_TODO;
-	return rc;
-}
-
-/* type_check - parse w[i].exp by type and check its bounds */
+/* type_check - parse parameter i's expansion by type, check its bounds */
 static int
 type_check(struct cfg_apply_ctx *ac, size_t i)
 {
 	const struct cfg_param *p = ac->table + i;
 	struct cfg_work *w = ac->w + i;
-	const char *shown = (p->flags & CFG_F_SECRET) ? "(hidden)" : w->exp;
+	const char *exp = cfg_expand_value(ac->ex, i);
+	const char *shown = (p->flags & CFG_F_SECRET) ? "(hidden)" : exp;
 	char lo[64], hi[64];
 	int rc = 0;
 
@@ -552,26 +407,26 @@ type_check(struct cfg_apply_ctx *ac, size_t i)
 	case CFG_STR:
 		return 0;
 	case CFG_BOOL:
-		if (cfg_conv_bool(w->exp, &w->v.b) < 0) {
+		if (cfg_conv_bool(exp, &w->v.b) < 0) {
 			apply_err(ac, i, "not a boolean (yes, no, true, false, "
 			    "on, off, 1 or 0): \"%.64s\"", shown);
 			return -1;
 		}
 		return 0;
 	case CFG_INT:
-		rc = cfg_conv_int(w->exp, &w->v.ll);
+		rc = cfg_conv_int(exp, &w->v.ll);
 		if (rc < 0)
 			apply_err(ac, i, "not an integer: \"%.64s\"", shown);
 		break;
 	case CFG_TIME:
-		rc = cfg_conv_time(w->exp, &w->v.ll);
+		rc = cfg_conv_time(exp, &w->v.ll);
 		if (rc < 0)
 			apply_err(ac, i, "not a time (a number with an optional "
 			    "unit ms, s, m, h, d or w; seconds by default): "
 			    "\"%.64s\"", shown);
 		break;
 	case CFG_SIZE:
-		rc = cfg_conv_size(w->exp, &w->v.ll);
+		rc = cfg_conv_size(exp, &w->v.ll);
 		if (rc < 0)
 			apply_err(ac, i, "not a size (a number of bytes with an "
 			    "optional unit k, m or g): \"%.64s\"", shown);
@@ -611,7 +466,7 @@ check_table(const struct cfg_param *table)
 static int
 apply_one(struct cfg_apply_ctx *ac, size_t i)
 {
-	if (expand(ac, i) < 0)
+	if (cfg_expand_one(ac->ex, i) < 0)
 		return -1;
 	return type_check(ac, i);
 }
@@ -648,15 +503,19 @@ cfg_apply(const struct cfg *c, const struct cfg_param *table, void *target,
 	ac.w = xcalloc(ac.n ? ac.n : 1, sizeof(*ac.w));
 	ac.err = err;
 	ac.errlen = errlen;
-	for (i = 0; i < ac.n; i++)
-		ac.w[i].raw = table[i].def ? table[i].def : "";
 	/* Later lists win: -o over the file. */
 	for (k = 0; k < c->file.n + c->over.n; k++) {
 		s = k < c->file.n ? &c->file.v[k] : &c->over.v[k - c->file.n];
-		if ((j = find_param(&ac, s->name, strlen(s->name))) >= 0) {
+		if ((j = find_param(&ac, s->name, strlen(s->name))) >= 0)
 			ac.w[j].set = s;
-			ac.w[j].raw = s->value;
-		}
+	}
+	ac.ex = cfg_expand_new(ac.n, expand_error, &ac);
+	for (i = 0; i < ac.n; i++) {
+		s = ac.w[i].set;
+		cfg_expand_var(ac.ex, i, table[i].name, s ? s->value :
+		    table[i].def ? table[i].def : "",
+		    (s ? CFG_EXPAND_SET : 0) |
+		    ((table[i].flags & CFG_F_SECRET) ? CFG_EXPAND_SECRET : 0));
 	}
 
 	/*
@@ -682,8 +541,7 @@ cfg_apply(const struct cfg *c, const struct cfg_param *table, void *target,
 
 		switch (table[i].type) {
 		case CFG_STR:
-			*(char **)(void *)field = ac.w[i].exp;
-			ac.w[i].exp = NULL;
+			*(char **)(void *)field = cfg_expand_take(ac.ex, i);
 			break;
 		case CFG_BOOL:
 			*(bool *)(void *)field = ac.w[i].v.b;
@@ -695,8 +553,7 @@ cfg_apply(const struct cfg *c, const struct cfg_param *table, void *target,
 	}
 	rc = 0;
 out:
-	for (i = 0; i < ac.n; i++)
-		secret_free_str(ac.w[i].exp);
+	cfg_expand_free(ac.ex);
 	free(ac.w);
 	return rc;
 }

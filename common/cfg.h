@@ -1,11 +1,12 @@
 /*
  * cfg.h - main.cf-style configuration with typed parameter tables
  *
- * File syntax (Postfix main.cf): "name = value" logical lines; '#' starts a
- * comment line; a line that starts with whitespace continues the previous
- * one; blank lines are ignored; $name and ${name} expand to another
- * parameter's value (after its own expansion; loops and depth > 16 are
- * errors); "$$" is a literal '$'.
+ * File syntax (Postfix main.cf): "name = value" logical lines (cfg_lines.h);
+ * '#' starts a comment line; a line that starts with whitespace continues
+ * the previous one; blank lines are ignored; $name and ${name} expand to
+ * another parameter's value and "$$" is a literal '$' (cfg_expand.h: loops,
+ * depth > 16 and unknown names are errors). The text forms of the typed
+ * values are cfg_conv.h's.
  *
  * Each daemon declares one NULL-terminated table of struct cfg_param: name,
  * type, default *as text*, offset into the daemon's config struct, bounds.

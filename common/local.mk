@@ -12,6 +12,7 @@ common_libpfh_a_SOURCES = \
 	common/attrs.c common/attrs.h \
 	common/cfg_lines.c common/cfg_lines.h \
 	common/cfg_conv.c common/cfg_conv.h \
+	common/cfg_expand.c common/cfg_expand.h \
 	common/cfg.c common/cfg.h \
 	common/htab.c common/htab.h \
 	common/fileread.c common/fileread.h \
