@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -65,6 +66,7 @@ struct cfg_work {
 	union {
 		long long ll;
 		bool	b;
+		mode_t	m;
 	} v;
 };
 
@@ -413,6 +415,13 @@ type_check(struct cfg_apply_ctx *ac, size_t i)
 			return -1;
 		}
 		return 0;
+	case CFG_MODE:
+		if (cfg_conv_mode(exp, &w->v.m) < 0) {
+			apply_err(ac, i, "not an octal mode (0 to 0777, e.g. "
+			    "0660): \"%.64s\"", shown);
+			return -1;
+		}
+		return 0;
 	case CFG_INT:
 		rc = cfg_conv_int(exp, &w->v.ll);
 		if (rc < 0)
@@ -546,6 +555,9 @@ cfg_apply(const struct cfg *c, const struct cfg_param *table, void *target,
 		case CFG_BOOL:
 			*(bool *)(void *)field = ac.w[i].v.b;
 			break;
+		case CFG_MODE:
+			*(mode_t *)(void *)field = ac.w[i].v.m;
+			break;
 		default:
 			*(long long *)(void *)field = ac.w[i].v.ll;
 			break;
@@ -593,6 +605,10 @@ cfg_value_text(const struct cfg_param *p, const void *target, char *out,
 	case CFG_BOOL:
 		snprintf(out, outlen, "%s",
 		    *(const bool *)(const void *)field ? "yes" : "no");
+		break;
+	case CFG_MODE:
+		cfg_conv_fmt_mode(*(const mode_t *)(const void *)field, out,
+		    outlen);
 		break;
 	default:
 		fmt_value(out, outlen, p->type,

@@ -31,8 +31,10 @@
  * Storage by type: CFG_STR char * (owned; "" for empty), CFG_INT long long,
  *   CFG_BOOL bool (yes/no/true/false/on/off/1/0), CFG_TIME long long
  *   milliseconds ("300", "300s", "5m", "1h", "1d", "250ms"; bare = seconds),
- *   CFG_SIZE long long bytes ("64k", "10m", bare = bytes).
+ *   CFG_SIZE long long bytes ("64k", "10m", bare = bytes), CFG_MODE
+ *   mode_t permission bits (octal digits, 0 to 0777; shown as "0660").
  *   min/max bound INT, TIME (in ms) and SIZE; both 0 means unbounded.
+ *   A mode's bounds are always 0..0777 (min/max are not used).
  */
 #ifndef PFH_CFG_H
 #define PFH_CFG_H
@@ -43,7 +45,7 @@
 struct buf;
 struct cfg;
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_TIME, CFG_SIZE };
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_TIME, CFG_SIZE, CFG_MODE };
 
 #define CFG_F_SECRET	0x1	/* never shown by cfg_dump() */
 /*

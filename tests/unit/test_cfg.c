@@ -519,6 +519,96 @@ test_parse_bool(void **state)
 	}
 }
 
+static const struct {
+	const char *in;
+	int	rc;
+	mode_t	mode;
+} mode_cases[] = {
+	{"0660", 0, 0660}, {"660", 0, 0660}, {"0", 0, 0}, {"0777", 0, 0777},
+	{"0000000000000000000000600", 0, 0600}, {"7", 0, 07},
+	{"", -1, 0}, {"999", -1, 0}, {"0778", -1, 0}, {"1000", -1, 0},
+	{"01000", -1, 0}, {"-1", -1, 0}, {"+660", -1, 0}, {" 660", -1, 0},
+	{"660 ", -1, 0}, {"0x1ff", -1, 0}, {"0o660", -1, 0}, {"u=rw", -1, 0},
+	{"77777777777777777777777777", -1, 0},
+};
+
+static void
+test_parse_mode(void **state)
+{
+	char text[16];
+	mode_t m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(mode_cases); i++) {
+		m = 01234;
+		if (cfg_conv_mode(mode_cases[i].in, &m) != mode_cases[i].rc)
+			fail_msg("mode \"%s\": rc", mode_cases[i].in);
+		if (mode_cases[i].rc == 0 && m != mode_cases[i].mode)
+			fail_msg("mode \"%s\": %o", mode_cases[i].in, (unsigned)m);
+		if (mode_cases[i].rc != 0 && m != 01234)
+			fail_msg("mode \"%s\": output touched", mode_cases[i].in);
+	}
+	cfg_conv_fmt_mode(0660, text, sizeof(text));
+	assert_string_equal(text, "0660");
+	cfg_conv_fmt_mode(0, text, sizeof(text));
+	assert_string_equal(text, "0000");
+}
+
+/* CFG_MODE: parsed once by cfg_apply(), shown in four digits, errors cited */
+struct mconf {
+	mode_t	 mode;
+	char	*name;
+};
+
+static void
+test_mode_param(void **state)
+{
+	static const struct cfg_param tab[] = {
+		{"socket_mode", CFG_MODE, "0660", offsetof(struct mconf, mode),
+		    0, 0, 0},
+		{"name", CFG_STR, "x", offsetof(struct mconf, name), 0, 0, 0},
+		{NULL, CFG_STR, NULL, 0, 0, 0, 0},
+	};
+	struct mconf mc;
+	struct cfg *c = cfg_new();
+	char err[256], text[16];
+	struct buf b;
+
+	(void)state;
+	assert_int_equal(cfg_apply(c, tab, &mc, err, sizeof(err)), 0);
+	assert_int_equal(mc.mode, 0660);
+	buf_init(&b, 0);
+	assert_int_equal(cfg_dump(tab, &mc, &b), 0);
+	assert_string_equal(b.data, "socket_mode = 0660\nname = x\n");
+	buf_free(&b);
+	cfg_release(tab, &mc);
+	/* the same setting whatever the spelling */
+	assert_int_equal(cfg_load_string(c, "name = 600\nsocket_mode = $name\n",
+	    "m.cf", err, sizeof(err)), 0);
+	assert_int_equal(cfg_apply(c, tab, &mc, err, sizeof(err)), 0);
+	assert_int_equal(mc.mode, 0600);
+	cfg_value_text(&tab[0], &mc, text, sizeof(text));
+	assert_string_equal(text, "0600");
+	cfg_release(tab, &mc);
+	/* a bad one leaves the target alone and says where and why */
+	mc.mode = 0123;
+	mc.name = NULL;
+	assert_int_equal(cfg_load_string(c, "socket_mode = 999\n", "m.cf", err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg_apply(c, tab, &mc, err, sizeof(err)), -1);
+	assert_string_equal(err, "m.cf, line 1: socket_mode: not an octal mode "
+	    "(0 to 0777, e.g. 0660): \"999\"");
+	assert_int_equal(mc.mode, 0123);
+	assert_int_equal(cfg_set(c, "socket_mode=0666x", "-o", err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg_apply(c, tab, &mc, err, sizeof(err)), -1);
+	assert_string_equal(err, "-o socket_mode=...: not an octal mode "
+	    "(0 to 0777, e.g. 0660): \"0666x\"");
+	assert_null(mc.name);
+	cfg_free(c);
+}
+
 /* Nesting: 16 references deep is fine, 17 is an error. */
 #define NCHAIN	18
 struct chain {
@@ -718,6 +808,8 @@ main(void)
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_bool),
+		cmocka_unit_test(test_parse_mode),
+		cmocka_unit_test(test_mode_param),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_bad_default),
 		cmocka_unit_test(test_dump_cap),
