@@ -38,7 +38,7 @@ enum policyd_log_mode { POLICYD_LOG_ALL, POLICYD_LOG_CERTS, POLICYD_LOG_NONE };
 struct policyd_cfg {
 	struct server_common common;	/* must be first */
 	char	*listen;
-	char	*socket_mode;
+	mode_t	 socket_mode;
 	char	*socket_group;
 	char	*identities;
 	char	*permit_action;
@@ -50,7 +50,6 @@ struct policyd_cfg {
 	char	*decision_log;
 	long long expiry_warning_days;
 	/* derived by the check hook */
-	mode_t	 socket_mode_bits;
 	enum policyd_log_mode log_mode;
 };
 

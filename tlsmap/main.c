@@ -28,7 +28,7 @@
 
 const struct cfg_param tlsmap_params[] = {
 	{"listen", CFG_STR, "inet:127.0.0.1:10030", P(listen), 0, 0, RS},
-	{"socket_mode", CFG_STR, "0660", P(socket_mode), 0, 0, RS},
+	{"socket_mode", CFG_MODE, "0660", P(socket_mode), 0, 0, RS},
 	{"socket_group", CFG_STR, "", P(socket_group), 0, 0, RS},
 	{"maps", CFG_STR, "tlspolicy=policy:" PFH_SYSCONFDIR "/tls_policy",
 	    P(maps), 0, 0, RL},
@@ -49,22 +49,6 @@ const char *const tlsmap_common_defaults[] = {
 
 #define LIST_SEPS	" \t\r\n,"
 
-/* parse_mode - octal socket mode, at most 0777 */
-static int
-parse_mode(const char *text, mode_t *mode_r)
-{
-	char *end;
-	unsigned long v;
-
-	if (*text < '0' || *text > '7')
-		return -1;
-	v = strtoul(text, &end, 8);
-	if (*end != 0 || v > 0777)
-		return -1;
-	*mode_r = (mode_t)v;
-	return 0;
-}
-
 /* tlsmap_version - the target version of a config that passed the check */
 unsigned
 tlsmap_version(const struct tlsmap_cfg *cfg)
@@ -84,13 +68,7 @@ tlsmap_check_cfg(void *vcfg, char *err, size_t errlen)
 	struct tlsmap_cfg *cfg = vcfg;
 	struct maps *ms;
 	unsigned v;
-	mode_t mode;
 
-	if (parse_mode(cfg->socket_mode, &mode) < 0) {
-		snprintf(err, errlen, "socket_mode: \"%s\" is not an octal "
-		    "mode (e.g. 0660)", cfg->socket_mode);
-		return -1;
-	}
 	if (tls_policy_version_parse(cfg->postfix_version, &v) < 0) {
 		snprintf(err, errlen, "postfix_version: \"%s\" is not a "
 		    "Postfix version of 2.3 or later (e.g. 3.7)",
@@ -175,12 +153,10 @@ static void
 tlsmap_sockets(void *vcfg, struct server_sockets *ss)
 {
 	struct tlsmap_cfg *cfg = vcfg;
-	mode_t mode = 0660;
 
-	(void)parse_mode(cfg->socket_mode, &mode);
 	ss->listen_param = "listen";
 	ss->endpoints = cfg->listen;
-	ss->mode = mode;
+	ss->mode = cfg->socket_mode;
 	ss->group = cfg->socket_group;
 }
 

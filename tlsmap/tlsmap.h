@@ -26,7 +26,7 @@
 struct tlsmap_cfg {
 	struct server_common common;	/* must come first */
 	char	*listen;
-	char	*socket_mode;		/* octal text, e.g. "0660" */
+	mode_t	 socket_mode;
 	char	*socket_group;
 	char	*maps;
 	char	*postfix_version;
