@@ -617,6 +617,31 @@ cfg_value_text(const struct cfg_param *p, const void *target, char *out,
 	}
 }
 
+/* cfg_table_join - first + second, with overridden defaults for first */
+struct cfg_param *
+cfg_table_join(const struct cfg_param *first, const struct cfg_param *second,
+    const char *const *defaults)
+{
+	size_t nf = 0, ns = 0, i, j;
+	struct cfg_param *t;
+
+	while (first && first[nf].name)
+		nf++;
+	while (second && second[ns].name)
+		ns++;
+	/* the zeroed last entry is the terminator */
+	t = xcalloc(nf + ns + 1, sizeof(*t));
+	if (nf)
+		memcpy(t, first, nf * sizeof(*t));
+	if (ns)
+		memcpy(t + nf, second, ns * sizeof(*t));
+	for (i = 0; defaults && defaults[i]; i += 2)
+		for (j = 0; j < nf; j++)
+			if (strcmp(t[j].name, defaults[i]) == 0)
+				t[j].def = defaults[i + 1];
+	return t;
+}
+
 /* cfg_dump - "name = value" per parameter, secrets hidden */
 int
 cfg_dump(const struct cfg_param *table, const void *target, struct buf *out)

@@ -28,6 +28,9 @@
  *   cfg_value_text() - one parameter's value in `target` as cfg_dump()
  *     writes it, secret or not (the caller hides it); "" for an empty
  *     string. Two values are the same setting when their texts are equal.
+ *   cfg_table_join() - one table from two (common parameters, then a
+ *     program's own), with some defaults of the first replaced by
+ *     name/value pairs: the one way a program's table is built.
  * Storage by type: CFG_STR char * (owned; "" for empty), CFG_INT long long,
  *   CFG_BOOL bool (yes/no/true/false/on/off/1/0), CFG_TIME long long
  *   milliseconds ("300", "300s", "5m", "1h", "1d", "250ms"; bare = seconds),
@@ -80,5 +83,13 @@ int	cfg_dump(const struct cfg_param *table, const void *target,
 	    struct buf *out);
 void	cfg_value_text(const struct cfg_param *, const void *target,
 	    char *out, size_t outlen);
+/*
+ * cfg_table_join - `first` then `second` (NULL: none), and for each
+ * name/value pair of `defaults` (NULL-terminated, or NULL) the entry of
+ * `first` of that name gets that default. Names and texts are borrowed;
+ * the caller frees the table with free().
+ */
+struct cfg_param *cfg_table_join(const struct cfg_param *first,
+	    const struct cfg_param *second, const char *const *defaults);
 
 #endif /* PFH_CFG_H */

@@ -31,6 +31,7 @@ common_libpfh_a_SOURCES = \
 	common/stats.c common/stats.h \
 	common/status.c common/status.h \
 	common/server.c common/server.h common/server_int.h \
+	common/server_config.c common/server_config.h \
 	common/server_reload.c common/server_reload.h
 
 # Everything that links libpfh also needs these. -lm for status.c's floor():

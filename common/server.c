@@ -32,6 +32,7 @@
 #include "pidfile.h"
 #include "privs.h"
 #include "server.h"
+#include "server_config.h"
 #include "server_int.h"
 #include "server_reload.h"
 #include "sockaccess.h"
@@ -61,28 +62,6 @@ const struct cfg_param server_common_params[] = {
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 
-
-static struct cfg_param *
-build_table(const struct server_spec *spec)
-{
-	size_t nc = 0, nd = 0, i, j;
-	struct cfg_param *t;
-
-	while (server_common_params[nc].name)
-		nc++;
-	while (spec->params && spec->params[nd].name)
-		nd++;
-	t = xcalloc(nc + nd + 1, sizeof(*t));
-	memcpy(t, server_common_params, nc * sizeof(*t));
-	if (nd)
-		memcpy(t + nc, spec->params, nd * sizeof(*t));
-	for (i = 0; spec->common_defaults && spec->common_defaults[i]; i += 2)
-		for (j = 0; j < nc; j++)
-			if (strcmp(t[j].name, spec->common_defaults[i]) == 0)
-				t[j].def = spec->common_defaults[i + 1];
-	server_reload_table(t, spec->name);
-	return t;
-}
 
 static void PFH_NORETURN
 usage(struct server *s, const char *why)
@@ -124,54 +103,15 @@ print_version(const struct server_spec *spec)
 static void *
 load_config(struct server *s, char *err, size_t errlen)
 {
-	struct cfg *c = cfg_new();
-	void *target = NULL;
-	size_t i;
-
-	s->config_missing = 0;
-	if (s->config_named || access(s->config_path, F_OK) == 0) {
-		if (cfg_load_file(c, s->config_path, err, errlen) < 0)
-			goto out;
-	} else {
-		s->config_missing = 1;
-	}
-	for (i = 0; i < s->noverrides; i++)
-		if (cfg_set(c, s->overrides[i], "-o", err, errlen) < 0)
-			goto out;
-	target = xcalloc(1, s->spec->cfg_size);
-	if (cfg_apply(c, s->table, target, err, errlen) < 0) {
-		free(target);
-		target = NULL;
-		goto out;
-	}
-	if (s->spec->check && s->spec->check(target, err, errlen) < 0) {
-		cfg_release(s->table, target);
-		free(target);
-		target = NULL;
-	}
-	{
-		struct server_common *sc = target;
-
-		if (target && !log_facility_valid(sc->syslog_facility)) {
-			snprintf(err, errlen, "syslog_facility: unknown facility \"%s\"",
-			    sc->syslog_facility);
-			cfg_release(s->table, target);
-			free(target);
-			target = NULL;
-		}
-	}
-out:
-	cfg_free(c);
-	return target;
+	return server_config_load(s->spec, s->table, s->config_path,
+	    s->config_named, s->overrides, s->noverrides, &s->config_missing,
+	    err, errlen);
 }
 
 static void
 free_config(struct server *s, void *cfg)
 {
-	if (cfg == NULL)
-		return;
-	cfg_release(s->table, cfg);
-	free(cfg);
+	server_config_free(s->table, cfg);
 }
 
 /* server_cfg_set - record an override (daemon-specific flags use this) */
@@ -248,22 +188,13 @@ parse_args(struct server *s, int argc, char **argv)
 		usage(s, "unexpected arguments");
 }
 
-/*
- * warn_config_missing - say which file was looked for and not found
- *
- * A build whose configuration directory is not the one the admin edits
- * otherwise runs quietly on defaults (tlsmap then defers all mail for a map
- * it cannot open): every start, reload, -n and check says so.
- */
+/* warn_config_missing - say the default file was not there, if so */
 static void
 warn_config_missing(struct server *s)
 {
-	if (!s->config_missing)
-		return;
-	log_warn("configuration file %s not found: running on built-in "
-	    "defaults%s (name another file with -%c FILE)", s->config_path,
-	    s->noverrides ? " and the command line" : "",
-	    s->spec->config_flag);
+	if (s->config_missing)
+		server_config_warn_missing(s->spec, s->config_path,
+		    s->noverrides);
 }
 
 static void
@@ -554,7 +485,7 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 	s->spec = spec;
 	s->ready_fd = -1;
 	s->config_path = spec->default_config;
-	s->table = build_table(spec);
+	s->table = server_config_table(spec);
 	log_init(spec->name, LOG_TO_STDERR, "mail");
 	parse_args(s, argc, argv);
 	if (s->list_params) {

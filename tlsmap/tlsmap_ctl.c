@@ -51,27 +51,6 @@ struct ctl {
 	struct maps *maps;
 };
 
-/* build_table - server_common_params + tlsmap_params, tlsmap defaults */
-static struct cfg_param *
-build_table(void)
-{
-	size_t nc = 0, nd = 0, i, j;
-	struct cfg_param *t;
-
-	while (server_common_params[nc].name)
-		nc++;
-	while (tlsmap_params[nd].name)
-		nd++;
-	t = xcalloc(nc + nd + 1, sizeof(*t));
-	memcpy(t, server_common_params, nc * sizeof(*t));
-	memcpy(t + nc, tlsmap_params, nd * sizeof(*t));
-	for (i = 0; tlsmap_common_defaults[i]; i += 2)
-		for (j = 0; j < nc; j++)
-			if (strcmp(t[j].name, tlsmap_common_defaults[i]) == 0)
-				t[j].def = tlsmap_common_defaults[i + 1];
-	return t;
-}
-
 /* load_config - the same file and overrides the daemon would read */
 static void
 load_config(struct ctl *c)
@@ -80,7 +59,8 @@ load_config(struct ctl *c)
 	char err[1024];
 	size_t i;
 
-	c->table = build_table();
+	c->table = cfg_table_join(server_common_params, tlsmap_params,
+	    tlsmap_common_defaults);
 	if (c->named || access(c->config, F_OK) == 0) {
 		if (cfg_load_file(raw, c->config, err, sizeof(err)) < 0)
 			goto bad;

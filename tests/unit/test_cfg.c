@@ -609,6 +609,40 @@ test_mode_param(void **state)
 	cfg_free(c);
 }
 
+/* cfg_table_join: common entries first, then the program's, defaults replaced */
+static void
+test_table_join(void **state)
+{
+	static const struct cfg_param common[] = {
+		{"idle_timeout", CFG_TIME, "600s", 0, 0, 0, 0},
+		{"user", CFG_STR, "", 8, 0, 0, 0},
+		{NULL, CFG_STR, NULL, 0, 0, 0, 0},
+	};
+	static const struct cfg_param own[] = {
+		{"listen", CFG_STR, "inet:x", 16, 0, 0, 0},
+		{NULL, CFG_STR, NULL, 0, 0, 0, 0},
+	};
+	static const char *const defs[] = {"idle_timeout", "10s",
+	    "listen", "not a common one", NULL};
+	struct cfg_param *t;
+
+	(void)state;
+	t = cfg_table_join(common, own, defs);
+	assert_string_equal(t[0].name, "idle_timeout");
+	assert_string_equal(t[0].def, "10s");
+	assert_string_equal(t[1].def, "");
+	assert_string_equal(t[2].name, "listen");
+	assert_string_equal(t[2].def, "inet:x");	/* only common ones */
+	assert_int_equal(t[2].offset, 16);
+	assert_null(t[3].name);
+	assert_string_equal(common[0].def, "600s");	/* the input untouched */
+	free(t);
+	t = cfg_table_join(common, NULL, NULL);
+	assert_string_equal(t[0].def, "600s");
+	assert_null(t[2].name);
+	free(t);
+}
+
 /* Nesting: 16 references deep is fine, 17 is an error. */
 #define NCHAIN	18
 struct chain {
@@ -810,6 +844,7 @@ main(void)
 		cmocka_unit_test(test_parse_bool),
 		cmocka_unit_test(test_parse_mode),
 		cmocka_unit_test(test_mode_param),
+		cmocka_unit_test(test_table_join),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_bad_default),
 		cmocka_unit_test(test_dump_cap),

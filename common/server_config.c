@@ -1,0 +1,100 @@
+/*
+ * server_config.c - a daemon's configuration, read as server_main() reads it
+ *
+ * Moved out of server.c so that a daemon's subcommands read their config
+ * through the very function the daemon uses, instead of a copy of it.
+ * The contract is in server_config.h.
+ */
+#include "sysdep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "server.h"
+#include "server_config.h"
+#include "server_reload.h"
+#include "xalloc.h"
+
+/* server_config_table - common + daemon parameters, daemon's defaults */
+struct cfg_param *
+server_config_table(const struct server_spec *spec)
+{
+	struct cfg_param *t;
+
+	t = cfg_table_join(server_common_params, spec->params,
+	    spec->common_defaults);
+	server_reload_table(t, spec->name);
+	return t;
+}
+
+/* server_config_load - file + overrides into a fresh struct, or NULL + err */
+void *
+server_config_load(const struct server_spec *spec,
+    const struct cfg_param *table, const char *path, int named,
+    char *const *overrides, size_t noverrides, int *missing_r, char *err,
+    size_t errlen)
+{
+	struct cfg *c = cfg_new();
+	struct server_common *sc;
+	void *target = NULL;
+	size_t i;
+
+	*missing_r = 0;
+	if (named || access(path, F_OK) == 0) {
+		if (cfg_load_file(c, path, err, errlen) < 0)
+			goto out;
+	} else {
+		*missing_r = 1;
+	}
+	for (i = 0; i < noverrides; i++)
+		if (cfg_set(c, overrides[i], "-o", err, errlen) < 0)
+			goto out;
+	target = xcalloc(1, spec->cfg_size);
+	if (cfg_apply(c, table, target, err, errlen) < 0) {
+		free(target);
+		target = NULL;
+		goto out;
+	}
+	sc = target;
+	if (spec->check && spec->check(target, err, errlen) < 0) {
+		server_config_free(table, target);
+		target = NULL;
+	} else if (!log_facility_valid(sc->syslog_facility)) {
+		snprintf(err, errlen, "syslog_facility: unknown facility \"%s\"",
+		    sc->syslog_facility);
+		server_config_free(table, target);
+		target = NULL;
+	}
+out:
+	cfg_free(c);
+	return target;
+}
+
+/* server_config_free - release a loaded config */
+void
+server_config_free(const struct cfg_param *table, void *cfg)
+{
+	if (cfg == NULL)
+		return;
+	cfg_release(table, cfg);
+	free(cfg);
+}
+
+/*
+ * server_config_warn_missing - say which file was looked for and not found
+ *
+ * A build whose configuration directory is not the one the admin edits
+ * otherwise runs quietly on defaults (tlsmap then defers all mail for a map
+ * it cannot open): every start, reload, -n and check says so.
+ */
+void
+server_config_warn_missing(const struct server_spec *spec, const char *path,
+    size_t noverrides)
+{
+	log_warn("configuration file %s not found: running on built-in "
+	    "defaults%s (name another file with -%c FILE)", path,
+	    noverrides ? " and the command line" : "", spec->config_flag);
+}
