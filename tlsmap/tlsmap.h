@@ -1,7 +1,8 @@
 /*
  * tlsmap.h - private header of the tlsmap daemon
  *
- * main.c          parameter table, server_spec, init/reload/tick hooks
+ * main.c          server_spec, init/reload/tick hooks
+ * tlsmap_params.c the parameter table, common defaults, config check
  * tlsmap_ctl.c    the subcommands: check, explain, migrate
  * tlsmap_status.c the status page callback
  * sockmap_session.c  one Postfix socketmap connection
@@ -35,9 +36,9 @@ struct tlsmap_cfg {
 	long long postconf_timeout;	/* ms */
 };
 
+/* tlsmap_params.c */
 extern const struct cfg_param tlsmap_params[];
 extern const char *const tlsmap_common_defaults[];
-
 /* tlsmap_check_cfg - cross-field checks shared by the daemon and the ctl */
 int	tlsmap_check_cfg(void *cfg, char *err, size_t errlen);
 /* tlsmap_version - the validated target version of a checked config */
