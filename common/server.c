@@ -241,7 +241,7 @@ check_verb(struct server *s)
 		fprintf(stderr, "%s: check: %u problem%s in the data files of "
 		    "configuration %s\n", s->spec->name, problems,
 		    problems == 1 ? "" : "s", what);
-		exit(EX_DATAERR);
+		exit(s->spec->check_exit ? s->spec->check_exit : EX_DATAERR);
 	}
 	fprintf(stderr, "%s: check: configuration %s and its data files are "
 	    "valid\n", s->spec->name, what);

@@ -8,7 +8,8 @@
  * plus the daemon's own options; a hidden last word "params" lists each
  * parameter as "NAME reload" or "NAME restart" (the man page test reads
  * it); a last word "check" validates the config
- * and spec->verify()'s data files and exits 0 or EX_DATAERR); read the
+ * and spec->verify()'s data files and exits 0, or EX_DATAERR (or
+ * spec->check_exit) when verify found problems); read the
  * config (a missing *default* file means built-in defaults and a warning
  * naming it at every start, reload, -n and check; a missing named file is
  * fatal); apply it to the daemon's config struct (which must start with
@@ -125,6 +126,8 @@ struct server_spec {
 	 * how many there were (optional: without it check is -n's validation)
 	 */
 	unsigned (*verify)(struct server *, void *cfg);
+	/* check's exit status when verify found problems (0: EX_DATAERR) */
+	int	check_exit;
 };
 
 int	server_main(int argc, char **argv, const struct server_spec *);

@@ -227,15 +227,17 @@ static const struct server_spec tlsmap_spec = {
 	.stop = tlsmap_stop,
 	.busy = tlsmap_busy,
 	.status = tlsmap_status,
+	.verify = tlsmap_verify,
+	.check_exit = 1,	/* like "postfix check" (tlsmap(8)) */
 };
 
-/* main - a subcommand (check, explain, migrate), or the daemon */
+/* main - a subcommand (explain, migrate), or the daemon (and its check) */
 int
 main(int argc, char **argv)
 {
 	int handled, rc;
 
-	rc = tlsmap_ctl(argc, argv, &handled);
+	rc = tlsmap_ctl(&tlsmap_spec, argc, argv, &handled);
 	if (handled)
 		return rc;
 	return server_main(argc, argv, &tlsmap_spec);

@@ -3,7 +3,7 @@
  *
  * main.c          server_spec, init/reload/tick hooks
  * tlsmap_params.c the parameter table, common defaults, config check
- * tlsmap_ctl.c    the subcommands: check, explain, migrate
+ * tlsmap_ctl.c    the subcommands: check (the verify hook), explain, migrate
  * tlsmap_status.c the status page callback
  * sockmap_session.c  one Postfix socketmap connection
  * maps.c, tls_policy.c, per_site.c  (own headers) the data
@@ -72,7 +72,13 @@ void	sockmap_stop(void);
 /* tlsmap_status.c */
 void	tlsmap_status(struct server *, struct status_writer *);
 
-/* tlsmap_ctl.c: 0 if argv names no subcommand, else the exit status */
-int	tlsmap_ctl(int argc, char **argv, int *handled_r);
+/* tlsmap_ctl.c */
+/* tlsmap_ctl - explain or migrate when argv names one (*handled_r = 1:
+ * the exit status is returned), else nothing; spec is the daemon's */
+int	tlsmap_ctl(const struct server_spec *spec, int argc, char **argv,
+	    int *handled_r);
+/* tlsmap_verify - spec->verify: "check" of every map and the installed
+ * Postfix; stdout lists each map, stderr each error; returns problems */
+unsigned tlsmap_verify(struct server *, void *cfg);
 
 #endif /* PFH_TLSMAP_H */
