@@ -129,19 +129,6 @@ policyd_warn(void *vcfg)
 		    cfg->default_action);
 }
 
-/* policyd_today - local date, recomputed at most once a second */
-int
-policyd_today(struct policyd *pd)
-{
-	time_t now = time(NULL);
-
-	if (now != pd->today_at) {
-		pd->today_at = now;
-		pd->today = ident_date_today(now);
-	}
-	return pd->today;
-}
-
 /* sync_identities - adopt the source's table if it changed */
 static void
 sync_identities(struct policyd *pd)
