@@ -53,7 +53,10 @@ struct ev;
 struct server;
 struct status_writer;
 
-/* Parameters every daemon has; the daemon's config struct starts with this. */
+/*
+ * Parameters every daemon has (their table is server_config.h's
+ * server_common_params); the daemon's config struct starts with this.
+ */
 struct server_common {
 	char	*syslog_facility;
 	char	*syslog_name;
@@ -69,8 +72,6 @@ struct server_common {
 	long long max_connections;
 	long long idle_timeout;		/* ms, for client connections */
 };
-
-extern const struct cfg_param server_common_params[];
 
 /*
  * What a config asks the daemon to listen on (spec->sockets() fills it

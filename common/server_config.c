@@ -18,6 +18,29 @@
 #include "server_reload.h"
 #include "xalloc.h"
 
+#define CS(f)	offsetof(struct server_common, f)
+#define RL	CFG_F_RELOAD
+#define RS	CFG_F_RESTART
+
+const struct cfg_param server_common_params[] = {
+	{"syslog_facility", CFG_STR, "mail", CS(syslog_facility), 0, 0, RL},
+	{"syslog_name", CFG_STR, "", CS(syslog_name), 0, 0, RL},
+	/* the drop happens once, at start */
+	{"user", CFG_STR, "", CS(user), 0, 0, RS},
+	{"group", CFG_STR, "", CS(group), 0, 0, RS},
+	{"pid_file", CFG_STR, "", CS(pid_file), 0, 0, RS},
+	{"status_listen", CFG_STR, "", CS(status_listen), 0, 0, RS},
+	{"status_auth_file", CFG_STR, "", CS(status_auth_file), 0, 0, RL},
+	{"reload_check_interval", CFG_TIME, "2s", CS(reload_check_interval), 100, 3600000, RL},
+	{"table_settle_time", CFG_TIME, "1s", CS(table_settle_time), 0, 60000, RL},
+	{"table_shrink_limit", CFG_INT, "50", CS(table_shrink_limit), 0, 100, RL},
+	{"stop_timeout", CFG_TIME, "10s", CS(stop_timeout), 0, 600000, RL},
+	/* each listener takes its limit when it is bound */
+	{"max_connections", CFG_INT, "4096", CS(max_connections), 1, 1000000, RS},
+	{"idle_timeout", CFG_TIME, "600s", CS(idle_timeout), 0, 86400000, RL},
+	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
+};
+
 /* server_config_table - common + daemon parameters, daemon's defaults */
 struct cfg_param *
 server_config_table(const struct server_spec *spec)

@@ -6,6 +6,7 @@
  * accept is exactly what the daemon runs on.
  *
  * Contract:
+ *   server_common_params - the parameters every daemon has.
  *   server_config_table() - the daemon's parameter table:
  *     server_common_params, then spec->params, with spec->common_defaults
  *     (cfg_table_join); every entry's reload flag is checked (a table
@@ -29,6 +30,9 @@
 
 struct cfg_param;
 struct server_spec;
+
+/* the parameters of struct server_common (server.h), in every table */
+extern const struct cfg_param server_common_params[];
 
 struct cfg_param *server_config_table(const struct server_spec *spec);
 void	*server_config_load(const struct server_spec *spec,

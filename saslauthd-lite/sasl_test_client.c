@@ -27,6 +27,7 @@
 #include "sasl_readpw.h"
 #include "saslauthd.h"
 #include "secret.h"
+#include "server_config.h"
 #include "xalloc.h"
 
 /* usage - and exit 2 */
