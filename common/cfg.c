@@ -374,19 +374,6 @@ apply_err(struct cfg_apply_ctx *ac, size_t i, const char *fmt, ...)
 	cfg_lines_err(ac->err, ac->errlen, "%s: %s", loc, why);
 }
 
-/* find_param - table index of a name, or -1 */
-static long
-find_param(const struct cfg_apply_ctx *ac, const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < ac->n; i++)
-		if (strncmp(ac->table[i].name, name, len) == 0 &&
-		    ac->table[i].name[len] == 0)
-			return (long)i;
-	return -1;
-}
-
 /* expand_error - cfg_expand_error_fn: "WHERE: reason" for parameter i */
 static void
 expand_error(size_t i, const char *why, void *ctx)
@@ -402,6 +389,7 @@ type_check(struct cfg_apply_ctx *ac, size_t i)
 	struct cfg_work *w = ac->w + i;
 	const char *exp = cfg_expand_value(ac->ex, i);
 	const char *shown = (p->flags & CFG_F_SECRET) ? "(hidden)" : exp;
+	const char *what = NULL;
 	char lo[64], hi[64];
 	int rc = 0;
 
@@ -409,43 +397,38 @@ type_check(struct cfg_apply_ctx *ac, size_t i)
 	case CFG_STR:
 		return 0;
 	case CFG_BOOL:
-		if (cfg_conv_bool(exp, &w->v.b) < 0) {
-			apply_err(ac, i, "not a boolean (yes, no, true, false, "
-			    "on, off, 1 or 0): \"%.64s\"", shown);
-			return -1;
-		}
-		return 0;
+		rc = cfg_conv_bool(exp, &w->v.b);
+		what = "a boolean (yes, no, true, false, on, off, 1 or 0)";
+		break;
 	case CFG_MODE:
-		if (cfg_conv_mode(exp, &w->v.m) < 0) {
-			apply_err(ac, i, "not an octal mode (0 to 0777, e.g. "
-			    "0660): \"%.64s\"", shown);
-			return -1;
-		}
-		return 0;
+		rc = cfg_conv_mode(exp, &w->v.m);
+		what = "an octal mode (0 to 0777, e.g. 0660)";
+		break;
 	case CFG_INT:
 		rc = cfg_conv_int(exp, &w->v.ll);
-		if (rc < 0)
-			apply_err(ac, i, "not an integer: \"%.64s\"", shown);
+		what = "an integer";
 		break;
 	case CFG_TIME:
 		rc = cfg_conv_time(exp, &w->v.ll);
-		if (rc < 0)
-			apply_err(ac, i, "not a time (a number with an optional "
-			    "unit ms, s, m, h, d or w; seconds by default): "
-			    "\"%.64s\"", shown);
+		what = "a time (a number with an optional unit ms, s, m, h, d "
+		    "or w; seconds by default)";
 		break;
 	case CFG_SIZE:
 		rc = cfg_conv_size(exp, &w->v.ll);
-		if (rc < 0)
-			apply_err(ac, i, "not a size (a number of bytes with an "
-			    "optional unit k, m or g): \"%.64s\"", shown);
+		what = "a size (a number of bytes with an optional unit k, m "
+		    "or g)";
 		break;
 	default:
 		log_panic("cfg: parameter %s has unknown type %d", p->name,
 		    (int)p->type);
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		apply_err(ac, i, "not %s: \"%.64s\"", what, shown);
 		return -1;
+	}
+	/* booleans and modes have fixed ranges; min/max bound the rest */
+	if (p->type == CFG_BOOL || p->type == CFG_MODE)
+		return 0;
 	if ((p->min != 0 || p->max != 0) &&
 	    (w->v.ll < p->min || w->v.ll > p->max)) {
 		fmt_value(lo, sizeof(lo), p->type, p->min);
@@ -480,11 +463,18 @@ apply_one(struct cfg_apply_ctx *ac, size_t i)
 	return type_check(ac, i);
 }
 
+/* secret_flag - CFG_EXPAND_SECRET for a CFG_F_SECRET parameter */
+static int
+secret_flag(const struct cfg_param *p)
+{
+	return (p->flags & CFG_F_SECRET) ? CFG_EXPAND_SECRET : 0;
+}
+
 /* unknown_name - error for a setting that names no parameter */
 static int
 unknown_name(const struct cfg_apply_ctx *ac, const struct cfg_setting *s)
 {
-	if (find_param(ac, s->name, strlen(s->name)) >= 0)
+	if (cfg_expand_find(ac->ex, s->name, strlen(s->name)) >= 0)
 		return 0;
 	if (s->line == 0)
 		cfg_lines_err(ac->err, ac->errlen, "%s %s=...: unknown "
@@ -512,19 +502,18 @@ cfg_apply(const struct cfg *c, const struct cfg_param *table, void *target,
 	ac.w = xcalloc(ac.n ? ac.n : 1, sizeof(*ac.w));
 	ac.err = err;
 	ac.errlen = errlen;
+	ac.ex = cfg_expand_new(ac.n, expand_error, &ac);
+	for (i = 0; i < ac.n; i++)
+		cfg_expand_var(ac.ex, i, table[i].name, table[i].def ?
+		    table[i].def : "", secret_flag(&table[i]));
 	/* Later lists win: -o over the file. */
 	for (k = 0; k < c->file.n + c->over.n; k++) {
 		s = k < c->file.n ? &c->file.v[k] : &c->over.v[k - c->file.n];
-		if ((j = find_param(&ac, s->name, strlen(s->name))) >= 0)
-			ac.w[j].set = s;
-	}
-	ac.ex = cfg_expand_new(ac.n, expand_error, &ac);
-	for (i = 0; i < ac.n; i++) {
-		s = ac.w[i].set;
-		cfg_expand_var(ac.ex, i, table[i].name, s ? s->value :
-		    table[i].def ? table[i].def : "",
-		    (s ? CFG_EXPAND_SET : 0) |
-		    ((table[i].flags & CFG_F_SECRET) ? CFG_EXPAND_SECRET : 0));
+		if ((j = cfg_expand_find(ac.ex, s->name, strlen(s->name))) < 0)
+			continue;
+		ac.w[j].set = s;
+		cfg_expand_var(ac.ex, (size_t)j, table[j].name, s->value,
+		    CFG_EXPAND_SET | secret_flag(&table[j]));
 	}
 
 	/*
@@ -536,7 +525,7 @@ cfg_apply(const struct cfg *c, const struct cfg_param *table, void *target,
 		s = k < c->file.n ? &c->file.v[k] : &c->over.v[k - c->file.n];
 		if (unknown_name(&ac, s) < 0)
 			goto out;
-		j = find_param(&ac, s->name, strlen(s->name));
+		j = cfg_expand_find(ac.ex, s->name, strlen(s->name));
 		if (ac.w[j].set == s && apply_one(&ac, (size_t)j) < 0)
 			goto out;
 	}

@@ -84,6 +84,19 @@ cfg_expand_var(struct cfg_expand *e, size_t i, const char *name,
 	s->flags = flags;
 }
 
+/* cfg_expand_find - index of a declared name, or -1 */
+long
+cfg_expand_find(const struct cfg_expand *e, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (strncmp(e->v[i].name, name, len) == 0 &&
+		    e->v[i].name[len] == 0)
+			return (long)i;
+	return -1;
+}
+
 /* cfg_expand_value - parameter i's expansion, once cfg_expand_one() did it */
 const char *
 cfg_expand_value(const struct cfg_expand *e, size_t i)
@@ -112,19 +125,6 @@ fail(struct cfg_expand *e, size_t i, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	e->fn(i, why, e->ctx);
-}
-
-/* find - index of a name, or -1 */
-static long
-find(const struct cfg_expand *e, const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < e->n; i++)
-		if (strncmp(e->v[i].name, name, len) == 0 &&
-		    e->v[i].name[len] == 0)
-			return (long)i;
-	return -1;
 }
 
 /* fail_loop - parameter j is already being expanded: name the loop */
@@ -166,7 +166,7 @@ expand_ref(struct cfg_expand *e, size_t i, const char *name, size_t len,
 {
 	long j;
 
-	if ((j = find(e, name, len)) < 0) {
+	if ((j = cfg_expand_find(e, name, len)) < 0) {
 		/* In a secret, the "name" after '$' is part of a password. */
 		if (e->v[i].flags & CFG_EXPAND_SECRET)
 			fail(e, i, "unknown parameter after '$' in value");

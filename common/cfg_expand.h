@@ -10,6 +10,9 @@
  *   cfg_expand_new() - a set of n parameters, all to be declared with
  *     cfg_expand_var() (index, name, raw text, flags) before any
  *     cfg_expand_one().
+ *     Declaring an index again replaces its text and flags.
+ *   cfg_expand_find() - the index of a declared name (len bytes, not
+ *     necessarily NUL-terminated), or -1.
  *   cfg_expand_one() - expands parameter i, and every one it refers to,
  *     once: results are memoised for the life of the set.
  *   cfg_expand_value() - the expansion of a parameter cfg_expand_one()
@@ -51,8 +54,10 @@ struct cfg_expand *cfg_expand_new(size_t n, cfg_expand_error_fn *fn,
 void	cfg_expand_free(struct cfg_expand *);
 void	cfg_expand_var(struct cfg_expand *, size_t i, const char *name,
 	    const char *raw, int flags);
-int	cfg_expand_one(struct cfg_expand *, size_t i);
+long	cfg_expand_find(const struct cfg_expand *, const char *name,
+	    size_t len);
 const char *cfg_expand_value(const struct cfg_expand *, size_t i);
 char	*cfg_expand_take(struct cfg_expand *, size_t i);
+int	cfg_expand_one(struct cfg_expand *, size_t i);
 
 #endif /* PFH_CFG_EXPAND_H */
