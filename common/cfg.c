@@ -17,34 +17,30 @@
  * Applying walks the raw settings in the order they were read (file lines,
  * then -o, then the defaults nobody set), so the error reported is the
  * first bad line, not the first bad table entry. Values are expanded
- * ($name, ${name}, $$) before they are parsed by type, so a time or size
- * may come from another parameter too. Expansion is memoised per apply;
- * a reference back to a parameter still being expanded is a loop.
- * Unlike Postfix, a reference to a name the table does not know is an
- * error rather than an empty string: a stray '$' in a value (a crypt hash,
- * say) is far more likely than a deliberate empty reference.
+ * ($name, ${name}, $$: cfg_expand.h) before they are parsed by type
+ * (cfg_conv.h), so a time or size may come from another parameter too;
+ * this file only says where a fault is ("FILE, line N: name: ...").
  */
 #include "sysdep.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "cfg.h"
+#include "cfg_conv.h"
+#include "cfg_expand.h"
 #include "cfg_lines.h"
 #include "log.h"
 #include "secret.h"
 #include "xalloc.h"
 
-#define CFG_MAX_DEPTH	16		/* $name nesting, as the header says */
-#define CFG_MAX_VALUE	(1024 * 1024)	/* expanded value: stops $a$a$a... blowup */
 #define CFG_MAX_FILE	(16 * 1024 * 1024)
 
 struct cfg_setting {
@@ -65,16 +61,12 @@ struct cfg {
 };
 
 /* Per-parameter state during one cfg_apply(). */
-enum { EXP_TODO, EXP_BUSY, EXP_DONE };
-
 struct cfg_work {
 	const struct cfg_setting *set;	/* effective setting, NULL = default */
-	const char *raw;
-	char	*exp;		/* expanded text, owned until it goes to target */
-	int	 state;
 	union {
 		long long ll;
 		bool	b;
+		mode_t	m;
 	} v;
 };
 
@@ -82,8 +74,7 @@ struct cfg_apply_ctx {
 	const struct cfg_param *table;
 	struct cfg_work *w;
 	size_t	n;
-	size_t	stack[CFG_MAX_DEPTH + 2];	/* for loop messages */
-	size_t	depth;
+	struct cfg_expand *ex;	/* $name expansion of the n values */
 	char	*err;
 	size_t	errlen;
 };
@@ -332,143 +323,16 @@ cfg_set(struct cfg *c, const char *assignment, const char *origin, char *err,
 	return 0;
 }
 
-/* cfg_parse_bool - yes/no/true/false/on/off/1/0, any case */
-int
-cfg_parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = {"yes", "true", "on", "1"};
-	static const char *const no[] = {"no", "false", "off", "0"};
-	size_t i;
-
-	for (i = 0; i < nitems(yes); i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* parse_scaled - digits then a unit from units[]; overflow is an error */
-static int
-parse_scaled(const char *s, const char *const *units, const long long *mult,
-    size_t nunits, long long *out)
-{
-	unsigned long long n = 0;
-	const char *p = s;
-	size_t i;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (n > (unsigned long long)(LLONG_MAX - (*p - '0')) / 10)
-			return -1;
-		n = n * 10 + (unsigned long long)(*p - '0');
-	}
-	for (i = 0; i < nunits; i++) {
-		if (strcasecmp(p, units[i]) != 0)
-			continue;
-		if (n > (unsigned long long)(LLONG_MAX / mult[i]))
-			return -1;
-		*out = (long long)n * mult[i];
-		return 0;
-	}
-	return -1;
-}
-
-/* cfg_parse_time_ms - "300" (seconds), "250ms", "300s", "5m", "1h", "1d", "1w" */
-int
-cfg_parse_time_ms(const char *s, long long *out)
-{
-	static const char *const units[] = {"", "ms", "s", "m", "h", "d", "w"};
-	static const long long mult[] = {1000, 1, 1000, 60000, 3600000,
-	    86400000, 604800000};
-
-	return parse_scaled(s, units, mult, nitems(units), out);
-}
-
-/* cfg_parse_size - bytes, or k/m/g multiples of 1024 */
-int
-cfg_parse_size(const char *s, long long *out)
-{
-	static const char *const units[] = {"", "k", "m", "g"};
-	static const long long mult[] = {1, 1024, 1024 * 1024,
-	    1024 * 1024 * 1024};
-
-	return parse_scaled(s, units, mult, nitems(units), out);
-}
-
-/* parse_int - optionally signed decimal long long */
-static int
-parse_int(const char *s, long long *out)
-{
-	char *end;
-	long long v;
-
-	/* strtoll would skip leading blanks and accept "0x"; we do not. */
-	if (!((*s >= '0' && *s <= '9') ||
-	    ((*s == '-' || *s == '+') && s[1] >= '0' && s[1] <= '9')))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* fmt_scaled - a value in the largest unit that divides it exactly */
-static void
-fmt_scaled(char *out, size_t outlen, long long v, const char *const *units,
-    const long long *mult, size_t nunits)
-{
-	size_t i;
-
-	for (i = nunits; i-- > 1;)
-		if (v != 0 && v % mult[i] == 0)
-			break;
-	snprintf(out, outlen, "%lld%s", v / mult[i], units[i]);
-}
-
-/* fmt_time - milliseconds as cfg_parse_time_ms() reads them back */
-static void
-fmt_time(char *out, size_t outlen, long long ms)
-{
-	static const char *const units[] = {"ms", "s", "m", "h", "d"};
-	static const long long mult[] = {1, 1000, 60000, 3600000, 86400000};
-
-	if (ms == 0) {
-		snprintf(out, outlen, "0s");
-		return;
-	}
-	fmt_scaled(out, outlen, ms, units, mult, nitems(units));
-}
-
-/* fmt_size - bytes as cfg_parse_size() reads them back */
-static void
-fmt_size(char *out, size_t outlen, long long n)
-{
-	static const char *const units[] = {"", "k", "m", "g"};
-	static const long long mult[] = {1, 1024, 1024 * 1024,
-	    1024 * 1024 * 1024};
-
-	fmt_scaled(out, outlen, n, units, mult, nitems(units));
-}
-
 /* fmt_value - one parameter's value as text for errors and cfg_dump() */
 static void
 fmt_value(char *out, size_t outlen, enum cfg_type type, long long v)
 {
 	switch (type) {
 	case CFG_TIME:
-		fmt_time(out, outlen, v);
+		cfg_conv_fmt_time(v, out, outlen);
 		break;
 	case CFG_SIZE:
-		fmt_size(out, outlen, v);
+		cfg_conv_fmt_size(v, out, outlen);
 		break;
 	default:
 		snprintf(out, outlen, "%lld", v);
@@ -510,169 +374,22 @@ apply_err(struct cfg_apply_ctx *ac, size_t i, const char *fmt, ...)
 	cfg_lines_err(ac->err, ac->errlen, "%s: %s", loc, why);
 }
 
-/* find_param - table index of a name, or -1 */
-static long
-find_param(const struct cfg_apply_ctx *ac, const char *name, size_t len)
+/* expand_error - cfg_expand_error_fn: "WHERE: reason" for parameter i */
+static void
+expand_error(size_t i, const char *why, void *ctx)
 {
-	size_t i;
-
-	for (i = 0; i < ac->n; i++)
-		if (strncmp(ac->table[i].name, name, len) == 0 &&
-		    ac->table[i].name[len] == 0)
-			return (long)i;
-	return -1;
+	apply_err(ctx, i, "%s", why);
 }
 
-static int expand(struct cfg_apply_ctx *, size_t);
-
-/* expand_ref - append the expansion of parameter `name` to out */
-static int
-expand_ref(struct cfg_apply_ctx *ac, size_t i, const char *name, size_t len,
-    struct buf *out)
-{
-	char chain[512];
-	size_t k;
-	long j;
-
-	if ((j = find_param(ac, name, len)) < 0) {
-		/* In a secret, the "name" after '$' is part of a password. */
-		if (ac->table[i].flags & CFG_F_SECRET)
-			apply_err(ac, i, "unknown parameter after '$' in value");
-		else
-			apply_err(ac, i, "unknown parameter \"$%.*s\" in value",
-			    (int)(len > 64 ? 64 : len), name);
-		return -1;
-	}
-	if (ac->w[j].state == EXP_BUSY) {
-		size_t blame = i, start = 0;
-
-		chain[0] = 0;
-		for (k = 0; k < ac->depth; k++) {
-			if ((size_t)j == ac->stack[k]) {
-				chain[0] = 0;	/* the loop starts here */
-				start = k;
-			}
-			snprintf(chain + strlen(chain),
-			    sizeof(chain) - strlen(chain), "$%s -> ",
-			    ac->table[ac->stack[k]].name);
-		}
-		/*
-		 * A loop that closes through a default (queue_dir = $state_dir
-		 * against state_dir's default "$queue_dir/state") is still the
-		 * admin's doing: cite the innermost member of the loop that
-		 * was set (i itself when it was), not "default value of",
-		 * which reads as a bug in the daemon's table.
-		 */
-		for (k = ac->depth; k-- > start;) {
-			if (ac->w[ac->stack[k]].set != NULL) {
-				blame = ac->stack[k];
-				break;
-			}
-		}
-		apply_err(ac, blame, "parameter expansion loop: %s$%s", chain,
-		    ac->table[j].name);
-		return -1;
-	}
-	/* The outermost parameter is depth 0; each reference adds one. */
-	if (ac->w[j].state != EXP_DONE && ac->depth > CFG_MAX_DEPTH) {
-		apply_err(ac, i, "parameter expansion nested more than %d "
-		    "deep at \"$%s\"", CFG_MAX_DEPTH, ac->table[j].name);
-		return -1;
-	}
-	if (expand(ac, (size_t)j) < 0)
-		return -1;
-	if (buf_append(out, ac->w[j].exp, strlen(ac->w[j].exp)) < 0) {
-		apply_err(ac, i, "value longer than %d bytes after expansion",
-		    CFG_MAX_VALUE);
-		return -1;
-	}
-	return 0;
-}
-
-/* expand - compute w[i].exp from w[i].raw, expanding references first */
-static int
-expand(struct cfg_apply_ctx *ac, size_t i)
-{
-	struct cfg_work *w = ac->w + i;
-	const char *p = w->raw, *q, *close;
-	struct buf out;
-	int rc = -1;
-
-	if (w->state == EXP_DONE)
-		return 0;
-	w->state = EXP_BUSY;
-	ac->stack[ac->depth++] = i;
-	buf_init(&out, CFG_MAX_VALUE);
-	buf_set_secret(&out);
-	while (*p) {
-		if ((q = strchr(p, '$')) == NULL)
-			q = p + strlen(p);
-		if (buf_append(&out, p, (size_t)(q - p)) < 0)
-			goto toolong;
-		if (*q == 0)
-			break;
-		p = q + 1;
-		if (*p == '$') {
-			if (buf_append(&out, "$", 1) < 0)
-				goto toolong;
-			p++;
-		} else if (*p == '{') {
-			for (q = ++p; is_name_char((unsigned char)*q); q++)
-				;
-			if ((close = strchr(p, '}')) == NULL) {
-				apply_err(ac, i, "missing '}' after \"${\"");
-				goto out;
-			}
-			if ((q != close || q == p) &&
-			    (ac->table[i].flags & CFG_F_SECRET)) {
-				apply_err(ac, i, "bad parameter name after "
-				    "\"${\"");
-				goto out;
-			}
-			if (q != close || q == p) {
-				apply_err(ac, i, "bad parameter name in "
-				    "\"${%.*s}\"", (int)(close - p > 64 ? 64 :
-				    close - p), p);
-				goto out;
-			}
-			if (expand_ref(ac, i, p, (size_t)(q - p), &out) < 0)
-				goto out;
-			p = q + 1;
-		} else {
-			for (q = p; is_name_char((unsigned char)*q); q++)
-				;
-			if (q == p) {
-				apply_err(ac, i, "'$' must be followed by a "
-				    "name, \"{name}\" or another '$'");
-				goto out;
-			}
-			if (expand_ref(ac, i, p, (size_t)(q - p), &out) < 0)
-				goto out;
-			p = q;
-		}
-	}
-	w->exp = xstrndup(out.data, out.len);
-	w->state = EXP_DONE;
-	rc = 0;
-	goto out;
-toolong:
-	apply_err(ac, i, "value longer than %d bytes after expansion",
-	    CFG_MAX_VALUE);
-out:
-	buf_free(&out);
-	ac->depth--;
-	if (rc < 0)
-		w->state = EXP_TODO;
-	return rc;
-}
-
-/* type_check - parse w[i].exp by type and check its bounds */
+/* type_check - parse parameter i's expansion by type, check its bounds */
 static int
 type_check(struct cfg_apply_ctx *ac, size_t i)
 {
 	const struct cfg_param *p = ac->table + i;
 	struct cfg_work *w = ac->w + i;
-	const char *shown = (p->flags & CFG_F_SECRET) ? "(hidden)" : w->exp;
+	const char *exp = cfg_expand_value(ac->ex, i);
+	const char *shown = (p->flags & CFG_F_SECRET) ? "(hidden)" : exp;
+	const char *what = NULL;
 	char lo[64], hi[64];
 	int rc = 0;
 
@@ -680,36 +397,38 @@ type_check(struct cfg_apply_ctx *ac, size_t i)
 	case CFG_STR:
 		return 0;
 	case CFG_BOOL:
-		if (cfg_parse_bool(w->exp, &w->v.b) < 0) {
-			apply_err(ac, i, "not a boolean (yes, no, true, false, "
-			    "on, off, 1 or 0): \"%.64s\"", shown);
-			return -1;
-		}
-		return 0;
+		rc = cfg_conv_bool(exp, &w->v.b);
+		what = "a boolean (yes, no, true, false, on, off, 1 or 0)";
+		break;
+	case CFG_MODE:
+		rc = cfg_conv_mode(exp, &w->v.m);
+		what = "an octal mode (0 to 0777, e.g. 0660)";
+		break;
 	case CFG_INT:
-		rc = parse_int(w->exp, &w->v.ll);
-		if (rc < 0)
-			apply_err(ac, i, "not an integer: \"%.64s\"", shown);
+		rc = cfg_conv_int(exp, &w->v.ll);
+		what = "an integer";
 		break;
 	case CFG_TIME:
-		rc = cfg_parse_time_ms(w->exp, &w->v.ll);
-		if (rc < 0)
-			apply_err(ac, i, "not a time (a number with an optional "
-			    "unit ms, s, m, h, d or w; seconds by default): "
-			    "\"%.64s\"", shown);
+		rc = cfg_conv_time(exp, &w->v.ll);
+		what = "a time (a number with an optional unit ms, s, m, h, d "
+		    "or w; seconds by default)";
 		break;
 	case CFG_SIZE:
-		rc = cfg_parse_size(w->exp, &w->v.ll);
-		if (rc < 0)
-			apply_err(ac, i, "not a size (a number of bytes with an "
-			    "optional unit k, m or g): \"%.64s\"", shown);
+		rc = cfg_conv_size(exp, &w->v.ll);
+		what = "a size (a number of bytes with an optional unit k, m "
+		    "or g)";
 		break;
 	default:
 		log_panic("cfg: parameter %s has unknown type %d", p->name,
 		    (int)p->type);
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		apply_err(ac, i, "not %s: \"%.64s\"", what, shown);
 		return -1;
+	}
+	/* booleans and modes have fixed ranges; min/max bound the rest */
+	if (p->type == CFG_BOOL || p->type == CFG_MODE)
+		return 0;
 	if ((p->min != 0 || p->max != 0) &&
 	    (w->v.ll < p->min || w->v.ll > p->max)) {
 		fmt_value(lo, sizeof(lo), p->type, p->min);
@@ -739,16 +458,23 @@ check_table(const struct cfg_param *table)
 static int
 apply_one(struct cfg_apply_ctx *ac, size_t i)
 {
-	if (expand(ac, i) < 0)
+	if (cfg_expand_one(ac->ex, i) < 0)
 		return -1;
 	return type_check(ac, i);
+}
+
+/* secret_flag - CFG_EXPAND_SECRET for a CFG_F_SECRET parameter */
+static int
+secret_flag(const struct cfg_param *p)
+{
+	return (p->flags & CFG_F_SECRET) ? CFG_EXPAND_SECRET : 0;
 }
 
 /* unknown_name - error for a setting that names no parameter */
 static int
 unknown_name(const struct cfg_apply_ctx *ac, const struct cfg_setting *s)
 {
-	if (find_param(ac, s->name, strlen(s->name)) >= 0)
+	if (cfg_expand_find(ac->ex, s->name, strlen(s->name)) >= 0)
 		return 0;
 	if (s->line == 0)
 		cfg_lines_err(ac->err, ac->errlen, "%s %s=...: unknown "
@@ -776,15 +502,18 @@ cfg_apply(const struct cfg *c, const struct cfg_param *table, void *target,
 	ac.w = xcalloc(ac.n ? ac.n : 1, sizeof(*ac.w));
 	ac.err = err;
 	ac.errlen = errlen;
+	ac.ex = cfg_expand_new(ac.n, expand_error, &ac);
 	for (i = 0; i < ac.n; i++)
-		ac.w[i].raw = table[i].def ? table[i].def : "";
+		cfg_expand_var(ac.ex, i, table[i].name, table[i].def ?
+		    table[i].def : "", secret_flag(&table[i]));
 	/* Later lists win: -o over the file. */
 	for (k = 0; k < c->file.n + c->over.n; k++) {
 		s = k < c->file.n ? &c->file.v[k] : &c->over.v[k - c->file.n];
-		if ((j = find_param(&ac, s->name, strlen(s->name))) >= 0) {
-			ac.w[j].set = s;
-			ac.w[j].raw = s->value;
-		}
+		if ((j = cfg_expand_find(ac.ex, s->name, strlen(s->name))) < 0)
+			continue;
+		ac.w[j].set = s;
+		cfg_expand_var(ac.ex, (size_t)j, table[j].name, s->value,
+		    CFG_EXPAND_SET | secret_flag(&table[j]));
 	}
 
 	/*
@@ -796,7 +525,7 @@ cfg_apply(const struct cfg *c, const struct cfg_param *table, void *target,
 		s = k < c->file.n ? &c->file.v[k] : &c->over.v[k - c->file.n];
 		if (unknown_name(&ac, s) < 0)
 			goto out;
-		j = find_param(&ac, s->name, strlen(s->name));
+		j = cfg_expand_find(ac.ex, s->name, strlen(s->name));
 		if (ac.w[j].set == s && apply_one(&ac, (size_t)j) < 0)
 			goto out;
 	}
@@ -810,11 +539,13 @@ cfg_apply(const struct cfg *c, const struct cfg_param *table, void *target,
 
 		switch (table[i].type) {
 		case CFG_STR:
-			*(char **)(void *)field = ac.w[i].exp;
-			ac.w[i].exp = NULL;
+			*(char **)(void *)field = cfg_expand_take(ac.ex, i);
 			break;
 		case CFG_BOOL:
 			*(bool *)(void *)field = ac.w[i].v.b;
+			break;
+		case CFG_MODE:
+			*(mode_t *)(void *)field = ac.w[i].v.m;
 			break;
 		default:
 			*(long long *)(void *)field = ac.w[i].v.ll;
@@ -823,8 +554,7 @@ cfg_apply(const struct cfg *c, const struct cfg_param *table, void *target,
 	}
 	rc = 0;
 out:
-	for (i = 0; i < ac.n; i++)
-		secret_free_str(ac.w[i].exp);
+	cfg_expand_free(ac.ex);
 	free(ac.w);
 	return rc;
 }
@@ -865,11 +595,40 @@ cfg_value_text(const struct cfg_param *p, const void *target, char *out,
 		snprintf(out, outlen, "%s",
 		    *(const bool *)(const void *)field ? "yes" : "no");
 		break;
+	case CFG_MODE:
+		cfg_conv_fmt_mode(*(const mode_t *)(const void *)field, out,
+		    outlen);
+		break;
 	default:
 		fmt_value(out, outlen, p->type,
 		    *(const long long *)(const void *)field);
 		break;
 	}
+}
+
+/* cfg_table_join - first + second, with overridden defaults for first */
+struct cfg_param *
+cfg_table_join(const struct cfg_param *first, const struct cfg_param *second,
+    const char *const *defaults)
+{
+	size_t nf = 0, ns = 0, i, j;
+	struct cfg_param *t;
+
+	while (first && first[nf].name)
+		nf++;
+	while (second && second[ns].name)
+		ns++;
+	/* the zeroed last entry is the terminator */
+	t = xcalloc(nf + ns + 1, sizeof(*t));
+	if (nf)
+		memcpy(t, first, nf * sizeof(*t));
+	if (ns)
+		memcpy(t + nf, second, ns * sizeof(*t));
+	for (i = 0; defaults && defaults[i]; i += 2)
+		for (j = 0; j < nf; j++)
+			if (strcmp(t[j].name, defaults[i]) == 0)
+				t[j].def = defaults[i + 1];
+	return t;
 }
 
 /* cfg_dump - "name = value" per parameter, secrets hidden */

@@ -1,11 +1,12 @@
 /*
  * cfg.h - main.cf-style configuration with typed parameter tables
  *
- * File syntax (Postfix main.cf): "name = value" logical lines; '#' starts a
- * comment line; a line that starts with whitespace continues the previous
- * one; blank lines are ignored; $name and ${name} expand to another
- * parameter's value (after its own expansion; loops and depth > 16 are
- * errors); "$$" is a literal '$'.
+ * File syntax (Postfix main.cf): "name = value" logical lines (cfg_lines.h);
+ * '#' starts a comment line; a line that starts with whitespace continues
+ * the previous one; blank lines are ignored; $name and ${name} expand to
+ * another parameter's value and "$$" is a literal '$' (cfg_expand.h: loops,
+ * depth > 16 and unknown names are errors). The text forms of the typed
+ * values are cfg_conv.h's.
  *
  * Each daemon declares one NULL-terminated table of struct cfg_param: name,
  * type, default *as text*, offset into the daemon's config struct, bounds.
@@ -27,11 +28,16 @@
  *   cfg_value_text() - one parameter's value in `target` as cfg_dump()
  *     writes it, secret or not (the caller hides it); "" for an empty
  *     string. Two values are the same setting when their texts are equal.
+ *   cfg_table_join() - one table from two (common parameters, then a
+ *     program's own), with some defaults of the first replaced by
+ *     name/value pairs: the one way a program's table is built.
  * Storage by type: CFG_STR char * (owned; "" for empty), CFG_INT long long,
  *   CFG_BOOL bool (yes/no/true/false/on/off/1/0), CFG_TIME long long
  *   milliseconds ("300", "300s", "5m", "1h", "1d", "250ms"; bare = seconds),
- *   CFG_SIZE long long bytes ("64k", "10m", bare = bytes).
+ *   CFG_SIZE long long bytes ("64k", "10m", bare = bytes), CFG_MODE
+ *   mode_t permission bits (octal digits, 0 to 0777; shown as "0660").
  *   min/max bound INT, TIME (in ms) and SIZE; both 0 means unbounded.
+ *   A mode's bounds are always 0..0777 (min/max are not used).
  */
 #ifndef PFH_CFG_H
 #define PFH_CFG_H
@@ -42,7 +48,7 @@
 struct buf;
 struct cfg;
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_TIME, CFG_SIZE };
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_TIME, CFG_SIZE, CFG_MODE };
 
 #define CFG_F_SECRET	0x1	/* never shown by cfg_dump() */
 /*
@@ -77,10 +83,13 @@ int	cfg_dump(const struct cfg_param *table, const void *target,
 	    struct buf *out);
 void	cfg_value_text(const struct cfg_param *, const void *target,
 	    char *out, size_t outlen);
-
-/* Parsers shared with other modules; 0 ok, -1 bad syntax */
-int	cfg_parse_bool(const char *, bool *);
-int	cfg_parse_time_ms(const char *, long long *);
-int	cfg_parse_size(const char *, long long *);
+/*
+ * cfg_table_join - `first` then `second` (NULL: none), and for each
+ * name/value pair of `defaults` (NULL-terminated, or NULL) the entry of
+ * `first` of that name gets that default. Names and texts are borrowed;
+ * the caller frees the table with free().
+ */
+struct cfg_param *cfg_table_join(const struct cfg_param *first,
+	    const struct cfg_param *second, const char *const *defaults);
 
 #endif /* PFH_CFG_H */

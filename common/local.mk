@@ -11,6 +11,8 @@ common_libpfh_a_SOURCES = \
 	common/cstrings.c common/cstrings.h \
 	common/attrs.c common/attrs.h \
 	common/cfg_lines.c common/cfg_lines.h \
+	common/cfg_conv.c common/cfg_conv.h \
+	common/cfg_expand.c common/cfg_expand.h \
 	common/cfg.c common/cfg.h \
 	common/htab.c common/htab.h \
 	common/fileread.c common/fileread.h \
@@ -33,6 +35,7 @@ common_libpfh_a_SOURCES = \
 	common/status.c common/status.h \
 	common/status_conn.c common/status_conn.h \
 	common/server.c common/server.h common/server_int.h \
+	common/server_config.c common/server_config.h \
 	common/server_reload.c common/server_reload.h
 
 # Everything that links libpfh also needs these. -lm for status.c's floor():

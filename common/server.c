@@ -33,59 +33,14 @@
 #include "pidfile.h"
 #include "privs.h"
 #include "server.h"
+#include "server_config.h"
 #include "server_int.h"
 #include "server_reload.h"
 #include "sockaccess.h"
 #include "status.h"
 #include "xalloc.h"
 
-#define CS(f)	offsetof(struct server_common, f)
-#define RL	CFG_F_RELOAD
-#define RS	CFG_F_RESTART
 
-const struct cfg_param server_common_params[] = {
-	{"syslog_facility", CFG_STR, "mail", CS(syslog_facility), 0, 0, RL},
-	{"syslog_name", CFG_STR, "", CS(syslog_name), 0, 0, RL},
-	/* the drop happens once, at start */
-	{"user", CFG_STR, "", CS(user), 0, 0, RS},
-	{"group", CFG_STR, "", CS(group), 0, 0, RS},
-	{"pid_file", CFG_STR, "", CS(pid_file), 0, 0, RS},
-	{"status_listen", CFG_STR, "", CS(status_listen), 0, 0, RS},
-	{"status_auth_file", CFG_STR, "", CS(status_auth_file), 0, 0, RL},
-	{"reload_check_interval", CFG_TIME, "2s", CS(reload_check_interval), 100, 3600000, RL},
-	{"table_settle_time", CFG_TIME, "1s", CS(table_settle_time), 0, 60000, RL},
-	{"table_shrink_limit", CFG_INT, "50", CS(table_shrink_limit), 0, 100, RL},
-	{"stop_timeout", CFG_TIME, "10s", CS(stop_timeout), 0, 600000, RL},
-	/* each listener takes its limit when it is bound */
-	{"max_connections", CFG_INT, "4096", CS(max_connections), 1, 1000000, RS},
-	{"idle_timeout", CFG_TIME, "600s", CS(idle_timeout), 0, 86400000, RL},
-	{"first_request_timeout", CFG_TIME, "10s", CS(first_request_timeout), 0, 86400000, RL},
-	{"max_new_connections_per_peer", CFG_INT, "0", CS(max_new_per_peer), 0, 1000000, RL},
-	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
-};
-
-
-static struct cfg_param *
-build_table(const struct server_spec *spec)
-{
-	size_t nc = 0, nd = 0, i, j;
-	struct cfg_param *t;
-
-	while (server_common_params[nc].name)
-		nc++;
-	while (spec->params && spec->params[nd].name)
-		nd++;
-	t = xcalloc(nc + nd + 1, sizeof(*t));
-	memcpy(t, server_common_params, nc * sizeof(*t));
-	if (nd)
-		memcpy(t + nc, spec->params, nd * sizeof(*t));
-	for (i = 0; spec->common_defaults && spec->common_defaults[i]; i += 2)
-		for (j = 0; j < nc; j++)
-			if (strcmp(t[j].name, spec->common_defaults[i]) == 0)
-				t[j].def = spec->common_defaults[i + 1];
-	server_reload_table(t, spec->name);
-	return t;
-}
 
 static void PFH_NORETURN
 usage(struct server *s, const char *why)
@@ -127,54 +82,15 @@ print_version(const struct server_spec *spec)
 static void *
 load_config(struct server *s, char *err, size_t errlen)
 {
-	struct cfg *c = cfg_new();
-	void *target = NULL;
-	size_t i;
-
-	s->config_missing = 0;
-	if (s->config_named || access(s->config_path, F_OK) == 0) {
-		if (cfg_load_file(c, s->config_path, err, errlen) < 0)
-			goto out;
-	} else {
-		s->config_missing = 1;
-	}
-	for (i = 0; i < s->noverrides; i++)
-		if (cfg_set(c, s->overrides[i], "-o", err, errlen) < 0)
-			goto out;
-	target = xcalloc(1, s->spec->cfg_size);
-	if (cfg_apply(c, s->table, target, err, errlen) < 0) {
-		free(target);
-		target = NULL;
-		goto out;
-	}
-	if (s->spec->check && s->spec->check(target, err, errlen) < 0) {
-		cfg_release(s->table, target);
-		free(target);
-		target = NULL;
-	}
-	{
-		struct server_common *sc = target;
-
-		if (target && !log_facility_valid(sc->syslog_facility)) {
-			snprintf(err, errlen, "syslog_facility: unknown facility \"%s\"",
-			    sc->syslog_facility);
-			cfg_release(s->table, target);
-			free(target);
-			target = NULL;
-		}
-	}
-out:
-	cfg_free(c);
-	return target;
+	return server_config_load(s->spec, s->table, s->config_path,
+	    s->config_named, s->overrides, s->noverrides, &s->config_missing,
+	    err, errlen);
 }
 
 static void
 free_config(struct server *s, void *cfg)
 {
-	if (cfg == NULL)
-		return;
-	cfg_release(s->table, cfg);
-	free(cfg);
+	server_config_free(s->table, cfg);
 }
 
 /* server_cfg_set - record an override (daemon-specific flags use this) */
@@ -251,22 +167,13 @@ parse_args(struct server *s, int argc, char **argv)
 		usage(s, "unexpected arguments");
 }
 
-/*
- * warn_config_missing - say which file was looked for and not found
- *
- * A build whose configuration directory is not the one the admin edits
- * otherwise runs quietly on defaults (tlsmap then defers all mail for a map
- * it cannot open): every start, reload, -n and check says so.
- */
+/* warn_config_missing - say the default file was not there, if so */
 static void
 warn_config_missing(struct server *s)
 {
-	if (!s->config_missing)
-		return;
-	log_warn("configuration file %s not found: running on built-in "
-	    "defaults%s (name another file with -%c FILE)", s->config_path,
-	    s->noverrides ? " and the command line" : "",
-	    s->spec->config_flag);
+	if (s->config_missing)
+		server_config_warn_missing(s->spec, s->config_path,
+		    s->noverrides);
 }
 
 static void
@@ -313,7 +220,7 @@ check_verb(struct server *s)
 		fprintf(stderr, "%s: check: %u problem%s in the data files of "
 		    "configuration %s\n", s->spec->name, problems,
 		    problems == 1 ? "" : "s", what);
-		exit(EX_DATAERR);
+		exit(s->spec->check_exit ? s->spec->check_exit : EX_DATAERR);
 	}
 	fprintf(stderr, "%s: check: configuration %s and its data files are "
 	    "valid\n", s->spec->name, what);
@@ -557,7 +464,7 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 	s->spec = spec;
 	s->ready_fd = -1;
 	s->config_path = spec->default_config;
-	s->table = build_table(spec);
+	s->table = server_config_table(spec);
 	log_init(spec->name, LOG_TO_STDERR, "mail");
 	parse_args(s, argc, argv);
 	if (s->list_params) {

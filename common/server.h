@@ -8,7 +8,8 @@
  * plus the daemon's own options; a hidden last word "params" lists each
  * parameter as "NAME reload" or "NAME restart" (the man page test reads
  * it); a last word "check" validates the config
- * and spec->verify()'s data files and exits 0 or EX_DATAERR); read the
+ * and spec->verify()'s data files and exits 0, or EX_DATAERR (or
+ * spec->check_exit) when verify found problems); read the
  * config (a missing *default* file means built-in defaults and a warning
  * naming it at every start, reload, -n and check; a missing named file is
  * fatal); apply it to the daemon's config struct (which must start with
@@ -53,7 +54,10 @@ struct ev;
 struct server;
 struct status_writer;
 
-/* Parameters every daemon has; the daemon's config struct starts with this. */
+/*
+ * Parameters every daemon has (their table is server_config.h's
+ * server_common_params); the daemon's config struct starts with this.
+ */
 struct server_common {
 	char	*syslog_facility;
 	char	*syslog_name;
@@ -71,8 +75,6 @@ struct server_common {
 	long long first_request_timeout;	/* ms, until the first request */
 	long long max_new_per_peer;	/* max_new_connections_per_peer */
 };
-
-extern const struct cfg_param server_common_params[];
 
 /*
  * What a config asks the daemon to listen on (spec->sockets() fills it
@@ -128,6 +130,8 @@ struct server_spec {
 	 * how many there were (optional: without it check is -n's validation)
 	 */
 	unsigned (*verify)(struct server *, void *cfg);
+	/* check's exit status when verify found problems (0: EX_DATAERR) */
+	int	check_exit;
 };
 
 int	server_main(int argc, char **argv, const struct server_spec *);

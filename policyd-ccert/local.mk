@@ -11,7 +11,8 @@ sbin_PROGRAMS += policyd-ccert/policyd-ccert policyd-ccert/policyd-ccert-enrol
 policyd_ccert_policyd_ccert_SOURCES = \
 	policyd-ccert/main.c policyd-ccert/policyd.h \
 	policyd-ccert/policy_session.c \
-	policyd-ccert/policyd_status.c
+	policyd-ccert/policyd_status.c \
+	policyd-ccert/policyd_date.c
 policyd_ccert_policyd_ccert_LDADD = policyd-ccert/libccert.a $(PFH_LIBS)
 
 policyd_ccert_policyd_ccert_enrol_SOURCES = policyd-ccert/enrol.c

@@ -41,7 +41,7 @@
 
 static const struct cfg_param policyd_params[] = {
 	{"listen", CFG_STR, "inet:127.0.0.1:10031", PD(listen), 0, 0, RS},
-	{"socket_mode", CFG_STR, "0660", PD(socket_mode), 0, 0, RS},
+	{"socket_mode", CFG_MODE, "0660", PD(socket_mode), 0, 0, RS},
 	{"socket_group", CFG_STR, "", PD(socket_group), 0, 0, RS},
 	{"identities", CFG_STR, PFH_SYSCONFDIR "/policyd-ccert.identities",
 	    PD(identities), 0, 0, RL},
@@ -60,7 +60,7 @@ static const struct cfg_param policyd_params[] = {
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 
-/* policyd_check - cross-field validation: actions, endpoint, modes */
+/* policyd_check - cross-field validation: actions, endpoint, log mode */
 static int
 policyd_check(void *vcfg, char *err, size_t errlen)
 {
@@ -75,8 +75,7 @@ policyd_check(void *vcfg, char *err, size_t errlen)
 		{"sender_mismatch_action", cfg->sender_mismatch_action},
 	};
 	struct endpoint ep;
-	char why[512], *end;
-	unsigned long mode;
+	char why[512];
 	size_t i;
 
 	for (i = 0; i < nitems(actions); i++) {
@@ -98,13 +97,6 @@ policyd_check(void *vcfg, char *err, size_t errlen)
 		snprintf(err, errlen, "listen = %s: %s", cfg->listen, why);
 		return -1;
 	}
-	mode = strtoul(cfg->socket_mode, &end, 8);
-	if (*cfg->socket_mode == 0 || *end != 0 || mode > 0777) {
-		snprintf(err, errlen, "socket_mode = %s: want an octal mode "
-		    "such as 0660", cfg->socket_mode);
-		return -1;
-	}
-	cfg->socket_mode_bits = (mode_t)mode;
 	if (strcasecmp(cfg->decision_log, "all") == 0)
 		cfg->log_mode = POLICYD_LOG_ALL;
 	else if (strcasecmp(cfg->decision_log, "certs") == 0)
@@ -137,19 +129,6 @@ policyd_warn(void *vcfg)
 		    cfg->default_action);
 }
 
-/* policyd_today - local date, recomputed at most once a second */
-int
-policyd_today(struct policyd *pd)
-{
-	time_t now = time(NULL);
-
-	if (now != pd->today_at) {
-		pd->today_at = now;
-		pd->today = ident_date_today(now);
-	}
-	return pd->today;
-}
-
 /* sync_identities - adopt the source's table if it changed */
 static void
 sync_identities(struct policyd *pd)
@@ -175,7 +154,7 @@ policyd_sockets(void *vcfg, struct server_sockets *ss)
 
 	ss->listen_param = "listen";
 	ss->endpoints = cfg->listen;
-	ss->mode = cfg->socket_mode_bits;
+	ss->mode = cfg->socket_mode;
 	ss->group = cfg->socket_group;
 }
 

@@ -5,6 +5,7 @@
  *   main.c            parameters, server_spec hooks, identities (re)loading
  *   policy_session.c  one Postfix connection: decode, decide, reply, log
  *   policyd_status.c  the status page content
+ *   policyd_date.c    the local date decisions and the page use (cached)
  *   ccert_decide.c    the decision itself (pure; see ccert_decide.h)
  *   identities.c      the identities file (see identities.h)
  *   fprint.c          fingerprint normalisation (see fprint.h)
@@ -38,7 +39,7 @@ enum policyd_log_mode { POLICYD_LOG_ALL, POLICYD_LOG_CERTS, POLICYD_LOG_NONE };
 struct policyd_cfg {
 	struct server_common common;	/* must be first */
 	char	*listen;
-	char	*socket_mode;
+	mode_t	 socket_mode;
 	char	*socket_group;
 	char	*identities;
 	char	*permit_action;
@@ -50,7 +51,6 @@ struct policyd_cfg {
 	char	*decision_log;
 	long long expiry_warning_days;
 	/* derived by the check hook */
-	mode_t	 socket_mode_bits;
 	enum policyd_log_mode log_mode;
 };
 
@@ -90,7 +90,7 @@ listener_accept_fn session_accept;
 void	session_stop_all(struct policyd *);
 enum policyd_class policyd_class_of(const char *action);
 
-/* main.c */
+/* policyd_date.c */
 int	policyd_today(struct policyd *);
 
 /* policyd_status.c */

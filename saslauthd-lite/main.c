@@ -259,7 +259,6 @@ sasl_cfg_check(void *vcfg, char *err, size_t errlen)
 {
 	struct sasl_cfg *c = vcfg;
 	enum realm_policy rp;
-	mode_t mode;
 
 	if (auth_mechanisms_check(c->mechanisms, err, errlen) < 0)
 		return -1;
@@ -285,15 +284,10 @@ sasl_cfg_check(void *vcfg, char *err, size_t errlen)
 	}
 	snprintf(c->socket_ep, sizeof(c->socket_ep), "unix:%s/%s", c->run_dir,
 	    SASL_SOCKET_NAME);
-	if (sasl_parse_mode(c->socket_mode, &mode) < 0) {
-		snprintf(err, errlen, "socket_mode: \"%s\" is not an octal "
-		    "mode", c->socket_mode);
-		return -1;
-	}
-	if (mode & S_IWOTH) {
+	if (c->socket_mode & S_IWOTH) {
 		snprintf(err, errlen, "socket_mode %04o: a world-writable "
 		    "socket is a password oracle for every local user; use "
-		    "0660 and socket_group", (unsigned)mode);
+		    "0660 and socket_group", (unsigned)c->socket_mode);
 		return -1;
 	}
 	if (c->throttle_max_delay < c->throttle_delay) {
@@ -320,12 +314,10 @@ static void
 sasl_sockets(void *vcfg, struct server_sockets *ss)
 {
 	struct sasl_cfg *cfg = vcfg;
-	mode_t mode = 0660;
 
-	(void)sasl_parse_mode(cfg->socket_mode, &mode);
 	ss->listen_param = "run_dir";
 	ss->endpoints = cfg->socket_ep;
-	ss->mode = mode;
+	ss->mode = cfg->socket_mode;
 	ss->group = cfg->socket_group;
 }
 

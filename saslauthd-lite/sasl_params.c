@@ -7,11 +7,6 @@
  */
 #include "sysdep.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-
 #include "cfg.h"
 #include "saslauthd.h"
 
@@ -29,7 +24,7 @@ const struct cfg_param sasl_params[] = {
 	{"pam_services", CFG_STR, "smtp", P(pam_services), 0, 0, RL},
 	{"pam_acct_mgmt", CFG_BOOL, "yes", P(pam_acct_mgmt), 0, 0, RL},
 	{"run_dir", CFG_STR, SASL_DEFAULT_RUN_DIR, P(run_dir), 0, 0, RS},
-	{"socket_mode", CFG_STR, "0660", P(socket_mode), 0, 0, RS},
+	{"socket_mode", CFG_MODE, "0660", P(socket_mode), 0, 0, RS},
 	{"socket_group", CFG_STR, "", P(socket_group), 0, 0, RS},
 	{"workers", CFG_INT, "5", P(workers), 0, 1024, RS},
 	{"max_queue", CFG_INT, "256", P(max_queue), 1, 1000000, RS},
@@ -60,19 +55,3 @@ const char *const sasl_common_defaults[] = {
 	"syslog_facility", "auth",
 	NULL,
 };
-
-/* sasl_parse_mode - octal permission bits */
-int
-sasl_parse_mode(const char *s, mode_t *mode)
-{
-	unsigned long v;
-	char *end;
-
-	if (*s == 0)
-		return -1;
-	v = strtoul(s, &end, 8);
-	if (*end != 0 || v > 0777)
-		return -1;
-	*mode = (mode_t)v;
-	return 0;
-}

@@ -27,6 +27,7 @@
 #include "sasl_readpw.h"
 #include "saslauthd.h"
 #include "secret.h"
+#include "server_config.h"
 #include "xalloc.h"
 
 /* usage - and exit 2 */
@@ -47,22 +48,12 @@ run_dir_from_config(const char *path, int named)
 	struct cfg_param *table;
 	struct sasl_cfg *cfg;
 	struct cfg *c;
-	size_t nc = 0, nd = 0, i, j;
 	char err[1024], *dir = NULL;
 
 	if (!named && access(path, F_OK) < 0)
 		return xstrdup(SASL_DEFAULT_RUN_DIR);
-	while (server_common_params[nc].name)
-		nc++;
-	while (sasl_params[nd].name)
-		nd++;
-	table = xcalloc(nc + nd + 1, sizeof(*table));
-	memcpy(table, server_common_params, nc * sizeof(*table));
-	memcpy(table + nc, sasl_params, nd * sizeof(*table));
-	for (i = 0; sasl_common_defaults[i]; i += 2)
-		for (j = 0; j < nc; j++)
-			if (strcmp(table[j].name, sasl_common_defaults[i]) == 0)
-				table[j].def = sasl_common_defaults[i + 1];
+	table = cfg_table_join(server_common_params, sasl_params,
+	    sasl_common_defaults);
 	c = cfg_new();
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (cfg_load_file(c, path, err, sizeof(err)) < 0 ||

@@ -46,7 +46,7 @@ struct sasl_cfg {
 	char	*pam_services;		/* PAM services clients may name */
 	bool	 pam_acct_mgmt;
 	char	*run_dir;
-	char	*socket_mode;		/* octal text, e.g. "0660" */
+	mode_t	 socket_mode;
 	char	*socket_group;
 	long long workers;
 	long long max_queue;
@@ -74,7 +74,6 @@ struct sasl_cfg {
 /* sasl_params.c */
 extern const struct cfg_param sasl_params[];
 extern const char *const sasl_common_defaults[];
-int	sasl_parse_mode(const char *, mode_t *);
 
 /* Per-decision counters; shown on the status page. */
 struct sasl_stats {

@@ -3,6 +3,7 @@ sbin_PROGRAMS += tlsmap/tlsmap
 tlsmap_tlsmap_SOURCES = \
 	tlsmap/main.c \
 	tlsmap/tlsmap.h \
+	tlsmap/tlsmap_params.c \
 	tlsmap/tlsmap_ctl.c \
 	tlsmap/tlsmap_status.c \
 	tlsmap/sockmap_session.c \

@@ -2,9 +2,9 @@
  * main.c - tlsmap: socketmap server for smtp_tls_policy_maps and the legacy
  * smtp_tls_per_site
  *
- * This file is the parameter table, the server_spec and its hooks; the
- * protocol is in sockmap_session.c, the data in maps.c, the subcommands
- * (check, explain, migrate) in tlsmap_ctl.c.
+ * This file is the server_spec and its hooks; the parameters are in
+ * tlsmap_params.c, the protocol in sockmap_session.c, the data in maps.c,
+ * the subcommands (check, explain, migrate) in tlsmap_ctl.c.
  */
 #include "sysdep.h"
 
@@ -20,93 +20,6 @@
 #include "tls_policy.h"
 #include "tlsmap.h"
 #include "xalloc.h"
-
-#define P(f)	offsetof(struct tlsmap_cfg, f)
-/* what a SIGHUP does with a new value (server_reload.h) */
-#define RL	CFG_F_RELOAD
-#define RS	CFG_F_RESTART
-
-const struct cfg_param tlsmap_params[] = {
-	{"listen", CFG_STR, "inet:127.0.0.1:10030", P(listen), 0, 0, RS},
-	{"socket_mode", CFG_STR, "0660", P(socket_mode), 0, 0, RS},
-	{"socket_group", CFG_STR, "", P(socket_group), 0, 0, RS},
-	{"maps", CFG_STR, "tlspolicy=policy:" PFH_SYSCONFDIR "/tls_policy",
-	    P(maps), 0, 0, RL},
-	{"postfix_version", CFG_STR, PFH_DEFAULT_POSTFIX_VERSION,
-	    P(postfix_version), 0, 0, RL},
-	{"report_only_maps", CFG_STR, "", P(report_only_maps), 0, 0, RL},
-	{"postconf_command", CFG_STR, "postconf", P(postconf_command), 0, 0, RS},
-	{"postconf_timeout", CFG_TIME, "5s", P(postconf_timeout), 100, 60000,
-	    RS},
-	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
-};
-
-/* Postfix closes an idle socketmap connection after 10 s: outlast it. */
-const char *const tlsmap_common_defaults[] = {
-	"idle_timeout", "300s",
-	NULL,
-};
-
-#define LIST_SEPS	" \t\r\n,"
-
-/* parse_mode - octal socket mode, at most 0777 */
-static int
-parse_mode(const char *text, mode_t *mode_r)
-{
-	char *end;
-	unsigned long v;
-
-	if (*text < '0' || *text > '7')
-		return -1;
-	v = strtoul(text, &end, 8);
-	if (*end != 0 || v > 0777)
-		return -1;
-	*mode_r = (mode_t)v;
-	return 0;
-}
-
-/* tlsmap_version - the target version of a config that passed the check */
-unsigned
-tlsmap_version(const struct tlsmap_cfg *cfg)
-{
-	unsigned v;
-
-	if (tls_policy_version_parse(cfg->postfix_version, &v) < 0)
-		log_panic("postfix_version \"%s\" passed the config check",
-		    cfg->postfix_version);
-	return v;
-}
-
-/* tlsmap_check_cfg - refuse a config whose values cannot work */
-int
-tlsmap_check_cfg(void *vcfg, char *err, size_t errlen)
-{
-	struct tlsmap_cfg *cfg = vcfg;
-	struct maps *ms;
-	unsigned v;
-	mode_t mode;
-
-	if (parse_mode(cfg->socket_mode, &mode) < 0) {
-		snprintf(err, errlen, "socket_mode: \"%s\" is not an octal "
-		    "mode (e.g. 0660)", cfg->socket_mode);
-		return -1;
-	}
-	if (tls_policy_version_parse(cfg->postfix_version, &v) < 0) {
-		snprintf(err, errlen, "postfix_version: \"%s\" is not a "
-		    "Postfix version of 2.3 or later (e.g. 3.7)",
-		    cfg->postfix_version);
-		return -1;
-	}
-	if (cfg->listen[strspn(cfg->listen, LIST_SEPS)] == 0) {
-		snprintf(err, errlen, "listen: no endpoint");
-		return -1;
-	}
-	if ((ms = maps_new(cfg->maps, cfg->report_only_maps, v, err,
-	    errlen)) == NULL)
-		return -1;
-	maps_free(ms);
-	return 0;
-}
 
 /*
  * warn_newer - one warning when the target is newer than the installed
@@ -175,12 +88,10 @@ static void
 tlsmap_sockets(void *vcfg, struct server_sockets *ss)
 {
 	struct tlsmap_cfg *cfg = vcfg;
-	mode_t mode = 0660;
 
-	(void)parse_mode(cfg->socket_mode, &mode);
 	ss->listen_param = "listen";
 	ss->endpoints = cfg->listen;
-	ss->mode = mode;
+	ss->mode = cfg->socket_mode;
 	ss->group = cfg->socket_group;
 }
 
@@ -316,15 +227,17 @@ static const struct server_spec tlsmap_spec = {
 	.stop = tlsmap_stop,
 	.busy = tlsmap_busy,
 	.status = tlsmap_status,
+	.verify = tlsmap_verify,
+	.check_exit = 1,	/* like "postfix check" (tlsmap(8)) */
 };
 
-/* main - a subcommand (check, explain, migrate), or the daemon */
+/* main - a subcommand (explain, migrate), or the daemon (and its check) */
 int
 main(int argc, char **argv)
 {
 	int handled, rc;
 
-	rc = tlsmap_ctl(argc, argv, &handled);
+	rc = tlsmap_ctl(&tlsmap_spec, argc, argv, &handled);
 	if (handled)
 		return rc;
 	return server_main(argc, argv, &tlsmap_spec);

@@ -1,8 +1,9 @@
 /*
  * tlsmap.h - private header of the tlsmap daemon
  *
- * main.c          parameter table, server_spec, init/reload/tick hooks
- * tlsmap_ctl.c    the subcommands: check, explain, migrate
+ * main.c          server_spec, init/reload/tick hooks
+ * tlsmap_params.c the parameter table, common defaults, config check
+ * tlsmap_ctl.c    the subcommands: check (the verify hook), explain, migrate
  * tlsmap_status.c the status page callback
  * sockmap_session.c  one Postfix socketmap connection
  * maps.c, tls_policy.c, per_site.c  (own headers) the data
@@ -26,7 +27,7 @@
 struct tlsmap_cfg {
 	struct server_common common;	/* must come first */
 	char	*listen;
-	char	*socket_mode;		/* octal text, e.g. "0660" */
+	mode_t	 socket_mode;
 	char	*socket_group;
 	char	*maps;
 	char	*postfix_version;
@@ -35,9 +36,9 @@ struct tlsmap_cfg {
 	long long postconf_timeout;	/* ms */
 };
 
+/* tlsmap_params.c */
 extern const struct cfg_param tlsmap_params[];
 extern const char *const tlsmap_common_defaults[];
-
 /* tlsmap_check_cfg - cross-field checks shared by the daemon and the ctl */
 int	tlsmap_check_cfg(void *cfg, char *err, size_t errlen);
 /* tlsmap_version - the validated target version of a checked config */
@@ -71,7 +72,13 @@ void	sockmap_stop(void);
 /* tlsmap_status.c */
 void	tlsmap_status(struct server *, struct status_writer *);
 
-/* tlsmap_ctl.c: 0 if argv names no subcommand, else the exit status */
-int	tlsmap_ctl(int argc, char **argv, int *handled_r);
+/* tlsmap_ctl.c */
+/* tlsmap_ctl - explain or migrate when argv names one (*handled_r = 1:
+ * the exit status is returned), else nothing; spec is the daemon's */
+int	tlsmap_ctl(const struct server_spec *spec, int argc, char **argv,
+	    int *handled_r);
+/* tlsmap_verify - spec->verify: "check" of every map and the installed
+ * Postfix; stdout lists each map, stderr each error; returns problems */
+unsigned tlsmap_verify(struct server *, void *cfg);
 
 #endif /* PFH_TLSMAP_H */

@@ -2,10 +2,12 @@
  * tlsmap_ctl.c - the tlsmap subcommands: check, explain, migrate
  *
  *   tlsmap [-c FILE] [-o name=value] check
- *	load every map as the daemon would; print every error of every map,
- *	"FILE, line N: reason", not only the first (like postmap); exit 1 if
- *	any map fails (like "postfix check"), EX_CONFIG for a bad config.
- *	Then compare postfix_version with the installed Postfix (postconf;
+ *	the skeleton's check (server.h) with tlsmap_verify() as the spec's
+ *	verify hook: load every map as the daemon would; print every error
+ *	of every map, "FILE, line N: reason", not only the first (like
+ *	postmap); exit 1 if any map fails (like "postfix check";
+ *	spec->check_exit), EX_CONFIG for a bad config. Then compare
+ *	postfix_version with the installed Postfix (postconf;
  *	postfix_probe.h): a target newer than it is an error, and every
  *	entry it would reject is listed the same way.
  *   tlsmap [-c FILE] [-o name=value] explain KEY [MAP]
@@ -17,8 +19,8 @@
  *	file. Exit 0 if every entry was translated, 1 if some were not.
  *
  * They live in the daemon binary so that they share its parser, its
- * validation and its config file: what "check" accepts is exactly what the
- * daemon will serve.
+ * validation and its config file (server_config.h, given the daemon's
+ * spec): what "check" accepts is exactly what the daemon will serve.
  */
 #include "sysdep.h"
 
@@ -30,18 +32,19 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "cfg.h"
 #include "log.h"
 #include "maps.h"
 #include "per_site.h"
 #include "postfix_probe.h"
 #include "server.h"
+#include "server_config.h"
 #include "table.h"
 #include "tls_policy.h"
 #include "tlsmap.h"
 #include "xalloc.h"
 
 struct ctl {
+	const struct server_spec *spec;	/* the daemon's, for its config */
 	const char *config;
 	int	 named;
 	char	**ovr;
@@ -51,53 +54,20 @@ struct ctl {
 	struct maps *maps;
 };
 
-/* build_table - server_common_params + tlsmap_params, tlsmap defaults */
-static struct cfg_param *
-build_table(void)
-{
-	size_t nc = 0, nd = 0, i, j;
-	struct cfg_param *t;
-
-	while (server_common_params[nc].name)
-		nc++;
-	while (tlsmap_params[nd].name)
-		nd++;
-	t = xcalloc(nc + nd + 1, sizeof(*t));
-	memcpy(t, server_common_params, nc * sizeof(*t));
-	memcpy(t + nc, tlsmap_params, nd * sizeof(*t));
-	for (i = 0; tlsmap_common_defaults[i]; i += 2)
-		for (j = 0; j < nc; j++)
-			if (strcmp(t[j].name, tlsmap_common_defaults[i]) == 0)
-				t[j].def = tlsmap_common_defaults[i + 1];
-	return t;
-}
-
-/* load_config - the same file and overrides the daemon would read */
+/* load_config - the same file and overrides, read as the daemon reads them */
 static void
 load_config(struct ctl *c)
 {
-	struct cfg *raw = cfg_new();
 	char err[1024];
-	size_t i;
+	int missing;
 
-	c->table = build_table();
-	if (c->named || access(c->config, F_OK) == 0) {
-		if (cfg_load_file(raw, c->config, err, sizeof(err)) < 0)
-			goto bad;
-	} else {
-		/* the daemon's warning, word for word (server.c) */
-		log_warn("configuration file %s not found: running on built-in "
-		    "defaults%s (name another file with -c FILE)", c->config,
-		    c->novr ? " and the command line" : "");
-	}
-	for (i = 0; i < c->novr; i++)
-		if (cfg_set(raw, c->ovr[i], "-o", err, sizeof(err)) < 0)
-			goto bad;
-	c->cfg = xcalloc(1, sizeof(*c->cfg));
-	if (cfg_apply(raw, c->table, c->cfg, err, sizeof(err)) < 0 ||
-	    tlsmap_check_cfg(c->cfg, err, sizeof(err)) < 0)
+	c->table = server_config_table(c->spec);
+	c->cfg = server_config_load(c->spec, c->table, c->config, c->named,
+	    c->ovr, c->novr, &missing, err, sizeof(err));
+	if (missing)
+		server_config_warn_missing(c->spec, c->config, c->novr);
+	if (c->cfg == NULL)
 		goto bad;
-	cfg_free(raw);
 	c->maps = maps_new(c->cfg->maps, c->cfg->report_only_maps,
 	    tlsmap_version(c->cfg), err, sizeof(err));
 	if (c->maps == NULL)
@@ -113,10 +83,7 @@ static void
 ctl_free(struct ctl *c)
 {
 	maps_free(c->maps);
-	if (c->cfg) {
-		cfg_release(c->table, c->cfg);
-		free(c->cfg);
-	}
+	server_config_free(c->table, c->cfg);
 	free(c->table);
 	free(c->ovr);
 }
@@ -153,15 +120,16 @@ newer_report(const struct tlsmap_map *m, const struct table_entry *te,
  * what the last line may say about it.
  */
 static int
-check_installed(struct ctl *c, char *summary, size_t slen)
+check_installed(const struct tlsmap_cfg *cfg, struct maps *ms, char *summary,
+    size_t slen)
 {
-	const char *target = c->cfg->postfix_version;
+	const char *target = cfg->postfix_version;
 	struct postfix_probe pr;
 	struct newer nw;
 	char vs[16];
 	unsigned n;
 
-	postfix_probe(c->cfg->postconf_command, c->cfg->postconf_timeout, &pr);
+	postfix_probe(cfg->postconf_command, cfg->postconf_timeout, &pr);
 	switch (pr.status) {
 	case PROBE_OFF:
 		printf("postconf_command is empty: checked against "
@@ -190,7 +158,7 @@ check_installed(struct ctl *c, char *summary, size_t slen)
 	case PROBE_FOUND:
 		break;
 	}
-	if (tlsmap_version(c->cfg) <= pr.version) {
+	if (tlsmap_version(cfg) <= pr.version) {
 		printf("installed Postfix %s (%s): not older than the target "
 		    "postfix_version = %s\n", pr.mail_version, pr.path,
 		    target);
@@ -200,7 +168,7 @@ check_installed(struct ctl *c, char *summary, size_t slen)
 	}
 	memset(&nw, 0, sizeof(nw));
 	nw.installed = pr.mail_version;
-	n = maps_recheck(c->maps, pr.version, newer_report, &nw);
+	n = maps_recheck(ms, pr.version, newer_report, &nw);
 	tls_policy_version_str(pr.version, vs, sizeof(vs));
 	printf("installed Postfix %s (%s) is older than the target "
 	    "postfix_version = %s: %u entr%s it would reject\n",
@@ -216,21 +184,26 @@ check_installed(struct ctl *c, char *summary, size_t slen)
 	return -1;
 }
 
-/* cmd_check - load every map, compare with the installed Postfix, report */
-static int
-cmd_check(struct ctl *c, int argc, char **argv)
+/*
+ * tlsmap_verify - spec->verify for "check": load every map, compare with
+ * the installed Postfix, report; the number of problems found
+ */
+unsigned
+tlsmap_verify(struct server *srv, void *vcfg)
 {
+	struct tlsmap_cfg *cfg = vcfg;
+	struct maps *ms;
 	unsigned bad = 0;
-	char vs[16], summary[256];
+	char vs[16], summary[256], err[1024];
 	size_t i;
 
-	if (argc != 1) {
-		fprintf(stderr, "usage: tlsmap [-c config] check\n");
-		return EX_USAGE;
-	}
-	load_config(c);
-	for (i = 0; i < c->maps->n; i++) {
-		struct tlsmap_map *m = &c->maps->v[i];
+	(void)srv;
+	/* the config check built the same map set: this cannot fail */
+	if ((ms = maps_new(cfg->maps, cfg->report_only_maps,
+	    tlsmap_version(cfg), err, sizeof(err))) == NULL)
+		log_panic("maps passed the config check: %s", err);
+	for (i = 0; i < ms->n; i++) {
+		struct tlsmap_map *m = &ms->v[i];
 
 		/*
 		 * Every error, where the daemon would log only the first
@@ -251,12 +224,14 @@ cmd_check(struct ctl *c, int argc, char **argv)
 		    m->report_only ? " (report-only)" : "");
 	}
 	/* after the maps, so that their entries can be checked again */
-	if (check_installed(c, summary, sizeof(summary)) < 0)
+	if (check_installed(cfg, ms, summary, sizeof(summary)) < 0)
 		bad++;
 	printf("target Postfix version %s: %s (%s)\n",
-	    tls_policy_version_str(tlsmap_version(c->cfg), vs, sizeof(vs)),
+	    tls_policy_version_str(tlsmap_version(cfg), vs, sizeof(vs)),
 	    bad ? "errors found" : "all maps valid", summary);
-	return bad ? 1 : 0;
+	fflush(stdout);
+	maps_free(ms);
+	return bad;
 }
 
 /* is_walkable - smtp(8) walks parent domains only for plain host names */
@@ -495,13 +470,13 @@ usage:
 
 /* tlsmap_ctl - run a subcommand if argv names one */
 int
-tlsmap_ctl(int argc, char **argv, int *handled_r)
+tlsmap_ctl(const struct server_spec *spec, int argc, char **argv,
+    int *handled_r)
 {
 	static const struct {
 		const char *name;
 		int	(*fn)(struct ctl *, int, char **);
 	} cmds[] = {
-		{"check", cmd_check},
 		{"explain", cmd_explain},
 		{"migrate", cmd_migrate},
 	};
@@ -510,7 +485,8 @@ tlsmap_ctl(int argc, char **argv, int *handled_r)
 	int ch, rc;
 
 	memset(&c, 0, sizeof(c));
-	c.config = PFH_SYSCONFDIR "/tlsmap.conf";
+	c.spec = spec;
+	c.config = spec->default_config;
 	c.ovr = xcalloc((size_t)argc + 1, sizeof(char *));
 	*handled_r = 0;
 	opterr = 0;

@@ -10,8 +10,9 @@
     explicit --sysconfdir or --with-confdir.
   * `DAEMON check` (saslauthd-lite: -C FILE check) reports every bad line
     of the data files as "FILE, line N: ..." and exits 65; a good set-up
-    exits 0. policyd-ccert and saslauthd-lite use the skeleton's check;
-    tlsmap has its own and is tested in test_tlsmap*.py.
+    exits 0. All three use the skeleton's check; tlsmap's verify hook
+    prints a line per map and exits 1 on a problem (tlsmap(8)), and is
+    tested in test_tlsmap*.py.
 """
 
 import os

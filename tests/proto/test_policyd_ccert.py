@@ -540,7 +540,8 @@ def test_bad_configs_refused():
         ("default_action = PERMIT\n", 78, "default_action = PERMIT: action"),
         ("sender_mismatch_action = hash:/etc/x\n", 78, "is not one of"),
         ("listen = bogus:thing\n", 78, "listen = bogus:thing"),
-        ("socket_mode = 999\n", 78, "socket_mode = 999"),
+        ("socket_mode = 999\n", 78, 'line 3: socket_mode: not an octal '
+         'mode (0 to 0777, e.g. 0660): "999"'),
         ("decision_log = some\n", 78, "decision_log = some"),
         ("report_only = maybe\n", 78, "report_only"),
     ]

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "cfg_conv.h"
 #include "xalloc.h"
 
 struct tconf {
@@ -449,7 +450,7 @@ test_parse_time(void **state)
 	(void)state;
 	for (i = 0; i < nitems(time_cases); i++) {
 		v = -42;
-		if (cfg_parse_time_ms(time_cases[i].in, &v) != time_cases[i].rc)
+		if (cfg_conv_time(time_cases[i].in, &v) != time_cases[i].rc)
 			fail_msg("time \"%s\": rc", time_cases[i].in);
 		if (time_cases[i].rc == 0 && v != time_cases[i].ms)
 			fail_msg("time \"%s\": %lld", time_cases[i].in, v);
@@ -480,7 +481,7 @@ test_parse_size(void **state)
 	(void)state;
 	for (i = 0; i < nitems(size_cases); i++) {
 		v = -42;
-		if (cfg_parse_size(size_cases[i].in, &v) != size_cases[i].rc)
+		if (cfg_conv_size(size_cases[i].in, &v) != size_cases[i].rc)
 			fail_msg("size \"%s\": rc", size_cases[i].in);
 		if (size_cases[i].rc == 0 && v != size_cases[i].n)
 			fail_msg("size \"%s\": %lld", size_cases[i].in, v);
@@ -503,19 +504,143 @@ test_parse_bool(void **state)
 	(void)state;
 	for (i = 0; i < nitems(yes); i++) {
 		b = false;
-		assert_int_equal(cfg_parse_bool(yes[i], &b), 0);
+		assert_int_equal(cfg_conv_bool(yes[i], &b), 0);
 		assert_true(b);
 	}
 	for (i = 0; i < nitems(no); i++) {
 		b = true;
-		assert_int_equal(cfg_parse_bool(no[i], &b), 0);
+		assert_int_equal(cfg_conv_bool(no[i], &b), 0);
 		assert_false(b);
 	}
 	for (i = 0; i < nitems(bad); i++) {
 		b = true;
-		assert_int_equal(cfg_parse_bool(bad[i], &b), -1);
+		assert_int_equal(cfg_conv_bool(bad[i], &b), -1);
 		assert_true(b);
 	}
+}
+
+static const struct {
+	const char *in;
+	int	rc;
+	mode_t	mode;
+} mode_cases[] = {
+	{"0660", 0, 0660}, {"660", 0, 0660}, {"0", 0, 0}, {"0777", 0, 0777},
+	{"0000000000000000000000600", 0, 0600}, {"7", 0, 07},
+	{"", -1, 0}, {"999", -1, 0}, {"0778", -1, 0}, {"1000", -1, 0},
+	{"01000", -1, 0}, {"-1", -1, 0}, {"+660", -1, 0}, {" 660", -1, 0},
+	{"660 ", -1, 0}, {"0x1ff", -1, 0}, {"0o660", -1, 0}, {"u=rw", -1, 0},
+	{"77777777777777777777777777", -1, 0},
+};
+
+static void
+test_parse_mode(void **state)
+{
+	char text[16];
+	mode_t m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(mode_cases); i++) {
+		m = 01234;
+		if (cfg_conv_mode(mode_cases[i].in, &m) != mode_cases[i].rc)
+			fail_msg("mode \"%s\": rc", mode_cases[i].in);
+		if (mode_cases[i].rc == 0 && m != mode_cases[i].mode)
+			fail_msg("mode \"%s\": %o", mode_cases[i].in, (unsigned)m);
+		if (mode_cases[i].rc != 0 && m != 01234)
+			fail_msg("mode \"%s\": output touched", mode_cases[i].in);
+	}
+	cfg_conv_fmt_mode(0660, text, sizeof(text));
+	assert_string_equal(text, "0660");
+	cfg_conv_fmt_mode(0, text, sizeof(text));
+	assert_string_equal(text, "0000");
+}
+
+/* CFG_MODE: parsed once by cfg_apply(), shown in four digits, errors cited */
+struct mconf {
+	mode_t	 mode;
+	char	*name;
+};
+
+static void
+test_mode_param(void **state)
+{
+	static const struct cfg_param tab[] = {
+		{"socket_mode", CFG_MODE, "0660", offsetof(struct mconf, mode),
+		    0, 0, 0},
+		{"name", CFG_STR, "x", offsetof(struct mconf, name), 0, 0, 0},
+		{NULL, CFG_STR, NULL, 0, 0, 0, 0},
+	};
+	struct mconf mc;
+	struct cfg *c = cfg_new();
+	char err[256], text[16];
+	struct buf b;
+
+	(void)state;
+	assert_int_equal(cfg_apply(c, tab, &mc, err, sizeof(err)), 0);
+	assert_int_equal(mc.mode, 0660);
+	buf_init(&b, 0);
+	assert_int_equal(cfg_dump(tab, &mc, &b), 0);
+	assert_string_equal(b.data, "socket_mode = 0660\nname = x\n");
+	buf_free(&b);
+	cfg_release(tab, &mc);
+	/* the same setting whatever the spelling */
+	assert_int_equal(cfg_load_string(c, "name = 600\nsocket_mode = $name\n",
+	    "m.cf", err, sizeof(err)), 0);
+	assert_int_equal(cfg_apply(c, tab, &mc, err, sizeof(err)), 0);
+	assert_int_equal(mc.mode, 0600);
+	cfg_value_text(&tab[0], &mc, text, sizeof(text));
+	assert_string_equal(text, "0600");
+	cfg_release(tab, &mc);
+	/* a bad one leaves the target alone and says where and why */
+	mc.mode = 0123;
+	mc.name = NULL;
+	assert_int_equal(cfg_load_string(c, "socket_mode = 999\n", "m.cf", err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg_apply(c, tab, &mc, err, sizeof(err)), -1);
+	assert_string_equal(err, "m.cf, line 1: socket_mode: not an octal mode "
+	    "(0 to 0777, e.g. 0660): \"999\"");
+	assert_int_equal(mc.mode, 0123);
+	assert_int_equal(cfg_set(c, "socket_mode=0666x", "-o", err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg_apply(c, tab, &mc, err, sizeof(err)), -1);
+	assert_string_equal(err, "-o socket_mode=...: not an octal mode "
+	    "(0 to 0777, e.g. 0660): \"0666x\"");
+	assert_null(mc.name);
+	cfg_free(c);
+}
+
+/* cfg_table_join: common entries first, then the program's, defaults replaced */
+static void
+test_table_join(void **state)
+{
+	static const struct cfg_param common[] = {
+		{"idle_timeout", CFG_TIME, "600s", 0, 0, 0, 0},
+		{"user", CFG_STR, "", 8, 0, 0, 0},
+		{NULL, CFG_STR, NULL, 0, 0, 0, 0},
+	};
+	static const struct cfg_param own[] = {
+		{"listen", CFG_STR, "inet:x", 16, 0, 0, 0},
+		{NULL, CFG_STR, NULL, 0, 0, 0, 0},
+	};
+	static const char *const defs[] = {"idle_timeout", "10s",
+	    "listen", "not a common one", NULL};
+	struct cfg_param *t;
+
+	(void)state;
+	t = cfg_table_join(common, own, defs);
+	assert_string_equal(t[0].name, "idle_timeout");
+	assert_string_equal(t[0].def, "10s");
+	assert_string_equal(t[1].def, "");
+	assert_string_equal(t[2].name, "listen");
+	assert_string_equal(t[2].def, "inet:x");	/* only common ones */
+	assert_int_equal(t[2].offset, 16);
+	assert_null(t[3].name);
+	assert_string_equal(common[0].def, "600s");	/* the input untouched */
+	free(t);
+	t = cfg_table_join(common, NULL, NULL);
+	assert_string_equal(t[0].def, "600s");
+	assert_null(t[2].name);
+	free(t);
 }
 
 /* Nesting: 16 references deep is fine, 17 is an error. */
@@ -717,6 +842,9 @@ main(void)
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_bool),
+		cmocka_unit_test(test_parse_mode),
+		cmocka_unit_test(test_mode_param),
+		cmocka_unit_test(test_table_join),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_bad_default),
 		cmocka_unit_test(test_dump_cap),
