@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@
 #include "cfg_conv.h"
 #include "cfg_expand.h"
 #include "cfg_lines.h"
+#include "fileread.h"
 #include "log.h"
 #include "secret.h"
 #include "xalloc.h"
@@ -252,50 +254,47 @@ cfg_load_string(struct cfg *c, const char *text, const char *origin,
 	return 0;
 }
 
-/* cfg_load_file - read a main.cf-style file */
+/*
+ * cfg_load_file - read a main.cf-style file
+ *
+ * Read through fileread.h like every data file: only as it stood unchanged
+ * from open to end (an editor saving in place, a copy in progress), and
+ * never a file whose last line has no newline (cut short by a full disk or
+ * a killed copy): a configuration that lost its last lines would run on
+ * defaults for them, silently. The text may hold secrets: it is wiped.
+ */
 int
 cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 {
 	struct cfg_list tmp = {NULL, 0, 0};
-	struct buf data;
-	char *w;
-	ssize_t n;
-	size_t avail;
-	int fd, rc;
+	struct stat st;
+	char *text = NULL, why[512];
+	size_t len = 0;
+	unsigned cut;
+	int have_st, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		cfg_lines_err(err, errlen, "open %s: %s", path,
-		    strerror(errno));
+	rc = fileread_wait(path, 0, 2000, &text, &len, &st, &have_st, why,
+	    sizeof(why));
+	if (rc != FILEREAD_OK) {
+		cfg_lines_err(err, errlen, "%s%s", why, rc == FILEREAD_CHANGING ?
+		    " (the file kept changing while it was read)" : "");
+		free(text);
 		return -1;
 	}
-	buf_init(&data, CFG_MAX_FILE);
-	buf_set_secret(&data);
-	for (;;) {
-		if ((w = buf_space(&data, 4096, &avail)) == NULL) {
-			cfg_lines_err(err, errlen, "%s: file larger than %d "
-			    "bytes", path, CFG_MAX_FILE);
-			rc = -1;
-			goto out;
-		}
-		if ((n = read(fd, w, avail)) < 0) {
-			if (errno == EINTR)
-				continue;
-			cfg_lines_err(err, errlen, "read %s: %s", path,
-			    strerror(errno));
-			rc = -1;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		buf_commit(&data, (size_t)n);
-	}
-	rc = parse_text(data.data, data.len, path, &tmp, err, errlen);
-	if (rc == 0)
+	if (len > CFG_MAX_FILE) {
+		cfg_lines_err(err, errlen, "%s: file larger than %d bytes", path,
+		    CFG_MAX_FILE);
+		rc = -1;
+	} else if ((cut = fileread_unterminated(text, len)) > 0) {
+		cfg_lines_err(err, errlen, "%s, line %u: no newline at end of "
+		    "file: the file may be cut short (a full disk, a copy in "
+		    "progress); not used", path, cut);
+		rc = -1;
+	} else if ((rc = parse_text(text, len, path, &tmp, err, errlen)) == 0)
 		merge(&c->file, &tmp);
-out:
 	list_free(&tmp);
-	buf_free(&data);
-	close(fd);
+	secret_wipe(text, len);
+	free(text);
 	return rc;
 }
 

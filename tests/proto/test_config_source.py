@@ -216,5 +216,52 @@ def test_policyd_check_reports_every_bad_line():
     assert "check: " in r.stderr
 
 
+def test_config_cut_short_is_not_used():
+    """A configuration whose last line has no newline (a full disk, a
+    killed copy) is refused at start, and at SIGHUP the running one stays:
+    the lines it lost would otherwise run on their defaults, silently."""
+    d = make_tmpdir()
+    ids = os.path.join(d, "ids")
+    with open(ids, "w") as f:
+        f.write("sha256:%s host1\n" % ":".join(["AB"] * 32))
+    conf = os.path.join(d, "p.conf")
+    port = free_port()
+    good = "identities = %s\nlisten = inet:127.0.0.1:%d\n" % (ids, port)
+    with open(conf, "w") as f:
+        f.write(good + "default_action = REJ")      # cut mid-line
+    r = subprocess.run([POLICYD, "-c", conf, "-n"], capture_output=True,
+                       text=True, timeout=20)
+    assert r.returncode == 78, (r.returncode, r.stderr)
+    assert "%s, line 3: no newline at end of file" % conf in r.stderr, \
+        r.stderr
+    with open(conf, "w") as f:
+        f.write(good)
+    p = subprocess.Popen([POLICYD, "-d", "-c", conf],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    out = []
+    try:
+        os.set_blocking(p.stderr.fileno(), False)
+
+        def saw(text):
+            try:
+                chunk = os.read(p.stderr.fileno(), 65536)
+            except BlockingIOError:
+                chunk = b""
+            if chunk:
+                out.append(chunk.decode("utf-8", "replace"))
+            return text in "".join(out)
+        wait_for(lambda: saw("daemon started"), timeout=20,
+                 what="policyd-ccert to start")
+        with open(conf, "w") as f:
+            f.write(good + "default_action = REJECT 5.7.1 no")
+        p.send_signal(signal.SIGHUP)
+        wait_for(lambda: saw("keeping the running configuration"),
+                 timeout=20, what="the refused reload")
+        assert "no newline at end of file" in "".join(out), "".join(out)
+    finally:
+        p.terminate()
+        p.wait(20)
+
+
 if __name__ == "__main__":
     run_tests()
