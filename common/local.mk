@@ -31,6 +31,7 @@ common_libpfh_a_SOURCES = \
 	common/notify.c common/notify.h \
 	common/stats.c common/stats.h \
 	common/status.c common/status.h \
+	common/status_escape.c common/status_escape.h \
 	common/status_conn.c common/status_conn.h \
 	common/server.c common/server.h common/server_int.h \
 	common/server_reload.c common/server_reload.h

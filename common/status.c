@@ -61,6 +61,7 @@
 #include "stats.h"
 #include "status.h"
 #include "status_conn.h"
+#include "status_escape.h"
 #include "table.h"
 #include "xalloc.h"
 
@@ -156,41 +157,6 @@ struct status_page {
 };
 
 static void status_arm(struct status_page *);
-
-/*
- * Set when a rendered body hit its cap (loop thread only). Every append
- * to a body goes through put, putn or putf, which remember a refusal, so
- * the handler can answer an error instead of a body with holes in it.
- */
-static int render_overflow;
-
-/* put - append a string to a response body */
-static void
-put(struct buf *b, const char *s)
-{
-	if (buf_puts(b, s) < 0)
-		render_overflow = 1;
-}
-
-/* putn - append n bytes to a response body */
-static void
-putn(struct buf *b, const void *s, size_t n)
-{
-	if (buf_append(b, s, n) < 0)
-		render_overflow = 1;
-}
-
-/* putf - append printf-formatted text to a response body */
-static void PFH_PRINTF(2, 3)
-putf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (buf_vprintf(b, fmt, ap) < 0)
-		render_overflow = 1;
-	va_end(ap);
-}
 
 /* page_warn - a daemon-side misuse of the writer; logged a bounded number of times */
 static void PFH_PRINTF(2, 3)
@@ -632,23 +598,6 @@ status_source_result(const struct table_source *ts, const char *where,
 	return buf;
 }
 
-/* label_value - `name="value"` with the value escaped for the exposition format */
-static void
-label_value(struct buf *b, const char *name, const char *value)
-{
-	put(b, name);
-	put(b, "=\"");
-	for (; *value; value++) {
-		if (*value == '"' || *value == '\\')
-			putn(b, "\\", 1);
-		if (*value == '\n')
-			put(b, "\\n");
-		else
-			putn(b, value, 1);
-	}
-	put(b, "\"");
-}
-
 /* status_source_gauge - the error count of the last attempt, by source */
 void
 status_source_gauge(struct status_writer *w, const char *source,
@@ -657,7 +606,7 @@ status_source_gauge(struct status_writer *w, const char *source,
 	struct buf b;
 
 	buf_init(&b, 400);
-	label_value(&b, "source", source);
+	status_prom_label(&b, "source", source);
 	status_gauge(w, "table_errors", "Errors found by the last load of a "
 	    "table file (0 after a good load; a bad one keeps the old table)",
 	    b.data, (double)ts->last_errors);
@@ -770,7 +719,7 @@ collect(struct status_page *p, struct status_writer *w)
 
 		/* the listener's endpoint is fixed config, a safe label value */
 		buf_init(&b, sizeof(lbl));
-		label_value(&b, "listener", name);
+		status_prom_label(&b, "listener", name);
 		quiet_gauge(w, "connections", "Open client connections per listener",
 		    b.data, (double)listener_conns(l));
 		buf_free(&b);
@@ -781,115 +730,6 @@ collect(struct status_page *p, struct status_writer *w)
 		status_ready(w, 0, "stopping");
 	if (w->overflow)
 		page_warn(p, "the daemon's status data hit the size limits; output truncated");
-}
-
-/*
- * Escaping.
- */
-
-enum esc { ESC_HTML, ESC_JSON };
-
-/* utf8_len - length of a valid UTF-8 sequence at s, 0 if invalid */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0], need, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 3;
-		cp = c & 0x07;
-	} else
-		return 0;
-	for (i = 1; i <= need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return need + 1;
-}
-
-/* put_esc - append text escaped for HTML or a JSON string body */
-static void
-put_esc(struct buf *b, const char *str, enum esc mode)
-{
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-	size_t	n;
-
-	while (*s) {
-		if ((n = utf8_len(s)) == 0) {
-			put(b, mode == ESC_JSON ? "\\ufffd" : "\xef\xbf\xbd");
-			s++;
-			continue;
-		}
-		if (n > 1) {
-			putn(b, s, n);
-			s += n;
-			continue;
-		}
-		if (mode == ESC_HTML) {
-			switch (*s) {
-			case '&': put(b, "&amp;"); break;
-			case '<': put(b, "&lt;"); break;
-			case '>': put(b, "&gt;"); break;
-			case '"': put(b, "&quot;"); break;
-			case '\'': put(b, "&#39;"); break;
-			default:
-				if (*s < 0x20 && *s != '\t' && *s != '\n')
-					put(b, "\xef\xbf\xbd");
-				else
-					putn(b, s, 1);
-			}
-		} else {
-			switch (*s) {
-			case '"': put(b, "\\\""); break;
-			case '\\': put(b, "\\\\"); break;
-			case '\n': put(b, "\\n"); break;
-			case '\t': put(b, "\\t"); break;
-			case '\r': put(b, "\\r"); break;
-			default:
-				if (*s < 0x20 || *s == 0x7f)
-					putf(b, "\\u%04x", *s);
-				else
-					putn(b, s, 1);
-			}
-		}
-		s++;
-	}
-}
-
-/* json_str - a quoted JSON string */
-static void
-json_str(struct buf *b, const char *s)
-{
-	put(b, "\"");
-	put_esc(b, s, ESC_JSON);
-	put(b, "\"");
-}
-
-/* fmt_double - a float for JSON (null for NaN/Inf) or Prometheus */
-static void
-fmt_double(struct buf *b, double d, int json)
-{
-	if (isnan(d))
-		put(b, json ? "null" : "NaN");
-	else if (isinf(d))
-		put(b, json ? "null" : d > 0 ? "+Inf" : "-Inf");
-	else if (d == floor(d) && fabs(d) < 1e15)
-		putf(b, "%.0f", d);
-	else
-		putf(b, "%.9g", d);
 }
 
 /* section_end - index past the last item of the section starting at i */
@@ -916,15 +756,15 @@ json_labels(struct buf *b, const struct item *it)
 {
 	unsigned i;
 
-	put(b, "{");
+	status_put(b, "{");
 	for (i = 0; i < it->nlabels; i++) {
 		if (i)
-			put(b, ",");
-		json_str(b, it->labels[i].name);
-		put(b, ":");
-		json_str(b, it->labels[i].value);
+			status_put(b, ",");
+		status_json_str(b, it->labels[i].name);
+		status_put(b, ":");
+		status_json_str(b, it->labels[i].value);
 	}
-	put(b, "}");
+	status_put(b, "}");
 }
 
 static void
@@ -936,27 +776,27 @@ render_json(struct status_page *p, struct status_writer *w, struct buf *b)
 	unsigned i, j, k, end;
 	int	first_sec = 1;
 
-	put(b, "{\"program\":");
-	json_str(b, spec->name);
-	put(b, ",\"version\":");
-	json_str(b, PACKAGE_VERSION);
-	putf(b, ",\"pid\":%ld,\"now\":%lld,\"start_time\":%lld,"
+	status_put(b, "{\"program\":");
+	status_json_str(b, spec->name);
+	status_put(b, ",\"version\":");
+	status_json_str(b, PACKAGE_VERSION);
+	status_putf(b, ",\"pid\":%ld,\"now\":%lld,\"start_time\":%lld,"
 	    "\"uptime_seconds\":%lld,\"ready\":%s,\"ready_reason\":",
 	    (long)getpid(), (long long)now, (long long)server_started(s),
 	    (long long)(now - server_started(s)), w->ready ? "true" : "false");
 	if (w->reason)
-		json_str(b, w->reason);
+		status_json_str(b, w->reason);
 	else
-		put(b, "null");
-	put(b, ",\"listeners\":[");
+		status_put(b, "null");
+	status_put(b, ",\"listeners\":[");
 	for (i = 0; i < server_listener_count(s); i++) {
 		struct listener *l = server_listener(s, i);
 
-		put(b, i ? ",{\"endpoint\":" : "{\"endpoint\":");
-		json_str(b, listener_name(l));
-		putf(b, ",\"connections\":%u}", listener_conns(l));
+		status_put(b, i ? ",{\"endpoint\":" : "{\"endpoint\":");
+		status_json_str(b, listener_name(l));
+		status_putf(b, ",\"connections\":%u}", listener_conns(l));
 	}
-	put(b, "],\"sections\":[");
+	status_put(b, "],\"sections\":[");
 	for (i = 0; i < w->n; i = end) {
 		const struct item *sec = &w->items[i];
 		static const struct {
@@ -970,25 +810,25 @@ render_json(struct status_page *p, struct status_writer *w, struct buf *b)
 		int	first;
 
 		end = section_end(w, i);
-		put(b, first_sec ? "{\"id\":" : ",{\"id\":");
+		status_put(b, first_sec ? "{\"id\":" : ",{\"id\":");
 		first_sec = 0;
-		json_str(b, sec->id);
-		put(b, ",\"title\":");
-		json_str(b, sec->name);
-		put(b, ",\"facts\":{");
+		status_json_str(b, sec->id);
+		status_put(b, ",\"title\":");
+		status_json_str(b, sec->name);
+		status_put(b, ",\"facts\":{");
 		for (first = 1, j = i + 1; j < end; j++) {
 			if (w->items[j].kind != IT_KV)
 				continue;
 			if (!first)
-				put(b, ",");
+				status_put(b, ",");
 			first = 0;
-			json_str(b, w->items[j].name);
-			put(b, ":");
-			json_str(b, w->items[j].text);
+			status_json_str(b, w->items[j].name);
+			status_put(b, ":");
+			status_json_str(b, w->items[j].text);
 		}
-		put(b, "}");
+		status_put(b, "}");
 		for (k = 0; k < nitems(groups); k++) {
-			putf(b, ",\"%s\":[", groups[k].field);
+			status_putf(b, ",\"%s\":[", groups[k].field);
 			for (first = 1, j = i + 1; j < end; j++) {
 				const struct item *it = &w->items[j];
 				unsigned c, r;
@@ -996,105 +836,89 @@ render_json(struct status_page *p, struct status_writer *w, struct buf *b)
 				if (it->kind != groups[k].kind)
 					continue;
 				if (!first)
-					put(b, ",");
+					status_put(b, ",");
 				first = 0;
 				switch (it->kind) {
 				case IT_COUNTER:
 				case IT_GAUGE:
 				case IT_HIST:
-					put(b, "{\"name\":");
-					json_str(b, it->name);
-					put(b, ",\"help\":");
-					json_str(b, it->text);
-					put(b, ",\"labels\":");
+					status_put(b, "{\"name\":");
+					status_json_str(b, it->name);
+					status_put(b, ",\"help\":");
+					status_json_str(b, it->text);
+					status_put(b, ",\"labels\":");
 					json_labels(b, it);
 					if (it->kind == IT_COUNTER) {
-						putf(b, ",\"value\":%llu}",
+						status_putf(b, ",\"value\":%llu}",
 						    (unsigned long long)it->u);
 					} else if (it->kind == IT_GAUGE) {
-						put(b, ",\"value\":");
-						fmt_double(b, it->d, 1);
-						put(b, "}");
+						status_put(b, ",\"value\":");
+						status_double(b, it->d, 1);
+						status_put(b, "}");
 					} else {
-						putf(b, ",\"count\":%llu,\"sum_seconds\":",
+						status_putf(b, ",\"count\":%llu,\"sum_seconds\":",
 						    (unsigned long long)it->snap->count);
-						fmt_double(b, (double)it->snap->sum_us / 1e6, 1);
-						put(b, ",\"p50_ms\":");
-						fmt_double(b, ms(stats_hist_quantile(it->snap, 0.50)), 1);
-						put(b, ",\"p90_ms\":");
-						fmt_double(b, ms(stats_hist_quantile(it->snap, 0.90)), 1);
-						put(b, ",\"p99_ms\":");
-						fmt_double(b, ms(stats_hist_quantile(it->snap, 0.99)), 1);
-						put(b, "}");
+						status_double(b, (double)it->snap->sum_us / 1e6, 1);
+						status_put(b, ",\"p50_ms\":");
+						status_double(b, ms(stats_hist_quantile(it->snap, 0.50)), 1);
+						status_put(b, ",\"p90_ms\":");
+						status_double(b, ms(stats_hist_quantile(it->snap, 0.90)), 1);
+						status_put(b, ",\"p99_ms\":");
+						status_double(b, ms(stats_hist_quantile(it->snap, 0.99)), 1);
+						status_put(b, "}");
 					}
 					break;
 				case IT_RECENT:
-					put(b, "{\"title\":");
-					json_str(b, it->name);
-					put(b, ",\"events\":[");
+					status_put(b, "{\"title\":");
+					status_json_str(b, it->name);
+					status_put(b, ",\"events\":[");
 					for (c = 0; c < it->ncells; c++) {
-						putf(b, "%s{\"time\":%lld,\"text\":",
+						status_putf(b, "%s{\"time\":%lld,\"text\":",
 						    c ? "," : "", (long long)it->when[c]);
-						json_str(b, it->cells[c]);
-						put(b, "}");
+						status_json_str(b, it->cells[c]);
+						status_put(b, "}");
 					}
-					put(b, "]}");
+					status_put(b, "]}");
 					break;
 				case IT_TABLE:
-					put(b, "{\"id\":");
-					json_str(b, it->id);
-					put(b, ",\"title\":");
-					json_str(b, it->name);
-					put(b, ",\"columns\":[");
+					status_put(b, "{\"id\":");
+					status_json_str(b, it->id);
+					status_put(b, ",\"title\":");
+					status_json_str(b, it->name);
+					status_put(b, ",\"columns\":[");
 					for (c = 0; c < it->ncells; c++) {
 						if (c)
-							put(b, ",");
-						json_str(b, it->cells[c]);
+							status_put(b, ",");
+						status_json_str(b, it->cells[c]);
 					}
-					put(b, "],\"rows\":[");
+					status_put(b, "],\"rows\":[");
 					for (r = j + 1; r < end && w->items[r].kind == IT_ROW; r++) {
 						if (r > j + 1)
-							put(b, ",");
-						put(b, "[");
+							status_put(b, ",");
+						status_put(b, "[");
 						for (c = 0; c < w->items[r].ncells; c++) {
 							if (c)
-								put(b, ",");
-							json_str(b, w->items[r].cells[c]);
+								status_put(b, ",");
+							status_json_str(b, w->items[r].cells[c]);
 						}
-						put(b, "]");
+						status_put(b, "]");
 					}
-					put(b, "]}");
+					status_put(b, "]}");
 					break;
 				default:
 					break;
 				}
 			}
-			put(b, "]");
+			status_put(b, "]");
 		}
-		put(b, "}");
+		status_put(b, "}");
 	}
-	put(b, "]}\n");
+	status_put(b, "]}\n");
 }
 
 /*
  * Prometheus text exposition format 0.0.4.
  */
-
-/* prom_esc - label value (\\ \" \n) or HELP text (\\ \n) escaping */
-static void
-prom_esc(struct buf *b, const char *s, int quote)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			put(b, "\\\\");
-		else if (*s == '\n')
-			put(b, "\\n");
-		else if (*s == '"' && quote)
-			put(b, "\\\"");
-		else
-			putn(b, s, 1);
-	}
-}
 
 /* prom_series - name{labels[,le="x"]} */
 static void
@@ -1103,19 +927,19 @@ prom_series(struct buf *b, const char *name, const char *suffix,
 {
 	unsigned i;
 
-	put(b, name);
-	put(b, suffix);
+	status_put(b, name);
+	status_put(b, suffix);
 	if (it->nlabels == 0 && le == NULL)
 		return;
-	put(b, "{");
+	status_put(b, "{");
 	for (i = 0; i < it->nlabels; i++) {
-		putf(b, "%s%s=\"", i ? "," : "", it->labels[i].name);
-		prom_esc(b, it->labels[i].value, 1);
-		put(b, "\"");
+		if (i)
+			status_put(b, ",");
+		status_prom_label(b, it->labels[i].name, it->labels[i].value);
 	}
 	if (le)
-		putf(b, "%sle=\"%s\"", it->nlabels ? "," : "", le);
-	put(b, "}");
+		status_putf(b, "%sle=\"%s\"", it->nlabels ? "," : "", le);
+	status_put(b, "}");
 }
 
 /* same_labels - equal label sets (order as given) */
@@ -1158,13 +982,13 @@ prom_sample(struct buf *b, const struct item *it)
 	switch (it->kind) {
 	case IT_COUNTER:
 		prom_series(b, it->name, "", it, NULL);
-		putf(b, " %llu\n", (unsigned long long)it->u);
+		status_putf(b, " %llu\n", (unsigned long long)it->u);
 		break;
 	case IT_GAUGE:
 		prom_series(b, it->name, "", it, NULL);
-		put(b, " ");
-		fmt_double(b, it->d, 0);
-		put(b, "\n");
+		status_put(b, " ");
+		status_double(b, it->d, 0);
+		status_put(b, "\n");
 		break;
 	case IT_HIST:
 		/*
@@ -1179,23 +1003,23 @@ prom_sample(struct buf *b, const struct item *it)
 
 			while (k < nitems(prom_le) && up > prom_le[k].us) {
 				prom_series(b, it->name, "_bucket", it, prom_le[k].le);
-				putf(b, " %llu\n", (unsigned long long)cum);
+				status_putf(b, " %llu\n", (unsigned long long)cum);
 				k++;
 			}
 			cum += it->snap->bucket[i];
 		}
 		for (; k < nitems(prom_le); k++) {
 			prom_series(b, it->name, "_bucket", it, prom_le[k].le);
-			putf(b, " %llu\n", (unsigned long long)cum);
+			status_putf(b, " %llu\n", (unsigned long long)cum);
 		}
 		prom_series(b, it->name, "_bucket", it, "+Inf");
-		putf(b, " %llu\n", (unsigned long long)cum);
+		status_putf(b, " %llu\n", (unsigned long long)cum);
 		prom_series(b, it->name, "_sum", it, NULL);
-		put(b, " ");
-		fmt_double(b, (double)it->snap->sum_us / 1e6, 0);
-		put(b, "\n");
+		status_put(b, " ");
+		status_double(b, (double)it->snap->sum_us / 1e6, 0);
+		status_put(b, "\n");
 		prom_series(b, it->name, "_count", it, NULL);
-		putf(b, " %llu\n", (unsigned long long)cum);
+		status_putf(b, " %llu\n", (unsigned long long)cum);
 		break;
 	default:
 		break;
@@ -1217,9 +1041,9 @@ render_prom(struct status_page *p, struct status_writer *w, struct buf *b)
 	unsigned i, j, k;
 
 	/* pfhelpers_ready comes from the record, so it is added here */
-	put(b, "# HELP pfhelpers_ready 1 when the daemon is ready to serve (see /readyz)\n"
+	status_put(b, "# HELP pfhelpers_ready 1 when the daemon is ready to serve (see /readyz)\n"
 	    "# TYPE pfhelpers_ready gauge\n");
-	putf(b, "pfhelpers_ready %d\n", w->ready);
+	status_putf(b, "pfhelpers_ready %d\n", w->ready);
 	for (i = 0; i < w->n; i++) {
 		struct item *it = &w->items[i];
 
@@ -1230,11 +1054,11 @@ render_prom(struct status_page *p, struct status_writer *w, struct buf *b)
 			continue;
 		}
 		/* one HELP/TYPE per family, then every label set of it */
-		put(b, "# HELP ");
-		put(b, it->name);
-		put(b, " ");
-		prom_esc(b, *it->text ? it->text : it->name, 0);
-		putf(b, "\n# TYPE %s %s\n", it->name, types[it->kind]);
+		status_put(b, "# HELP ");
+		status_put(b, it->name);
+		status_put(b, " ");
+		status_prom_esc(b, *it->text ? it->text : it->name, 0);
+		status_putf(b, "\n# TYPE %s %s\n", it->name, types[it->kind]);
 		for (j = i; j < w->n; j++) {
 			struct item *o = &w->items[j];
 
@@ -1366,10 +1190,10 @@ html_spaced(struct buf *b, const char *s, size_t n)
 			continue;
 		}
 		if (gap && any)
-			put(b, " ");
+			status_put(b, " ");
 		gap = 0;
 		any = 1;
-		putn(b, &s[i], 1);
+		status_putn(b, &s[i], 1);
 	}
 }
 
@@ -1390,7 +1214,7 @@ html_words(struct buf *b, const char *s)
 	int	any = 0;
 
 	if (!html_ident(s)) {
-		put_esc(b, s, ESC_HTML);
+		status_esc(b, s, STATUS_ESC_HTML);
 		return;
 	}
 	n = strlen(s);
@@ -1411,7 +1235,7 @@ html_words(struct buf *b, const char *s)
 		if (e == w)
 			break;
 		if (any++)
-			put(b, " ");
+			status_put(b, " ");
 		for (k = 0; k < nitems(caps); k++)
 			if (strlen(caps[k]) == (size_t)(e - w) &&
 			    strncmp(caps[k], w, (size_t)(e - w)) == 0)
@@ -1420,10 +1244,10 @@ html_words(struct buf *b, const char *s)
 			for (; w < e; w++) {
 				char	c = (char)toupper((unsigned char)*w);
 
-				putn(b, &c, 1);
+				status_putn(b, &c, 1);
 			}
 		} else
-			putn(b, w, (size_t)(e - w));
+			status_putn(b, w, (size_t)(e - w));
 	}
 	if (unit)
 		buf_printf(b, " (%s)", unit);
@@ -1440,7 +1264,7 @@ html_value_words(struct buf *b, const char *s)
 	if (html_ident(s))
 		html_spaced(b, s, strlen(s));
 	else
-		put_esc(b, s, ESC_HTML);
+		status_esc(b, s, STATUS_ESC_HTML);
 }
 
 /*
@@ -1455,7 +1279,7 @@ html_metric_words(struct buf *b, const struct item *it)
 	size_t	n;
 
 	if (*it->text) {
-		put_esc(b, it->text, ESC_HTML);
+		status_esc(b, it->text, STATUS_ESC_HTML);
 		return;
 	}
 	if (strncmp(s, "pfhelpers_", 10) == 0)
@@ -1483,11 +1307,11 @@ html_td(struct buf *b, const char *s)
 			run = 0;
 		else if (((unsigned char)*s & 0xc0) != 0x80 &&
 		    ++run >= STATUS_WORD_MAX) {
-			put(b, "<td class=\"w\">");
+			status_put(b, "<td class=\"w\">");
 			return;
 		}
 	}
-	put(b, "<td>");
+	status_put(b, "<td>");
 }
 
 /* html_labels - a metric's labels as small chips ("result: ok") */
@@ -1497,11 +1321,11 @@ html_labels(struct buf *b, const struct item *it)
 	unsigned i;
 
 	for (i = 0; i < it->nlabels; i++) {
-		put(b, "<span class=\"lb\">");
+		status_put(b, "<span class=\"lb\">");
 		html_words(b, it->labels[i].name);
-		put(b, ": ");
+		status_put(b, ": ");
 		html_value_words(b, it->labels[i].value);
-		put(b, "</span>");
+		status_put(b, "</span>");
 	}
 }
 
@@ -1515,8 +1339,8 @@ html_u64(struct buf *b, uint64_t v)
 	n = (size_t)snprintf(d, sizeof(d), "%llu", (unsigned long long)v);
 	for (i = 0; i < n; i++) {
 		if (i && (n - i) % 3 == 0)
-			put(b, "\xe2\x80\x89");
-		putn(b, &d[i], 1);
+			status_put(b, "\xe2\x80\x89");
+		status_putn(b, &d[i], 1);
 	}
 }
 
@@ -1524,7 +1348,7 @@ html_u64(struct buf *b, uint64_t v)
 static void
 html_ms(struct buf *b, uint64_t us)
 {
-	putf(b, "%.3g", ms(us));
+	status_putf(b, "%.3g", ms(us));
 }
 
 /* html_value - a counter or gauge value as a tile or cell shows it */
@@ -1534,9 +1358,9 @@ html_value(struct buf *b, const struct item *it)
 	if (it->kind == IT_COUNTER)
 		html_u64(b, it->u);
 	else if (isfinite(it->d) && it->d == floor(it->d) && fabs(it->d) < 1e15)
-		putf(b, "%.0f", it->d);
+		status_putf(b, "%.0f", it->d);
 	else
-		putf(b, "%.4g", it->d);
+		status_putf(b, "%.4g", it->d);
 }
 
 /* html_zero - a value worth dimming */
@@ -1626,18 +1450,18 @@ html_fam_cell(struct buf *b, const struct item *it)
 {
 	unsigned l;
 
-	put(b, html_zero(it) ? "<td class=\"n z\" data-labels=\"" :
+	status_put(b, html_zero(it) ? "<td class=\"n z\" data-labels=\"" :
 	    "<td class=\"n\" data-labels=\"");
 	for (l = 0; l < it->nlabels; l++) {
 		if (l)
-			put(b, ",");
-		put_esc(b, it->labels[l].name, ESC_HTML);
-		put(b, "=");
-		put_esc(b, it->labels[l].value, ESC_HTML);
+			status_put(b, ",");
+		status_esc(b, it->labels[l].name, STATUS_ESC_HTML);
+		status_put(b, "=");
+		status_esc(b, it->labels[l].value, STATUS_ESC_HTML);
 	}
-	put(b, "\">");
+	status_put(b, "\">");
 	html_value(b, it);
-	put(b, "</td>");
+	status_put(b, "</td>");
 }
 
 /*
@@ -1653,11 +1477,11 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 	const char *rows[STATUS_MAX_ROWS], *cols[FAM_MATRIX_MAX];
 	unsigned rowlab, nrows = 0, ncols = 0, r, c, k, l;
 
-	put(b, "<div class=\"blk\"><h3>");
+	status_put(b, "<div class=\"blk\"><h3>");
 	html_metric_words(b, a);
-	put(b, "</h3><table class=\"data fam\" data-metric=\"");
-	put_esc(b, a->name, ESC_HTML);
-	put(b, "\">");
+	status_put(b, "</h3><table class=\"data fam\" data-metric=\"");
+	status_esc(b, a->name, STATUS_ESC_HTML);
+	status_put(b, "\">");
 	if (fam_matrix(w, j, run, &rowlab, &r, &c)) {
 		for (k = j; k < j + run; k++) {
 			fam_index(rows, &nrows, STATUS_MAX_ROWS,
@@ -1665,21 +1489,21 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 			fam_index(cols, &ncols, FAM_MATRIX_MAX,
 			    w->items[k].labels[!rowlab].value);
 		}
-		put(b, "<tr><th>");
+		status_put(b, "<tr><th>");
 		html_words(b, a->labels[rowlab].name);
-		put(b, " \\ ");
+		status_put(b, " \\ ");
 		html_words(b, a->labels[!rowlab].name);
-		put(b, "</th>");
+		status_put(b, "</th>");
 		for (c = 0; c < ncols; c++) {
-			put(b, "<th class=\"n\">");
+			status_put(b, "<th class=\"n\">");
 			html_value_words(b, cols[c]);
-			put(b, "</th>");
+			status_put(b, "</th>");
 		}
-		put(b, "</tr>");
+		status_put(b, "</tr>");
 		for (r = 0; r < nrows; r++) {
-			put(b, "<tr><td>");
+			status_put(b, "<tr><td>");
 			html_value_words(b, rows[r]);
-			put(b, "</td>");
+			status_put(b, "</td>");
 			for (c = 0; c < ncols; c++) {
 				for (k = j; k < j + run; k++)
 					if (strcmp(w->items[k].labels[rowlab].value,
@@ -1689,12 +1513,12 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 				if (k < j + run)
 					html_fam_cell(b, &w->items[k]);
 				else
-					put(b, "<td class=\"n z\">\xe2\x80\x93</td>");
+					status_put(b, "<td class=\"n z\">\xe2\x80\x93</td>");
 			}
-			put(b, "</tr>");
+			status_put(b, "</tr>");
 		}
 		if (a->kind == IT_COUNTER && nrows > 1) {
-			put(b, "<tr class=\"tot\"><td>total</td>");
+			status_put(b, "<tr class=\"tot\"><td>total</td>");
 			for (c = 0; c < ncols; c++) {
 				uint64_t sum = 0;
 
@@ -1702,46 +1526,46 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 					if (strcmp(w->items[k].labels[!rowlab].value,
 					    cols[c]) == 0)
 						sum += w->items[k].u;
-				put(b, "<td class=\"n\" data-total=\"");
-				put_esc(b, a->labels[!rowlab].name, ESC_HTML);
-				put(b, "=");
-				put_esc(b, cols[c], ESC_HTML);
-				put(b, "\">");
+				status_put(b, "<td class=\"n\" data-total=\"");
+				status_esc(b, a->labels[!rowlab].name, STATUS_ESC_HTML);
+				status_put(b, "=");
+				status_esc(b, cols[c], STATUS_ESC_HTML);
+				status_put(b, "\">");
 				html_u64(b, sum);
-				put(b, "</td>");
+				status_put(b, "</td>");
 			}
-			put(b, "</tr>");
+			status_put(b, "</tr>");
 		}
 	} else {
-		put(b, "<tr>");
+		status_put(b, "<tr>");
 		for (l = 0; l < a->nlabels; l++) {
-			put(b, "<th>");
+			status_put(b, "<th>");
 			html_words(b, a->labels[l].name);
-			put(b, "</th>");
+			status_put(b, "</th>");
 		}
-		put(b, "<th class=\"n\">value</th></tr>");
+		status_put(b, "<th class=\"n\">value</th></tr>");
 		for (k = j; k < j + run; k++) {
-			put(b, "<tr>");
+			status_put(b, "<tr>");
 			for (l = 0; l < w->items[k].nlabels; l++) {
-				put(b, "<td>");
+				status_put(b, "<td>");
 				html_value_words(b, w->items[k].labels[l].value);
-				put(b, "</td>");
+				status_put(b, "</td>");
 			}
 			html_fam_cell(b, &w->items[k]);
-			put(b, "</tr>");
+			status_put(b, "</tr>");
 		}
 		if (a->kind == IT_COUNTER) {
 			uint64_t sum = 0;
 
 			for (k = j; k < j + run; k++)
 				sum += w->items[k].u;
-			putf(b, "<tr class=\"tot\"><td colspan=\"%u\">total"
+			status_putf(b, "<tr class=\"tot\"><td colspan=\"%u\">total"
 			    "</td><td class=\"n\" data-total=\"\">", a->nlabels);
 			html_u64(b, sum);
-			put(b, "</td></tr>");
+			status_put(b, "</td></tr>");
 		}
 	}
-	put(b, "</table></div>\n");
+	status_put(b, "</table></div>\n");
 }
 
 /* html_section - one card */
@@ -1765,11 +1589,11 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 			j += run - 1;
 		}
 	}
-	putf(b, "<section class=\"card%s\" id=\"s-", wide ? " wide" : "");
-	put_esc(b, sec->id, ESC_HTML);
-	put(b, "\"><h2>");
-	put_esc(b, sec->name, ESC_HTML);
-	put(b, "</h2>\n");
+	status_putf(b, "<section class=\"card%s\" id=\"s-", wide ? " wide" : "");
+	status_esc(b, sec->id, STATUS_ESC_HTML);
+	status_put(b, "\"><h2>");
+	status_esc(b, sec->name, STATUS_ESC_HTML);
+	status_put(b, "</h2>\n");
 
 	/* facts */
 	for (c = 0, j = i + 1; j < end; j++) {
@@ -1778,27 +1602,27 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 		if (it->kind != IT_KV)
 			continue;
 		if (c++ == 0)
-			put(b, "<table class=\"kv\">");
-		put(b, "<tr><td class=\"k\">");
+			status_put(b, "<table class=\"kv\">");
+		status_put(b, "<tr><td class=\"k\">");
 		html_words(b, it->name);
-		put(b, "</td><td>");
-		put_esc(b, it->text, ESC_HTML);
-		put(b, "</td></tr>");
+		status_put(b, "</td><td>");
+		status_esc(b, it->text, STATUS_ESC_HTML);
+		status_put(b, "</td></tr>");
 	}
 	if (c)
-		put(b, "</table>\n");
+		status_put(b, "</table>\n");
 
 	/* labelled families as tables: the daemon's main numbers, first */
 	for (c = 0, j = i + 1; j < end; j++) {
 		if ((run = fam_run(w, j, end)) == 0)
 			continue;
 		if (c++ == 0)
-			put(b, "<div class=\"blocks\">");
+			status_put(b, "<div class=\"blocks\">");
 		html_family(b, w, j, run);
 		j += run - 1;
 	}
 	if (c)
-		put(b, "</div>\n");
+		status_put(b, "</div>\n");
 
 	/* counters and gauges as tiles */
 	for (c = 0, j = i + 1; j < end; j++) {
@@ -1811,20 +1635,20 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 			continue;
 		}
 		if (c++ == 0)
-			put(b, "<div class=\"tiles\">");
-		putf(b, "<div class=\"tile\" data-metric=\"%s\" title=\"", it->name);
-		put_esc(b, it->name, ESC_HTML);
-		put(b, "\"><div class=\"v\">");
+			status_put(b, "<div class=\"tiles\">");
+		status_putf(b, "<div class=\"tile\" data-metric=\"%s\" title=\"", it->name);
+		status_esc(b, it->name, STATUS_ESC_HTML);
+		status_put(b, "\"><div class=\"v\">");
 		html_value(b, it);
-		put(b, "</div><div class=\"l\">");
+		status_put(b, "</div><div class=\"l\">");
 		html_metric_words(b, it);
 		if (it->nlabels)
-			put(b, "<br>");
+			status_put(b, "<br>");
 		html_labels(b, it);
-		put(b, "</div></div>");
+		status_put(b, "</div></div>");
 	}
 	if (c)
-		put(b, "</div>\n");
+		status_put(b, "</div>\n");
 
 	/* latency */
 	for (c = 0, j = i + 1; j < end; j++) {
@@ -1833,64 +1657,64 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 		if (it->kind != IT_HIST)
 			continue;
 		if (c++ == 0)
-			put(b, "<h3>Latency (ms)</h3><table class=\"lat\"><tr><th></th>"
+			status_put(b, "<h3>Latency (ms)</h3><table class=\"lat\"><tr><th></th>"
 			    "<th class=\"n\">p50</th><th class=\"n\">p90</th>"
 			    "<th class=\"n\">p99</th><th class=\"n\">count</th></tr>");
-		put(b, "<tr><td>");
+		status_put(b, "<tr><td>");
 		html_metric_words(b, it);
 		html_labels(b, it);
-		put(b, "</td><td class=\"n\">");
+		status_put(b, "</td><td class=\"n\">");
 		html_ms(b, stats_hist_quantile(it->snap, 0.50));
-		put(b, "</td><td class=\"n\">");
+		status_put(b, "</td><td class=\"n\">");
 		html_ms(b, stats_hist_quantile(it->snap, 0.90));
-		put(b, "</td><td class=\"n\">");
+		status_put(b, "</td><td class=\"n\">");
 		html_ms(b, stats_hist_quantile(it->snap, 0.99));
-		put(b, "</td><td class=\"n\">");
+		status_put(b, "</td><td class=\"n\">");
 		html_u64(b, it->snap->count);
-		put(b, "</td></tr>");
+		status_put(b, "</td></tr>");
 	}
 	if (c)
-		put(b, "</table>\n");
+		status_put(b, "</table>\n");
 
 	/* tables and recent lists, in the order given; side by side when wide */
-	put(b, "<div class=\"blocks\">");
+	status_put(b, "<div class=\"blocks\">");
 	for (j = i + 1; j < end; j++) {
 		const struct item *it = &w->items[j];
 
 		if (it->kind == IT_TABLE) {
-			put(b, "<div class=\"blk\"><h3>");
-			put_esc(b, it->name, ESC_HTML);
-			put(b, "</h3><table class=\"data\" id=\"t-");
-			put_esc(b, it->id, ESC_HTML);
-			put(b, "\"><tr>");
+			status_put(b, "<div class=\"blk\"><h3>");
+			status_esc(b, it->name, STATUS_ESC_HTML);
+			status_put(b, "</h3><table class=\"data\" id=\"t-");
+			status_esc(b, it->id, STATUS_ESC_HTML);
+			status_put(b, "\"><tr>");
 			for (c = 0; c < it->ncells; c++) {
-				put(b, "<th>");
+				status_put(b, "<th>");
 				html_words(b, it->cells[c]);
-				put(b, "</th>");
+				status_put(b, "</th>");
 			}
-			put(b, "</tr>");
+			status_put(b, "</tr>");
 			for (r = j + 1; r < end && w->items[r].kind == IT_ROW; r++) {
-				put(b, "<tr>");
+				status_put(b, "<tr>");
 				for (c = 0; c < w->items[r].ncells; c++) {
 					html_td(b, w->items[r].cells[c]);
-					put_esc(b, w->items[r].cells[c], ESC_HTML);
-					put(b, "</td>");
+					status_esc(b, w->items[r].cells[c], STATUS_ESC_HTML);
+					status_put(b, "</td>");
 				}
-				put(b, "</tr>");
+				status_put(b, "</tr>");
 			}
 			if (r == j + 1)
-				putf(b, "<tr><td class=\"empty\" colspan=\"%u\">none</td></tr>",
+				status_putf(b, "<tr><td class=\"empty\" colspan=\"%u\">none</td></tr>",
 				    it->ncells ? it->ncells : 1);
-			put(b, "</table></div>\n");
+			status_put(b, "</table></div>\n");
 		} else if (it->kind == IT_RECENT) {
-			put(b, "<div class=\"blk\"><h3>");
-			put_esc(b, it->name, ESC_HTML);
-			put(b, "</h3>");
+			status_put(b, "<div class=\"blk\"><h3>");
+			status_esc(b, it->name, STATUS_ESC_HTML);
+			status_put(b, "</h3>");
 			if (it->ncells == 0) {
-				put(b, "<p class=\"empty\">nothing yet</p></div>\n");
+				status_put(b, "<p class=\"empty\">nothing yet</p></div>\n");
 				continue;
 			}
-			put(b, "<ol class=\"recent\">");
+			status_put(b, "<ol class=\"recent\">");
 			for (c = 0; c < it->ncells; c++) {
 				struct tm tm;
 				char	hm[16], full[40];
@@ -1898,14 +1722,14 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 				localtime_r(&it->when[c], &tm);
 				strftime(hm, sizeof(hm), "%H:%M:%S", &tm);
 				strftime(full, sizeof(full), "%Y-%m-%d %H:%M:%S", &tm);
-				putf(b, "<li><time title=\"%s\">%s</time>", full, hm);
-				put_esc(b, it->cells[c], ESC_HTML);
-				put(b, "</li>");
+				status_putf(b, "<li><time title=\"%s\">%s</time>", full, hm);
+				status_esc(b, it->cells[c], STATUS_ESC_HTML);
+				status_put(b, "</li>");
 			}
-			put(b, "</ol></div>\n");
+			status_put(b, "</ol></div>\n");
 		}
 	}
-	put(b, "</div></section>\n");
+	status_put(b, "</div></section>\n");
 }
 
 static void
@@ -1924,38 +1748,38 @@ render_html(struct status_page *p, struct status_writer *w, struct buf *b)
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S %Z", &tm);
 
-	putf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	status_putf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 	    "<meta http-equiv=\"refresh\" content=\"%d\"><title>", STATUS_REFRESH);
-	put_esc(b, prog, ESC_HTML);
-	put(b, " \xe2\x80\x94 ");
-	put_esc(b, host, ESC_HTML);
-	put(b, "</title><style>");
-	put(b, html_css);
-	put(b, "</style></head><body>\n<header><h1>");
-	put_esc(b, prog, ESC_HTML);
-	put(b, "</h1>");
+	status_esc(b, prog, STATUS_ESC_HTML);
+	status_put(b, " \xe2\x80\x94 ");
+	status_esc(b, host, STATUS_ESC_HTML);
+	status_put(b, "</title><style>");
+	status_put(b, html_css);
+	status_put(b, "</style></head><body>\n<header><h1>");
+	status_esc(b, prog, STATUS_ESC_HTML);
+	status_put(b, "</h1>");
 	if (w->ready)
-		put(b, "<span class=\"pill ok\" id=\"ready\">ready</span>");
+		status_put(b, "<span class=\"pill ok\" id=\"ready\">ready</span>");
 	else {
-		put(b, "<span class=\"pill bad\" id=\"ready\">not ready");
+		status_put(b, "<span class=\"pill bad\" id=\"ready\">not ready");
 		if (w->reason) {
-			put(b, ": ");
-			put_esc(b, w->reason, ESC_HTML);
+			status_put(b, ": ");
+			status_esc(b, w->reason, STATUS_ESC_HTML);
 		}
-		put(b, "</span>");
+		status_put(b, "</span>");
 	}
-	put(b, "<span class=\"meta\">");
-	put_esc(b, host, ESC_HTML);
-	putf(b, " \xc2\xb7 v%s \xc2\xb7 pid %ld \xc2\xb7 up <span id=\"uptime\">",
+	status_put(b, "<span class=\"meta\">");
+	status_esc(b, host, STATUS_ESC_HTML);
+	status_putf(b, " \xc2\xb7 v%s \xc2\xb7 pid %ld \xc2\xb7 up <span id=\"uptime\">",
 	    PACKAGE_VERSION, (long)getpid());
-	put(b, uptime_str((long long)(now - server_started(s)), up, sizeof(up)));
-	put(b, "</span></span></header>\n<main>\n");
+	status_put(b, uptime_str((long long)(now - server_started(s)), up, sizeof(up)));
+	status_put(b, "</span></span></header>\n<main>\n");
 	for (i = 0; i < w->n; i = end) {
 		end = section_end(w, i);
 		html_section(b, w, i, end);
 	}
-	putf(b, "</main>\n<footer>%s \xc2\xb7 refreshes every %d s \xc2\xb7 "
+	status_putf(b, "</main>\n<footer>%s \xc2\xb7 refreshes every %d s \xc2\xb7 "
 	    "<a href=\"status.json\">status.json</a> \xc2\xb7 <a href=\"metrics\">metrics</a>"
 	    "</footer>\n</body></html>\n", ts, STATUS_REFRESH);
 }
@@ -2451,7 +2275,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return ret;
 	}
 	buf_init(&b, STATUS_MAX_BODY);
-	render_overflow = 0;
+	status_put_begin();
 	switch (route) {
 	case R_HTML:
 		render_html(p, &w, &b);
@@ -2468,7 +2292,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	writer_free(&w);
 	/* buf refuses to grow past the cap; a truncated body is worse than an error */
-	if (render_overflow) {
+	if (status_put_overflowed()) {
 		too_large_log(p, route);
 		ret = respond_too_large(c, route);
 	} else
