@@ -57,7 +57,6 @@
 #include "listen.h"
 #include "log.h"
 #include "secret.h"
-#include "server.h"
 #include "stats.h"
 #include "status.h"
 #include "status_conn.h"
@@ -86,7 +85,9 @@ struct auth_cached {
 };
 
 struct status_page {
-	struct server *server;
+	void	(*collect)(void *, struct status_writer *);
+	long long (*settle_time)(void *);
+	void	*ctx;
 	struct ev *ev;
 	struct listener *listener;
 	struct status_conns *conns;	/* accept, admission, loop share */
@@ -116,66 +117,17 @@ struct status_page {
 static void status_arm(struct status_page *);
 
 /*
- * collect - the record for one request: the common part, then the daemon's.
+ * collect - the record for one request: the server's part and the
+ * daemon's, from the collect callback
  */
 static void
 collect(struct status_page *p, struct status_writer *w)
 {
-	struct server *s = p->server;
-	const struct server_spec *spec = server_spec(s);
-	time_t	now = time(NULL), started = server_started(s);
-	unsigned i, n = server_listener_count(s);
-	char	lbl[400], ts[64];
-	struct tm tm;
-
 	status_writer_init(w, &p->warnings);
-
-	status_section(w, "server", "Server");
-	status_kv(w, "program", "%s", spec->name);
-	/* not spec->version_extra: that is -V's extra lines, newlines and all */
-	status_kv(w, "version", "%s", PACKAGE_VERSION);
-	status_kv(w, "pid", "%ld", (long)getpid());
-	localtime_r(&started, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S %z", &tm);
-	status_kv(w, "started", "%s", ts);
-	status_kv(w, "uptime", "%s", status_uptime(now - started, ts, sizeof(ts)));
-	/* the listeners table shows these to people; they are for machines */
-	status_quiet_gauge(w, "up", "1 while the daemon runs", NULL, 1);
-	status_quiet_gauge(w, "start_time_seconds", "Start time, seconds since the epoch",
-	    NULL, (double)started);
-	{
-		static const char *const cols[] = {"listener", "connections"};
-
-		status_table(w, "listeners", "Listeners", cols, 2);
-		for (i = 0; i < n; i++) {
-			struct listener *l = server_listener(s, i);
-			char	num[32];
-			const char *cells[2];
-
-			snprintf(num, sizeof(num), "%u", listener_conns(l));
-			cells[0] = listener_name(l);
-			cells[1] = num;
-			status_row(w, cells);
-		}
-	}
-	for (i = 0; i < n; i++) {
-		struct listener *l = server_listener(s, i);
-		const char *name = listener_name(l);
-		struct buf b;
-
-		/* the listener's endpoint is fixed config, a safe label value */
-		buf_init(&b, sizeof(lbl));
-		status_prom_label(&b, "listener", name);
-		status_quiet_gauge(w, "connections", "Open client connections per listener",
-		    b.data, (double)listener_conns(l));
-		buf_free(&b);
-	}
-	if (spec->status)
-		spec->status(s, w);
-	if (server_stopping(s))
-		status_ready(w, 0, "stopping");
+	p->collect(p->ctx, w);
 	if (w->overflow)
-		status_warn(&p->warnings, "the daemon's status data hit the size limits; output truncated");
+		status_warn(&p->warnings, "the daemon's status data hit the "
+		    "size limits; output truncated");
 }
 
 /*
@@ -200,31 +152,27 @@ json_labels(struct buf *b, const struct item *it)
 static void
 render_json(struct status_page *p, struct status_writer *w, struct buf *b)
 {
-	struct server *s = p->server;
-	const struct server_spec *spec = server_spec(s);
 	time_t	now = time(NULL);
 	unsigned i, j, k, end;
 	int	first_sec = 1;
 
 	status_put(b, "{\"program\":");
-	status_json_str(b, spec->name);
+	status_json_str(b, w->program);
 	status_put(b, ",\"version\":");
 	status_json_str(b, PACKAGE_VERSION);
 	status_putf(b, ",\"pid\":%ld,\"now\":%lld,\"start_time\":%lld,"
 	    "\"uptime_seconds\":%lld,\"ready\":%s,\"ready_reason\":",
-	    (long)getpid(), (long long)now, (long long)server_started(s),
-	    (long long)(now - server_started(s)), w->ready ? "true" : "false");
+	    (long)getpid(), (long long)now, (long long)w->started,
+	    (long long)(now - w->started), w->ready ? "true" : "false");
 	if (w->reason)
 		status_json_str(b, w->reason);
 	else
 		status_put(b, "null");
 	status_put(b, ",\"listeners\":[");
-	for (i = 0; i < server_listener_count(s); i++) {
-		struct listener *l = server_listener(s, i);
-
+	for (i = 0; i < w->nlisteners; i++) {
 		status_put(b, i ? ",{\"endpoint\":" : "{\"endpoint\":");
-		status_json_str(b, listener_name(l));
-		status_putf(b, ",\"connections\":%u}", listener_conns(l));
+		status_json_str(b, w->listeners[i].name);
+		status_putf(b, ",\"connections\":%u}", w->listeners[i].conns);
 	}
 	status_put(b, "],\"sections\":[");
 	for (i = 0; i < w->n; i = end) {
@@ -1165,8 +1113,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 static void
 render_html(struct status_page *p, struct status_writer *w, struct buf *b)
 {
-	struct server *s = p->server;
-	const char *prog = server_spec(s)->name;
+	const char *prog = w->program;
 	time_t	now = time(NULL);
 	unsigned i, end;
 	char	host[256], ts[64], up[64];
@@ -1203,7 +1150,8 @@ render_html(struct status_page *p, struct status_writer *w, struct buf *b)
 	status_esc(b, host, STATUS_ESC_HTML);
 	status_putf(b, " \xc2\xb7 v%s \xc2\xb7 pid %ld \xc2\xb7 up <span id=\"uptime\">",
 	    PACKAGE_VERSION, (long)getpid());
-	status_put(b, status_uptime((long long)(now - server_started(s)), up, sizeof(up)));
+	status_put(b, status_uptime((long long)(now - w->started), up,
+	    sizeof(up)));
 	status_put(b, "</span></span></header>\n<main>\n");
 	for (i = 0; i < w->n; i = end) {
 		end = status_section_end(w, i);
@@ -1241,7 +1189,7 @@ auth_free_users(struct auth_user *u, unsigned n)
 static int
 auth_load(struct status_page *p, int wait, char *err, size_t errlen)
 {
-	const struct server_common *sc = server_cfg(p->server);
+	long long settle = p->settle_time(p->ctx);
 	char	line[1024], *text, *lp, *next, *end;
 	struct auth_user *u = NULL;
 	unsigned n = 0, lineno = 0, cut;
@@ -1250,11 +1198,11 @@ auth_load(struct status_page *p, int wait, char *err, size_t errlen)
 	int	rc, have_st;
 
 	if (wait)
-		rc = fileread_wait(p->auth_path, sc->table_settle_time,
-		    sc->table_settle_time * 3 + 500, &text, &len, &st,
+		rc = fileread_wait(p->auth_path, settle,
+		    settle * 3 + 500, &text, &len, &st,
 		    &have_st, err, errlen);
 	else
-		rc = fileread_stable(p->auth_path, sc->table_settle_time,
+		rc = fileread_stable(p->auth_path, settle,
 		    &text, &len, &st, &have_st, err, errlen);
 	if (rc == FILEREAD_CHANGING && !wait)
 		return 1;
@@ -1833,20 +1781,23 @@ is_loopback(int fd)
 
 /* status_http_start - bind the status listener and serve it from the loop */
 struct status_page *
-status_http_start(struct server *s, const char *endpoint, const char *auth_file,
+status_http_start(struct ev *ev, const struct status_http_opts *o,
     char *err, size_t errlen)
 {
+	const char *auth_file = o->auth_file;
 	struct status_page *p;
 	struct endpoint ep;
 	struct listener_opts lo;
 	const union MHD_DaemonInfo *info;
 	int	fd, fl;
 
-	if (endpoint_parse(endpoint, &ep, err, errlen) < 0)
+	if (endpoint_parse(o->endpoint, &ep, err, errlen) < 0)
 		return NULL;
 	p = xcalloc(1, sizeof(*p));
-	p->server = s;
-	p->ev = server_ev(s);
+	p->collect = o->collect;
+	p->settle_time = o->settle_time;
+	p->ctx = o->ctx;
+	p->ev = ev;
 	p->epfd = -1;
 	if (auth_file && *auth_file) {
 		p->auth_path = xstrdup(auth_file);
@@ -1861,10 +1812,8 @@ status_http_start(struct server *s, const char *endpoint, const char *auth_file,
 	memset(&lo, 0, sizeof(lo));
 	/* the page may show client addresses and decisions: owner and group only */
 	lo.mode = 0660;
-	lo.uid = (uid_t)-1;
-	lo.gid = (gid_t)-1;
-	/* a unix socket made as root belongs to the user we run as */
-	(void)server_run_ids(s, &lo.uid, &lo.gid);
+	lo.uid = o->uid;
+	lo.gid = o->gid;
 	lo.backlog = 64;
 	if ((p->listener = listener_open(&ep, &lo, err, errlen)) == NULL)
 		goto fail;

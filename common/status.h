@@ -29,9 +29,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
-struct server;
+struct ev;
 struct stats_hist;
 struct stats_recent;
 struct status_page;
@@ -42,8 +43,25 @@ struct table_source;
 #define STATUS_MAX_CONNS	32
 #define STATUS_MAX_FDS		(STATUS_MAX_CONNS + 4)
 
-struct status_page *status_http_start(struct server *, const char *endpoint,
-	    const char *auth_file, char *err, size_t errlen);
+/*
+ * status_http_opts - what status_http_start() serves. The page calls
+ * collect(ctx, writer) once per request that shows data (the server's own
+ * section, status_server.h, then the daemon's), and settle_time(ctx) for
+ * the table_settle_time in force (ms) whenever it reads the auth file; it
+ * never calls into the server itself.
+ */
+struct status_http_opts {
+	const char *endpoint;		/* status_listen */
+	const char *auth_file;		/* status_auth_file, "" or NULL: none */
+	uid_t	uid;			/* a unix socket's owner, -1 as made */
+	gid_t	gid;
+	void	(*collect)(void *ctx, struct status_writer *);
+	long long (*settle_time)(void *ctx);
+	void	*ctx;
+};
+
+struct status_page *status_http_start(struct ev *,
+	    const struct status_http_opts *, char *err, size_t errlen);
 void	status_http_stop(struct status_page *);
 /*
  * status_http_set_auth - switch a running page to a new status_auth_file

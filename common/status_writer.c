@@ -508,6 +508,32 @@ status_writer_free(struct status_writer *w)
 	}
 	xfree(w->items);
 	xfree(w->reason);
+	xfree(w->program);
+	for (i = 0; i < w->nlisteners; i++)
+		xfree(w->listeners[i].name);
+	xfree(w->listeners);
+}
+
+/* status_writer_head - the program and its start time, for the head */
+void
+status_writer_head(struct status_writer *w, const char *program,
+    time_t started)
+{
+	xfree(w->program);
+	w->program = xstrdup(program);
+	w->started = started;
+}
+
+/* status_writer_listener - one listener of the head, with its connections */
+void
+status_writer_listener(struct status_writer *w, const char *name,
+    unsigned conns)
+{
+	w->listeners = xreallocarray(w->listeners, w->nlisteners + 1,
+	    sizeof(*w->listeners));
+	w->listeners[w->nlisteners].name = xstrdup(name);
+	w->listeners[w->nlisteners].conns = conns;
+	w->nlisteners++;
 }
 
 /* status_quiet_gauge - a gauge for JSON and /metrics only */

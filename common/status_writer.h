@@ -7,7 +7,9 @@
  * the renderers (status_render.h) then walk the one record, so HTML, JSON
  * and /metrics can never disagree, and /metrics can group a metric
  * family's label sets under one HELP/TYPE however the daemon interleaved
- * its calls.
+ * its calls. The head (program, start time, listeners) is the server's
+ * own part (status_server.h): JSON carries it as top-level fields, the
+ * HTML page in its header.
  *
  * Bounds (what the daemon hands over is never trusted to be small):
  * STATUS_MAX_ITEMS calls and STATUS_MAX_TEXT bytes of text per request
@@ -74,11 +76,26 @@ struct status_writer {
 	int	ready;
 	char	*reason;
 	int	overflow;
+	/* the head: the server's own part, shown above the sections */
+	char	*program;
+	time_t	started;
+	struct status_listener *listeners;
+	unsigned nlisteners;
+};
+
+struct status_listener {
+	char	*name;		/* the endpoint */
+	unsigned conns;		/* its open connections */
 };
 
 /* status_writer_init - an empty record spending *warnings; status_writer_free */
 void	status_writer_init(struct status_writer *, unsigned *warnings);
 void	status_writer_free(struct status_writer *);
+/* status_writer_head - the program and its start time, for the head */
+void	status_writer_head(struct status_writer *, const char *program, time_t);
+/* status_writer_listener - one listener of the head */
+void	status_writer_listener(struct status_writer *, const char *name,
+	    unsigned conns);
 /* status_quiet_gauge - a gauge for JSON and /metrics only (not a tile) */
 void	status_quiet_gauge(struct status_writer *, const char *name,
 	    const char *help, const char *labels, double);
