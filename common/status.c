@@ -28,12 +28,10 @@
 #include "sysdep.h"
 
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <crypt.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -47,18 +45,16 @@
 
 #define MHD_NO_DEPRECATION 1
 #include <microhttpd.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "buf.h"
 #include "endpoint.h"
 #include "ev.h"
-#include "fileread.h"
 #include "listen.h"
 #include "log.h"
 #include "secret.h"
 #include "stats.h"
 #include "status.h"
+#include "status_auth.h"
 #include "status_conn.h"
 #include "status_escape.h"
 #include "status_writer.h"
@@ -68,21 +64,7 @@
 #define STATUS_CONN_TIMEOUT	10		/* seconds idle per connection */
 #define STATUS_MAX_BODY		(4 * 1024 * 1024)	/* rendered response */
 #define STATUS_REFRESH		5		/* HTML page refresh, seconds */
-#define AUTH_CACHE_SLOTS	8
-#define AUTH_CACHE_MS		60000
-#define AUTH_CHECKS_PER_SEC	10
-#define AUTH_CRYPT_US_PER_SEC	200000	/* at most 20% of the loop in crypt */
 #define AUTH_REALM		"pfhelpers status"
-
-struct auth_user {
-	char	*name;
-	char	*hash;
-};
-
-struct auth_cached {
-	unsigned char digest[32];
-	uint64_t expires;	/* ev_now() ms; 0 = empty slot */
-};
 
 struct status_page {
 	void	(*collect)(void *, struct status_writer *);
@@ -96,19 +78,8 @@ struct status_page {
 	struct ev_timer *timer;
 	int	loopback;
 	char	name[320];
-	/* auth */
-	char	*auth_path;
-	struct auth_user *users;
-	unsigned nusers;
-	struct stat auth_st;
-	struct crypt_data *cd;
-	unsigned char cache_key[32];
-	struct auth_cached cache[AUTH_CACHE_SLOTS];
-	unsigned cache_next;
-	uint64_t check_window;	/* second (ms / 1000) of the check budget */
-	unsigned checks;
-	uint64_t crypt_us;	/* spent in crypt in this second */
-	unsigned warnings;
+	struct status_auth *auth;	/* its path NULL: an open page */
+	unsigned warnings;	/* status_warn()'s budget */
 	/* responses refused for size, per route: a line a minute at most */
 	uint64_t big_next[3];	/* ev_now() ms of the next line */
 	unsigned big_quiet[3];	/* refused since the last line */
@@ -1163,251 +1134,26 @@ render_html(struct status_page *p, struct status_writer *w, struct buf *b)
 }
 
 /*
- * Basic auth.
+ * HTTP.
  */
 
-/* auth_free_users - wipe and free the user list */
-static void
-auth_free_users(struct auth_user *u, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		xfree(u[i].name);
-		secret_free_str(u[i].hash);
-	}
-	xfree(u);
-}
-
-/*
- * auth_load - read "user:hash" lines; -1 + err on any bad line, an empty
- * file or a last line without its newline (a file cut short), 1 when the
- * file is still changing (nothing changed; look again later). The file is
- * read by fileread.h once it stopped changing for table_settle_time;
- * wait (at start) sleeps until it has. It is a few lines: parsed here.
- */
-static int
-auth_load(struct status_page *p, int wait, char *err, size_t errlen)
-{
-	long long settle = p->settle_time(p->ctx);
-	char	line[1024], *text, *lp, *next, *end;
-	struct auth_user *u = NULL;
-	unsigned n = 0, lineno = 0, cut;
-	struct stat st;
-	size_t	len, llen;
-	int	rc, have_st;
-
-	if (wait)
-		rc = fileread_wait(p->auth_path, settle,
-		    settle * 3 + 500, &text, &len, &st,
-		    &have_st, err, errlen);
-	else
-		rc = fileread_stable(p->auth_path, settle,
-		    &text, &len, &st, &have_st, err, errlen);
-	if (rc == FILEREAD_CHANGING && !wait)
-		return 1;
-	if (rc != FILEREAD_OK) {
-		char why[512];
-
-		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "status_auth_file %s: %s", p->auth_path, why);
-		return -1;
-	}
-	if ((cut = fileread_unterminated(text, len)) > 0) {
-		snprintf(err, errlen, "%s:%u: no newline at end of file: the "
-		    "file may be cut short; if it is complete, end its last "
-		    "line with a newline", p->auth_path, cut);
-		secret_free(text, len);
-		return -1;
-	}
-	for (lp = text, end = text + len; lp < end; lp = next) {
-		char	*colon, *f2;
-
-		lineno++;
-		next = memchr(lp, '\n', (size_t)(end - lp));
-		next = next ? next + 1 : end;
-		llen = (size_t)(next - lp);
-		if (llen >= sizeof(line)) {
-			snprintf(err, errlen, "%s:%u: line too long", p->auth_path, lineno);
-			goto bad;
-		}
-		memcpy(line, lp, llen);
-		line[llen] = 0;
-		while (llen && (line[llen - 1] == '\n' || line[llen - 1] == '\r' ||
-		    line[llen - 1] == ' ' || line[llen - 1] == '\t'))
-			line[--llen] = 0;
-		if (llen == 0 || line[0] == '#')
-			continue;
-		if ((colon = strchr(line, ':')) == NULL || colon == line || colon[1] == 0) {
-			snprintf(err, errlen, "%s:%u: expected user:crypt-hash", p->auth_path, lineno);
-			goto bad;
-		}
-		*colon = 0;
-		/* htpasswd files may carry extra :fields after the hash */
-		if ((f2 = strchr(colon + 1, ':')) != NULL)
-			*f2 = 0;
-		/*
-		 * Neither the field nor the "user" is quoted: the field may be
-		 * a pasted password, and so may the user when the line is one
-		 * ("Summer:2024"). The line number finds it.
-		 */
-		if (colon[1] != '$') {
-			snprintf(err, errlen, "%s:%u: the password field is not a "
-			    "modern crypt hash (no $id$ prefix) - was a plaintext "
-			    "password pasted? (use mkpasswd -m yescrypt or "
-			    "openssl passwd -6)", p->auth_path, lineno);
-			goto bad;
-		}
-		u = xreallocarray(u, n + 1, sizeof(*u));
-		u[n].name = xstrdup(line);
-		u[n].hash = xstrdup(colon + 1);
-		n++;
-	}
-	secret_wipe(line, sizeof(line));
-	secret_free(text, len);
-	if (n == 0) {
-		snprintf(err, errlen, "status_auth_file %s: no users", p->auth_path);
-		return -1;
-	}
-	if (st.st_mode & S_IROTH)
-		log_warn("status_auth_file %s is world-readable; chmod o-r it", p->auth_path);
-	auth_free_users(p->users, p->nusers);
-	p->users = u;
-	p->nusers = n;
-	p->auth_st = st;
-	/* credentials may have changed: forget what was verified */
-	memset(p->cache, 0, sizeof(p->cache));
-	return 0;
-bad:
-	secret_wipe(line, sizeof(line));
-	secret_free(text, len);
-	auth_free_users(u, n);
-	return -1;
-}
-
-/* auth_refresh - re-read the auth file when it changed; keep the old users if the new file is bad */
+/* auth_refresh - re-read the auth file if it changed; warn if it is gone */
 static void
 auth_refresh(struct status_page *p)
 {
-	struct stat st;
-	char	err[512];
-	int	rc;
+	char	why[600];
 
-	if (stat(p->auth_path, &st) < 0) {
-		status_warn(&p->warnings, "status_auth_file %s: %s (keeping the loaded users)",
-		    p->auth_path, strerror(errno));
-		return;
-	}
-	if (st.st_ino == p->auth_st.st_ino && st.st_dev == p->auth_st.st_dev &&
-	    st.st_size == p->auth_st.st_size &&
-	    st.st_mtim.tv_sec == p->auth_st.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == p->auth_st.st_mtim.tv_nsec)
-		return;
-	if ((rc = auth_load(p, 0, err, sizeof(err))) < 0) {
-		log_warn("%s (keeping the loaded users)", err);
-		p->auth_st = st;	/* do not retry on every request */
-	} else if (rc == 0)
-		log_info("status_auth_file %s reloaded: %u users", p->auth_path, p->nusers);
-	/* rc 1: still being written; the next request looks again */
+	if (status_auth_refresh(p->auth, p->settle_time(p->ctx), why,
+	    sizeof(why)) < 0)
+		status_warn(&p->warnings, "%s", why);
 }
 
-/* status_http_auth_file - the auth file the page asks credentials from, or "" */
-const char *
-status_http_auth_file(const struct status_page *p)
-{
-	return p->auth_path ? p->auth_path : "";
-}
-
-/*
- * status_http_set_auth - a SIGHUP's status_auth_file: never opens the page
- *
- * "" is refused (-1, nothing changes) on a page with a file: an open page
- * needs a restart ("" on a page without one changes nothing, 0). The
- * running file is re-read if it changed. A new file that loads replaces
- * the users (0). One that does not (-1 + err): a page with users keeps
- * them and its file; a page that had none now asks for credentials nobody
- * has, and loads the file as soon as it changes and is good.
- */
-int
-status_http_set_auth(struct status_page *p, const char *path, char *err,
-    size_t errlen)
-{
-	char	*old_path = p->auth_path;
-	struct stat old_st = p->auth_st;
-
-	if (*path == 0 && old_path == NULL)
-		return 0;	/* open, and it stays so */
-	if (*path == 0) {
-		snprintf(err, errlen, "status_auth_file removed: the status "
-		    "page stays behind authentication until a restart");
-		return -1;
-	}
-	if (old_path != NULL && strcmp(old_path, path) == 0) {
-		auth_refresh(p);
-		return 0;
-	}
-	if (p->cd == NULL) {
-		p->cd = xcalloc(1, sizeof(*p->cd));
-		/* the success cache's key, as status_http_start makes it */
-		if (RAND_bytes(p->cache_key, sizeof(p->cache_key)) != 1) {
-			snprintf(err, errlen, "RAND_bytes failed");
-			p->auth_path = xstrdup(path);
-			goto closed;
-		}
-	}
-	p->auth_path = xstrdup(path);
-	if (auth_load(p, 1, err, errlen) == 0) {
-		xfree(old_path);
-		return 0;
-	}
-	if (p->nusers == 0)
-		goto closed;
-	if (old_path != NULL) {
-		xfree(p->auth_path);
-		p->auth_path = old_path;
-		p->auth_st = old_st;
-		return -1;
-	}
-closed:
-	/* it was open: closed now, with nobody let in until the file loads */
-	xfree(old_path);
-	memset(&p->auth_st, 0, sizeof(p->auth_st));
-	return -1;
-}
-
-/* auth_digest - keyed SHA-256 of user and password, for the success cache */
-static void
-auth_digest(struct status_page *p, const char *user, const char *pass,
-    unsigned char out[32])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int len = 32;
-
-	if (ctx == NULL)
-		log_fatal("EVP_MD_CTX_new: out of memory");
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, p->cache_key, sizeof(p->cache_key)) != 1 ||
-	    EVP_DigestUpdate(ctx, user, strlen(user) + 1) != 1 ||
-	    EVP_DigestUpdate(ctx, pass, strlen(pass)) != 1 ||
-	    EVP_DigestFinal_ex(ctx, out, &len) != 1)
-		log_fatal("SHA-256 failed");
-	EVP_MD_CTX_free(ctx);
-}
-
-enum auth_result { AUTH_OK, AUTH_FAIL, AUTH_BUSY };
-
-/* auth_check - verify basic-auth credentials of a request */
-static enum auth_result
+/* auth_check - the basic-auth credentials of a request */
+static enum status_auth_result
 auth_check(struct status_page *p, struct MHD_Connection *c)
 {
 	char	*user, *pass = NULL;
-	unsigned char dig[32];
-	enum auth_result res = AUTH_FAIL;
-	uint64_t now = ev_now(p->ev);
-	const char *hash, *out;
-	struct timespec t0;
-	unsigned i;
-	int	known = 0;
+	enum status_auth_result res = STATUS_AUTH_FAIL;
 
 	auth_refresh(p);
 	if ((user = MHD_basic_auth_get_username_password(c, &pass)) == NULL) {
@@ -1415,71 +1161,10 @@ auth_check(struct status_page *p, struct MHD_Connection *c)
 			secret_wipe(pass, strlen(pass));
 			MHD_free(pass);
 		}
-		return AUTH_FAIL;
+		return STATUS_AUTH_FAIL;
 	}
-	if (pass == NULL)
-		goto done;
-	auth_digest(p, user, pass, dig);
-	for (i = 0; i < AUTH_CACHE_SLOTS; i++)
-		if (p->cache[i].expires > now && ct_memeq(p->cache[i].digest, dig, sizeof(dig))) {
-			res = AUTH_OK;
-			goto done;
-		}
-	/* crypt is slow by design and runs on the loop: budget it */
-	if (now / 1000 != p->check_window) {
-		p->check_window = now / 1000;
-		p->checks = 0;
-		p->crypt_us = 0;
-	}
-	if (p->checks >= AUTH_CHECKS_PER_SEC || p->crypt_us >= AUTH_CRYPT_US_PER_SEC) {
-		res = AUTH_BUSY;
-		goto done;
-	}
-	p->checks++;
-	/* a page closed by a status_auth_file that did not load lets nobody in */
-	if (p->nusers == 0)
-		goto done;
-	/* an unknown user costs the same crypt as a known one */
-	hash = p->users[0].hash;
-	for (i = 0; i < p->nusers; i++)
-		if (strcmp(p->users[i].name, user) == 0) {
-			hash = p->users[i].hash;
-			known = 1;
-			break;
-		}
-	memset(p->cd, 0, sizeof(*p->cd));
-	stats_clock(&t0);
-#ifdef HAVE_CRYPT_RN
-	out = crypt_rn(pass, hash, p->cd, (int)sizeof(*p->cd));
-#else
-	out = crypt_r(pass, hash, p->cd);
-#endif
-	p->crypt_us += stats_usec_since(&t0);
-	if (out != NULL && out[0] != '*' && known &&
-	    ct_streq(out, strlen(out), hash, strlen(hash))) {
-		res = AUTH_OK;
-		memcpy(p->cache[p->cache_next].digest, dig, sizeof(dig));
-		p->cache[p->cache_next].expires = now + AUTH_CACHE_MS;
-		p->cache_next = (p->cache_next + 1) % AUTH_CACHE_SLOTS;
-	}
-	secret_wipe(p->cd, sizeof(*p->cd));
-	if (res == AUTH_FAIL) {
-		char	raw[257], name[64 + sizeof(LOG_TRUNCATED)];
-		size_t	k;
-
-		/*
-		 * The name is the client's: no quotes inside the quotes, and
-		 * log_sanitize() escapes controls and bounds it (with a
-		 * visible marker) so a 10 kB name is not a 10 kB line.
-		 */
-		for (k = 0; user[k] && k < sizeof(raw) - 1; k++)
-			raw[k] = user[k] == '"' || user[k] == '\\' ? '?' : user[k];
-		(void)log_sanitize(name, sizeof(name), raw, k);
-		log_warn("status page: authentication failed for user \"%s\"", name);
-	}
-done:
-	secret_wipe(dig, sizeof(dig));
-	if (pass) {
+	if (pass != NULL) {
+		res = status_auth_check(p->auth, ev_now(p->ev), user, pass);
 		secret_wipe(pass, strlen(pass));
 		MHD_free(pass);
 	}
@@ -1487,9 +1172,29 @@ done:
 	return res;
 }
 
-/*
- * HTTP.
- */
+/* status_http_auth_file - the auth file the page asks credentials from, or "" */
+const char *
+status_http_auth_file(const struct status_page *p)
+{
+	const char *path = status_auth_path(p->auth);
+
+	return path ? path : "";
+}
+
+/* status_http_set_auth - a SIGHUP's status_auth_file (status_auth_set) */
+int
+status_http_set_auth(struct status_page *p, const char *path, char *err,
+    size_t errlen)
+{
+	int	rc;
+
+	rc = status_auth_set(p->auth, path, p->settle_time(p->ctx), err, errlen);
+	if (rc == 1) {
+		auth_refresh(p);
+		rc = 0;
+	}
+	return rc;
+}
 
 /* respond - queue a response from memory (copied) with our standard headers */
 static enum MHD_Result
@@ -1627,14 +1332,14 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	else
 		return respond_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 
-	if (p->auth_path) {
+	if (status_auth_path(p->auth)) {
 		switch (auth_check(p, c)) {
-		case AUTH_OK:
+		case STATUS_AUTH_OK:
 			break;
-		case AUTH_BUSY:
+		case STATUS_AUTH_BUSY:
 			return respond_text(c, MHD_HTTP_TOO_MANY_REQUESTS,
 			    "too many authentication attempts; retry in a second\n");
-		case AUTH_FAIL:
+		case STATUS_AUTH_FAIL:
 			return respond(c, MHD_HTTP_UNAUTHORIZED, "text/plain; charset=utf-8",
 			    "authentication required\n", 24, 1);
 		}
@@ -1799,16 +1504,10 @@ status_http_start(struct ev *ev, const struct status_http_opts *o,
 	p->ctx = o->ctx;
 	p->ev = ev;
 	p->epfd = -1;
-	if (auth_file && *auth_file) {
-		p->auth_path = xstrdup(auth_file);
-		if (auth_load(p, 1, err, errlen) != 0)
-			goto fail;
-		p->cd = xcalloc(1, sizeof(*p->cd));
-		if (RAND_bytes(p->cache_key, sizeof(p->cache_key)) != 1) {
-			snprintf(err, errlen, "RAND_bytes failed");
-			goto fail;
-		}
-	}
+	p->auth = status_auth_new();
+	if (auth_file && *auth_file && status_auth_start(p->auth, auth_file,
+	    p->settle_time(p->ctx), err, errlen) < 0)
+		goto fail;
 	memset(&lo, 0, sizeof(lo));
 	/* the page may show client addresses and decisions: owner and group only */
 	lo.mode = 0660;
@@ -1827,7 +1526,8 @@ status_http_start(struct ev *ev, const struct status_http_opts *o,
 	p->loopback = is_loopback(fd);
 	if (!p->loopback)
 		log_warn("status page on non-loopback address %s%s", p->name,
-		    p->auth_path ? "" : " without status_auth_file: anyone who can reach it sees it");
+		    status_auth_path(p->auth) ? "" : " without status_auth_file: "
+		    "anyone who can reach it sees it");
 
 	/*
 	 * We accept (status_conn.h): the listener's back-off when accept()
@@ -1888,13 +1588,6 @@ status_http_stop(struct status_page *p)
 	status_conns_free(p->conns);
 	if (p->listener)
 		listener_free(p->listener);	/* closes (and unlinks) the socket */
-	auth_free_users(p->users, p->nusers);
-	if (p->cd) {
-		secret_wipe(p->cd, sizeof(*p->cd));
-		xfree(p->cd);
-	}
-	secret_wipe(p->cache_key, sizeof(p->cache_key));
-	secret_wipe(p->cache, sizeof(p->cache));
-	xfree(p->auth_path);
+	status_auth_free(p->auth);
 	xfree(p);
 }
