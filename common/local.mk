@@ -35,6 +35,8 @@ common_libpfh_a_SOURCES = \
 	common/status_writer.c common/status_writer.h \
 	common/status_server.c common/status_server.h \
 	common/status_auth.c common/status_auth.h \
+	common/status_render.h common/status_json.c common/status_prom.c \
+	common/status_html.c \
 	common/status_conn.c common/status_conn.h \
 	common/server.c common/server.h common/server_int.h \
 	common/server_reload.c common/server_reload.h
