@@ -37,6 +37,7 @@
 #include "server_reload.h"
 #include "sockaccess.h"
 #include "status.h"
+#include "status_http.h"
 #include "status_server.h"
 #include "xalloc.h"
 

@@ -36,7 +36,7 @@
 #define MHD_NO_DEPRECATION 1
 #include <microhttpd.h>
 
-#include "status.h"
+#include "status_http.h"
 
 #define STATUS_REQUEST_TIMEOUT	5000	/* ms to send a complete request head */
 #define STATUS_RENDERS_PER_TURN	1	/* costly requests per loop turn */

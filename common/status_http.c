@@ -1,29 +1,18 @@
 /*
- * status.c - the admin status page (GNU libmicrohttpd in our epoll loop)
+ * status_http.c - the admin status page (GNU libmicrohttpd in our epoll loop)
  *
- * Contract: see status.h. How it works:
+ * Contract: see status_http.h. How it works:
  *   - The listening socket is ours (listener_open: inet or unix, systemd
- *     sockets, stale unix sockets replaced); MHD gets it through
- *     MHD_OPTION_LISTEN_SOCKET and runs in external epoll mode: its epoll
- *     fd sits in our loop, MHD_run() is called when it is readable and on
- *     MHD's own deadline (an ev timer re-armed after every run). No thread.
- *   - Every request calls the daemon's spec->status() once with a writer
- *     that only *records* the calls (strings copied, histograms
- *     snapshotted); the record is then rendered as HTML, JSON or
- *     Prometheus text. Recording first is what lets /metrics group a metric
- *     family's label sets under one HELP/TYPE however the daemon interleaved
- *     its calls.
- *   - Everything the daemon hands us is bounded (items, text bytes, recent
- *     entries, table rows) and escaped for the output format; invalid UTF-8
- *     becomes U+FFFD so the JSON always parses.
- *   - Basic auth: "user:crypt-hash" lines, checked with crypt_rn and a
- *     constant-time compare. The file is re-read when it changes (a broken
- *     new file keeps the old users). A verified credential is remembered
- *     for a minute as a keyed SHA-256 digest (never the password), so a
- *     browser refreshing every 5 s does not run yescrypt on the loop each
- *     time; uncached checks are limited to 10 and 200 ms of crypt per
- *     second (429 beyond) so a password-guessing flood cannot stall the
- *     Postfix-facing work.
+ *     sockets, stale unix sockets replaced); status_conn.c accepts on it
+ *     and hands MHD each connection; MHD runs in external epoll mode: its
+ *     epoll fd sits in our loop, MHD_run() is called when it is readable
+ *     and on MHD's own deadline (an ev timer re-armed after every run).
+ *     No thread.
+ *   - Every request that shows data gets its record from the collect
+ *     callback, then one renderer (status_render.h) writes the body.
+ *   - The auth file and the credentials check are status_auth.c's; this
+ *     file takes the credentials from the request and keeps the page's
+ *     warning budget (status_warn).
  */
 #include "sysdep.h"
 
@@ -32,10 +21,8 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,14 +39,12 @@
 #include "listen.h"
 #include "log.h"
 #include "secret.h"
-#include "stats.h"
-#include "status.h"
 #include "status_auth.h"
 #include "status_conn.h"
 #include "status_escape.h"
+#include "status_http.h"
 #include "status_render.h"
 #include "status_writer.h"
-#include "table.h"
 #include "xalloc.h"
 
 #define STATUS_CONN_TIMEOUT	10		/* seconds idle per connection */
