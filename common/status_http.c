@@ -469,7 +469,8 @@ status_http_start(struct ev *ev, const struct status_http_opts *o,
 	lo.backlog = 64;
 	if ((p->listener = listener_open(&ep, &lo, err, errlen)) == NULL)
 		goto fail;
-	p->conns = status_conns_new(p->ev, p->listener, status_kick, p);
+	p->conns = status_conns_new(p->ev, p->listener, STATUS_MAX_CONNS,
+	    status_kick, p);
 	fd = listener_fd(p->listener);
 	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		snprintf(err, errlen, "fcntl: %s", strerror(errno));
@@ -496,7 +497,7 @@ status_http_start(struct ev *ev, const struct status_http_opts *o,
 	    0, NULL, NULL, handle, p,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, p,
 	    MHD_OPTION_NOTIFY_CONNECTION, status_conns_notify, p->conns,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)STATUS_MHD_CONN_LIMIT,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(2 * STATUS_MAX_CONNS),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)STATUS_CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 	    MHD_OPTION_END);
