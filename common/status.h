@@ -4,17 +4,18 @@
  * The page (status_http.h) asks for a record once per request that shows
  * data; server.c fills it with the server's own section (program,
  * version, pid, uptime, listeners, connections: status_server.h) and then
- * calls the daemon's spec->status(server, writer). The daemon describes its data with the calls below;
- * they only record (status_writer.h), and the page renders the one record
- * as HTML, JSON or Prometheus text (status_render.h), so the three views
- * never disagree. Metric names are prefixed "pfhelpers_"; labels are fixed
- * sets chosen by the daemon (never a user, address or fingerprint). Text
- * values are escaped by the page. Fact keys, table columns and label names
- * and values are identifiers, kept as given in JSON and /metrics; the HTML
- * page spells a lowercase one in words ("backend_timeout_ms" reads
- * "backend timeout (ms)", see doc/status.md). Help texts and titles are
- * shown as written: words. Everything is bounded and a misuse is skipped
- * with a warning (status_writer.h). Loop thread only.
+ * calls the daemon's spec->status(server, writer). The daemon describes
+ * its data with the calls below; they only record (status_writer.h), and
+ * the page renders the one record as HTML, JSON or Prometheus text
+ * (status_render.h), so the three views never disagree. Metric names
+ * are prefixed "pfhelpers_"; labels are fixed sets chosen by the daemon
+ * (never a user, address or fingerprint). Text values are escaped by the
+ * page. Fact keys, table columns and label names and values are
+ * identifiers, kept as given in JSON and /metrics; the HTML page spells a
+ * lowercase one in words ("backend_timeout_ms" reads "backend timeout
+ * (ms)", see doc/status.md). Help texts and titles are shown as written:
+ * words. Everything is bounded and a misuse is skipped with a warning
+ * (status_writer.h). Loop thread only.
  */
 #ifndef PFH_STATUS_H
 #define PFH_STATUS_H

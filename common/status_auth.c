@@ -70,7 +70,8 @@ auth_free_users(struct auth_user *u, unsigned n)
  * file or a last line without its newline (a file cut short), 1 when the
  * file is still changing (nothing changed; look again later). The file is
  * read by fileread.h once it stopped changing for settle ms (the
- * table_settle_time in force); wait (at start) sleeps until it has. It is a few lines: parsed here.
+ * table_settle_time in force); wait (at start) sleeps until it has. It
+ * is a few lines: parsed here.
  */
 static int
 auth_load(struct status_auth *a, long long settle, int wait, char *err,

@@ -7,12 +7,12 @@
  * socket of its own) gets its connections from us:
  *   - status_conns_start() accepts on the page's listener (listen.h: the
  *     EMFILE back-off, and admit.h: at most max connections (the
- *     page's STATUS_MAX_CONNS), STATUS_REQUEST_TIMEOUT to send a complete request head, and the
- *     oldest connection without one closed to make room for a newcomer;
- *     no per-peer share, since on loopback every client, the /healthz
- *     probe too, is the same peer) and hands each to
- *     MHD_add_connection(). Closing one for admit.h is shutdown(): MHD
- *     notices on its next run and frees it.
+ *     page's STATUS_MAX_CONNS), STATUS_REQUEST_TIMEOUT to send a
+ *     complete request head, and the oldest connection without one
+ *     closed to make room for a newcomer; no per-peer share, since on
+ *     loopback every client, the /healthz probe too, is the same peer)
+ *     and hands each to MHD_add_connection(). Closing one for admit.h
+ *     is shutdown(): MHD notices on its next run and frees it.
  *   - Give MHD status_conns_notify() as MHD_OPTION_NOTIFY_CONNECTION (with
  *     the status_conns as its closure), MHD_USE_NO_LISTEN_SOCKET and
  *     MHD_ALLOW_SUSPEND_RESUME, and a connection limit of

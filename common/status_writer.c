@@ -476,7 +476,7 @@ status_source_gauge(struct status_writer *w, const char *source,
 	buf_free(&b);
 }
 
-/* status_writer_init - an empty record: ready until the daemon says otherwise */
+/* status_writer_init - an empty record, ready until the daemon says not */
 void
 status_writer_init(struct status_writer *w, unsigned *warnings)
 {

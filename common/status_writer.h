@@ -16,8 +16,8 @@
  * (beyond them calls are dropped and overflow is set), a kv value or
  * table cell cut at STATUS_MAX_VALUE, STATUS_MAX_RECENT events per list,
  * STATUS_MAX_ROWS rows per table. Metric names get the naming rules of
- * status.h ("pfhelpers_" prefix, "_total", "_seconds"); a bad name or
- * label set is skipped with a warning.
+ * doc/status.md ("pfhelpers_" prefix, "_total", "_seconds"); a bad name
+ * or label set is skipped with a warning.
  *
  * Misuse is logged through status_warn(), which spends a budget the
  * caller owns (the page's: 20 lines in its life, so a daemon calling in
@@ -88,7 +88,7 @@ struct status_listener {
 	unsigned conns;		/* its open connections */
 };
 
-/* status_writer_init - an empty record spending *warnings; status_writer_free */
+/* status_writer_init - an empty record spending *warnings */
 void	status_writer_init(struct status_writer *, unsigned *warnings);
 void	status_writer_free(struct status_writer *);
 /* status_writer_head - the program and its start time, for the head */
