@@ -209,7 +209,10 @@ def test_counters_move_by_exactly_the_traffic():
         assert word not in text, "%s in /metrics" % word
     for fam in m1.values():
         for _, labels, _ in fam["samples"]:
-            assert set(labels) <= {"result", "why", "backend", "le", "listener"}, labels
+            assert set(labels) <= {"result", "why", "backend", "le",
+                                   "listener", "source"}, labels
+            # source is the table file's fixed name (pfhelpers_table_errors)
+            assert labels.get("source", "pwfile") == "pwfile", labels
 
     # JSON: backend latency and failures, cache, throttle, tops, recent
     be = section(j1, "backend_pwfile")
