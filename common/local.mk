@@ -32,13 +32,21 @@ common_libpfh_a_SOURCES = \
 	common/pidfile.c common/pidfile.h \
 	common/notify.c common/notify.h \
 	common/stats.c common/stats.h \
-	common/status.c common/status.h \
+	common/status.h \
+	common/status_escape.c common/status_escape.h \
+	common/status_writer.c common/status_writer.h \
+	common/status_server.c common/status_server.h \
+	common/status_auth.c common/status_auth.h \
+	common/status_render.h common/status_json.c common/status_prom.c \
+	common/status_html.c \
+	common/status_http.c common/status_http.h \
 	common/status_conn.c common/status_conn.h \
 	common/server.c common/server.h common/server_int.h \
 	common/server_config.c common/server_config.h \
 	common/server_reload.c common/server_reload.h
 
-# Everything that links libpfh also needs these. -lm for status.c's floor():
+# Everything that links libpfh also needs these. -lm for floor() in
+# status_escape.c and status_html.c:
 # gcc inlines it at -O2, clang calls libm.
 PFH_LIBS = common/libpfh.a $(MHD_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS) $(PTHREAD_LIBS) -lm
 AM_CPPFLAGS += $(MHD_CFLAGS) $(OPENSSL_CFLAGS)

@@ -38,6 +38,8 @@
 #include "server_reload.h"
 #include "sockaccess.h"
 #include "status.h"
+#include "status_http.h"
+#include "status_server.h"
 #include "xalloc.h"
 
 
@@ -432,16 +434,53 @@ setup_signals(struct server *s)
 static void
 check_unlink(struct server *, const char *, const char *, const struct stat *);
 
+/* status_collect - the status page's record: our section, the daemon's */
+static void
+status_collect(void *ctx, struct status_writer *w)
+{
+	struct server *s = ctx;
+	struct status_server_info si;
+
+	si.program = s->spec->name;
+	si.started = s->started;
+	si.listeners = s->listeners;
+	si.nlisteners = s->nlisteners;
+	status_server_section(w, &si);
+	if (s->spec->status)
+		s->spec->status(s, w);
+	if (s->stopping)
+		status_ready(w, 0, "stopping");
+}
+
+/* status_settle_time - the table_settle_time in force, for the auth file */
+static long long
+status_settle_time(void *ctx)
+{
+	struct server *s = ctx;
+
+	return ((struct server_common *)s->cfg)->table_settle_time;
+}
+
 static void
 start_status(struct server *s)
 {
 	struct server_common *sc = s->cfg;
+	struct status_http_opts o;
 	char err[512];
 
 	if (*sc->status_listen == 0)
 		return;
-	s->status = status_http_start(s, sc->status_listen, sc->status_auth_file,
-	    err, sizeof(err));
+	memset(&o, 0, sizeof(o));
+	o.endpoint = sc->status_listen;
+	o.auth_file = sc->status_auth_file;
+	o.uid = (uid_t)-1;
+	o.gid = (gid_t)-1;
+	/* a unix socket made as root belongs to the user we run as */
+	(void)server_run_ids(s, &o.uid, &o.gid);
+	o.collect = status_collect;
+	o.settle_time = status_settle_time;
+	o.ctx = s;
+	s->status = status_http_start(s->ev, &o, err, sizeof(err));
 	if (s->status == NULL) {
 		log_error("status page %s: %s", sc->status_listen, err);
 		exit(EX_UNAVAILABLE);

@@ -22,7 +22,7 @@
 #include "server.h"
 #include "server_int.h"
 #include "server_reload.h"
-#include "status.h"
+#include "status_http.h"
 #include "xalloc.h"
 
 #define VALUE_LEN	1024

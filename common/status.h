@@ -1,28 +1,21 @@
 /*
- * status.h - the admin status page every daemon serves (GNU libmicrohttpd)
+ * status.h - what a daemon shows on the admin status page: the writer calls
  *
- * status_http_start() serves, on its own listener (never the Postfix-facing
- * one; default loopback), inside the daemon's event loop (MHD external
- * epoll mode, no extra thread):
- *   /             self-contained HTML page (no external assets), refreshing
- *   /status.json  the same data, stable field names
- *   /metrics      Prometheus text exposition format
- *   /healthz      200 "ok" while the process runs
- *   /readyz       200 when the daemon says it is ready, else 503
- * With an auth file (lines "user:crypt-hash"), every endpoint but /healthz
- * wants HTTP basic auth; wrong or missing credentials get 401.
- *
- * Content: the module renders the common part itself (program, version,
- * pid, uptime, listeners, connections) and then calls the daemon's
- * spec->status(server, writer) once per request; the daemon describes its
- * data with the writer calls below, and the module turns the same calls
- * into HTML, JSON or Prometheus text. Metric names are prefixed
- * "pfhelpers_"; labels are fixed sets chosen by the daemon (never a user,
- * address or fingerprint). Text values are escaped by the module.
- * Fact keys, table columns and label names and values are identifiers,
- * kept as given in JSON and /metrics; the HTML page spells a lowercase one
- * in words ("backend_timeout_ms" reads "backend timeout (ms)", see
- * doc/status.md). Help texts and titles are shown as written: words.
+ * The page (status_http.h) asks for a record once per request that shows
+ * data; server.c fills it with the server's own section (program,
+ * version, pid, uptime, listeners, connections: status_server.h) and then
+ * calls the daemon's spec->status(server, writer). The daemon describes
+ * its data with the calls below; they only record (status_writer.h), and
+ * the page renders the one record as HTML, JSON or Prometheus text
+ * (status_render.h), so the three views never disagree. Metric names
+ * are prefixed "pfhelpers_"; labels are fixed sets chosen by the daemon
+ * (never a user, address or fingerprint). Text values are escaped by the
+ * page. Fact keys, table columns and label names and values are
+ * identifiers, kept as given in JSON and /metrics; the HTML page spells a
+ * lowercase one in words ("backend_timeout_ms" reads "backend timeout
+ * (ms)", see doc/status.md). Help texts and titles are shown as written:
+ * words. Everything is bounded and a misuse is skipped with a warning
+ * (status_writer.h). Loop thread only.
  */
 #ifndef PFH_STATUS_H
 #define PFH_STATUS_H
@@ -31,32 +24,10 @@
 #include <stdint.h>
 #include <time.h>
 
-struct server;
 struct stats_hist;
 struct stats_recent;
-struct status_page;
 struct status_writer;
 struct table_source;
-
-/* descriptors the page may hold: its connections, listener, epoll, ITC */
-#define STATUS_MAX_CONNS	32
-#define STATUS_MAX_FDS		(STATUS_MAX_CONNS + 4)
-
-struct status_page *status_http_start(struct server *, const char *endpoint,
-	    const char *auth_file, char *err, size_t errlen);
-void	status_http_stop(struct status_page *);
-/*
- * status_http_set_auth - switch a running page to a new status_auth_file
- * (SIGHUP). It never opens the page: "" is refused (-1 + err, unchanged)
- * unless the page had no file (0);
- * a file that does not load (-1 + err) leaves a page with users on its old
- * file, and a page without users denying everyone until the new file loads
- * (it is retried when it changes). status_http_auth_file - the file the
- * page uses now, "" for none.
- */
-int	status_http_set_auth(struct status_page *, const char *path,
-	    char *err, size_t errlen);
-const char *status_http_auth_file(const struct status_page *);
 
 /* A titled group of key/value facts (HTML card, JSON object). */
 void	status_section(struct status_writer *, const char *id, const char *title);

@@ -48,8 +48,8 @@ sc_kick(struct status_conns *sc)
 
 /* status_conns_new - for the page's listener (not started yet) */
 struct status_conns *
-status_conns_new(struct ev *ev, struct listener *l, void (*kick)(void *),
-    void *kick_ctx)
+status_conns_new(struct ev *ev, struct listener *l, unsigned max,
+    void (*kick)(void *), void *kick_ctx)
 {
 	struct status_conns *sc = xcalloc(1, sizeof(*sc));
 	struct admit_limits lim;
@@ -60,9 +60,9 @@ status_conns_new(struct ev *ev, struct listener *l, void (*kick)(void *),
 	sc->kick_ctx = kick_ctx;
 	TAILQ_INIT(&sc->waiting);
 	memset(&lim, 0, sizeof(lim));
-	lim.max = STATUS_MAX_CONNS;
+	lim.max = max;
 	/* on loopback every client, the /healthz probe too, is one peer */
-	lim.max_new_per_peer = STATUS_MAX_CONNS;
+	lim.max_new_per_peer = max;
 	lim.first_ms = STATUS_REQUEST_TIMEOUT;
 	listener_set_limits(l, lim.max, lim.max_new_per_peer, lim.first_ms);
 	return sc;

@@ -6,17 +6,17 @@
  * not lock out /healthz. So libmicrohttpd (external epoll mode, no listen
  * socket of its own) gets its connections from us:
  *   - status_conns_start() accepts on the page's listener (listen.h: the
- *     EMFILE back-off, and admit.h: at most STATUS_MAX_CONNS connections,
- *     STATUS_REQUEST_TIMEOUT to send a complete request head, and the
- *     oldest connection without one closed to make room for a newcomer;
- *     no per-peer share, since on loopback every client, the /healthz
- *     probe too, is the same peer) and hands each to
- *     MHD_add_connection(). Closing one for admit.h is shutdown(): MHD
- *     notices on its next run and frees it.
+ *     EMFILE back-off, and admit.h: at most max connections (the
+ *     page's STATUS_MAX_CONNS), STATUS_REQUEST_TIMEOUT to send a
+ *     complete request head, and the oldest connection without one
+ *     closed to make room for a newcomer; no per-peer share, since on
+ *     loopback every client, the /healthz probe too, is the same peer)
+ *     and hands each to MHD_add_connection(). Closing one for admit.h
+ *     is shutdown(): MHD notices on its next run and frees it.
  *   - Give MHD status_conns_notify() as MHD_OPTION_NOTIFY_CONNECTION (with
  *     the status_conns as its closure), MHD_USE_NO_LISTEN_SOCKET and
  *     MHD_ALLOW_SUSPEND_RESUME, and a connection limit of
- *     STATUS_MHD_CONN_LIMIT (room for connections closed but not freed).
+ *     2 * max (room for connections closed but not freed).
  *   - The access handler calls status_conns_request() first: the request
  *     head is complete, so the connection is served (admit.h). A costly
  *     request (anything that calls the daemon's status writer) beyond
@@ -36,19 +36,19 @@
 #define MHD_NO_DEPRECATION 1
 #include <microhttpd.h>
 
-#include "status.h"
-
 #define STATUS_REQUEST_TIMEOUT	5000	/* ms to send a complete request head */
 #define STATUS_RENDERS_PER_TURN	1	/* costly requests per loop turn */
-#define STATUS_MHD_CONN_LIMIT	(2 * STATUS_MAX_CONNS)
 
 struct ev;
 struct listener;
 struct status_conns;
 
-/* status_conns_new - kick(ctx) is called when MHD has work (arm its timer) */
+/*
+ * status_conns_new - at most max connections; kick(ctx) is called when
+ * MHD has work (arm its timer)
+ */
 struct status_conns *status_conns_new(struct ev *, struct listener *,
-	    void (*kick)(void *), void *ctx);
+	    unsigned max, void (*kick)(void *), void *ctx);
 /* status_conns_start - accept into mhd; -1 (errno) if the listener cannot */
 int	status_conns_start(struct status_conns *, struct MHD_Daemon *);
 void	status_conns_notify(void *cls, struct MHD_Connection *,

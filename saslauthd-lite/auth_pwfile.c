@@ -597,23 +597,24 @@ pw_status(void *state, struct status_writer *w)
 {
 	struct pwfile_state *ps = state;
 	struct table_source *ts = ps->ts;
-	char when[STATUS_TIME_LEN];
+	char when[STATUS_TIME_LEN], result[STATUS_SOURCE_LEN];
 
 	status_section(w, "pwfile", "Password file");
 	status_kv(w, "path", "%s", ts->path);
 	status_kv(w, "entries", "%zu", ts->table ? table_count(ts->table) : 0);
 	status_kv(w, "loaded_at", "%s", status_time(ts->loaded_at, when,
 	    sizeof(when)));
-	status_kv(w, "last_attempt_ok", "%s",
-	    ts->last_ok && ps->refused[0] == 0 ? "yes" : "no");
-	status_kv(w, "last_error", "%s",
-	    ps->refused[0] ? ps->refused : ts->last_error);
+	/* a file refused for its modes is not read: that refusal is the news */
+	status_kv(w, "last_load", "%s", ps->refused[0] ? ps->refused :
+	    status_source_result(ts, "`saslauthd-lite check` lists them",
+	    result, sizeof(result)));
 	status_counter(w, "sasl_pwfile_reloads_total",
 	    "password file reloads", NULL, ts->reloads);
 	status_counter(w, "sasl_pwfile_reload_failures_total",
 	    "password file reloads refused", NULL, ts->failures);
 	status_gauge(w, "sasl_pwfile_entries", "password file entries", NULL,
 	    ts->table ? (double)table_count(ts->table) : 0);
+	status_source_gauge(w, "pwfile", ts);
 }
 
 /* pw_identity - the file's key: login@realm, or the login with an '@' */

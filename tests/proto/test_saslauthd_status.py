@@ -29,7 +29,7 @@ import time
 import urllib.error
 import urllib.request
 
-from pfhtest import BUILDDIR, free_port, run_tests, skip
+from pfhtest import BUILDDIR, free_port, run_tests, skip, wait_for
 from promparse import mval, parse_exposition
 from test_saslauthd import PAMDIR, PROG, Sasl, mkhash, write_pam
 
@@ -209,7 +209,10 @@ def test_counters_move_by_exactly_the_traffic():
         assert word not in text, "%s in /metrics" % word
     for fam in m1.values():
         for _, labels, _ in fam["samples"]:
-            assert set(labels) <= {"result", "why", "backend", "le", "listener"}, labels
+            assert set(labels) <= {"result", "why", "backend", "le",
+                                   "listener", "source"}, labels
+            # source is the table file's fixed name (pfhelpers_table_errors)
+            assert labels.get("source", "pwfile") == "pwfile", labels
 
     # JSON: backend latency and failures, cache, throttle, tops, recent
     be = section(j1, "backend_pwfile")
@@ -379,6 +382,43 @@ def test_status_listen_from_config_file_and_o():
     assert st == 200
     assert section(json.loads(body), "cache")["facts"]["enabled"] == "yes"  # -c too
     assert not port_open(p_conf), "the config file's status_listen still served"
+
+
+def test_pwfile_counts_errors_of_a_bad_reload():
+    """The password file reports like every table file: a reload that
+    finds 3 bad lines sets pfhelpers_table_errors{source="pwfile"} to 3
+    and last_load quotes the first error and counts the others, while the
+    old entries keep answering; a good file brings 0 and "ok" back."""
+    s = start()
+    pw = s.pwfile
+    good = open(pw).read()
+
+    def errors():
+        return mval(parse_exposition(get(s.base, "/metrics")[1]),
+                    "pfhelpers_table_errors", source="pwfile")
+
+    def last_load():
+        return section(json.loads(get(s.base, "/status.json")[1]),
+                       "pwfile")["facts"]["last_load"]
+
+    assert errors() == 0 and last_load() == "ok"
+    with open(pw, "w") as f:
+        f.write(good + "no-colon-1\nno-colon-2\nno-colon-3\n")
+    mark = s.d.log_mark()
+    s.d.reload()
+    s.d.wait_log(r"keeping the table loaded before", since=mark)
+    assert errors() == 3
+    ll = last_load()
+    assert ll.startswith("%s, line 3: " % pw), ll
+    assert ll.endswith(" (and 2 more errors; `saslauthd-lite check` "
+                       "lists them)"), ll
+    assert s.auth("alice", ALICE_PW) == "OK"
+    with open(pw, "w") as f:
+        f.write(good)
+    s.d.reload()
+    wait_for(lambda: errors() == 0, what="the fixed file loaded")
+    assert last_load() == "ok"
+
 
 if __name__ == "__main__":
     if not os.access(os.path.join(BUILDDIR, PROG), os.X_OK):
