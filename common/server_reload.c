@@ -8,7 +8,6 @@
  */
 #include "sysdep.h"
 
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,18 +129,6 @@ bound_unix(struct server *s, struct stat *st)
 	return 0;
 }
 
-/* group_text - a gid by name if it has one */
-static void
-group_text(gid_t gid, char *out, size_t outlen)
-{
-	struct group *gr = getgrgid(gid);
-
-	if (gr != NULL)
-		snprintf(out, outlen, "%s", gr->gr_name);
-	else
-		snprintf(out, outlen, "%lu", (unsigned long)gid);
-}
-
 /*
  * listen_pending - which listener settings of cfg differ from the bound
  * listeners (not from the config loaded last: after a change and its
@@ -189,7 +176,8 @@ listen_pending(struct server *s, void *cfg, int warn)
 				gid = (gid_t)-1;
 			if (gid != st.st_gid) {
 				pend |= PEND_GROUP;
-				group_text(st.st_gid, bound, sizeof(bound));
+				privs_group_text(st.st_gid, PRIVS_TEXT_NAME, bound,
+				    sizeof(bound));
 				if (warn)
 					log_warn("reload: socket_group changed "
 					    "from %s to %s: this needs a "
@@ -232,7 +220,8 @@ report_listen_changes(struct server *s, void *ocfg, void *ncfg)
 		    "pending for it", ss.listen_param, text);
 	}
 	if ((back & (PEND_MODE | PEND_GROUP)) && bound_unix(s, &st)) {
-		group_text(st.st_gid, text, sizeof(text));
+		privs_group_text(st.st_gid, PRIVS_TEXT_NAME, text,
+		    sizeof(text));
 		if (back & PEND_MODE)
 			log_info("reload: socket_mode is back to the running "
 			    "%04o; no restart pending for it",

@@ -23,7 +23,8 @@ UNIT_TESTS = \
 	tests/unit/test_stats \
 	tests/unit/test_status_time \
 	tests/unit/test_htab \
-	tests/unit/test_postconf
+	tests/unit/test_postconf \
+	tests/unit/test_privs
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -66,6 +67,8 @@ tests_unit_test_htab_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_htab_LDADD = $(UNIT_LDADD)
 tests_unit_test_postconf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_postconf_LDADD = $(UNIT_LDADD)
+tests_unit_test_privs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_privs_LDADD = $(UNIT_LDADD)
 endif
 
 # saslauthd-lite backends through the real socket: shadow in a private
