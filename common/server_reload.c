@@ -87,7 +87,7 @@ static int
 endpoints_bound(struct server *s, const char *list, char *want,
     size_t wantlen)
 {
-	const char *p = list;
+	const char *p = list, *next;
 	struct endpoint ep;
 	char item[300], name[300], err[256];
 	size_t n, len = 0;
@@ -95,13 +95,8 @@ endpoints_bound(struct server *s, const char *list, char *want,
 	int same = 1;
 
 	*want = 0;
-	for (;;) {
-		p += strspn(p, SERVER_LISTEN_SEPS);
-		if (*p == 0)
-			break;
-		n = strcspn(p, SERVER_LISTEN_SEPS);
-		snprintf(item, sizeof(item), "%.*s", (int)n, p);
-		p += n;
+	while ((next = endpoint_list_next(&p, &n)) != NULL) {
+		snprintf(item, sizeof(item), "%.*s", (int)n, next);
 		if (endpoint_parse(item, &ep, err, sizeof(err)) == 0)
 			endpoint_str(&ep, name, sizeof(name));
 		else
