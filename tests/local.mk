@@ -45,8 +45,13 @@ tests_unit_test_cfg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cfg_LDADD = $(UNIT_LDADD)
 tests_unit_test_cfg_lines_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cfg_lines_LDADD = $(UNIT_LDADD)
+# test_table and test_table_source share table_testutil.c
+TABLE_TESTUTIL = tests/unit/table_testutil.c tests/unit/table_testutil.h
+tests_unit_test_table_SOURCES = tests/unit/test_table.c $(TABLE_TESTUTIL)
 tests_unit_test_table_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_table_LDADD = $(UNIT_LDADD)
+tests_unit_test_table_source_SOURCES = tests/unit/test_table_source.c \
+	$(TABLE_TESTUTIL)
 tests_unit_test_table_source_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_table_source_LDADD = $(UNIT_LDADD)
 tests_unit_test_ev_CFLAGS = $(UNIT_CFLAGS)
