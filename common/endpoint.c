@@ -124,3 +124,16 @@ endpoint_str(const struct endpoint *ep, char *out, size_t outlen)
 		snprintf(out, outlen, "inet:%s:%u", ep->host, ep->port);
 	return out;
 }
+
+/* endpoint_list_next - the next item of an endpoint list, NULL at its end */
+const char *
+endpoint_list_next(const char **p, size_t *len)
+{
+	const char *item = *p + strspn(*p, ENDPOINT_LIST_SEPS);
+
+	if (*item == 0)
+		return NULL;
+	*len = strcspn(item, ENDPOINT_LIST_SEPS);
+	*p = item + *len;
+	return item;
+}

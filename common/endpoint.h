@@ -8,6 +8,12 @@
  *
  * Contract: endpoint_parse() is pure; 0 and *ep filled, or -1 and a reason
  * in err. endpoint_str() prints the canonical form.
+ *
+ * An endpoint list ("listen = unix:/a, inet:10030") separates its items
+ * by blanks, newlines and commas (ENDPOINT_LIST_SEPS), any number of them.
+ * endpoint_list_next() walks one: from *p it skips separators and returns
+ * the next item, not NUL-terminated, its length in *len, with *p moved
+ * past it; NULL at the end of the list. It does not parse the item.
  */
 #ifndef PFH_ENDPOINT_H
 #define PFH_ENDPOINT_H
@@ -26,5 +32,9 @@ struct endpoint {
 int	endpoint_parse(const char *, struct endpoint *, char *err, size_t errlen);
 /* endpoint_str - "unix:/path" or "inet:host:port" ([] around IPv6) */
 const char *endpoint_str(const struct endpoint *, char *out, size_t outlen);
+
+#define ENDPOINT_LIST_SEPS	" \t\r\n,"
+
+const char *endpoint_list_next(const char **p, size_t *len);
 
 #endif /* PFH_ENDPOINT_H */

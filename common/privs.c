@@ -1,5 +1,5 @@
 /*
- * privs.c - dropping root after the sockets are bound
+ * privs.c - users and groups: resolving and naming them, dropping root
  */
 #include "sysdep.h"
 
@@ -98,4 +98,60 @@ privs_drop(const struct privs *p)
 		log_fatal("setresuid %lu: %m", (unsigned long)p->uid);
 	if (setuid(0) == 0 || seteuid(0) == 0)
 		log_fatal("privilege drop to %s failed: root regained", p->user);
+}
+
+/* id_text - one id in the given PRIVS_TEXT_* form; name NULL: it has none */
+static const char *
+id_text(const char *name, const char *kind, unsigned long id, int form,
+    char *out, size_t outlen)
+{
+	if (form == PRIVS_TEXT_ID && name != NULL)
+		snprintf(out, outlen, "%s (%s %lu)", name, kind, id);
+	else if (form == PRIVS_TEXT_ID)
+		snprintf(out, outlen, "%s %lu", kind, id);
+	else if (name != NULL)
+		snprintf(out, outlen, "%s", name);
+	else
+		snprintf(out, outlen, "%lu", id);
+	return out;
+}
+
+/* privs_user_text - a uid for a message, by name if it has one */
+const char *
+privs_user_text(uid_t uid, int form, char *out, size_t outlen)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	return id_text(pw ? pw->pw_name : NULL, "uid", (unsigned long)uid,
+	    form, out, outlen);
+}
+
+/* privs_group_text - a gid for a message, by name if it has one */
+const char *
+privs_group_text(gid_t gid, int form, char *out, size_t outlen)
+{
+	struct group *gr = getgrgid(gid);
+
+	return id_text(gr ? gr->gr_name : NULL, "gid", (unsigned long)gid,
+	    form, out, outlen);
+}
+
+/* privs_has_uid - is uid one of the n in set */
+int
+privs_has_uid(const uid_t *set, size_t n, uid_t uid)
+{
+	while (n > 0)
+		if (set[--n] == uid)
+			return 1;
+	return 0;
+}
+
+/* privs_has_gid - is gid one of the n in set */
+int
+privs_has_gid(const gid_t *set, size_t n, gid_t gid)
+{
+	while (n > 0)
+		if (set[--n] == gid)
+			return 1;
+	return 0;
 }

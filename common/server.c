@@ -648,24 +648,20 @@ int
 server_listen_all(struct server *s, const struct server_sockets *ss,
     listener_accept_fn *fn, void *ctx, char *err, size_t errlen)
 {
-	const char *p = ss->endpoints;
+	const char *p = ss->endpoints, *item;
 	struct listener *l;
 	char *ep;
 	size_t n;
 
-	for (;;) {
-		p += strspn(p, SERVER_LISTEN_SEPS);
-		if (*p == 0)
-			return 0;
-		n = strcspn(p, SERVER_LISTEN_SEPS);
-		ep = xstrndup(p, n);
-		p += n;
+	while ((item = endpoint_list_next(&p, &n)) != NULL) {
+		ep = xstrndup(item, n);
 		l = server_listen(s, ep, ss->mode, NULL, ss->group, fn, ctx,
 		    err, errlen);
 		free(ep);
 		if (l == NULL)
 			return -1;
 	}
+	return 0;
 }
 
 /*
@@ -767,7 +763,7 @@ check_config_sockets(struct server *s)
 	struct server_sockets ss;
 	struct endpoint ep;
 	struct stat st;
-	const char *p;
+	const char *p, *next;
 	char item[300], name[300], err[256];
 	size_t n;
 
@@ -785,13 +781,8 @@ check_config_sockets(struct server *s)
 		log_warn("socket_group: %s", err);
 		return;
 	}
-	for (p = ss.endpoints;;) {
-		p += strspn(p, SERVER_LISTEN_SEPS);
-		if (*p == 0)
-			break;
-		n = strcspn(p, SERVER_LISTEN_SEPS);
-		snprintf(item, sizeof(item), "%.*s", (int)n, p);
-		p += n;
+	for (p = ss.endpoints; (next = endpoint_list_next(&p, &n)) != NULL;) {
+		snprintf(item, sizeof(item), "%.*s", (int)n, next);
 		if (endpoint_parse(item, &ep, err, sizeof(err)) < 0 ||
 		    ep.kind != ENDPOINT_UNIX)
 			continue;

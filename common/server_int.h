@@ -17,9 +17,6 @@
 #include "server.h"
 #include "sockaccess.h"
 
-/* separators of an endpoint list ("listen = a, b") */
-#define SERVER_LISTEN_SEPS	" \t\r\n,"
-
 struct server_reload;
 
 struct server {

@@ -8,7 +8,6 @@
  */
 #include "sysdep.h"
 
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +87,7 @@ static int
 endpoints_bound(struct server *s, const char *list, char *want,
     size_t wantlen)
 {
-	const char *p = list;
+	const char *p = list, *next;
 	struct endpoint ep;
 	char item[300], name[300], err[256];
 	size_t n, len = 0;
@@ -96,13 +95,8 @@ endpoints_bound(struct server *s, const char *list, char *want,
 	int same = 1;
 
 	*want = 0;
-	for (;;) {
-		p += strspn(p, SERVER_LISTEN_SEPS);
-		if (*p == 0)
-			break;
-		n = strcspn(p, SERVER_LISTEN_SEPS);
-		snprintf(item, sizeof(item), "%.*s", (int)n, p);
-		p += n;
+	while ((next = endpoint_list_next(&p, &n)) != NULL) {
+		snprintf(item, sizeof(item), "%.*s", (int)n, next);
 		if (endpoint_parse(item, &ep, err, sizeof(err)) == 0)
 			endpoint_str(&ep, name, sizeof(name));
 		else
@@ -128,18 +122,6 @@ bound_unix(struct server *s, struct stat *st)
 		    listener_unix_stat(s->listeners[i], st) == 0)
 			return 1;
 	return 0;
-}
-
-/* group_text - a gid by name if it has one */
-static void
-group_text(gid_t gid, char *out, size_t outlen)
-{
-	struct group *gr = getgrgid(gid);
-
-	if (gr != NULL)
-		snprintf(out, outlen, "%s", gr->gr_name);
-	else
-		snprintf(out, outlen, "%lu", (unsigned long)gid);
 }
 
 /*
@@ -189,7 +171,8 @@ listen_pending(struct server *s, void *cfg, int warn)
 				gid = (gid_t)-1;
 			if (gid != st.st_gid) {
 				pend |= PEND_GROUP;
-				group_text(st.st_gid, bound, sizeof(bound));
+				privs_group_text(st.st_gid, PRIVS_TEXT_NAME, bound,
+				    sizeof(bound));
 				if (warn)
 					log_warn("reload: socket_group changed "
 					    "from %s to %s: this needs a "
@@ -232,7 +215,8 @@ report_listen_changes(struct server *s, void *ocfg, void *ncfg)
 		    "pending for it", ss.listen_param, text);
 	}
 	if ((back & (PEND_MODE | PEND_GROUP)) && bound_unix(s, &st)) {
-		group_text(st.st_gid, text, sizeof(text));
+		privs_group_text(st.st_gid, PRIVS_TEXT_NAME, text,
+		    sizeof(text));
 		if (back & PEND_MODE)
 			log_info("reload: socket_mode is back to the running "
 			    "%04o; no restart pending for it",

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "postconf.h"
+#include "privs.h"
 #include "sockaccess.h"
 #include "xalloc.h"
 
@@ -78,18 +79,6 @@ sockaccess_user_free(struct sockaccess_user *u)
 	u->ngroups = 0;
 }
 
-/* in_group - is gid one of u's groups */
-static int
-in_group(const struct sockaccess_user *u, gid_t gid)
-{
-	int i;
-
-	for (i = 0; i < u->ngroups; i++)
-		if (u->groups[i] == gid)
-			return 1;
-	return 0;
-}
-
 /* may - the permission bits the kernel would use for u (one class only) */
 static int
 may(const struct sockaccess_user *u, const struct stat *st, int bits)
@@ -100,7 +89,7 @@ may(const struct sockaccess_user *u, const struct stat *st, int bits)
 		return 1;
 	if (st->st_uid == u->uid)
 		m >>= 6;
-	else if (in_group(u, st->st_gid))
+	else if (privs_has_gid(u->groups, (size_t)u->ngroups, st->st_gid))
 		m >>= 3;
 	return ((int)m & bits) == bits;
 }
@@ -109,15 +98,12 @@ may(const struct sockaccess_user *u, const struct stat *st, int bits)
 const char *
 sockaccess_describe(const struct stat *st, char *out, size_t outlen)
 {
-	struct passwd *pw = getpwuid(st->st_uid);
-	struct group *gr = getgrgid(st->st_gid);
-	char un[32], gn[32];
+	char un[256], gn[256];
 
-	snprintf(un, sizeof(un), "%lu", (unsigned long)st->st_uid);
-	snprintf(gn, sizeof(gn), "%lu", (unsigned long)st->st_gid);
 	snprintf(out, outlen, "mode %04o, owner %s, group %s",
-	    (unsigned)(st->st_mode & 07777), pw ? pw->pw_name : un,
-	    gr ? gr->gr_name : gn);
+	    (unsigned)(st->st_mode & 07777),
+	    privs_user_text(st->st_uid, PRIVS_TEXT_NAME, un, sizeof(un)),
+	    privs_group_text(st->st_gid, PRIVS_TEXT_NAME, gn, sizeof(gn)));
 	return out;
 }
 

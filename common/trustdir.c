@@ -9,14 +9,13 @@
 #include "sysdep.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "privs.h"
 #include "trustdir.h"
 
 #define TRUSTDIR_MAX_LINKS	40	/* Linux's own limit */
@@ -36,56 +35,6 @@ trustdir_ids(struct trustdir_ids *ids, uid_t run_uid, gid_t run_gid)
 		ids->gid[ids->ngid++] = run_gid;
 }
 
-/* has_uid - a trusted owner */
-static int
-has_uid(const struct trustdir_ids *ids, uid_t uid)
-{
-	unsigned i;
-
-	for (i = 0; i < ids->nuid; i++)
-		if (ids->uid[i] == uid)
-			return 1;
-	return 0;
-}
-
-/* has_gid - a trusted group */
-static int
-has_gid(const struct trustdir_ids *ids, gid_t gid)
-{
-	unsigned i;
-
-	for (i = 0; i < ids->ngid; i++)
-		if (ids->gid[i] == gid)
-			return 1;
-	return 0;
-}
-
-/* user_desc - "name (uid N)" or "uid N" */
-static void
-user_desc(uid_t uid, char *out, size_t outlen)
-{
-	struct passwd *pw = getpwuid(uid);
-
-	if (pw != NULL)
-		snprintf(out, outlen, "%s (uid %lu)", pw->pw_name,
-		    (unsigned long)uid);
-	else
-		snprintf(out, outlen, "uid %lu", (unsigned long)uid);
-}
-
-/* group_desc - "name (gid N)" or "gid N" */
-static void
-group_desc(gid_t gid, char *out, size_t outlen)
-{
-	struct group *gr = getgrgid(gid);
-
-	if (gr != NULL)
-		snprintf(out, outlen, "%s (gid %lu)", gr->gr_name,
-		    (unsigned long)gid);
-	else
-		snprintf(out, outlen, "gid %lu", (unsigned long)gid);
-}
-
 /* judge_dir - one directory's owner and mode; last: no sticky exemption */
 static int
 judge_dir(const struct trustdir_ids *ids, const char *path,
@@ -95,8 +44,8 @@ judge_dir(const struct trustdir_ids *ids, const char *path,
 	int sticky_ok = !last && (st->st_mode & S_ISVTX);
 	char who[96];
 
-	if (!has_uid(ids, st->st_uid)) {
-		user_desc(st->st_uid, who, sizeof(who));
+	if (!privs_has_uid(ids->uid, ids->nuid, st->st_uid)) {
+		privs_user_text(st->st_uid, PRIVS_TEXT_ID, who, sizeof(who));
 		snprintf(err, errlen, "directory %s is owned by %s, not by root "
 		    "or the daemon's user", path, who);
 		return -1;
@@ -107,8 +56,8 @@ judge_dir(const struct trustdir_ids *ids, const char *path,
 		return -1;
 	}
 	if ((st->st_mode & S_IWGRP) && !sticky_ok &&
-	    !has_gid(ids, st->st_gid)) {
-		group_desc(st->st_gid, who, sizeof(who));
+	    !privs_has_gid(ids->gid, ids->ngid, st->st_gid)) {
+		privs_group_text(st->st_gid, PRIVS_TEXT_ID, who, sizeof(who));
 		snprintf(err, errlen, "directory %s (mode %04o) is writable by "
 		    "group %s, which is neither root's nor the daemon's", path,
 		    mode, who);
@@ -183,8 +132,9 @@ trustdir_check(const struct trustdir_ids *ids, const char *path, int flags,
 		if (lstat(cur, &st) < 0)
 			return fail_errno(cur, errno, err, errlen);
 		if (S_ISLNK(st.st_mode)) {
-			if (!has_uid(ids, st.st_uid)) {
-				user_desc(st.st_uid, tmp, sizeof(tmp));
+			if (!privs_has_uid(ids->uid, ids->nuid, st.st_uid)) {
+				privs_user_text(st.st_uid, PRIVS_TEXT_ID, tmp,
+				    sizeof(tmp));
 				snprintf(err, errlen, "symbolic link %s is owned "
 				    "by %s, not by root or the daemon's user",
 				    cur, tmp);

@@ -43,12 +43,14 @@ auth_mech_names(void)
 	return "pwfile pam shadow";
 }
 
-/* next_name - split a comma or blank separated list */
-static const char *
-next_name(const char *p, char *out, size_t outlen)
+/* auth_list_next - the next name of a comma or blank separated list */
+const char *
+auth_list_next(const char *p, char *out, size_t outlen, bool *toolong)
 {
 	size_t n = 0;
 
+	if (toolong != NULL)
+		*toolong = false;
 	while (*p == ',' || *p == ' ' || *p == '\t')
 		p++;
 	if (*p == 0)
@@ -56,6 +58,8 @@ next_name(const char *p, char *out, size_t outlen)
 	while (*p && *p != ',' && *p != ' ' && *p != '\t') {
 		if (n + 1 < outlen)
 			out[n++] = *p;
+		else if (toolong != NULL)
+			*toolong = true;
 		p++;
 	}
 	out[n] = 0;
@@ -75,7 +79,7 @@ auth_mechanisms_check(const char *list, char *err, size_t errlen)
 	const char *p = list;
 	char name[32];
 
-	while ((p = next_name(p, name, sizeof(name))) != NULL) {
+	while ((p = auth_list_next(p, name, sizeof(name), NULL)) != NULL) {
 		if ((m = auth_mech_find(name)) == NULL) {
 			snprintf(err, errlen, "mechanisms: unknown mechanism "
 			    "\"%s\" (known: %s)", name, auth_mech_names());
@@ -115,7 +119,7 @@ auth_chain_new(const struct sasl_cfg *cfg, char *err, size_t errlen)
 		return NULL;
 	c = xcalloc(1, sizeof(*c));
 	c->refs = 1;
-	while ((p = next_name(p, name, sizeof(name))) != NULL) {
+	while ((p = auth_list_next(p, name, sizeof(name), NULL)) != NULL) {
 		struct auth_backend *b = &c->b[c->n];
 
 		b->mech = auth_mech_find(name);

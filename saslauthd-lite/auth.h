@@ -116,6 +116,14 @@ extern void (*auth_data_changed)(void *ctx);
 extern void *auth_data_changed_ctx;
 
 /* auth.c */
+/*
+ * auth_list_next - split `mechanisms` and `pam_services`: skip commas and
+ * blanks from p, copy the next name into out (cut to outlen - 1; then
+ * *toolong is set, if toolong is not NULL) and return where it ends, or
+ * NULL at the end of the list
+ */
+const char *auth_list_next(const char *p, char *out, size_t outlen,
+	    bool *toolong);
 const struct auth_mech *auth_mech_find(const char *name);
 /* auth_mech_names - "pwfile pam shadow", for -v and errors */
 const char *auth_mech_names(void);

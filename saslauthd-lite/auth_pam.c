@@ -55,28 +55,6 @@ static struct stats_counter pam_refused;
 
 static bool service_ok(const char *);
 
-/* next_service - split a comma or blank separated list */
-static const char *
-next_service(const char *p, char *out, size_t outlen, bool *toolong)
-{
-	size_t n = 0;
-
-	*toolong = false;
-	while (*p == ',' || *p == ' ' || *p == '\t')
-		p++;
-	if (*p == 0)
-		return NULL;
-	while (*p && *p != ',' && *p != ' ' && *p != '\t') {
-		if (n + 1 < outlen)
-			out[n++] = *p;
-		else
-			*toolong = true;
-		p++;
-	}
-	out[n] = 0;
-	return p;
-}
-
 /*
  * parse_services - pam_services into "a b c": every name a plain PAM
  * service name, at least one
@@ -93,7 +71,7 @@ parse_services(const char *list, struct pam_conf *pc, char *err,
 	out = xmalloc(strlen(list) + 1);
 	out[0] = 0;
 	pc->nservices = 0;
-	while ((p = next_service(p, name, sizeof(name), &toolong)) != NULL) {
+	while ((p = auth_list_next(p, name, sizeof(name), &toolong)) != NULL) {
 		if (toolong || !service_ok(name)) {
 			snprintf(err, errlen, "pam_services: \"%.64s\" is not a "
 			    "PAM service name", name);

@@ -23,7 +23,8 @@ UNIT_TESTS = \
 	tests/unit/test_stats \
 	tests/unit/test_status_time \
 	tests/unit/test_htab \
-	tests/unit/test_postconf
+	tests/unit/test_postconf \
+	tests/unit/test_privs
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -44,8 +45,13 @@ tests_unit_test_cfg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cfg_LDADD = $(UNIT_LDADD)
 tests_unit_test_cfg_lines_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cfg_lines_LDADD = $(UNIT_LDADD)
+# test_table and test_table_source share table_testutil.c
+TABLE_TESTUTIL = tests/unit/table_testutil.c tests/unit/table_testutil.h
+tests_unit_test_table_SOURCES = tests/unit/test_table.c $(TABLE_TESTUTIL)
 tests_unit_test_table_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_table_LDADD = $(UNIT_LDADD)
+tests_unit_test_table_source_SOURCES = tests/unit/test_table_source.c \
+	$(TABLE_TESTUTIL)
 tests_unit_test_table_source_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_table_source_LDADD = $(UNIT_LDADD)
 tests_unit_test_ev_CFLAGS = $(UNIT_CFLAGS)
@@ -66,6 +72,8 @@ tests_unit_test_htab_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_htab_LDADD = $(UNIT_LDADD)
 tests_unit_test_postconf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_postconf_LDADD = $(UNIT_LDADD)
+tests_unit_test_privs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_privs_LDADD = $(UNIT_LDADD)
 endif
 
 # saslauthd-lite backends through the real socket: shadow in a private

@@ -20,9 +20,9 @@
 
 #include "log.h"
 #include "table.h"
+#include "table_testutil.h"
 #include "xalloc.h"
 
-static char tmpdir[256];
 static long objs_live;		/* value objects not yet freed */
 
 /* key_norm - lower-case, drop ':'; refuse '!' */
@@ -348,46 +348,6 @@ test_refcount(void **state)
 	table_unref(NULL);
 }
 
-/* path_in - a path inside the test directory */
-static char *
-path_in(const char *name)
-{
-	static char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	return path;
-}
-
-/*
- * put_file - replace a file the way admins' tools do (write aside, rename)
- * and give it a distinct mtime, so that change detection never depends on
- * the clock's granularity.
- */
-static void
-put_file_len(const char *name, const char *text, size_t len, time_t mtime)
-{
-	char tmp[600], dst[512];
-	struct timespec ts[2];
-	int fd;
-
-	snprintf(dst, sizeof(dst), "%s", path_in(name));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", dst);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	ts[0].tv_sec = ts[1].tv_sec = mtime;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	assert_int_equal(futimens(fd, ts), 0);
-	close(fd);
-	assert_int_equal(rename(tmp, dst), 0);
-}
-
-static void
-put_file(const char *name, const char *text, time_t mtime)
-{
-	put_file_len(name, text, strlen(text), mtime);
-}
-
 static void
 test_files(void **state)
 {
@@ -395,48 +355,35 @@ test_files(void **state)
 	struct table *t;
 
 	(void)state;
-	put_file("f1", "k1 v1\n# c\nk2\n  v2\n", 1000000);
-	t = table_load(path_in("f1"), NULL, err, sizeof(err));
+	ttu_put_file("f1", "k1 v1\n# c\nk2\n  v2\n", 1000000);
+	t = table_load(ttu_path("f1"), NULL, err, sizeof(err));
 	assert_non_null(t);
 	assert_int_equal(table_count(t), 2);
-	assert_string_equal(table_path(t), path_in("f1"));
+	assert_string_equal(table_path(t), ttu_path("f1"));
 	assert_string_equal(table_lookup(t, "k2", 2)->value, "v2");
 	assert_int_equal(table_lookup(t, "k2", 2)->line, 3);
 	table_unref(t);
 
-	put_file("bad", "k1 v1\nk1 v2\n", 1000000);
-	assert_null(table_load(path_in("bad"), NULL, err, sizeof(err)));
+	ttu_put_file("bad", "k1 v1\nk1 v2\n", 1000000);
+	assert_null(table_load(ttu_path("bad"), NULL, err, sizeof(err)));
 	snprintf(want, sizeof(want), "%s, line 2: duplicate key \"k1\" "
-	    "(first on line 1)", path_in("bad"));
+	    "(first on line 1)", ttu_path("bad"));
 	assert_string_equal(err, want);
 
-	assert_null(table_load(path_in("missing"), NULL, err, sizeof(err)));
-	snprintf(want, sizeof(want), "open %s: %s", path_in("missing"),
+	assert_null(table_load(ttu_path("missing"), NULL, err, sizeof(err)));
+	snprintf(want, sizeof(want), "open %s: %s", ttu_path("missing"),
 	    strerror(ENOENT));
 	assert_string_equal(err, want);
 
-	assert_null(table_load(tmpdir, NULL, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: not a regular file", tmpdir);
+	assert_null(table_load(ttu_dir(), NULL, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: not a regular file", ttu_dir());
 	assert_string_equal(err, want);
 
-	put_file("empty", "", 1000000);
-	t = table_load(path_in("empty"), NULL, err, sizeof(err));
+	ttu_put_file("empty", "", 1000000);
+	t = table_load(ttu_path("empty"), NULL, err, sizeof(err));
 	assert_non_null(t);
 	assert_int_equal(table_count(t), 0);
 	table_unref(t);
-}
-
-static char logged[1024];
-static int nlogged;
-
-static void
-capture(enum log_severity sev, const char *line, void *ctx)
-{
-	(void)ctx;
-	if (sev == LOG_SEV_ERROR) {
-		snprintf(logged, sizeof(logged), "%s", line);
-		nlogged++;
-	}
 }
 
 /* value_of - the value text for key in the source's current table */
@@ -459,27 +406,27 @@ test_source_reload(void **state)
 	char want[600];
 
 	(void)state;
-	log_set_capture(capture, NULL);
-	nlogged = 0;
+	log_set_capture(ttu_capture, NULL);
+	ttu_nlogged = 0;
 
 	/* A missing file: no table yet, error recorded and logged. */
-	ts = table_source_new(path_in("src"), &ops_cb);
+	ts = table_source_new(ttu_path("src"), &ops_cb);
 	assert_null(ts->table);
 	assert_int_equal(table_source_check(ts), -1);
 	assert_null(ts->table);
 	assert_int_equal(ts->last_ok, 0);
 	assert_int_equal(ts->failures, 1);
-	snprintf(want, sizeof(want), "open %s: %s", path_in("src"),
+	snprintf(want, sizeof(want), "open %s: %s", ttu_path("src"),
 	    strerror(ENOENT));
 	assert_string_equal(ts->last_error, want);
-	assert_string_equal(logged, want);
-	assert_int_equal(nlogged, 1);
+	assert_string_equal(ttu_logged, want);
+	assert_int_equal(ttu_nlogged, 1);
 	/* still missing: nothing changed, no retry, no log */
 	assert_int_equal(table_source_check(ts), 0);
-	assert_int_equal(nlogged, 1);
+	assert_int_equal(ttu_nlogged, 1);
 
 	/* The file appears. */
-	put_file("src", "a 1\nb 2\n", 1000000);
+	ttu_put_file("src", "a 1\nb 2\n", 1000000);
 	assert_int_equal(table_source_check(ts), 1);
 	assert_int_equal(ts->last_ok, 1);
 	assert_string_equal(ts->last_error, "");
@@ -491,7 +438,7 @@ test_source_reload(void **state)
 
 	/* A change: new table; a holder of the old one keeps it. */
 	held = table_ref(ts->table);
-	put_file("src", "a 10\nc 30\n", 1000001);
+	ttu_put_file("src", "a 10\nc 30\n", 1000001);
 	assert_int_equal(table_source_check(ts), 1);
 	assert_int_equal(ts->reloads, 1);
 	assert_string_equal(value_of(ts, "a"), "10");
@@ -502,35 +449,35 @@ test_source_reload(void **state)
 	assert_int_equal(objs_live, 2);
 
 	/* Same size, same mtime, but a new inode: still a change. */
-	put_file("src", "a 11\nc 31\n", 1000001);
+	ttu_put_file("src", "a 11\nc 31\n", 1000001);
 	assert_int_equal(table_source_check(ts), 1);
 	assert_string_equal(value_of(ts, "a"), "11");
 
 	/* A bad file: old table kept and still answering, error recorded. */
-	put_file("src", "a 12\n\nb\n  oops\n", 1000002);
+	ttu_put_file("src", "a 12\n\nb\n  oops\n", 1000002);
 	assert_int_equal(table_source_check(ts), -1);
 	assert_string_equal(value_of(ts, "a"), "11");
 	assert_string_equal(value_of(ts, "c"), "31");
 	assert_int_equal(ts->last_ok, 0);
 	assert_int_equal(ts->failures, 2);
 	snprintf(want, sizeof(want), "%s, line 3: bad number \"oops\"",
-	    path_in("src"));
+	    ttu_path("src"));
 	assert_string_equal(ts->last_error, want);
 	snprintf(want, sizeof(want), "%s, line 3: bad number \"oops\"; keeping "
-	    "the table loaded before", path_in("src"));
-	assert_string_equal(logged, want);
-	assert_int_equal(nlogged, 2);
+	    "the table loaded before", ttu_path("src"));
+	assert_string_equal(ttu_logged, want);
+	assert_int_equal(ttu_nlogged, 2);
 	assert_int_equal(objs_live, 2);
 	/* unchanged bad file: not retried by check ... */
 	assert_int_equal(table_source_check(ts), 0);
-	assert_int_equal(nlogged, 2);
+	assert_int_equal(ttu_nlogged, 2);
 	/* ... but an explicit load tries again */
 	assert_int_equal(table_source_load(ts), -1);
 	assert_int_equal(ts->failures, 3);
-	assert_int_equal(nlogged, 3);
+	assert_int_equal(ttu_nlogged, 3);
 
 	/* Fixed: loads again. */
-	put_file("src", "a 13\n", 1000003);
+	ttu_put_file("src", "a 13\n", 1000003);
 	assert_int_equal(table_source_check(ts), 1);
 	assert_int_equal(ts->last_ok, 1);
 	assert_string_equal(ts->last_error, "");
@@ -538,13 +485,13 @@ test_source_reload(void **state)
 	assert_int_equal(ts->reloads, 3);
 
 	/* Removed: old table kept; check does not repeat the failure. */
-	assert_int_equal(unlink(path_in("src")), 0);
+	assert_int_equal(unlink(ttu_path("src")), 0);
 	assert_int_equal(table_source_check(ts), -1);
 	assert_string_equal(value_of(ts, "a"), "13");
 	assert_int_equal(table_source_check(ts), 0);
 
 	/* Forced reload of an unchanged file works. */
-	put_file("src", "a 14\n", 1000004);
+	ttu_put_file("src", "a 14\n", 1000004);
 	assert_int_equal(table_source_check(ts), 1);
 	assert_int_equal(table_source_load(ts), 0);
 	assert_string_equal(value_of(ts, "a"), "14");
@@ -614,9 +561,9 @@ test_source_every_error(void **state)
 	time_t mtime = 2000000;
 
 	(void)state;
-	log_set_capture(capture, NULL);
-	put_file("every", "z 26\n", mtime++);
-	ts = table_source_new(path_in("every"), &ops_cb);
+	log_set_capture(ttu_capture, NULL);
+	ttu_put_file("every", "z 26\n", mtime++);
+	ts = table_source_new(ttu_path("every"), &ops_cb);
 	assert_int_equal(table_source_load(ts), 0);
 	for (i = 0; i < nitems(cases); i++) {
 		/* want: the path before every "line N" */
@@ -626,13 +573,13 @@ test_source_every_error(void **state)
 			s = strchr(p, '|');
 			len = s ? (size_t)(s - p) : strlen(p);
 			w += snprintf(w, sizeof(want) - (size_t)(w - want),
-			    "%s%s, %.*s", w == want ? "" : "|", path_in("every"),
+			    "%s%s, %.*s", w == want ? "" : "|", ttu_path("every"),
 			    (int)len, p);
 		}
-		put_file_len("every", cases[i].text, cases[i].len, mtime++);
+		ttu_put_file_len("every", cases[i].text, cases[i].len, mtime++);
 
 		memset(&got, 0, sizeof(got));
-		nlogged = 0;
+		ttu_nlogged = 0;
 		table_source_report(ts, collect, &got);
 		assert_int_equal(table_source_check(ts), -1);
 		if (strcmp(got.text, want) != 0)
@@ -643,7 +590,7 @@ test_source_every_error(void **state)
 		assert_int_equal(strncmp(ts->last_error, got.text,
 		    strlen(ts->last_error)), 0);
 		assert_int_equal(got.text[strlen(ts->last_error)], '|');
-		assert_int_equal(nlogged, 0);
+		assert_int_equal(ttu_nlogged, 0);
 		assert_string_equal(value_of(ts, "z"), "26");
 		assert_null(value_of(ts, "a"));
 
@@ -653,18 +600,18 @@ test_source_every_error(void **state)
 		snprintf(err, sizeof(err), "%s (and %d more error%s); keeping "
 		    "the table loaded before", ts->last_error, got.n - 1,
 		    got.n > 2 ? "s" : "");
-		assert_string_equal(logged, err);
-		assert_int_equal(nlogged, 1);
+		assert_string_equal(ttu_logged, err);
+		assert_int_equal(ttu_nlogged, 1);
 		assert_int_equal(objs_live, 1);	/* only the kept table's */
 	}
 
 	/* table_load() tells the first error, as before */
-	assert_null(table_load(path_in("every"), &ops_cb, err, sizeof(err)));
+	assert_null(table_load(ttu_path("every"), &ops_cb, err, sizeof(err)));
 	assert_string_equal(err, ts->last_error);
 	assert_int_equal(objs_live, 1);
 
 	/* and a good file afterwards clears the count */
-	put_file("every", "a 1\n", mtime++);
+	ttu_put_file("every", "a 1\n", mtime++);
 	assert_int_equal(table_source_check(ts), 1);
 	assert_int_equal(ts->last_errors, 0);
 	assert_string_equal(value_of(ts, "a"), "1");
@@ -681,8 +628,8 @@ test_source_ops_copied(void **state)
 	struct table_source *ts;
 
 	(void)state;
-	put_file("pw", "u:$6$x\n", 1000000);
-	ts = table_source_new(path_in("pw"), &ops);
+	ttu_put_file("pw", "u:$6$x\n", 1000000);
+	ts = table_source_new(ttu_path("pw"), &ops);
 	ops.sep = 0;			/* the source made its own copy */
 	assert_int_equal(table_source_load(ts), 0);
 	assert_string_equal(value_of(ts, "u"), "$6$x");
@@ -708,13 +655,13 @@ test_big(void **state)
 	for (i = 0; i < NBIG; i++)
 		len += (size_t)snprintf(text + len, cap - len,
 		    "User%07u:%u value-%u\n", i, i % 7, i);
-	fd = open(path_in("big"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	fd = open(ttu_path("big"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, len), (ssize_t)len);
 	close(fd);
 	free(text);
 
-	t = table_load(path_in("big"), &(struct table_ops){.key = key_norm},
+	t = table_load(ttu_path("big"), &(struct table_ops){.key = key_norm},
 	    err, sizeof(err));
 	if (t == NULL)
 		fail_msg("%s", err);
@@ -738,7 +685,7 @@ test_big(void **state)
 	snprintf(want, sizeof(want), "value-%u", i);
 	assert_string_equal(e->value, want);
 	table_unref(t);
-	unlink(path_in("big"));
+	unlink(ttu_path("big"));
 }
 
 static int
@@ -746,8 +693,7 @@ setup(void **state)
 {
 	(void)state;
 	log_init("test_table", 0, NULL);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_table.XXXXXX");
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
+	return ttu_setup("test_table.");
 }
 
 static int
@@ -755,12 +701,9 @@ teardown(void **state)
 {
 	static const char *const files[] = {"f1", "bad", "empty", "src", "pw",
 	    "big", "every"};
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < nitems(files); i++)
-		unlink(path_in(files[i]));
-	return rmdir(tmpdir);
+	return ttu_teardown(files, nitems(files));
 }
 
 int

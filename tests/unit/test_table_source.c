@@ -25,55 +25,7 @@
 #include "fileread.h"
 #include "log.h"
 #include "table.h"
-
-static char tmpdir[256];
-static char logged[1024];
-static int nlogged;
-
-/* capture - keep the last error line */
-static void
-capture(enum log_severity sev, const char *line, void *ctx)
-{
-	(void)ctx;
-	if (sev == LOG_SEV_ERROR) {
-		snprintf(logged, sizeof(logged), "%s", line);
-		nlogged++;
-	}
-}
-
-/* path_in - a path inside the test directory */
-static const char *
-path_in(const char *name)
-{
-	static char path[2][512];
-	static int i;
-
-	i = !i;
-	snprintf(path[i], sizeof(path[i]), "%s/%s", tmpdir, name);
-	return path[i];
-}
-
-/* put_file - write aside and rename, with the given mtime (0: now) */
-static void
-put_file(const char *name, const char *text, time_t mtime)
-{
-	char tmp[600], dst[512];
-	struct timespec ts[2];
-	int fd;
-
-	snprintf(dst, sizeof(dst), "%s", path_in(name));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", dst);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	if (mtime != 0) {
-		ts[0].tv_sec = ts[1].tv_sec = mtime;
-		ts[0].tv_nsec = ts[1].tv_nsec = 0;
-		assert_int_equal(futimens(fd, ts), 0);
-	}
-	close(fd);
-	assert_int_equal(rename(tmp, dst), 0);
-}
+#include "table_testutil.h"
 
 /* set_mtime - touch a file to a given time */
 static void
@@ -122,19 +74,19 @@ test_unterminated(void **state)
 	assert_int_equal(fileread_unterminated("a\nb\nc", 5), 3);
 
 	/* first load: refused, the newline named first, the fragment unparsed */
-	put_file("cut", "a 1\nb 2\nc sec", 1000000);
-	assert_null(table_load(path_in("cut"), NULL, err, sizeof(err)));
+	ttu_put_file("cut", "a 1\nb 2\nc sec", 1000000);
+	assert_null(table_load(ttu_path("cut"), NULL, err, sizeof(err)));
 	snprintf(want, sizeof(want), "%s, line 3: no newline at end of file: "
 	    "the file may be cut short (a full disk, a copy or an edit still "
 	    "in progress); if it is complete, end its last line with a "
-	    "newline", path_in("cut"));
+	    "newline", ttu_path("cut"));
 	assert_string_equal(err, want);
 
 	/* reload: the old table stays */
-	put_file("cut", "a 1\nb 2\nc secure\n", 1000000);
-	ts = table_source_new(path_in("cut"), NULL);
+	ttu_put_file("cut", "a 1\nb 2\nc secure\n", 1000000);
+	ts = table_source_new(ttu_path("cut"), NULL);
 	assert_int_equal(table_source_load(ts), 0);
-	put_file("cut", "a 1\nb 2\nc sec", 1000001);
+	ttu_put_file("cut", "a 1\nb 2\nc sec", 1000001);
 	assert_int_equal(table_source_check(ts), -1);
 	assert_true(has(ts, "c"));
 	assert_string_equal(ts->last_error, want);
@@ -150,32 +102,32 @@ test_empty_and_shrink(void **state)
 	char want[800];
 
 	(void)state;
-	log_set_capture(capture, NULL);
+	log_set_capture(ttu_capture, NULL);
 	/* an empty file at the first load is an error */
-	put_file("e", "# nothing yet\n", 1000000);
-	ts = table_source_new(path_in("e"), NULL);
+	ttu_put_file("e", "# nothing yet\n", 1000000);
+	ts = table_source_new(ttu_path("e"), NULL);
 	assert_int_equal(table_source_load(ts), -1);
 	assert_null(ts->table);
 	assert_true(ts->held);
 	snprintf(want, sizeof(want), "%s: no entries (the file is empty or "
 	    "holds only comments): an empty table is refused; if it is meant "
-	    "to be empty, confirm with: touch %s.confirm", path_in("e"),
-	    path_in("e"));
+	    "to be empty, confirm with: touch %s.confirm", ttu_path("e"),
+	    ttu_path("e"));
 	assert_string_equal(ts->last_error, want);
 	/* confirmed: an empty table loads */
-	put_file("e.confirm", "", 1000001);
+	ttu_put_file("e.confirm", "", 1000001);
 	assert_int_equal(table_source_check(ts), 1);
 	assert_non_null(ts->table);
 	assert_int_equal(table_count(ts->table), 0);
 	table_source_free(ts);
-	unlink(path_in("e.confirm"));
+	unlink(ttu_path("e.confirm"));
 
 	/* ten entries, then ": > file": held, old table answering */
-	put_file("s", entries(10), 1000000);
-	ts = table_source_new(path_in("s"), NULL);
+	ttu_put_file("s", entries(10), 1000000);
+	ts = table_source_new(ttu_path("s"), NULL);
 	assert_int_equal(table_source_load(ts), 0);
-	put_file("s", "", 1000010);
-	nlogged = 0;
+	ttu_put_file("s", "", 1000010);
+	ttu_nlogged = 0;
 	assert_int_equal(table_source_check(ts), -1);
 	assert_true(ts->held);
 	assert_true(has(ts, "k9"));
@@ -183,47 +135,47 @@ test_empty_and_shrink(void **state)
 	snprintf(want, sizeof(want), "%s: no entries (the file is empty or "
 	    "holds only comments): an empty table is refused on reload; if it "
 	    "is meant to be empty, confirm with: touch %s.confirm; keeping the "
-	    "table loaded before", path_in("s"), path_in("s"));
-	assert_string_equal(logged, want);
+	    "table loaded before", ttu_path("s"), ttu_path("s"));
+	assert_string_equal(ttu_logged, want);
 	/* not retried while nothing changes */
 	assert_int_equal(table_source_check(ts), 0);
-	assert_int_equal(nlogged, 1);
+	assert_int_equal(ttu_nlogged, 1);
 
 	/* 10 -> 4 entries: 60% lost, more than 50%: held */
-	put_file("s", entries(4), 1000020);
+	ttu_put_file("s", entries(4), 1000020);
 	assert_int_equal(table_source_check(ts), -1);
 	assert_true(ts->held);
 	assert_true(has(ts, "k9"));
 	snprintf(want, sizeof(want), "%s: would drop 6 of its 10 entries "
 	    "(60%%, more than table_shrink_limit = 50%%); if that is meant, "
-	    "confirm with: touch %s.confirm", path_in("s"), path_in("s"));
+	    "confirm with: touch %s.confirm", ttu_path("s"), ttu_path("s"));
 	assert_string_equal(ts->last_error, want);
 	/* a confirmation older than the file does not count */
-	put_file("s.confirm", "", 1000019);
+	ttu_put_file("s.confirm", "", 1000019);
 	assert_int_equal(table_source_check(ts), 0);
 	assert_true(has(ts, "k9"));
 	/* touched after the change: the next check loads it */
-	set_mtime(path_in("s.confirm"), 1000021);
+	set_mtime(ttu_path("s.confirm"), 1000021);
 	assert_int_equal(table_source_check(ts), 1);
 	assert_false(ts->held);
 	assert_false(has(ts, "k9"));
 	assert_int_equal(table_count(ts->table), 4);
 	/* a later cut is not covered by that old confirmation */
-	put_file("s", entries(1), 1000030);
+	ttu_put_file("s", entries(1), 1000030);
 	assert_int_equal(table_source_check(ts), -1);
 	assert_int_equal(table_count(ts->table), 4);
 	/* 4 -> 2 is exactly 50%: loads; with the limit off, 2 -> 1 too */
-	put_file("s", entries(2), 1000040);
+	ttu_put_file("s", entries(2), 1000040);
 	assert_int_equal(table_source_check(ts), 1);
 	table_source_guard(ts, 0, 0);
-	put_file("s", entries(1), 1000050);
+	ttu_put_file("s", entries(1), 1000050);
 	assert_int_equal(table_source_check(ts), 1);
 	/* ... but never an empty one */
-	put_file("s", "\n", 1000060);
+	ttu_put_file("s", "\n", 1000060);
 	assert_int_equal(table_source_check(ts), -1);
 	assert_int_equal(table_count(ts->table), 1);
 	table_source_free(ts);
-	unlink(path_in("s.confirm"));
+	unlink(ttu_path("s.confirm"));
 	log_set_capture(NULL, NULL);
 }
 
@@ -238,23 +190,23 @@ test_settle(void **state)
 
 	(void)state;
 	/* a file modified just now is not taken */
-	put_file("f", "a 1\n", 0);
-	assert_int_equal(fileread_stable(path_in("f"), 1000, &text, &len, &st,
+	ttu_put_file("f", "a 1\n", 0);
+	assert_int_equal(fileread_stable(ttu_path("f"), 1000, &text, &len, &st,
 	    &have_st, err, sizeof(err)), FILEREAD_CHANGING);
 	assert_non_null(strstr(err, "waiting for it to stay unchanged"));
 	/* without a settle time it is */
-	assert_int_equal(fileread_stable(path_in("f"), 0, &text, &len, &st,
+	assert_int_equal(fileread_stable(ttu_path("f"), 0, &text, &len, &st,
 	    &have_st, err, sizeof(err)), FILEREAD_OK);
 	assert_int_equal(len, 4);
 	free(text);
 	/* a first load waits for it to settle */
-	ts = table_source_new(path_in("f"), NULL);
+	ts = table_source_new(ttu_path("f"), NULL);
 	table_source_guard(ts, 300, 50);
 	assert_int_equal(table_source_load(ts), 0);
 	assert_true(has(ts, "a"));
 
 	/* a reload of a fresh file is pending, not loaded, not an error */
-	put_file("f", "a 1\nb 2\n", 0);
+	ttu_put_file("f", "a 1\nb 2\n", 0);
 	assert_int_equal(table_source_check(ts), 0);
 	assert_true(ts->pending);
 	assert_false(has(ts, "b"));
@@ -302,15 +254,15 @@ test_async(void **state)
 	struct table *before;
 
 	(void)state;
-	log_set_capture(capture, NULL);
-	put_file("a", entries(10), 1000000);
-	ts = table_source_new(path_in("a"), NULL);
+	log_set_capture(ttu_capture, NULL);
+	ttu_put_file("a", entries(10), 1000000);
+	ts = table_source_new(ttu_path("a"), NULL);
 	assert_int_equal(table_source_load(ts), 0);
 	table_source_async(ts, ev, loaded, &d);
 	before = ts->table;
 
 	/* a change: started, not swapped until the loop runs the result */
-	put_file("a", entries(12), 1000001);
+	ttu_put_file("a", entries(12), 1000001);
 	assert_int_equal(table_source_check(ts), 0);
 	assert_true(ts->loading);
 	assert_ptr_equal(ts->table, before);
@@ -324,17 +276,17 @@ test_async(void **state)
 	assert_false(ts->loading);
 
 	/* refused in the background: old table, error recorded and logged */
-	put_file("a", "k1 v\nbroken\n", 1000002);
-	nlogged = 0;
+	ttu_put_file("a", "k1 v\nbroken\n", 1000002);
+	ttu_nlogged = 0;
 	assert_int_equal(table_source_check(ts), 0);
 	run_until(ev, &d, 3);
 	assert_int_equal(d.rc, -1);
 	assert_int_equal(table_count(ts->table), 12);
-	assert_int_equal(nlogged, 1);
-	assert_non_null(strstr(logged, "keeping the table loaded before"));
+	assert_int_equal(ttu_nlogged, 1);
+	assert_non_null(strstr(ttu_logged, "keeping the table loaded before"));
 
 	/* freed while a load runs: no callback, no leak, no crash */
-	put_file("a", entries(11), 1000003);
+	ttu_put_file("a", entries(11), 1000003);
 	assert_int_equal(table_source_check(ts), 0);
 	table_source_free(ts);
 	for (int i = 0; i < 20; i++)
@@ -347,9 +299,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pfh-tsrc-XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return ttu_setup("pfh-tsrc-");
 }
 
 static int
@@ -357,12 +307,9 @@ teardown(void **state)
 {
 	static const char *const files[] = {"cut", "e", "e.confirm", "s",
 	    "s.confirm", "f", "a"};
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < nitems(files); i++)
-		unlink(path_in(files[i]));
-	return rmdir(tmpdir);
+	return ttu_teardown(files, nitems(files));
 }
 
 int
