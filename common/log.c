@@ -17,7 +17,12 @@
 int	log_verbose;
 int	log_fatal_status = 1;
 
-static const char *log_prog = "pfhelpers";
+/*
+ * The name is copied: openlog() keeps the pointer it is given, and a
+ * caller's string (a config's syslog_name) may be freed by a reload.
+ */
+static char log_prog_buf[64] = "pfhelpers";
+static const char *log_prog = log_prog_buf;
 static int log_dest = LOG_TO_STDERR;
 /*
  * stderr is systemd's stream to journald, which stamps every line with the
@@ -122,9 +127,15 @@ int
 log_init(const char *progname, int dest, const char *facility)
 {
 	const char *slash = strrchr(progname, '/');
+	const char *name = slash ? slash + 1 : progname;
 	int fac = facility_lookup(facility ? facility : "mail");
+	size_t n = strlen(name);
 
-	log_prog = slash ? slash + 1 : progname;
+	if (n >= sizeof(log_prog_buf))
+		n = sizeof(log_prog_buf) - 1;
+	/* memmove: log_init(log_progname(), ...) passes our own buffer */
+	memmove(log_prog_buf, name, n);
+	log_prog_buf[n] = 0;
 	log_dest = dest;
 	/* once here, not per line (server.c calls again after moving fd 2) */
 	log_journal = (dest & LOG_TO_STDERR) && stderr_is_journal();
