@@ -139,16 +139,26 @@ make_parents(const char *path, char *err, size_t errlen)
 	    slash = strchr(slash + 1, '/')) {
 		*slash = 0;
 		if (stat(p, &st) < 0) {
-			if (errno != ENOENT || (mkdir(p, 0755) < 0 &&
-			    errno != EEXIST) || chmod(p, 0755) < 0) {
-				snprintf(err, errlen, "run_dir %s: create %s: %m",
-				    path, p);
-				rc = -1;
-				break;
+			if (errno != ENOENT)
+				goto fail;
+			if (mkdir(p, 0755) == 0) {
+				/* ours: past the umask */
+				if (chmod(p, 0755) < 0)
+					goto fail;
+				log_info("created directory %s (mode 0755) for "
+				    "run_dir", p);
+				*slash = '/';
+				continue;
 			}
-			log_info("created directory %s (mode 0755) for run_dir",
-			    p);
-		} else if (!S_ISDIR(st.st_mode)) {
+			/*
+			 * made by someone else meanwhile: never chmod that
+			 * (as root, chmod would follow a symlink); it is
+			 * checked like any existing one, here and by trustdir
+			 */
+			if (errno != EEXIST || stat(p, &st) < 0)
+				goto fail;
+		}
+		if (!S_ISDIR(st.st_mode)) {
 			snprintf(err, errlen, "run_dir %s: %s is not a directory",
 			    path, p);
 			rc = -1;
@@ -158,6 +168,10 @@ make_parents(const char *path, char *err, size_t errlen)
 	}
 	free(p);
 	return rc;
+fail:
+	snprintf(err, errlen, "run_dir %s: create %s: %m", path, p);
+	free(p);
+	return -1;
 }
 
 /*
