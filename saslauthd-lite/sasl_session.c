@@ -299,10 +299,17 @@ cache_ttl(struct session *s, enum auth_result res)
 	const struct sasl_cfg *cfg = s->ctx->cfg;
 	uint64_t ttl = res == AUTH_OK ? (uint64_t)cfg->cache_ttl :
 	    (uint64_t)cfg->cache_negative_ttl;
+	unsigned i;
 
-	if (s->step < s->chain->n && s->chain->b[s->step].mech->system &&
-	    ttl > (uint64_t)cfg->cache_ttl_system)
-		ttl = (uint64_t)cfg->cache_ttl_system;
+	/*
+	 * Any system backend the chain asked up to the deciding one: a user
+	 * pam or shadow did not know (so pwfile decided) may appear there
+	 * without a flush, and the live chain would then answer otherwise.
+	 */
+	for (i = 0; i <= s->step && i < s->chain->n; i++)
+		if (s->chain->b[i].mech->system &&
+		    ttl > (uint64_t)cfg->cache_ttl_system)
+			ttl = (uint64_t)cfg->cache_ttl_system;
 	return ttl;
 }
 
