@@ -51,8 +51,11 @@ try_dir(const char *dir, size_t dlen, const char *name, char *path,
 {
 	int n;
 
-	/* an empty $PATH entry means "."; a daemon has no business there */
-	if (dlen == 0)
+	/*
+	 * an empty $PATH entry means ".", a relative one is relative to the
+	 * working directory: a daemon (still root here) has no business there
+	 */
+	if (dlen == 0 || dir[0] != '/')
 		return 0;
 	n = snprintf(path, len, "%.*s/%s", (int)dlen, dir, name);
 	return n > 0 && (size_t)n < len && is_program(path);

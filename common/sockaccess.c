@@ -65,6 +65,7 @@ sockaccess_user_lookup(const char *name, struct sockaccess_user *u,
 			n = got;
 		if (n > 65536) {
 			snprintf(err, errlen, "%s: too many groups", name);
+			sockaccess_user_free(u);
 			return -1;
 		}
 	}

@@ -391,8 +391,10 @@ status_row(struct status_writer *w, const char *const *cells)
 		return;
 	}
 	t = &w->items[w->cur_table];
-	if (t->u >= STATUS_MAX_ROWS)
+	if (t->u >= STATUS_MAX_ROWS) {
+		w->overflow = 1;	/* "output truncated", as the other caps */
 		return;
+	}
 	ncol = t->ncells;
 	if ((it = w_add(w, IT_ROW)) == NULL)
 		return;

@@ -98,8 +98,6 @@ check_report(const char *msg, void *ctx)
 
 struct newer {
 	const char *installed;
-	const struct tlsmap_map *last;
-	unsigned in_map;
 };
 
 /* newer_report - one entry the installed Postfix would defer mail on */
