@@ -141,7 +141,8 @@ TOOL_PACKAGES = {
     "swaks": "swaks", "Net::SSLeay": "libnet-ssleay-perl",
     "openssl": "openssl", "mkpasswd": "whois",
     "chromium": "chromium", "unshare": "util-linux", "mount": "mount",
-    "systemd-socket-activate": "systemd",
+    "systemd-socket-activate": "systemd", "postsuper": "postfix",
+    "adduser": "adduser", "gpasswd": "passwd", "make": "build-essential",
 }
 
 REQUIRE_TOOLS = os.environ.get("PFH_REQUIRE_TOOLS", "") not in ("", "0", "no")
