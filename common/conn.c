@@ -30,11 +30,18 @@ struct conn {
 	uint64_t idle_deadline;		/* the real one; idle may fire earlier */
 	struct listener *listener;
 	struct admit_slot *slot;	/* our place in the listener's count */
+	struct conn_set *set;		/* the set we are in, if any */
+	struct conn *set_prev, *set_next;
 	enum conn_close_reason reason;
 	unsigned paused:1, peer_eof:1, closing_after_flush:1, finishing:1,
-	    shut_wr:1, unwatched:1, served:1;
+	    shut_wr:1, unwatched:1, served:1, draining:1;
 	uint32_t watching;
 	char	 peer[64];
+};
+
+struct conn_set {
+	struct conn *head;
+	unsigned count;
 };
 
 static unsigned long conn_alive;
@@ -62,6 +69,52 @@ unsigned long
 conn_count(void)
 {
 	return conn_alive;
+}
+
+/* set_leave - take c out of its set */
+static void
+set_leave(struct conn *c)
+{
+	struct conn_set *set = c->set;
+
+	if (set == NULL)
+		return;
+	if (c->set_prev != NULL)
+		c->set_prev->set_next = c->set_next;
+	else
+		set->head = c->set_next;
+	if (c->set_next != NULL)
+		c->set_next->set_prev = c->set_prev;
+	set->count--;
+	c->set = NULL;
+	c->set_prev = c->set_next = NULL;
+}
+
+/*
+ * drain_check - a draining conn whose owner has answered all it held
+ * (input consumed, not paused) closes once its replies are written
+ */
+static void
+drain_check(struct conn *c)
+{
+	if (c->draining && c->reason == CONN_R_NONE && c->in.len == 0 &&
+	    !c->paused && !c->finishing && !c->closing_after_flush)
+		conn_close_after_flush(c);
+}
+
+/*
+ * finish_close - a finishing conn whose reply is out and whose peer need
+ * not be waited for (stopping): discard what the peer sent, so the close
+ * is a FIN and not a reset that could cost it the unread reply, and close
+ */
+static void
+finish_close(struct conn *c)
+{
+	char junk[4096];
+
+	while (read(c->fd, junk, sizeof(junk)) > 0)
+		;
+	conn_shut(c, CONN_R_LOCAL);
 }
 
 /*
@@ -215,6 +268,7 @@ conn_free_cb(struct ev *ev, void *ctx)
 	buf_free(&c->out);
 	if (c->listener)
 		listener_conn_gone(c->listener, c->slot);
+	set_leave(c);
 	conn_alive--;
 	free(c);
 }
@@ -261,6 +315,8 @@ try_write(struct conn *c)
 		c->shut_wr = 1;
 		if (c->peer_eof)
 			conn_shut(c, CONN_R_LOCAL);
+		else if (c->draining)
+			finish_close(c);
 	}
 }
 
@@ -327,6 +383,7 @@ do_read(struct conn *c)
 		    c->out.len == 0 && !c->paused && !c->finishing &&
 		    !c->closing_after_flush)
 			conn_shut(c, CONN_R_EOF);
+		drain_check(c);
 	}
 }
 
@@ -409,6 +466,7 @@ resume_cb(struct ev *ev, void *ctx)
 	if (c->reason == CONN_R_NONE && c->peer_eof && c->in.len == 0 &&
 	    c->out.len == 0 && !c->paused && !c->finishing && !c->closing_after_flush)
 		conn_shut(c, CONN_R_EOF);
+	drain_check(c);
 }
 
 /* conn_resume - deliver input again; buffered input is offered at once */
@@ -419,7 +477,8 @@ conn_resume(struct conn *c)
 		return;
 	c->paused = 0;
 	watch_update(c, 0);
-	if (c->reason == CONN_R_NONE && (c->in.len > 0 || c->peer_eof))
+	if (c->reason == CONN_R_NONE && (c->in.len > 0 || c->peer_eof ||
+	    c->draining))
 		/* not from inside the caller's stack: it may be mid-request */
 		ev_defer(c->ev, resume_cb, c);
 }
@@ -549,4 +608,63 @@ void
 conn_served(struct conn *c)
 {
 	mark_served(c);
+}
+
+/* conn_drain - stop: close once no request is in hand */
+void
+conn_drain(struct conn *c)
+{
+	if (c->reason != CONN_R_NONE)
+		return;
+	c->draining = 1;
+	if (c->finishing && c->shut_wr)
+		finish_close(c);	/* answered: no need to wait for its EOF */
+	else
+		drain_check(c);
+}
+
+struct conn_set *
+conn_set_new(void)
+{
+	return xcalloc(1, sizeof(struct conn_set));
+}
+
+void
+conn_set_free(struct conn_set *set)
+{
+	if (set == NULL)
+		return;
+	while (set->head != NULL)
+		set_leave(set->head);
+	free(set);
+}
+
+/* conn_set_add - c joins set (leaving any other) */
+void
+conn_set_add(struct conn_set *set, struct conn *c)
+{
+	set_leave(c);
+	c->set = set;
+	c->set_prev = NULL;
+	c->set_next = set->head;
+	if (set->head != NULL)
+		set->head->set_prev = c;
+	set->head = c;
+	set->count++;
+}
+
+unsigned
+conn_set_count(const struct conn_set *set)
+{
+	return set->count;
+}
+
+/* conn_set_drain - every member drains (none is freed meanwhile) */
+void
+conn_set_drain(struct conn_set *set)
+{
+	struct conn *c;
+
+	for (c = set->head; c != NULL; c = c->set_next)
+		conn_drain(c);
 }

@@ -27,6 +27,16 @@
  * conn_finish() implements the saslauthd close: flush the reply, shut down
  * our side, read and discard until the peer's EOF (libsasl2 wants that),
  * then close.
+ *
+ * Stopping: conn_drain() ends a connection as soon as it holds no request:
+ * at once when nothing is buffered either way and the owner has not paused
+ * it; otherwise right after the owner has answered what it holds (the
+ * input consumed, nothing paused, the replies flushed). A conn in
+ * conn_close_after_flush() already ends by itself; one in conn_finish()
+ * closes once its reply is written, without waiting for the peer's EOF
+ * (what the peer sent meanwhile is discarded first). A
+ * conn_set is the list an owner drains: the daemon skeleton puts every
+ * client in one (server_conn()), counts it, and drains it on SIGTERM.
  */
 #ifndef PFH_CONN_H
 #define PFH_CONN_H
@@ -96,5 +106,21 @@ void	conn_set_listener(struct conn *, struct listener *);
 void	conn_served(struct conn *);
 /* conn_count - connections currently alive in this process */
 unsigned long conn_count(void);
+/* conn_drain - close once no request is in hand (see above) */
+void	conn_drain(struct conn *);
+
+/*
+ * A set of conns, each in at most one. A conn leaves its set when it is
+ * freed (after its CLOSED event), so conn_set_count() counts the ones not
+ * yet gone. Loop thread only.
+ */
+struct conn_set;
+struct conn_set *conn_set_new(void);
+/* conn_set_free - the set must be empty (its conns gone) or they leave it */
+void	conn_set_free(struct conn_set *);
+void	conn_set_add(struct conn_set *, struct conn *);
+unsigned conn_set_count(const struct conn_set *);
+/* conn_set_drain - conn_drain() every member */
+void	conn_set_drain(struct conn_set *);
 
 #endif /* PFH_CONN_H */

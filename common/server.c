@@ -357,12 +357,13 @@ static void
 stop_poll(struct ev *ev, void *ctx)
 {
 	struct server *s = ctx;
-	unsigned busy = s->spec->busy ? s->spec->busy(s) : 0;
+	unsigned busy = conn_set_count(s->clients);
 
 	s->stop_timer = NULL;
 	if (busy == 0 || ev_now(ev) >= s->stop_deadline) {
 		if (busy)
-			log_warn("stop: %u requests still in progress after stop_timeout; exiting", busy);
+			log_warn("stop: %u connection%s still answering after stop_timeout; exiting",
+			    busy, busy == 1 ? "" : "s");
 		ev_stop(ev);
 		return;
 	}
@@ -386,8 +387,8 @@ begin_stop(struct server *s, int sig)
 	s->status = NULL;
 	ev_timer_cancel(s->ev, s->tick_timer);
 	s->tick_timer = NULL;
-	if (s->spec->stop)
-		s->spec->stop(s);
+	/* idle clients close now, the others once they have their answer */
+	conn_set_drain(s->clients);
 	s->stop_deadline = ev_now(s->ev) + (uint64_t)sc->stop_timeout;
 	stop_poll(s->ev, s);
 }
@@ -529,6 +530,7 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 		daemonize(s);
 	s->started = time(NULL);
 	s->ev = ev_new();
+	s->clients = conn_set_new();
 	setup_signals(s);
 
 	if (spec->init && spec->init(s, err, sizeof(err)) < 0) {
@@ -863,6 +865,8 @@ server_conn(struct server *s, struct listener *l, int fd, const char *peer,
 	c = conn_new(s->ev, fd, &lim, fn, ctx);
 	conn_set_peer(c, peer);
 	conn_set_listener(c, l);
+	if (s->clients != NULL)
+		conn_set_add(s->clients, c);
 	return c;
 }
 

@@ -30,8 +30,11 @@
  *            applies it) or CFG_F_RESTART (server_reload.h: a warning per
  *            changed one, against the value running, at every reload
  *            until it matches again). Listeners are never rebound.
- *   SIGTERM/SIGINT  stop accepting, spec->stop(), then wait until
- *            spec->busy() says 0 (or stop_timeout passes), exit 0.
+ *   SIGTERM/SIGINT  stop accepting; every client connection (each one
+ *            server_conn() made) drains (conn.h, conn_drain()): an idle
+ *            one closes at once, one holding a request once it is
+ *            answered; exit 0 when none is left, or when stop_timeout
+ *            passes (logged with how many were still open).
  * Every `reload_check_interval` spec->tick() runs (table sources use it to
  * notice changed files). table_settle_time and table_shrink_limit are the
  * guard every daemon gives its table sources (table.h, table_source_guard()).
@@ -120,8 +123,6 @@ struct server_spec {
 	/* the listeners a config asks for (optional; see server_sockets) */
 	void	(*sockets)(void *cfg, struct server_sockets *);
 	void	(*tick)(struct server *);
-	void	(*stop)(struct server *);
-	unsigned (*busy)(struct server *);
 	/* status page content */
 	void	(*status)(struct server *, struct status_writer *);
 	/*
@@ -176,8 +177,9 @@ int	 server_listen_all(struct server *, const struct server_sockets *ss,
 	    listener_accept_fn *fn, void *ctx, char *err, size_t errlen);
 /*
  * server_conn - adopt a client a listener accepted: a conn with the given
- * buffer caps and the config's idle_timeout, named by peer and counted
- * against its listener's max_connections; until it serves its first
+ * buffer caps and the config's idle_timeout, named by peer, tracked by the
+ * skeleton (drained on SIGTERM, counted on the status page per listener)
+ * and counted against its listener's max_connections; until it serves its first
  * request it is subject to first_request_timeout and
  * max_new_connections_per_peer (listen.h, admit.h), in their values from
  * the config in force now.

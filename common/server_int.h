@@ -46,6 +46,7 @@ struct server {
 	int	 pf_state;		/* 0 not looked up, 1 pf is set, -1 none */
 	struct sockaccess_user pf;	/* the user Postfix's daemons run as */
 	struct ev_timer *tick_timer;
+	struct conn_set *clients;	/* every server_conn(), until freed */
 	struct ev_timer *stop_timer;
 	uint64_t stop_deadline;
 	int	 stopping;

@@ -250,22 +250,6 @@ policyd_tick(struct server *srv)
 	(void)table_source_check(pd->src);
 }
 
-/* policyd_stop - SIGTERM */
-static void
-policyd_stop(struct server *srv)
-{
-	session_stop_all(server_ctx(srv));
-}
-
-/* policyd_busy - connections still open while stopping */
-static unsigned
-policyd_busy(struct server *srv)
-{
-	struct policyd *pd = server_ctx(srv);
-
-	return pd->nsessions;
-}
-
 /* policyd_verify - "check": the identities file, every bad line named */
 static unsigned
 policyd_verify(struct server *srv, void *vcfg)
@@ -298,8 +282,6 @@ static const struct server_spec policyd_spec = {
 	.reload = policyd_reload,
 	.sockets = policyd_sockets,
 	.tick = policyd_tick,
-	.stop = policyd_stop,
-	.busy = policyd_busy,
 	.status = policyd_status,
 	.verify = policyd_verify,
 };

@@ -8,16 +8,15 @@
  * it (the Postfix docs ask for exactly that); replies already queued for
  * earlier requests are still written first, so the order holds.
  *
- * Stopping: idle connections are closed at once; a connection with a
- * partial request or unsent replies is closed right after its next reply
- * is written (or when stop_timeout runs out, by the server).
+ * Stopping is the skeleton's (server_conn(), conn_drain()): an idle
+ * connection is closed at once, one with a partial request right after
+ * the reply to it is written (or when stop_timeout runs out).
  */
 #include "sysdep.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <time.h>
 
 #include "attrs.h"
@@ -38,7 +37,6 @@
 struct session {
 	struct policyd *pd;
 	struct conn *conn;
-	LIST_ENTRY(session) link;	/* in pd->sessions */
 	unsigned long requests;
 };
 
@@ -79,8 +77,6 @@ session_accept(struct listener *l, int fd, const char *peer, void *ctx)
 	s->pd = pd;
 	s->conn = server_conn(pd->srv, l, fd, peer, SESSION_MAX_IN,
 	    SESSION_MAX_OUT, session_event, s);
-	LIST_INSERT_HEAD(&pd->sessions, s, link);
-	pd->nsessions++;
 	stats_inc(&pd->st.connections);
 	log_debug("connect from %s", peer);
 }
@@ -281,8 +277,6 @@ session_read(struct session *s)
 		conn_close_after_flush(s->conn);
 		return;
 	}
-	if (pd->stopping && in->len == 0)
-		conn_close_after_flush(s->conn);
 }
 
 /* session_event - the conn callback */
@@ -310,25 +304,7 @@ session_event(struct conn *c, enum conn_event ev, void *ctx)
 			log_debug("disconnect from %s after %lu requests (%s)",
 			    conn_peer(c), s->requests,
 			    conn_close_reason_str(conn_close_reason(c)));
-		LIST_REMOVE(s, link);
-		pd->nsessions--;
 		free(s);
 		break;
-	}
-}
-
-/* session_stop_all - SIGTERM: close idle connections, finish the others */
-void
-session_stop_all(struct policyd *pd)
-{
-	struct session *s;
-
-	pd->stopping = true;
-	LIST_FOREACH(s, &pd->sessions, link) {
-		if (conn_is_closed(s->conn))
-			continue;
-		if (conn_in(s->conn)->len == 0)
-			conn_close_after_flush(s->conn);
-		/* else: session_read() closes it after the next reply */
 	}
 }

@@ -16,7 +16,6 @@
 #define PFH_POLICYD_H
 
 #include <stdbool.h>
-#include <sys/queue.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -74,9 +73,6 @@ struct policyd {
 	struct server *srv;
 	struct table_source *src;	/* the identities file */
 	struct identities *ids;		/* summary of src->table */
-	LIST_HEAD(, session) sessions;	/* live connections */
-	unsigned nsessions;
-	bool	 stopping;
 	time_t	 today_at;		/* second `today` was computed */
 	int	 today;			/* YYYYMMDD, local */
 	struct policyd_stats st;
@@ -87,7 +83,6 @@ extern const char *const policyd_perr_names[PD_E_COUNT];
 
 /* policy_session.c */
 listener_accept_fn session_accept;
-void	session_stop_all(struct policyd *);
 enum policyd_class policyd_class_of(const char *action);
 
 /* policyd_date.c */

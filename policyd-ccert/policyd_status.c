@@ -138,8 +138,6 @@ status_decisions(struct policyd *pd, struct status_writer *w)
 	status_counter(w, "policyd_ccert_connections_total",
 	    "Postfix connections accepted", NULL,
 	    stats_get(&pd->st.connections));
-	status_gauge(w, "policyd_ccert_connections", "Postfix connections open",
-	    NULL, (double)pd->nsessions);
 	status_hist(w, "policyd_ccert_decision_latency", "Time to decide and "
 	    "queue a reply", NULL, &pd->st.latency);
 }

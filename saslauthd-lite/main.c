@@ -460,15 +460,6 @@ sasl_tick(struct server *srv)
 	}
 }
 
-/* sasl_busy - requests still being answered */
-static unsigned
-sasl_busy(struct server *srv)
-{
-	struct sasl_ctx *ctx = server_ctx(srv);
-
-	return ctx ? ctx->active : 0;
-}
-
 /* uses_mech - the chain names this mechanism */
 static int
 uses_mech(const char *list, const char *name)
@@ -537,7 +528,6 @@ static const struct server_spec sasl_spec = {
 	.reload = sasl_reload,
 	.sockets = sasl_sockets,
 	.tick = sasl_tick,
-	.busy = sasl_busy,
 	.status = sasl_status,
 	.verify = sasl_verify,
 };

@@ -143,7 +143,7 @@ wipe_password(struct session *s)
 	}
 }
 
-/* set_active - count requests in progress for SIGTERM's drain */
+/* set_active - count requests in progress (the status page's in_progress) */
 static void
 set_active(struct session *s, bool on)
 {

@@ -147,3 +147,4 @@ TESTS += tests/proto/test_sighup.py
 # Connections (issue #12): out of descriptors, idle floods per peer,
 # first_request_timeout, slow clients on the status page.
 TESTS += tests/proto/test_connections.py
+TESTS += tests/proto/test_stop.py

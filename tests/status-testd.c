@@ -260,12 +260,6 @@ testd_status(struct server *s, struct status_writer *w)
 		testd_bulk(w);
 }
 
-static unsigned
-testd_busy(struct server *s)
-{
-	return 0;
-}
-
 static const struct server_spec testd_spec = {
 	.name = "status-testd",
 	.default_config = "/nonexistent/status-testd.conf",
@@ -273,7 +267,6 @@ static const struct server_spec testd_spec = {
 	.params = testd_params,
 	.cfg_size = sizeof(struct testd_cfg),
 	.init = testd_init,
-	.busy = testd_busy,
 	.status = testd_status,
 };
 

@@ -192,22 +192,6 @@ tlsmap_tick(struct server *srv)
 	(void)maps_check(tm->maps);
 }
 
-/* tlsmap_stop - SIGTERM: answer what was asked, then close every session */
-static void
-tlsmap_stop(struct server *srv)
-{
-	sockmap_stop();
-}
-
-/* tlsmap_busy - sessions still open (each closes once its replies are out) */
-static unsigned
-tlsmap_busy(struct server *srv)
-{
-	struct tlsmap *tm = server_ctx(srv);
-
-	return tm ? (unsigned)tm->sessions : 0;
-}
-
 static const struct server_spec tlsmap_spec = {
 	.name = "tlsmap",
 	.default_config = PFH_SYSCONFDIR "/tlsmap.conf",
@@ -224,8 +208,6 @@ static const struct server_spec tlsmap_spec = {
 	.reload = tlsmap_reload,
 	.sockets = tlsmap_sockets,
 	.tick = tlsmap_tick,
-	.stop = tlsmap_stop,
-	.busy = tlsmap_busy,
 	.status = tlsmap_status,
 	.verify = tlsmap_verify,
 	.check_exit = 1,	/* like "postfix check" (tlsmap(8)) */

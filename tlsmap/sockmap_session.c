@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
 #include "buf.h"
 #include "codec.h"
@@ -52,11 +51,7 @@ static const char notfound_wire[] = "9:NOTFOUND ,";
 struct session {
 	struct tlsmap *tm;
 	struct conn *conn;
-	LIST_ENTRY(session) link;	/* in sessions */
 };
-
-/* Live sessions, for sockmap_stop(); tm->sessions counts them. */
-static LIST_HEAD(, session) sessions = LIST_HEAD_INITIALIZER(sessions);
 
 /* show - a printable, bounded copy of untrusted bytes for logs */
 static const char *
@@ -233,8 +228,6 @@ session_event(struct conn *c, enum conn_event ev, void *ctx)
 	case CONN_CLOSED:
 		if (conn_close_reason(c) == CONN_R_TIMEOUT)
 			log_debug("%s: idle timeout", conn_peer(c));
-		LIST_REMOVE(s, link);
-		s->tm->sessions--;
 		free(s);
 		break;
 	}
@@ -250,17 +243,5 @@ sockmap_accept(struct listener *l, int fd, const char *peer, void *ctx)
 	s->tm = tm;
 	s->conn = server_conn(tm->srv, l, fd, peer, SESSION_MAX_IN,
 	    SESSION_MAX_OUT, session_event, s);
-	LIST_INSERT_HEAD(&sessions, s, link);
-	tm->sessions++;
 	stats_inc(&tm->st.connections);
-}
-
-/* sockmap_stop - SIGTERM: finish what was asked, then close every session */
-void
-sockmap_stop(void)
-{
-	struct session *s;
-
-	LIST_FOREACH(s, &sessions, link)
-		conn_close_after_flush(s->conn);
 }

@@ -61,13 +61,11 @@ struct tlsmap {
 	struct server *srv;
 	struct maps *maps;
 	struct tlsmap_stats st;
-	unsigned long sessions;		/* live */
 	struct postfix_probe installed;	/* postconf, run once at start */
 };
 
 /* sockmap_session.c */
 void	sockmap_accept(struct listener *, int fd, const char *peer, void *ctx);
-void	sockmap_stop(void);
 
 /* tlsmap_status.c */
 void	tlsmap_status(struct server *, struct status_writer *);

@@ -124,8 +124,6 @@ tlsmap_status(struct server *srv, struct status_writer *w)
 	    stats_get(&st->oversize));
 	status_counter(w, "tlsmap_connections_total", "Socketmap "
 	    "connections accepted", NULL, stats_get(&st->connections));
-	status_gauge(w, "tlsmap_sessions", "Socketmap connections open",
-	    NULL, (double)tm->sessions);
 	status_hist(w, "tlsmap_lookup_latency", "Time to answer one lookup",
 	    NULL, &st->latency);
 

@@ -1,7 +1,8 @@
 /*
  * test_conn.c - buffered connections over socketpairs: echo, pipelining,
  * idle timeout, output cap, pause/resume, the saslauthd finish (shutdown +
- * drain to EOF), CLOSED exactly once, close from inside a callback.
+ * drain to EOF), CLOSED exactly once, close from inside a callback, the
+ * stop drain (conn_drain) and conn sets.
  */
 #include "sysdep.h"
 
@@ -362,6 +363,124 @@ test_paused_input_does_not_spin(void **state)
 	ev_free(ev);
 }
 
+static void
+test_drain_idle_closes_at_once(void **state)
+{
+	struct ev *ev = ev_new();
+	struct conn_set *set = conn_set_new();
+	struct owner a, b;
+	int sa[2], sb[2];
+	char out[16];
+
+	(void)state;
+	make(ev, sa, &a, 1024, 1024, 0);
+	make(ev, sb, &b, 1024, 1024, 0);
+	conn_set_add(set, a.c);
+	conn_set_add(set, b.c);
+	assert_int_equal(conn_set_count(set), 2);
+	/* a has answered one request and holds none now */
+	assert_int_equal(write(sa[1], "x\n", 2), 2);
+	spin(ev, 3);
+	assert_int_equal(read_all(sa[1], out, sizeof(out)), 2);
+	conn_set_drain(set);
+	spin(ev, 3);
+	assert_int_equal(a.closed, 1);
+	assert_int_equal(a.why, CONN_R_LOCAL);
+	assert_int_equal(b.closed, 1);		/* never sent anything */
+	assert_int_equal(read(sa[1], out, 1), 0);	/* EOF to the client */
+	assert_int_equal(conn_set_count(set), 0);	/* gone, left the set */
+	close(sa[1]);
+	close(sb[1]);
+	conn_set_free(set);
+	ev_free(ev);
+}
+
+static void
+test_drain_waits_for_partial_request(void **state)
+{
+	struct ev *ev = ev_new();
+	struct conn_set *set = conn_set_new();
+	struct owner o;
+	int sp[2];
+	char out[16];
+
+	(void)state;
+	make(ev, sp, &o, 1024, 1024, 0);
+	conn_set_add(set, o.c);
+	assert_int_equal(write(sp[1], "par", 3), 3);
+	spin(ev, 3);
+	conn_set_drain(set);
+	spin(ev, 3);
+	assert_int_equal(o.closed, 0);		/* a request is in hand */
+	assert_int_equal(conn_set_count(set), 1);
+	assert_int_equal(write(sp[1], "tial\n", 5), 5);
+	spin(ev, 3);
+	/* answered, then closed: the reply arrives whole, then EOF */
+	assert_int_equal(read_all(sp[1], out, sizeof(out)), 8);
+	assert_memory_equal(out, "partial\n", 8);
+	assert_int_equal(read(sp[1], out, 1), 0);
+	assert_int_equal(o.closed, 1);
+	assert_int_equal(conn_set_count(set), 0);
+	close(sp[1]);
+	conn_set_free(set);
+	ev_free(ev);
+}
+
+static void
+test_drain_waits_while_paused(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2];
+	char out[16];
+
+	(void)state;
+	make(ev, sp, &o, 1024, 1024, 0);
+	o.mode = 3;			/* pauses: a worker has the request */
+	assert_int_equal(write(sp[1], "job\n", 4), 4);
+	spin(ev, 3);
+	conn_drain(o.c);
+	spin(ev, 3);
+	assert_int_equal(o.closed, 0);
+	/* the worker's answer comes back; the owner resumes */
+	assert_int_equal(conn_write(o.c, "done\n", 5), 0);
+	o.mode = 0;
+	conn_resume(o.c);
+	spin(ev, 3);
+	assert_int_equal(o.closed, 1);
+	assert_int_equal(read_all(sp[1], out, sizeof(out)), 5);
+	assert_memory_equal(out, "done\n", 5);
+	close(sp[1]);
+	ev_free(ev);
+}
+
+static void
+test_drain_ends_a_finished_conn(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2];
+	char out[16];
+
+	(void)state;
+	make(ev, sp, &o, 1024, 1024, 0);
+	o.mode = 2;			/* the saslauthd close */
+	assert_int_equal(write(sp[1], "req\nmore", 8), 8);
+	spin(ev, 3);
+	assert_int_equal(o.closed, 0);	/* waiting for the peer's EOF */
+	conn_drain(o.c);
+	spin(ev, 3);
+	/* answered: stopping does not wait for the peer, which still reads
+	 * its whole reply and a clean EOF (no reset for the unread bytes) */
+	assert_int_equal(o.closed, 1);
+	assert_int_equal(o.why, CONN_R_LOCAL);
+	assert_int_equal(read_all(sp[1], out, sizeof(out)), 3);
+	assert_memory_equal(out, "OK\n", 3);
+	assert_int_equal(read(sp[1], out, 1), 0);
+	close(sp[1]);
+	ev_free(ev);
+}
+
 int
 main(void)
 {
@@ -376,6 +495,10 @@ main(void)
 		cmocka_unit_test(test_paused_peer_hangup_no_spin),
 		cmocka_unit_test(test_idle_extended_by_activity),
 		cmocka_unit_test(test_paused_input_does_not_spin),
+		cmocka_unit_test(test_drain_idle_closes_at_once),
+		cmocka_unit_test(test_drain_waits_for_partial_request),
+		cmocka_unit_test(test_drain_waits_while_paused),
+		cmocka_unit_test(test_drain_ends_a_finished_conn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

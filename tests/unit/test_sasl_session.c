@@ -560,7 +560,7 @@ test_deadline_excludes_throttle_and_fail_delay(void **state)
 static void
 test_busy_while_in_flight(void **state)
 {
-	/* SIGTERM's drain polls ctx->active (server.c stop_poll): a request
+	/* ctx->active (the status page's requests in progress): a request
 	 * counts from its decoding to its reply, on a timer or a worker */
 	struct fake_client *a, *b;
 	char req[64];
