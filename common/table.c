@@ -369,6 +369,11 @@ table_load(const char *path, const struct table_ops *ops, char *err,
 	if (fileread_stable(path, 0, &text, &len, &st, &have_st, err,
 	    errlen) != FILEREAD_OK)
 		return NULL;
+	if (ops != NULL && ops->file_ok != NULL &&
+	    ops->file_ok(path, &st, ops->arg, err, errlen) < 0) {
+		free(text);
+		return NULL;
+	}
 	t = table_parse_file(text, len, path, ops, NULL, NULL, err, errlen,
 	    &n);
 	free(text);

@@ -44,6 +44,7 @@
 #define PFH_TABLE_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -60,6 +61,13 @@ struct table_ops {
 	char	 sep;		/* 0 = whitespace */
 	int	 allow_dup_first;
 	int	 allow_empty_value;
+	/*
+	 * file_ok - optional: judge the file by the fstat() of the very
+	 * descriptor that was read (no window between a check and the read);
+	 * -1 + err refuses it like a bad line would
+	 */
+	int	(*file_ok)(const char *path, const struct stat *, void *arg,
+		    char *err, size_t errlen);
 };
 
 struct table_entry {
@@ -101,8 +109,8 @@ void	table_unref(struct table *);
 /*
  * table_source - a table file and the good table loaded from it.
  *
- * It remembers the current table and the identity (inode, size, mtime)
- * of the file, notices changes (table_source_check(), from the daemons'
+ * It remembers the current table and the identity (inode, size, mtime,
+ * ctime: a chmod or chown counts as a change too) of the file, notices changes (table_source_check(), from the daemons'
  * reload_check_interval tick and SIGHUP) and loads the new file. A reload
  * only ever replaces a good table with a good one:
  *   - the file is read with fileread.h: a file still changing (modified
@@ -170,7 +178,7 @@ struct table_source {
 	void	*loaded_ctx;
 	struct table_job *job;	/* the load running, if any */
 	int	 again;		/* load again when it ends */
-	struct timespec mtime;
+	struct timespec mtime, ctime;
 	off_t	 size;
 	ino_t	 ino;
 	dev_t	 dev;

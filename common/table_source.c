@@ -197,6 +197,14 @@ run_attempt(struct table_job *job)
 		job->rc = ATT_FAILED;
 		goto out;
 	}
+	if (job->ops.file_ok != NULL && job->ops.file_ok(job->path, &job->st,
+	    job->ops.arg, job->err, sizeof(job->err)) < 0) {
+		free(text);
+		job->nerr = 1;
+		job_report(job->err, job);
+		job->rc = ATT_FAILED;
+		goto out;
+	}
 	job->t = table_parse_file(text, len, job->path, &job->ops,
 	    job_report, job, job->err, sizeof(job->err), &job->nerr);
 	free(text);
@@ -249,12 +257,14 @@ remember(struct table_source *ts, const struct stat *st)
 	if (st == NULL) {
 		/* No file: a sentinel that no real file matches. */
 		memset(&ts->mtime, 0, sizeof(ts->mtime));
+		memset(&ts->ctime, 0, sizeof(ts->ctime));
 		ts->size = -1;
 		ts->ino = 0;
 		ts->dev = 0;
 		return;
 	}
 	ts->mtime = st->st_mtim;
+	ts->ctime = st->st_ctim;
 	ts->size = st->st_size;
 	ts->ino = st->st_ino;
 	ts->dev = st->st_dev;
@@ -507,7 +517,7 @@ table_source_verify(struct table_source *ts)
 }
 
 /*
- * table_source_check - reload when mtime, size or inode changed, when the
+ * table_source_check - reload when mtime, ctime, size or inode changed, when the
  * file was still changing last time, or when a held load was confirmed
  */
 int
@@ -524,6 +534,8 @@ table_source_check(struct table_source *ts)
 	else
 		same = st.st_mtim.tv_sec == ts->mtime.tv_sec &&
 		    st.st_mtim.tv_nsec == ts->mtime.tv_nsec &&
+		    st.st_ctim.tv_sec == ts->ctime.tv_sec &&
+		    st.st_ctim.tv_nsec == ts->ctime.tv_nsec &&
 		    st.st_size == ts->size && st.st_ino == ts->ino &&
 		    st.st_dev == ts->dev;
 	if (same && ts->tried_at != 0 && !ts->pending &&

@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "cstrings.h"
 #include "stats.h"
@@ -162,7 +163,12 @@ void	pwfile_hash_free(struct pw_hash *);
 const char *pwfile_scheme(const char *hash, bool *weak);
 /* pwfile_verify - "check": log each problem of cfg's pwfile; how many */
 unsigned pwfile_verify(const struct sasl_cfg *);
-/* pwfile_check_secrecy - refuse a file others could read or anyone write */
-int	pwfile_check_secrecy(const char *path, char *err, size_t errlen);
+/*
+ * pwfile_secrecy - refuse a file others could read or anyone write, or
+ * that belongs to someone else than root or us: judged on st, the fstat()
+ * of the descriptor the table loader read (table_ops.file_ok)
+ */
+int	pwfile_secrecy(const char *path, const struct stat *st, char *err,
+	    size_t errlen);
 
 #endif /* SASL_AUTH_H */

@@ -55,7 +55,6 @@ struct pwfile_state {
 	struct table_source *ts;
 	struct pwfile_snap *cur;
 	bool	 allow_weak;
-	char	 refused[512];	/* last secrecy refusal, logged once */
 };
 
 /* checksum: length of the text after the last '$'; bcrypt: whole length */
@@ -313,28 +312,32 @@ pw_free(void *obj, void *arg)
 	pwfile_hash_free(obj);
 }
 
-/* pwfile_check_secrecy - after OpenBSD ntpd check_file_secrecy() */
+/* pwfile_secrecy - after OpenBSD ntpd check_file_secrecy() */
 int
-pwfile_check_secrecy(const char *path, char *err, size_t errlen)
+pwfile_secrecy(const char *path, const struct stat *st, char *err,
+    size_t errlen)
 {
-	struct stat st;
-
-	if (stat(path, &st) < 0) {
-		snprintf(err, errlen, "%s: %m", path);
-		return -1;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
 		snprintf(err, errlen, "%s: owner must be root or uid %ld, "
-		    "not %ld", path, (long)geteuid(), (long)st.st_uid);
+		    "not %ld", path, (long)geteuid(), (long)st->st_uid);
 		return -1;
 	}
-	if (st.st_mode & (S_IWGRP | S_IRWXO)) {
+	if (st->st_mode & (S_IWGRP | S_IRWXO)) {
 		snprintf(err, errlen, "%s: mode %04o lets others read it or "
 		    "anyone but the owner write it; chmod 0600 or 0640",
-		    path, (unsigned)(st.st_mode & 07777));
+		    path, (unsigned)(st->st_mode & 07777));
 		return -1;
 	}
 	return 0;
+}
+
+/* pw_file_ok - table_ops.file_ok: the secrecy of what was read */
+static int
+pw_file_ok(const char *path, const struct stat *st, void *arg, char *err,
+    size_t errlen)
+{
+	(void)arg;
+	return pwfile_secrecy(path, st, err, errlen);
 }
 
 /* first_hash - table_foreach helper: the first verifiable hash */
@@ -403,6 +406,7 @@ pw_ops(const struct sasl_cfg *cfg, struct pwfile_state *ps,
 	memset(ops, 0, sizeof(*ops));
 	ops->value = pw_value;
 	ops->free_value = pw_free;
+	ops->file_ok = pw_file_ok;
 	ops->arg = ps;
 	ops->sep = ':';
 	/* pw_value reports an empty field: table.c would quote the key */
@@ -410,22 +414,17 @@ pw_ops(const struct sasl_cfg *cfg, struct pwfile_state *ps,
 	ps->allow_weak = cfg->pwfile_allow_weak_hashes;
 }
 
-/* pwfile_verify - "check": the file's modes, then every bad line named */
+/* pwfile_verify - "check": the file's modes, or every bad line named */
 unsigned
 pwfile_verify(const struct sasl_cfg *cfg)
 {
 	struct pwfile_state ps;
 	struct table_ops ops;
 	struct table_source *ts;
-	char err[512];
 	unsigned n;
 
 	memset(&ps, 0, sizeof(ps));
 	pw_ops(cfg, &ps, &ops);
-	if (pwfile_check_secrecy(cfg->pwfile, err, sizeof(err)) < 0) {
-		log_error("pwfile: %s", err);
-		return 1;
-	}
 	ts = table_source_new(cfg->pwfile, &ops);
 	table_source_guard(ts, cfg->common.table_settle_time,
 	    (unsigned)cfg->common.table_shrink_limit);
@@ -463,8 +462,7 @@ pw_open(const struct sasl_cfg *cfg, void **state, char *err, size_t errlen)
 	ps->ts = table_source_new(cfg->pwfile, &ops);
 	table_source_guard(ps->ts, cfg->common.table_settle_time,
 	    (unsigned)cfg->common.table_shrink_limit);
-	if (pwfile_check_secrecy(cfg->pwfile, err, errlen) < 0 ||
-	    table_source_load(ps->ts) < 0) {
+	if (table_source_load(ps->ts) < 0) {
 		if (ps->ts->last_error[0])
 			snprintf(err, errlen, "pwfile: %s", ps->ts->last_error);
 		table_source_free(ps->ts);
@@ -493,26 +491,17 @@ pw_close(void *state)
 }
 
 /*
- * pw_check - reload a changed file, unless it became unsafe. After
- * auth_loop is set the reload runs on the loader thread: 0 here, and
- * pw_loaded() tells auth_data_changed once the new table is in place.
+ * pw_check - reload a changed file (one that became unsafe is refused by
+ * pw_file_ok, on what was read). After auth_loop is set the reload runs
+ * on the loader thread: 0 here, and pw_loaded() tells auth_data_changed
+ * once the new table is in place.
  */
 static int
 pw_check(void *state)
 {
 	struct pwfile_state *ps = state;
-	char err[sizeof(ps->refused)];
 	int rc;
 
-	if (pwfile_check_secrecy(ps->ts->path, err, sizeof(err)) < 0) {
-		if (strcmp(err, ps->refused) != 0) {
-			log_error("pwfile: %s; keeping the table loaded before",
-			    err);
-			snprintf(ps->refused, sizeof(ps->refused), "%s", err);
-		}
-		return -1;
-	}
-	ps->refused[0] = 0;
 	if ((rc = table_source_check(ps->ts)) != 1)
 		return rc;
 	snap_unref(ps->cur);
@@ -604,10 +593,8 @@ pw_status(void *state, struct status_writer *w)
 	status_kv(w, "entries", "%zu", ts->table ? table_count(ts->table) : 0);
 	status_kv(w, "loaded_at", "%s", status_time(ts->loaded_at, when,
 	    sizeof(when)));
-	/* a file refused for its modes is not read: that refusal is the news */
-	status_kv(w, "last_load", "%s", ps->refused[0] ? ps->refused :
-	    status_source_result(ts, "`saslauthd-lite check` lists them",
-	    result, sizeof(result)));
+	status_kv(w, "last_load", "%s", status_source_result(ts,
+	    "`saslauthd-lite check` lists them", result, sizeof(result)));
 	status_counter(w, "sasl_pwfile_reloads_total",
 	    "password file reloads", NULL, ts->reloads);
 	status_counter(w, "sasl_pwfile_reload_failures_total",

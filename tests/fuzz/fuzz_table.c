@@ -90,10 +90,11 @@ value_free(void *obj, void *arg)
 }
 
 static const struct table_ops ops_a = {
-	key_norm, value_copy, value_free, NULL, 0, 0, 0,
+	.key = key_norm, .value = value_copy, .free_value = value_free,
 };
 static const struct table_ops ops_b = {
-	key_lower, NULL, NULL, NULL, ':', 1, 1,
+	.key = key_lower, .sep = ':', .allow_dup_first = 1,
+	.allow_empty_value = 1,
 };
 
 /* is_blank - what the parser trims */

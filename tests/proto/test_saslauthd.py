@@ -251,6 +251,27 @@ def test_pwfile_secrecy():
     assert rc != 0, log
 
 
+def test_pwfile_secrecy_on_reload():
+    # judged on the descriptor read: a file that became readable to others
+    # is refused (the old table stays); the chmod back alone (a new ctime)
+    # makes it load
+    s = Sasl()
+    try:
+        assert s.auth("alice", SECRET) == "OK"
+        mark = s.d.log_mark()
+        write_pwfile(s.pwfile, [("alice", mkhash(SECRET)),
+                                ("dave", mkhash("dave-pw"))], mode=0o644)
+        s.d.wait_log(r"mode 0644 lets others read it.*keeping the table "
+                     r"loaded before", since=mark)
+        assert s.auth("dave", "dave-pw") == "NO authentication failed"
+        assert s.auth("alice", SECRET) == "OK"
+        os.chmod(s.pwfile, 0o600)
+        s.d.wait_log(r"pwfile: .* reloaded: 2 entries", since=mark)
+        assert s.auth("dave", "dave-pw") == "OK"
+    finally:
+        s.d.stop()
+
+
 REALM_TABLE = [
     # policy,   login,              realm,         expected
     ("pass",    "alice",            "",            "OK"),

@@ -145,22 +145,24 @@ test_verify(void **state)
 static void
 test_secrecy(void **state)
 {
-	char path[] = "/tmp/pfh-pwfile-XXXXXX", err[256];
-	int fd = mkstemp(path);
+	struct stat st;
+	char err[256];
 
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(chmod(path, 0600), 0);
-	assert_int_equal(pwfile_check_secrecy(path, err, sizeof(err)), 0);
-	assert_int_equal(chmod(path, 0640), 0);
-	assert_int_equal(pwfile_check_secrecy(path, err, sizeof(err)), 0);
-	assert_int_equal(chmod(path, 0644), 0);
-	assert_int_equal(pwfile_check_secrecy(path, err, sizeof(err)), -1);
+	memset(&st, 0, sizeof(st));
+	st.st_uid = 0;
+	st.st_mode = S_IFREG | 0600;
+	assert_int_equal(pwfile_secrecy("f", &st, err, sizeof(err)), 0);
+	st.st_mode = S_IFREG | 0640;
+	assert_int_equal(pwfile_secrecy("f", &st, err, sizeof(err)), 0);
+	st.st_mode = S_IFREG | 0644;
+	assert_int_equal(pwfile_secrecy("f", &st, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "mode 0644"));
-	assert_int_equal(chmod(path, 0620), 0);
-	assert_int_equal(pwfile_check_secrecy(path, err, sizeof(err)), -1);
-	unlink(path);
-	assert_int_equal(pwfile_check_secrecy(path, err, sizeof(err)), -1);
+	st.st_mode = S_IFREG | 0620;
+	assert_int_equal(pwfile_secrecy("f", &st, err, sizeof(err)), -1);
+	st.st_mode = S_IFREG | 0600;
+	st.st_uid = geteuid() + 1;	/* someone else's file */
+	assert_int_equal(pwfile_secrecy("f", &st, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "owner must be root"));
 }
 
 int
