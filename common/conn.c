@@ -18,6 +18,8 @@
 #include "xalloc.h"
 
 #define CONN_READ_CHUNK	16384
+/* Most a closing conn reads and throws away so that its close is a FIN. */
+#define CONN_DISCARD_MAX	65536
 
 struct conn {
 	struct ev *ev;
@@ -103,6 +105,23 @@ drain_check(struct conn *c)
 }
 
 /*
+ * discard_input - read and drop what the peer sent (bounded: a peer that
+ * keeps writing gets its reset): closing a socket with unread input sends
+ * a reset, which can cost the peer replies it has not read yet
+ */
+static void
+discard_input(struct conn *c)
+{
+	char junk[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	while (total < CONN_DISCARD_MAX &&
+	    (n = read(c->fd, junk, sizeof(junk))) > 0)
+		total += (size_t)n;
+}
+
+/*
  * finish_close - a finishing conn whose reply is out and whose peer need
  * not be waited for (stopping): discard what the peer sent, so the close
  * is a FIN and not a reset that could cost it the unread reply, and close
@@ -110,10 +129,7 @@ drain_check(struct conn *c)
 static void
 finish_close(struct conn *c)
 {
-	char junk[4096];
-
-	while (read(c->fd, junk, sizeof(junk)) > 0)
-		;
+	discard_input(c);
 	conn_shut(c, CONN_R_LOCAL);
 }
 
@@ -307,6 +323,8 @@ try_write(struct conn *c)
 	if (c->out.len > 0)
 		return;
 	if (c->closing_after_flush) {
+		if (c->draining)
+			discard_input(c);	/* requests sent after the stop */
 		conn_shut(c, CONN_R_LOCAL);
 		return;
 	}
@@ -400,6 +418,10 @@ conn_io(struct ev *ev, int fd, uint32_t events, void *ctx)
 			return;
 		if (before > 0 && c->out.len == 0 && !c->finishing)
 			c->fn(c, CONN_FLUSHED, c->ctx);
+		if (c->reason != CONN_R_NONE)
+			return;
+		/* an owner may answer buffered requests from FLUSHED */
+		drain_check(c);
 		if (c->reason != CONN_R_NONE)
 			return;
 	}
@@ -497,9 +519,11 @@ conn_close_after_flush(struct conn *c)
 	if (c->reason != CONN_R_NONE)
 		return;
 	c->closing_after_flush = 1;
-	if (c->out.len == 0)
+	if (c->out.len == 0) {
+		if (c->draining)
+			discard_input(c);
 		conn_shut(c, CONN_R_LOCAL);
-	else
+	} else
 		watch_update(c, 0);
 }
 

@@ -110,7 +110,8 @@ void	table_unref(struct table *);
  * table_source - a table file and the good table loaded from it.
  *
  * It remembers the current table and the identity (inode, size, mtime,
- * ctime: a chmod or chown counts as a change too) of the file, notices changes (table_source_check(), from the daemons'
+ * ctime, mode, owner: a chmod or chown counts as a change too) of the
+ * file, notices changes (table_source_check(), from the daemons'
  * reload_check_interval tick and SIGHUP) and loads the new file. A reload
  * only ever replaces a good table with a good one:
  *   - the file is read with fileread.h: a file still changing (modified
@@ -119,7 +120,8 @@ void	table_unref(struct table *);
  *     The first load (no table yet) waits for it instead, up to a few
  *     settle times, then fails "still changing";
  *   - a bad line, a missing or unreadable file, a last line without its
- *     newline: the new file is refused (the errors are recorded);
+ *     newline, a file ops->file_ok refuses: the new file is refused (the
+ *     errors are recorded);
  *   - a file with no entries, or one that would drop more than shrink_pct
  *     percent of the current entries, is held: refused like a bad file
  *     ("held" set) until the admin confirms it with "touch FILE.confirm"
@@ -179,6 +181,9 @@ struct table_source {
 	struct table_job *job;	/* the load running, if any */
 	int	 again;		/* load again when it ends */
 	struct timespec mtime, ctime;
+	mode_t	 mode;
+	uid_t	 uid;
+	gid_t	 gid;
 	off_t	 size;
 	ino_t	 ino;
 	dev_t	 dev;

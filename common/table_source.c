@@ -265,6 +265,9 @@ remember(struct table_source *ts, const struct stat *st)
 	}
 	ts->mtime = st->st_mtim;
 	ts->ctime = st->st_ctim;
+	ts->mode = st->st_mode;
+	ts->uid = st->st_uid;
+	ts->gid = st->st_gid;
 	ts->size = st->st_size;
 	ts->ino = st->st_ino;
 	ts->dev = st->st_dev;
@@ -517,7 +520,7 @@ table_source_verify(struct table_source *ts)
 }
 
 /*
- * table_source_check - reload when mtime, ctime, size or inode changed, when the
+ * table_source_check - reload when the identity (remember()) changed, when the
  * file was still changing last time, or when a held load was confirmed
  */
 int
@@ -536,7 +539,8 @@ table_source_check(struct table_source *ts)
 		    st.st_mtim.tv_nsec == ts->mtime.tv_nsec &&
 		    st.st_ctim.tv_sec == ts->ctime.tv_sec &&
 		    st.st_ctim.tv_nsec == ts->ctime.tv_nsec &&
-		    st.st_size == ts->size && st.st_ino == ts->ino &&
+		    st.st_mode == ts->mode && st.st_uid == ts->uid &&
+		    st.st_gid == ts->gid && st.st_size == ts->size && st.st_ino == ts->ino &&
 		    st.st_dev == ts->dev;
 	if (same && ts->tried_at != 0 && !ts->pending &&
 	    !(ts->held && exists && fileread_confirmed(ts->path, &st)))

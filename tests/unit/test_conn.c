@@ -25,10 +25,29 @@ struct owner {
 	struct conn *c;
 	int	reads, flushed, closed;
 	enum conn_close_reason why;
-	int	mode;		/* 0 echo lines, 1 close in callback, 2 finish after 1st line, 3 pause */
+	int	mode;		/* 0 echo lines, 1 close in callback, 2 finish after 1st line, 3 pause,
+				 * 4 one big reply per line, the next only once FLUSHED */
 	char	got[256];
 	size_t	ngot;
 };
+
+#define BIG_REPLY	(256 * 1024)
+
+/* big_reply - answer one buffered line with more than a socket buffer */
+static void
+big_reply(struct conn *c, struct owner *o)
+{
+	static char big[BIG_REPLY];
+	struct buf *in = conn_in(c);
+	char *nl = memchr(in->data, '\n', in->len);
+
+	if (nl == NULL)
+		return;
+	buf_consume(in, (size_t)(nl - in->data) + 1);
+	o->ngot++;
+	memset(big, 'x', sizeof(big));
+	(void)conn_write(c, big, sizeof(big));
+}
 
 static void
 owner_cb(struct conn *c, enum conn_event e, void *ctx)
@@ -40,6 +59,11 @@ owner_cb(struct conn *c, enum conn_event e, void *ctx)
 	switch (e) {
 	case CONN_READ:
 		o->reads++;
+		if (o->mode == 4) {
+			if (conn_out_pending(c) == 0)
+				big_reply(c, o);
+			break;
+		}
 		in = conn_in(c);
 		while ((nl = memchr(in->data, '\n', in->len)) != NULL) {
 			size_t n = (size_t)(nl - in->data) + 1;
@@ -66,6 +90,8 @@ owner_cb(struct conn *c, enum conn_event e, void *ctx)
 		break;
 	case CONN_FLUSHED:
 		o->flushed++;
+		if (o->mode == 4)
+			big_reply(c, o);
 		break;
 	case CONN_CLOSED:
 		o->closed++;
@@ -481,6 +507,39 @@ test_drain_ends_a_finished_conn(void **state)
 	ev_free(ev);
 }
 
+static void
+test_drain_after_answers_from_flushed(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2], rounds;
+	static char out[64 * 1024];
+	ssize_t n, total = 0;
+
+	(void)state;
+	make(ev, sp, &o, 1024, 4 * BIG_REPLY, 0);
+	o.mode = 4;
+	assert_int_equal(write(sp[1], "a\nb\nc\n", 6), 6);
+	spin(ev, 3);
+	assert_int_equal(o.ngot, 1);	/* the rest waits for FLUSHED */
+	conn_drain(o.c);
+	/* the peer reads; the owner answers b and c from FLUSHED; then the
+	 * conn must close by itself, with nothing left to answer */
+	for (rounds = 0; rounds < 2000 && !o.closed; rounds++) {
+		while ((n = read(sp[1], out, sizeof(out))) > 0)
+			total += n;
+		ev_run_once(ev, 10);
+	}
+	while ((n = read(sp[1], out, sizeof(out))) > 0)
+		total += n;
+	assert_int_equal(o.ngot, 3);
+	assert_int_equal(o.closed, 1);
+	assert_int_equal(o.why, CONN_R_LOCAL);
+	assert_int_equal(total, 3 * BIG_REPLY);
+	close(sp[1]);
+	ev_free(ev);
+}
+
 int
 main(void)
 {
@@ -499,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_drain_waits_for_partial_request),
 		cmocka_unit_test(test_drain_waits_while_paused),
 		cmocka_unit_test(test_drain_ends_a_finished_conn),
+		cmocka_unit_test(test_drain_after_answers_from_flushed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
