@@ -47,6 +47,7 @@ struct listener {
 	uint64_t backoff_ms;		/* the last pause, 0 after a success */
 	struct ev_timer *retry;
 	struct ratelimit rl_accept;
+	unsigned long long accepted;	/* adopted by an owner */
 };
 
 /* sockaddr_matches - does an inherited fd listen where ep says */
@@ -433,6 +434,7 @@ listener_adopt(struct listener *l, admit_close_fn *fn, void *ctx)
 		return NULL;
 	l->pending = NULL;
 	admit_bind(slot, fn, ctx);
+	l->accepted++;
 	return slot;
 }
 
@@ -535,6 +537,12 @@ unsigned
 listener_conns(const struct listener *l)
 {
 	return l->adm != NULL ? admit_count(l->adm) : 0;
+}
+
+unsigned long long
+listener_accepted(const struct listener *l)
+{
+	return l->accepted;
 }
 
 int

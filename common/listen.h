@@ -80,6 +80,8 @@ const char *listener_name(const struct listener *);
 int	listener_unix_stat(const struct listener *, struct stat *);
 int	listener_created(const struct listener *);
 unsigned listener_conns(const struct listener *);
+/* listener_accepted - connections handed to an owner since the start */
+unsigned long long listener_accepted(const struct listener *);
 int	listener_fd(const struct listener *);
 /* listener_bound_port - the port actually bound (inet, after port 0) */
 unsigned listener_bound_port(const struct listener *);
