@@ -171,16 +171,16 @@ def test_counters_move_by_exactly_the_requests_sent():
         assert c.ask("bogus") == "unknown"
     m1, j1 = snapshot(d)
 
-    fam = "pfhelpers_testd_requests_total"
+    fam = "status_testd_requests_total"
     assert m1[fam]["type"] == "counter"
     # one family although the daemon reported its two label sets apart
     assert len(m1[fam]["samples"]) == 2
     assert mval(m1, fam, result="ok") - mval(m0, fam, result="ok") == n_ping + n_lat
     assert mval(m1, fam, result="error") - mval(m0, fam, result="error") == n_fail
-    pe = "pfhelpers_testd_protocol_errors_total"
+    pe = "status_testd_protocol_errors_total"
     assert mval(m1, pe) - mval(m0, pe) == n_bad
 
-    h = "pfhelpers_testd_request_duration_seconds"
+    h = "status_testd_request_duration_seconds"
     assert m1[h]["type"] == "histogram"
     cnt = mval(m1, h, h + "_count") - mval(m0, h, h + "_count")
     assert cnt == n_ping + n_lat, cnt
@@ -221,7 +221,7 @@ def test_counters_move_by_exactly_the_requests_sent():
     assert hist["count"] - find(req0["histograms"], h)["count"] == n_ping + n_lat
     assert hist["p50_ms"] <= hist["p90_ms"] <= hist["p99_ms"]
     assert 1.4 <= hist["p99_ms"] <= 1.8, hist          # the 1.5 ms requests
-    g = find(req1["gauges"], "pfhelpers_testd_open_connections")
+    g = find(req1["gauges"], "status_testd_open_connections")
     assert g["value"] == 1
     act = section(j1, "activity")
     tbl = act["tables"][0]
@@ -241,7 +241,7 @@ def test_counters_move_by_exactly_the_requests_sent():
     assert st_ == 200 and hdr["Content-Type"].startswith("text/html")
     assert '<meta http-equiv="refresh"' in html
     assert "<link" not in html and "<script" not in html and "src=" not in html
-    mo = re.search(r'data-metric="pfhelpers_testd_protocol_errors_total"[^>]*>'
+    mo = re.search(r'data-metric="status_testd_protocol_errors_total"[^>]*>'
                    r'<div class="v">([^<]*)</div>', html)
     assert mo and int(mo.group(1)) == mval(m1, pe), mo
     assert "Requests" in html and "Recent requests" in html
@@ -363,7 +363,7 @@ def test_basic_auth():
     st, _, _ = get_authed(d.base + "/metrics", auth=("admin", "wrong"))
     assert st == 401
     fams = parse_exposition(outputs[2].decode())
-    assert mval(fams, "pfhelpers_testd_requests_total", result="ok") == 1
+    assert mval(fams, "status_testd_requests_total", result="ok") == 1
     d.stop()
     everything = b"".join(outputs) + d.log().encode()
     assert password.encode() not in everything
@@ -622,7 +622,7 @@ def test_status_flood_does_not_stop_the_protocol_socket():
     assert pings > 0
     assert slowest < 1.0, "a ping took %.3fs during the status flood" % slowest
     m = get_metrics(d)
-    assert mval(m, "pfhelpers_testd_requests_total", result="ok") == pings
+    assert mval(m, "status_testd_requests_total", result="ok") == pings
     c.close()
 
 
