@@ -817,7 +817,7 @@ def test_status_expiry_counts_and_decisions_by_action():
     import json
     import re
     import urllib.request
-    from promparse import mval, parse_exposition
+    from promparse import check_naming_scheme, mval, parse_exposition
     day = lambda n: (datetime.date.today() + datetime.timedelta(days=n)).isoformat()
     ids = IDENTITIES            # old-box expired in 2001
     ids += "%s gone-box expires=%s\n" % (fp("gone"), day(-1))
@@ -860,6 +860,8 @@ def test_status_expiry_counts_and_decisions_by_action():
         assert mval(m1, "policyd_ccert_identities") == 5 + 4 + 120
         assert mval(m1, "pfhelpers_table_entries", source="identities") == \
             5 + 4 + 120                            # the pins
+        # the one naming scheme of the suite (promparse, pfhelpers-status(5))
+        check_naming_scheme(m1, "policyd-ccert")
         sec = [x for x in doc["sections"] if x["id"] == "identities"][0]
         assert sec["facts"]["identities"] == str(5 + 4 + 120)
         rows = sec["tables"][0]["rows"]

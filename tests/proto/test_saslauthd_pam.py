@@ -34,6 +34,7 @@ import time
 from pfhtest import (BUILDDIR, Daemon, DaemonError, free_port, write_conf,
                      join_threads, make_tmpdir, run_tests, sasl_read_reply,
                      sasl_request, skip, unix_connect, wait_for)
+from promparse import check_naming_scheme, parse_exposition
 
 PROG = "saslauthd-lite/saslauthd-lite"
 PASSWD_TOOL = os.path.join(BUILDDIR, "saslauthd-lite/saslauthd-lite-passwd")
@@ -359,6 +360,8 @@ def test_pam_service_allow_list():
     assert 'reason="PAM auth: ' in s.decision("alice")
     text = fetch_status(port, "/metrics")
     assert "\nsaslauthd_lite_pam_service_refused_total 5\n" in text, text
+    # the pam backend's metrics follow the scheme too
+    check_naming_scheme(parse_exposition(text), "saslauthd-lite")
     # the recent decisions say why
     assert "service not allowed" in fetch_status(port, "/status.json")
     s.d.stop()

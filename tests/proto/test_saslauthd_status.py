@@ -30,7 +30,7 @@ import urllib.error
 import urllib.request
 
 from pfhtest import BUILDDIR, free_port, run_tests, skip, wait_for
-from promparse import mval, parse_exposition
+from promparse import check_naming_scheme, mval, parse_exposition
 from test_saslauthd import PAMDIR, PROG, Sasl, mkhash, write_pam
 
 # Distinctive passwords: none of them may show up anywhere but on the wire.
@@ -213,6 +213,8 @@ def test_counters_move_by_exactly_the_traffic():
                                    "listener", "source"}, labels
             # source is the table file's fixed name (pfhelpers_table_*)
             assert labels.get("source", "pwfile") == "pwfile", labels
+    # the one naming scheme of the suite (promparse, pfhelpers-status(5))
+    check_naming_scheme(m1, "saslauthd-lite")
 
     # JSON: backend latency and failures, cache, throttle, tops, recent
     be = section(j1, "backend_pwfile")
@@ -346,6 +348,7 @@ def test_pam_chain_backends_counted_apart():
     assert delta(P + "calls_total", backend="pam") == 2
     assert delta(P + "answers_total", backend="pam", result="ok") == 1
     assert delta(P + "answers_total", backend="pam", result="no") == 1
+    check_naming_scheme(m1, "saslauthd-lite")     # with the pam backend's
     h = P + "seconds"
     assert delta(h, sample=h + "_count", backend="pam") == 2
     assert section(j1, "backend_pwfile")["title"] == "Backend 1: pwfile"

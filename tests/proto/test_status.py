@@ -26,7 +26,7 @@ import urllib.request
 
 from pfhtest import (Daemon, DaemonError, free_port, make_tmpdir, recv_until,
                      run_tests, skip, tcp_connect, wait_for)
-from promparse import mval, parse_exposition
+from promparse import check_naming_scheme, mval, parse_exposition
 
 PROG = "tests/status-testd"
 
@@ -156,6 +156,47 @@ def test_parser_rejects_bad_exposition():
     parse_exposition("# HELP a_total h\n# TYPE a_total counter\na_total{x=\"q\\\"\"} 3\n")
 
 
+def test_naming_scheme_check_rejects_drift():
+    """check_naming_scheme (the daemons' tests hold their /metrics to it)
+    must be able to fail on each kind of drift, or it proves nothing."""
+    def fam(name, typ="gauge", labels=""):
+        if typ == "histogram":
+            return ("# HELP {n} h\n# TYPE {n} histogram\n"
+                    "{n}_bucket{{le=\"+Inf\"}} 0\n{n}_sum 0\n{n}_count 0\n").format(n=name)
+        return "# HELP %s h\n# TYPE %s %s\n%s%s 1\n" % (name, name, typ, name, labels)
+    common = (fam("pfhelpers_up") + fam("pfhelpers_ready") +
+              fam("pfhelpers_start_time_seconds") +
+              fam("pfhelpers_connections", labels='{listener="unix:/x"}'))
+    table = "".join(fam(n, t, '{source="m"}') for n, t in [
+        ("pfhelpers_table_entries", "gauge"),
+        ("pfhelpers_table_reloads_total", "counter"),
+        ("pfhelpers_table_reload_failures_total", "counter"),
+        ("pfhelpers_table_errors", "gauge")])
+    good = common + table + fam("tlsmap_answers_total", "counter",
+                                '{kind="policy",level="secure"}') + \
+        fam("tlsmap_answer_seconds", "histogram")
+    check_naming_scheme(parse_exposition(good), "tlsmap")
+    bad = [good + extra for extra in [
+        fam("saslauthd_lite_answers_total", "counter"),   # another's prefix
+        fam("sasl_answers_total", "counter"),             # no scheme prefix
+        fam("pfhelpers_tlsmap_answers_total", "counter"),  # its own as common
+        fam("tlsmap_Sessions"),                           # not [a-z0-9_]
+        fam("tlsmap_lookups_total"),                      # a gauge in _total
+        fam("tlsmap_lookup_latency", "histogram"),        # not in _seconds
+        fam("tlsmap_timeout_total", "counter") +
+        fam("tlsmap_timeouts_total", "counter"),          # a plural apart
+        fam("tlsmap_map_entries", labels='{map="m"}'),    # not a scheme label
+    ]]
+    bad.append(good.replace(fam("pfhelpers_up"), ""))     # a common one missing
+    bad.append(common + fam("pfhelpers_table_errors", labels='{source="m"}'))
+    for text in bad:                                      # ^ without the others
+        try:
+            check_naming_scheme(parse_exposition(text), "tlsmap")
+        except AssertionError:
+            continue
+        raise AssertionError("scheme check accepted %r" % text)
+
+
 def test_counters_move_by_exactly_the_requests_sent():
     d = start()
     m0, j0 = snapshot(d)
@@ -197,6 +238,8 @@ def test_counters_move_by_exactly_the_requests_sent():
     assert abs(st - time.time()) < 120, st
     conns = mval(m1, "pfhelpers_connections", listener="inet:127.0.0.1:%d" % d.port)
     assert conns == 1, conns            # our client is still connected
+    # the naming scheme the daemons' /metrics are held to, too
+    check_naming_scheme(m1, "status-testd")
 
     # JSON: the same numbers, documented field names
     for k in ("program", "version", "pid", "now", "start_time", "uptime_seconds",

@@ -537,7 +537,7 @@ def test_status_metrics_strict_and_page():
     answers table shows the same numbers."""
     import json
     import re
-    from promparse import mval, parse_exposition
+    from promparse import check_naming_scheme, mval, parse_exposition
     port = free_port()
     with start(options={"status_listen": "inet:127.0.0.1:%d" % port}) as d:
         code, text = http_get(port, "/metrics")
@@ -567,6 +567,8 @@ def test_status_metrics_strict_and_page():
         assert mval(m1, h, h + "_count") - mval(m0, h, h + "_count") == 7
         assert mval(m1, "pfhelpers_table_entries", source="tlspolicy") == 6
         assert mval(m1, "pfhelpers_table_entries", source="legacy") == 3
+        # the one naming scheme of the suite (promparse, pfhelpers-status(5))
+        check_naming_scheme(m1, "tlsmap")
         assert "nope.example" not in text and "legacy.example" not in text
 
         code, body = http_get(port, "/status.json")
