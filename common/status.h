@@ -8,7 +8,9 @@
  * its data with the calls below; they only record (status_writer.h), and
  * the page renders the one record as HTML, JSON or Prometheus text
  * (status_render.h), so the three views never disagree. Metric names
- * are prefixed "pfhelpers_"; labels are fixed sets chosen by the daemon
+ * follow the one scheme of status_writer.h: a daemon's own start with its
+ * program's prefix (saslauthd_lite_, policyd_ccert_, tlsmap_), what every
+ * daemon has with pfhelpers_; labels are fixed sets chosen by the daemon
  * (never a user, address or fingerprint). Text values are escaped by the
  * page. Fact keys, table columns and label names and values are
  * identifiers, kept as given in JSON and /metrics; the HTML page spells a
@@ -71,15 +73,19 @@ const char *status_time(time_t, char *buf, size_t len);
  * the daemon's entries and loaded_at facts still describe what answers.
  * Writes into buf (STATUS_SOURCE_LEN bytes always hold it) and returns it.
  *
- * status_source_gauge - pfhelpers_table_errors{source="SOURCE"} in the
- * current section: how many errors the last attempt found, 0 once a load
- * succeeds. source is a fixed name chosen by the daemon (a map name,
- * "identities"), never a path.
+ * status_source_metrics - the table's metrics in the current section,
+ * each labelled {source="SOURCE"}: pfhelpers_table_entries (of the table
+ * in use), pfhelpers_table_reloads_total (reloads that replaced it),
+ * pfhelpers_table_reload_failures_total (attempts refused or held) and
+ * pfhelpers_table_errors (how many errors the last attempt found, 0 once
+ * a load succeeds). source is a fixed name chosen by the daemon (a map
+ * name, "identities", "pwfile"), never a path. A daemon reports its
+ * table files through this one call, never with metrics of its own.
  */
 #define STATUS_SOURCE_LEN	640
 const char *status_source_result(const struct table_source *,
 	    const char *where, char *buf, size_t len);
-void	status_source_gauge(struct status_writer *, const char *source,
+void	status_source_metrics(struct status_writer *, const char *source,
 	    const struct table_source *);
 
 #endif /* PFH_STATUS_H */

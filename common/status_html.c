@@ -198,21 +198,20 @@ html_value_words(struct buf *b, const char *s)
 
 /*
  * html_metric_words - what a metric is called on the page: its help, or
- * for a metric without one its name in words, less the "pfhelpers_"
- * prefix and the _total/_seconds suffix the naming rules added.
+ * for a metric without one its name in words, less the prefix
+ * (pfhelpers_ or the program's) and the _total/_seconds suffix.
  */
 static void
-html_metric_words(struct buf *b, const struct item *it)
+html_metric_words(struct buf *b, const struct status_writer *w,
+    const struct item *it)
 {
-	const char *s = it->name;
+	const char *s = status_metric_stem(w, it->name);
 	size_t	n;
 
 	if (*it->text) {
 		status_esc(b, it->text, STATUS_ESC_HTML);
 		return;
 	}
-	if (strncmp(s, "pfhelpers_", 10) == 0)
-		s += 10;
 	n = strlen(s);
 	if (it->kind == IT_COUNTER && status_ends_with(s, "_total") && n > 6)
 		n -= 6;
@@ -407,7 +406,7 @@ html_family(struct buf *b, const struct status_writer *w, unsigned j,
 	unsigned rowlab, nrows = 0, ncols = 0, r, c, k, l;
 
 	status_put(b, "<div class=\"blk\"><h3>");
-	html_metric_words(b, a);
+	html_metric_words(b, w, a);
 	status_put(b, "</h3><table class=\"data fam\" data-metric=\"");
 	status_esc(b, a->name, STATUS_ESC_HTML);
 	status_put(b, "\">");
@@ -570,7 +569,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 		status_put(b, "\"><div class=\"v\">");
 		html_value(b, it);
 		status_put(b, "</div><div class=\"l\">");
-		html_metric_words(b, it);
+		html_metric_words(b, w, it);
 		if (it->nlabels)
 			status_put(b, "<br>");
 		html_labels(b, it);
@@ -590,7 +589,7 @@ html_section(struct buf *b, const struct status_writer *w, unsigned i, unsigned 
 			    "<th class=\"n\">p50</th><th class=\"n\">p90</th>"
 			    "<th class=\"n\">p99</th><th class=\"n\">count</th></tr>");
 		status_put(b, "<tr><td>");
-		html_metric_words(b, it);
+		html_metric_words(b, w, it);
 		html_labels(b, it);
 		status_put(b, "</td><td class=\"n\">");
 		html_ms(b, stats_hist_quantile(it->snap, 0.50));

@@ -21,7 +21,8 @@ void
 status_server_section(struct status_writer *w,
     const struct status_server_info *si)
 {
-	static const char *const cols[] = {"listener", "connections"};
+	static const char *const cols[] = {"listener", "connections",
+	    "accepted"};
 	time_t	now = time(NULL), started = si->started;
 	unsigned i, n = si->nlisteners;
 	char	ts[64];
@@ -46,15 +47,17 @@ status_server_section(struct status_writer *w,
 	status_quiet_gauge(w, "up", "1 while the daemon runs", NULL, 1);
 	status_quiet_gauge(w, "start_time_seconds",
 	    "Start time, seconds since the epoch", NULL, (double)started);
-	status_table(w, "listeners", "Listeners", cols, 2);
+	status_table(w, "listeners", "Listeners", cols, 3);
 	for (i = 0; i < n; i++) {
 		struct listener *l = si->listeners[i];
-		char	num[32];
-		const char *cells[2];
+		char	num[32], acc[32];
+		const char *cells[3];
 
 		snprintf(num, sizeof(num), "%u", listener_conns(l));
+		snprintf(acc, sizeof(acc), "%llu", listener_accepted(l));
 		cells[0] = listener_name(l);
 		cells[1] = num;
+		cells[2] = acc;
 		status_row(w, cells);
 	}
 	for (i = 0; i < n; i++) {
@@ -67,6 +70,9 @@ status_server_section(struct status_writer *w,
 		status_quiet_gauge(w, "connections",
 		    "Open client connections per listener", b.data,
 		    (double)listener_conns(l));
+		status_quiet_counter(w, "connections_total",
+		    "Client connections accepted per listener", b.data,
+		    listener_accepted(l));
 		buf_free(&b);
 	}
 }

@@ -140,15 +140,39 @@ status_ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* metric_prefix - pfhelpers_ or PROGRAM_ if name starts with it, else NULL */
+static const char *
+metric_prefix(const struct status_writer *w, const char *name)
+{
+	if (strncmp(name, "pfhelpers_", 10) == 0)
+		return "pfhelpers_";
+	if (w->prefix && strncmp(name, w->prefix, strlen(w->prefix)) == 0)
+		return w->prefix;
+	return NULL;
+}
+
+/* status_metric_stem - a metric's name past its prefix */
+const char *
+status_metric_stem(const struct status_writer *w, const char *name)
+{
+	const char *pre = metric_prefix(w, name);
+
+	return pre && name[strlen(pre)] ? name + strlen(pre) : name;
+}
+
 /*
- * metric_fullname - apply the naming rules: "pfhelpers_" prefix added when
- * missing, counters end in "_total", histograms in "_seconds".
+ * metric_fullname - apply the naming rules (status_writer.h): pre
+ * prepended to a name with neither prefix, counters end in "_total",
+ * histograms in "_seconds".
  */
 static char *
-metric_fullname(const char *name, enum item_kind kind)
+metric_fullname(const struct status_writer *w, const char *name,
+    enum item_kind kind, const char *pre)
 {
-	const char *pre = strncmp(name, "pfhelpers_", 10) == 0 ? "" : "pfhelpers_";
 	const char *suf = "";
+
+	if (metric_prefix(w, name))
+		pre = "";
 
 	if (kind == IT_COUNTER && !status_ends_with(name, "_total"))
 		suf = "_total";
@@ -255,10 +279,13 @@ bad:
 	return -1;
 }
 
-/* w_metric - record a counter/gauge/histogram after checking name and labels */
+/*
+ * w_metric - record a counter/gauge/histogram after checking name and
+ * labels; a name without a prefix gets pre (NULL: the program's)
+ */
 static struct item *
 w_metric(struct status_writer *w, enum item_kind kind, const char *name,
-    const char *help, const char *labels)
+    const char *help, const char *labels, const char *pre)
 {
 	struct item *it;
 	struct label *l;
@@ -267,7 +294,9 @@ w_metric(struct status_writer *w, enum item_kind kind, const char *name,
 
 	w_need_section(w);
 	w->cur_table = -1;
-	full = metric_fullname(name ? name : "", kind);
+	if (pre == NULL)
+		pre = w->prefix ? w->prefix : "pfhelpers_";
+	full = metric_fullname(w, name ? name : "", kind, pre);
 	if (!valid_metric_name(full)) {
 		status_warn(w->warnings, "bad metric name \"%.100s\" (skipped)", full);
 		xfree(full);
@@ -297,7 +326,7 @@ void
 status_counter(struct status_writer *w, const char *name, const char *help,
     const char *labels, uint64_t value)
 {
-	struct item *it = w_metric(w, IT_COUNTER, name, help, labels);
+	struct item *it = w_metric(w, IT_COUNTER, name, help, labels, NULL);
 
 	if (it)
 		it->u = value;
@@ -308,7 +337,7 @@ void
 status_gauge(struct status_writer *w, const char *name, const char *help,
     const char *labels, double value)
 {
-	struct item *it = w_metric(w, IT_GAUGE, name, help, labels);
+	struct item *it = w_metric(w, IT_GAUGE, name, help, labels, NULL);
 
 	if (it)
 		it->d = value;
@@ -323,7 +352,7 @@ status_hist(struct status_writer *w, const char *name, const char *help,
 
 	if (h == NULL)
 		return;
-	if ((it = w_metric(w, IT_HIST, name, help, labels)) == NULL)
+	if ((it = w_metric(w, IT_HIST, name, help, labels, NULL)) == NULL)
 		return;
 	it->snap = xmalloc(sizeof(*it->snap));
 	stats_hist_snapshot(h, it->snap);
@@ -463,18 +492,26 @@ status_source_result(const struct table_source *ts, const char *where,
 	return buf;
 }
 
-/* status_source_gauge - the error count of the last attempt, by source */
+/* status_source_metrics - a table file's entries, reloads and errors */
 void
-status_source_gauge(struct status_writer *w, const char *source,
+status_source_metrics(struct status_writer *w, const char *source,
     const struct table_source *ts)
 {
 	struct buf b;
 
 	buf_init(&b, 400);
 	status_prom_label(&b, "source", source);
-	status_gauge(w, "table_errors", "Errors found by the last load of a "
-	    "table file (0 after a good load; a bad one keeps the old table)",
-	    b.data, (double)ts->last_errors);
+	status_gauge(w, "pfhelpers_table_entries", "Entries of the table in "
+	    "use (0 before its first good load)", b.data,
+	    ts->table ? (double)table_count(ts->table) : 0.0);
+	status_counter(w, "pfhelpers_table_reloads_total", "Reloads that "
+	    "replaced the table", b.data, ts->reloads);
+	status_counter(w, "pfhelpers_table_reload_failures_total", "Loads "
+	    "refused or held (the table in use stayed)", b.data,
+	    ts->failures);
+	status_gauge(w, "pfhelpers_table_errors", "Errors found by the last "
+	    "load of a table file (0 after a good load; a bad one keeps the "
+	    "old table)", b.data, (double)ts->last_errors);
 	buf_free(&b);
 }
 
@@ -511,6 +548,7 @@ status_writer_free(struct status_writer *w)
 	xfree(w->items);
 	xfree(w->reason);
 	xfree(w->program);
+	xfree(w->prefix);
 	for (i = 0; i < w->nlisteners; i++)
 		xfree(w->listeners[i].name);
 	xfree(w->listeners);
@@ -521,8 +559,16 @@ void
 status_writer_head(struct status_writer *w, const char *program,
     time_t started)
 {
+	char	*p;
+
 	xfree(w->program);
+	xfree(w->prefix);
 	w->program = xstrdup(program);
+	/* "saslauthd-lite" reports as saslauthd_lite_ (status_writer.h) */
+	w->prefix = xasprintf("%s_", program);
+	for (p = w->prefix; *p; p++)
+		*p = isalnum((unsigned char)*p) ?
+		    (char)tolower((unsigned char)*p) : '_';
 	w->started = started;
 }
 
@@ -538,16 +584,32 @@ status_writer_listener(struct status_writer *w, const char *name,
 	w->nlisteners++;
 }
 
-/* status_quiet_gauge - a gauge for JSON and /metrics only */
+/* status_quiet_gauge - a gauge of common/'s, for JSON and /metrics only */
 void
 status_quiet_gauge(struct status_writer *w, const char *name,
     const char *help, const char *labels, double v)
 {
-	unsigned n = w->n;
+	struct item *it = w_metric(w, IT_GAUGE, name, help, labels,
+	    "pfhelpers_");
 
-	status_gauge(w, name, help, labels, v);
-	if (w->n > n)
-		w->items[w->n - 1].quiet = 1;
+	if (it) {
+		it->d = v;
+		it->quiet = 1;
+	}
+}
+
+/* status_quiet_counter - a counter of common/'s, no tile */
+void
+status_quiet_counter(struct status_writer *w, const char *name,
+    const char *help, const char *labels, uint64_t v)
+{
+	struct item *it = w_metric(w, IT_COUNTER, name, help, labels,
+	    "pfhelpers_");
+
+	if (it) {
+		it->u = v;
+		it->quiet = 1;
+	}
 }
 
 /* status_uptime - "3d 4h 5m" */

@@ -15,9 +15,41 @@
  * STATUS_MAX_ITEMS calls and STATUS_MAX_TEXT bytes of text per request
  * (beyond them calls are dropped and overflow is set), a kv value or
  * table cell cut at STATUS_MAX_VALUE, STATUS_MAX_RECENT events per list,
- * STATUS_MAX_ROWS rows per table. Metric names get the naming rules of
- * doc/status.md ("pfhelpers_" prefix, "_total", "_seconds"); a bad name
- * or label set is skipped with a warning.
+ * STATUS_MAX_ROWS rows per table. A bad metric name or label set is
+ * skipped with a warning.
+ *
+ * Metric names: one scheme for every daemon, after Prometheus naming
+ * practice (doc/pfhelpers-status.5, METRICS, lists every name):
+ *   - pfhelpers_NAME is what every daemon has, reported by common/ under
+ *     the same name in each: pfhelpers_up, pfhelpers_ready,
+ *     pfhelpers_start_time_seconds, pfhelpers_connections{listener},
+ *     pfhelpers_connections_total{listener} (accepted since the start), and
+ *     for each table file (status.h's status_source_metrics, the one
+ *     helper for them) pfhelpers_table_entries,
+ *     pfhelpers_table_reloads_total, pfhelpers_table_reload_failures_total
+ *     and pfhelpers_table_errors, each {source="NAME"}. common/ reports
+ *     its metrics with status_quiet_gauge or status_quiet_counter (which
+ *     prepend pfhelpers_) or
+ *     names them in full; a daemon's own code never uses pfhelpers_.
+ *   - PROGRAM_NAME is a daemon's own metric, PROGRAM being the program's
+ *     name with every character other than a letter or digit as '_'
+ *     (saslauthd_lite_, policyd_ccert_, tlsmap_). status.h's calls
+ *     prepend PROGRAM_ to a name that starts with neither prefix
+ *     (pfhelpers_ before the head is set), so a daemon cannot report
+ *     under another's prefix.
+ *   - Counters end in _total, histograms in _seconds (appended when
+ *     missing); values are in base units (seconds, not milliseconds); a
+ *     gauge does not end in _total.
+ *   - A variant is a label, not a name (PROGRAM_backend_answers_total
+ *     {result="ok"}, not PROGRAM_backend_ok_total), and a name is never
+ *     the plural of another. What the daemons share is named alike:
+ *     PROGRAM_answers_total counts the answers to the daemon's clients,
+ *     PROGRAM_answer_seconds is their latency, PROGRAM_report_only_total
+ *     and PROGRAM_protocol_errors_total{error} likewise. Label names:
+ *     result (what was answered), reason (why), error (which protocol
+ *     error), backend, source, listener, and tlsmap's kind and level;
+ *     their values are fixed sets chosen by the daemon, never a user, an
+ *     address or a fingerprint.
  *
  * Misuse is logged through status_warn(), which spends a budget the
  * caller owns (the page's: 20 lines in its life, so a daemon calling in
@@ -78,6 +110,7 @@ struct status_writer {
 	int	overflow;
 	/* the head: the server's own part, shown above the sections */
 	char	*program;
+	char	*prefix;	/* "PROGRAM_" of metric names, from the head */
 	time_t	started;
 	struct status_listener *listeners;
 	unsigned nlisteners;
@@ -96,9 +129,17 @@ void	status_writer_head(struct status_writer *, const char *program, time_t);
 /* status_writer_listener - one listener of the head */
 void	status_writer_listener(struct status_writer *, const char *name,
 	    unsigned conns);
-/* status_quiet_gauge - a gauge for JSON and /metrics only (not a tile) */
+/*
+ * status_quiet_gauge - a gauge of common/'s for JSON and /metrics only
+ * (not a tile); pfhelpers_ is prepended to a name without a prefix
+ */
 void	status_quiet_gauge(struct status_writer *, const char *name,
 	    const char *help, const char *labels, double);
+/* status_quiet_counter - the same for a counter */
+void	status_quiet_counter(struct status_writer *, const char *name,
+	    const char *help, const char *labels, uint64_t);
+/* status_metric_stem - a metric's name past pfhelpers_ or PROGRAM_ */
+const char *status_metric_stem(const struct status_writer *, const char *name);
 /* status_section_end - index past the last item of the section at i */
 unsigned status_section_end(const struct status_writer *, unsigned i);
 

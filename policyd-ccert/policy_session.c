@@ -77,7 +77,6 @@ session_accept(struct listener *l, int fd, const char *peer, void *ctx)
 	s->pd = pd;
 	s->conn = server_conn(pd->srv, l, fd, peer, SESSION_MAX_IN,
 	    SESSION_MAX_OUT, session_event, s);
-	stats_inc(&pd->st.connections);
 	log_debug("connect from %s", peer);
 }
 

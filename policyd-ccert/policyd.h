@@ -63,7 +63,6 @@ struct policyd_stats {
 	struct stats_counter decisions[PD_C_COUNT][CCERT_R_COUNT];
 	struct stats_counter would[PD_C_COUNT];	/* report_only: not sent */
 	struct stats_counter proto_errors[PD_E_COUNT];
-	struct stats_counter connections;
 	struct stats_counter bad_fprint;
 	struct stats_hist latency;
 	struct stats_recent recent;

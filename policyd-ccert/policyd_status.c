@@ -2,12 +2,12 @@
  * policyd_status.c - what policyd-ccert shows on the status page
  *
  * Identities (file, pins, names, reload state: the first error of a bad
- * file and how many more, also as pfhelpers_table_errors; exact counts of
- * pins expired and expiring within expiry_warning_days, and a table of the
- * first 100 of them), decisions by action class and reason (fixed label
- * sets: never a name, an address or a fingerprint in /metrics), protocol
- * errors, decision latency and the recent decisions that matched an
- * identity. Ready once an identities table is loaded.
+ * file and how many more, also as the pfhelpers_table_* metrics; exact
+ * counts of pins expired and expiring within expiry_warning_days, and a
+ * table of the first 100 of them), answers by result (the action's class)
+ * and reason (fixed label sets: never a name, an address or a fingerprint
+ * in /metrics), protocol errors, answer latency and the recent decisions
+ * that matched an identity. Ready once an identities table is loaded.
  */
 #include "sysdep.h"
 
@@ -53,17 +53,10 @@ status_identities(struct policyd *pd, struct status_writer *w)
 	status_kv(w, "last_load", "%s", status_source_result(pd->src, NULL,
 	    result, sizeof(result)));
 	status_kv(w, "report_only", "%s", cfg->report_only ? "yes" : "no");
-	status_gauge(w, "policyd_ccert_pins", "Pins loaded from the "
-	    "identities file", NULL, (double)identities_pins(pd->ids));
+	/* its entries are the pins: pfhelpers_table_entries{source=...} */
+	status_source_metrics(w, "identities", pd->src);
 	status_gauge(w, "policyd_ccert_identities", "Distinct identity names",
 	    NULL, (double)identities_names(pd->ids));
-	status_counter(w, "policyd_ccert_identities_reloads_total",
-	    "Successful reloads of the identities file", NULL,
-	    pd->src->reloads);
-	status_counter(w, "policyd_ccert_identities_failures_total",
-	    "Rejected identities files (the previous one stayed in use)",
-	    NULL, pd->src->failures);
-	status_source_gauge(w, "identities", pd->src);
 
 	until = ident_date_add_days(today, (int)cfg->expiry_warning_days);
 	/* exact counts, however many rows the table below can show */
@@ -106,17 +99,18 @@ status_decisions(struct policyd *pd, struct status_writer *w)
 	for (c = 0; c < PD_C_COUNT; c++) {
 		for (r = 0; r < CCERT_R_COUNT; r++) {
 			snprintf(labels, sizeof(labels),
-			    "action=\"%s\",reason=\"%s\"", policyd_class_names[c],
+			    "result=\"%s\",reason=\"%s\"",
+			    policyd_class_names[c],
 			    ccert_reason_name((enum ccert_reason)r));
-			status_counter(w, "policyd_ccert_decisions_total",
+			status_counter(w, "policyd_ccert_answers_total",
 			    "Replies sent, by action class and reason", labels,
 			    stats_get(&pd->st.decisions[c][r]));
 		}
 	}
 	for (c = 0; c < PD_C_COUNT; c++) {
-		snprintf(labels, sizeof(labels), "action=\"%s\"",
+		snprintf(labels, sizeof(labels), "result=\"%s\"",
 		    policyd_class_names[c]);
-		status_counter(w, "policyd_ccert_report_only_would_total",
+		status_counter(w, "policyd_ccert_report_only_total",
 		    "Actions logged but not sent (report-only mode)", labels,
 		    stats_get(&pd->st.would[c]));
 	}
@@ -126,7 +120,7 @@ status_decisions(struct policyd *pd, struct status_writer *w)
 	/* its own (narrow) card: the page packs it beside the server's */
 	status_section(w, "traffic", "Connections and errors");
 	for (c = 0; c < PD_E_COUNT; c++) {
-		snprintf(labels, sizeof(labels), "kind=\"%s\"",
+		snprintf(labels, sizeof(labels), "error=\"%s\"",
 		    policyd_perr_names[c]);
 		status_counter(w, "policyd_ccert_protocol_errors_total",
 		    "Connections closed without a reply", labels,
@@ -135,10 +129,7 @@ status_decisions(struct policyd *pd, struct status_writer *w)
 	status_counter(w, "policyd_ccert_malformed_fingerprints_total",
 	    "Requests with a fingerprint that is not hex of a known length",
 	    NULL, stats_get(&pd->st.bad_fprint));
-	status_counter(w, "policyd_ccert_connections_total",
-	    "Postfix connections accepted", NULL,
-	    stats_get(&pd->st.connections));
-	status_hist(w, "policyd_ccert_decision_latency", "Time to decide and "
+	status_hist(w, "policyd_ccert_answer_seconds", "Time to decide and "
 	    "queue a reply", NULL, &pd->st.latency);
 }
 

@@ -321,8 +321,9 @@ pam_status(void *state, struct status_writer *w)
 	const struct pam_conf *pc = state;
 
 	status_kv(w, "pam_services", "%s", pc->services);
-	status_counter(w, "sasl_pam_service_refused_total", "requests for a "
-	    "PAM service not on pam_services", NULL, stats_get(&pam_refused));
+	status_counter(w, "saslauthd_lite_pam_service_refused_total",
+	    "requests for a PAM service not on pam_services", NULL,
+	    stats_get(&pam_refused));
 }
 
 const struct auth_mech auth_mech_pam = {

@@ -595,13 +595,7 @@ pw_status(void *state, struct status_writer *w)
 	    sizeof(when)));
 	status_kv(w, "last_load", "%s", status_source_result(ts,
 	    "`saslauthd-lite check` lists them", result, sizeof(result)));
-	status_counter(w, "sasl_pwfile_reloads_total",
-	    "password file reloads", NULL, ts->reloads);
-	status_counter(w, "sasl_pwfile_reload_failures_total",
-	    "password file reloads refused", NULL, ts->failures);
-	status_gauge(w, "sasl_pwfile_entries", "password file entries", NULL,
-	    ts->table ? (double)table_count(ts->table) : 0);
-	status_source_gauge(w, "pwfile", ts);
+	status_source_metrics(w, "pwfile", ts);
 }
 
 /* pw_identity - the file's key: login@realm, or the login with an '@' */

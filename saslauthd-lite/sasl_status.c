@@ -107,6 +107,42 @@ top_table(struct status_writer *w, struct throttle *t,
 	}
 }
 
+/* backend_answers - what one backend said, by result */
+static void
+backend_answers(struct status_writer *w, const char *backend,
+    const struct auth_stats *as)
+{
+	static const char *const results[] = {"ok", "no", "tempfail"};
+	const struct stats_counter *n[] = {&as->ok, &as->fail, &as->tempfail};
+	char labels[96];
+	unsigned i;
+
+	for (i = 0; i < nitems(results); i++) {
+		snprintf(labels, sizeof(labels), "backend=\"%s\",result=\"%s\"",
+		    backend, results[i]);
+		status_counter(w, "saslauthd_lite_backend_answers_total",
+		    "backend answers by result", labels, stats_get(n[i]));
+	}
+}
+
+/* refused_requests - the requests refused before any backend, by reason */
+static void
+refused_requests(struct status_writer *w, const struct sasl_stats *st)
+{
+	static const char *const reasons[] = {"oversize", "bad_request",
+	    "empty_field", "queue_full", "throttled"};
+	const struct stats_counter *n[] = {&st->oversize, &st->bad_request,
+	    &st->empty_field, &st->queue_full, &st->throttle_refused};
+	char labels[64];
+	unsigned i;
+
+	for (i = 0; i < nitems(reasons); i++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", reasons[i]);
+		status_counter(w, "saslauthd_lite_refused_total", "requests "
+		    "refused before any backend", labels, stats_get(n[i]));
+	}
+}
+
 /* sasl_status - spec->status */
 void
 sasl_status(struct server *srv, struct status_writer *w)
@@ -124,23 +160,25 @@ sasl_status(struct server *srv, struct status_writer *w)
 	status_section(w, "auth", "Authentication");
 	status_kv(w, "mechanisms", "%s", cfg->mechanisms);
 	status_kv(w, "realm_policy", "%s", cfg->realm_policy);
-	status_counter(w, "sasl_requests_total", "requests decoded", NULL,
-	    stats_get(&st->requests));
-	status_counter(w, "sasl_decisions_total", "answers by result",
+	status_counter(w, "saslauthd_lite_requests_total", "requests decoded",
+	    NULL, stats_get(&st->requests));
+	status_counter(w, "saslauthd_lite_answers_total", "answers by result",
 	    "result=\"ok\"", stats_get(&st->ok));
-	status_counter(w, "sasl_decisions_total", "answers by result",
+	status_counter(w, "saslauthd_lite_answers_total", "answers by result",
 	    "result=\"no\"", stats_get(&st->no));
-	status_counter(w, "sasl_tempfail_total",
+	status_counter(w, "saslauthd_lite_tempfail_total",
 	    "NO answers that were temporary failures", NULL,
 	    stats_get(&st->tempfail));
-	status_counter(w, "sasl_cached_total", "answers from the cache",
-	    "result=\"ok\"", stats_get(&st->cached_ok));
-	status_counter(w, "sasl_cached_total", "answers from the cache",
-	    "result=\"no\"", stats_get(&st->cached_no));
-	status_counter(w, "sasl_throttled_total", "requests delayed by "
-	    "failure throttling", NULL, stats_get(&st->throttled));
-	status_hist(w, "sasl_decision_seconds", "time to a decision", NULL,
-	    &st->latency);
+	status_counter(w, "saslauthd_lite_cached_total",
+	    "answers from the cache", "result=\"ok\"",
+	    stats_get(&st->cached_ok));
+	status_counter(w, "saslauthd_lite_cached_total",
+	    "answers from the cache", "result=\"no\"",
+	    stats_get(&st->cached_no));
+	status_counter(w, "saslauthd_lite_throttled_total", "requests delayed "
+	    "by failure throttling", NULL, stats_get(&st->throttled));
+	status_hist(w, "saslauthd_lite_answer_seconds", "time to an answer",
+	    NULL, &st->latency);
 
 	/* what an admin looks for first: throttling, the cache, backends */
 	tp.after = (unsigned)cfg->throttle_after;
@@ -149,10 +187,11 @@ sasl_status(struct server *srv, struct status_writer *w)
 	tp.quiet = (uint64_t)cfg->throttle_quiet;
 	status_section(w, "throttle", "Failure throttling");
 	status_kv(w, "enabled", "%s", cfg->throttle ? "yes" : "no");
-	status_gauge(w, "sasl_throttled_logins", "logins whose next request "
-	    "waits", NULL, (double)throttle_active(ctx->th_user, &tp, now));
-	status_gauge(w, "sasl_throttled_clients", "client addresses whose "
-	    "next request waits", NULL,
+	status_gauge(w, "saslauthd_lite_throttled_logins", "logins whose next "
+	    "request waits", NULL,
+	    (double)throttle_active(ctx->th_user, &tp, now));
+	status_gauge(w, "saslauthd_lite_throttled_clients", "client addresses "
+	    "whose next request waits", NULL,
 	    (double)throttle_active(ctx->th_ip, &tp, now));
 	top_table(w, ctx->th_user, &tp, now, "top_users",
 	    "Top failing users");
@@ -172,18 +211,20 @@ sasl_status(struct server *srv, struct status_writer *w)
 		    cfg->cache_ttl_system / 1000);
 		status_kv(w, "hit_ratio", "%.3f",
 		    look ? (double)cs.hits / (double)look : 0.0);
-		status_gauge(w, "sasl_cache_entries", "cache entries", NULL,
+		status_gauge(w, "saslauthd_lite_cache_entries",
+		    "cache entries", NULL,
 		    (double)auth_cache_count(ctx->cache));
-		status_gauge(w, "sasl_cache_max_entries", "cache size bound",
-		    NULL, (double)auth_cache_max(ctx->cache));
-		status_counter(w, "sasl_cache_lookups_total", "cache lookups",
-		    "result=\"hit\"", cs.hits);
-		status_counter(w, "sasl_cache_lookups_total", "cache lookups",
-		    "result=\"miss\"", cs.misses);
-		status_counter(w, "sasl_cache_flushes_total", "cache flushes",
-		    NULL, cs.flushes);
-		status_counter(w, "sasl_cache_stale_total", "answers not "
-		    "cached: checked before a flush", NULL, cs.stale);
+		status_gauge(w, "saslauthd_lite_cache_max_entries",
+		    "cache size bound", NULL,
+		    (double)auth_cache_max(ctx->cache));
+		status_counter(w, "saslauthd_lite_cache_lookups_total",
+		    "cache lookups", "result=\"hit\"", cs.hits);
+		status_counter(w, "saslauthd_lite_cache_lookups_total",
+		    "cache lookups", "result=\"miss\"", cs.misses);
+		status_counter(w, "saslauthd_lite_cache_flushes_total",
+		    "cache flushes", NULL, cs.flushes);
+		status_counter(w, "saslauthd_lite_cache_stale_total", "answers "
+		    "not cached: checked before a flush", NULL, cs.stale);
 	}
 
 	for (i = 0; i < ctx->chain->n; i++) {
@@ -196,19 +237,15 @@ sasl_status(struct server *srv, struct status_writer *w)
 		    m->name);
 		snprintf(labels, sizeof(labels), "backend=\"%s\"", m->name);
 		status_section(w, id, title);
-		status_counter(w, "sasl_backend_calls_total", "backend calls",
-		    labels, stats_get(&as->calls));
-		status_counter(w, "sasl_backend_ok_total", "backend said OK",
-		    labels, stats_get(&as->ok));
-		status_counter(w, "sasl_backend_fail_total", "backend said no",
-		    labels, stats_get(&as->fail));
-		status_counter(w, "sasl_backend_tempfail_total",
-		    "backend could not tell", labels, stats_get(&as->tempfail));
-		status_counter(w, "sasl_backend_timeout_total",
-		    "backend past its deadline", labels,
+		status_counter(w, "saslauthd_lite_backend_calls_total",
+		    "backend calls", labels, stats_get(&as->calls));
+		/* ok: said OK, no: said no, tempfail: could not tell */
+		backend_answers(w, m->name, as);
+		status_counter(w, "saslauthd_lite_backend_timeouts_total",
+		    "backend calls past the backend timeout", labels,
 		    stats_get(&as->timeouts));
-		status_hist(w, "sasl_backend_seconds", "backend call time",
-		    labels, &as->latency);
+		status_hist(w, "saslauthd_lite_backend_seconds",
+		    "backend call time", labels, &as->latency);
 		if (m->status)
 			m->status(ctx->chain->b[i].state, w);
 	}
@@ -218,32 +255,21 @@ sasl_status(struct server *srv, struct status_writer *w)
 	status_recent(w, "Recent decisions", &st->recent);
 
 	status_section(w, "workers", "Worker pool");
-	status_gauge(w, "sasl_workers", "worker threads", NULL,
+	status_gauge(w, "saslauthd_lite_workers", "worker threads", NULL,
 	    (double)workq_threads(ctx->wq));
-	status_gauge(w, "sasl_queue_waiting", "jobs waiting for a worker",
-	    NULL, (double)workq_queued(ctx->wq));
-	status_gauge(w, "sasl_queue_running", "jobs on a worker (orphaned "
+	status_gauge(w, "saslauthd_lite_queue_waiting",
+	    "jobs waiting for a worker", NULL, (double)workq_queued(ctx->wq));
+	status_gauge(w, "saslauthd_lite_queue_running",
+	    "jobs on a worker (orphaned "
 	    "ones included)", NULL, (double)workq_running(ctx->wq));
-	status_gauge(w, "sasl_in_progress", "requests being answered", NULL,
+	status_gauge(w, "saslauthd_lite_in_progress", "requests being answered", NULL,
 	    (double)ctx->active);
 	status_kv(w, "max_queue", "%lld", cfg->max_queue);
 	status_kv(w, "backend_timeout_ms", "%lld", cfg->backend_timeout);
 
-	status_section(w, "errors", "Refused requests and timeouts");
-	status_counter(w, "sasl_refused_total", "requests refused before "
-	    "any backend", "why=\"oversize\"", stats_get(&st->oversize));
-	status_counter(w, "sasl_refused_total", "requests refused before "
-	    "any backend", "why=\"bad_request\"", stats_get(&st->bad_request));
-	status_counter(w, "sasl_refused_total", "requests refused before "
-	    "any backend", "why=\"empty_field\"", stats_get(&st->empty_field));
-	status_counter(w, "sasl_refused_total", "requests refused before "
-	    "any backend", "why=\"queue_full\"", stats_get(&st->queue_full));
-	status_counter(w, "sasl_refused_total", "requests refused before "
-	    "any backend", "why=\"throttled\"",
-	    stats_get(&st->throttle_refused));
-	status_counter(w, "sasl_backend_timeouts_total",
-	    "backend calls past the backend timeout", NULL,
-	    stats_get(&st->timeouts));
+	/* timeouts are the backends' (saslauthd_lite_backend_timeouts_total) */
+	status_section(w, "errors", "Refused requests");
+	refused_requests(w, st);
 
 	ready = auth_chain_ready(ctx->chain, why, sizeof(why));
 	status_ready(w, ready, ready ? NULL : why);

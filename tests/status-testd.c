@@ -232,16 +232,18 @@ testd_status(struct server *s, struct status_writer *w)
 	status_section(w, "requests", "Requests");
 	status_kv(w, "answered", "%llu", (unsigned long long)(ok + bad));
 	status_kv(w, "last note", "%s", T.last_note[0] ? T.last_note : "(none)");
-	status_counter(w, "testd_requests", "Requests answered, by result",
+	/* the naming rules make this status_testd_requests_total */
+	status_counter(w, "requests", "Requests answered, by result",
 	    "result=\"ok\"", ok);
-	status_gauge(w, "testd_open_connections", "Open client connections", NULL,
-	    (double)T.open_conns);
+	status_gauge(w, "status_testd_open_connections",
+	    "Open client connections", NULL, (double)T.open_conns);
 	/* the same family again after another metric: still one HELP/TYPE */
-	status_counter(w, "testd_requests_total", "Requests answered, by result",
-	    "result=\"error\"", bad);
-	status_counter(w, "testd_protocol_errors", "Unknown commands", NULL,
-	    stats_get(&T.proto_errors));
-	status_hist(w, "testd_request_duration", "Request latency", NULL, &T.latency);
+	status_counter(w, "status_testd_requests_total",
+	    "Requests answered, by result", "result=\"error\"", bad);
+	status_counter(w, "status_testd_protocol_errors", "Unknown commands",
+	    NULL, stats_get(&T.proto_errors));
+	status_hist(w, "status_testd_request_duration", "Request latency", NULL,
+	    &T.latency);
 
 	status_section(w, "activity", "Activity");
 	status_table(w, "commands", "Commands", cols, 2);

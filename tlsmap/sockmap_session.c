@@ -243,5 +243,4 @@ sockmap_accept(struct listener *l, int fd, const char *peer, void *ctx)
 	s->tm = tm;
 	s->conn = server_conn(tm->srv, l, fd, peer, SESSION_MAX_IN,
 	    SESSION_MAX_OUT, session_event, s);
-	stats_inc(&tm->st.connections);
 }

@@ -52,7 +52,6 @@ struct tlsmap_stats {
 	struct stats_counter perm;		/* unknown map, bad request */
 	struct stats_counter proto_errors;	/* bad netstring: closed */
 	struct stats_counter oversize;		/* > 10000 bytes: closed */
-	struct stats_counter connections;
 	struct stats_hist latency;
 	struct stats_recent recent;
 };

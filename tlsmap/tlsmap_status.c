@@ -2,10 +2,10 @@
  * tlsmap_status.c - what tlsmap shows on the status page
  *
  * Maps (file, entries, last reload and its result: the first error and
- * how many more, also as pfhelpers_table_errors), answers by map kind
- * and level (fixed label sets: kind x level, plus notfound), TEMP/PERM
- * answers, protocol errors, lookup latency and the last lookups. Ready
- * means every map has a table.
+ * how many more, also as the pfhelpers_table_* metrics), answers by map
+ * kind and level (fixed label sets: kind x level, plus notfound), TEMP
+ * and PERM answers, protocol errors, answer latency and the last
+ * lookups. Ready means every map has a table.
  */
 #include "sysdep.h"
 
@@ -17,7 +17,7 @@
 #include "table.h"
 #include "tlsmap.h"
 
-/* status_maps - one row per map, and an entries gauge each */
+/* status_maps - one row per map, and each map's table metrics */
 static int
 status_maps(struct status_writer *w, struct tlsmap *tm)
 {
@@ -28,7 +28,6 @@ status_maps(struct status_writer *w, struct tlsmap *tm)
 	const struct table_source *ts;
 	char entries[32], t1[STATUS_TIME_LEN], t2[STATUS_TIME_LEN];
 	char result[STATUS_SOURCE_LEN];
-	char labels[128];
 	const char *cells[nitems(cols)];
 	int ready = 1;
 	size_t i;
@@ -56,19 +55,38 @@ status_maps(struct status_writer *w, struct tlsmap *tm)
 		if (ts->table == NULL)
 			ready = 0;
 	}
-	for (i = 0; i < tm->maps->n; i++) {
-		const struct tlsmap_map *m = &tm->maps->v[i];
-
-		snprintf(labels, sizeof(labels), "map=\"%s\"", m->name);
-		status_gauge(w, "tlsmap_map_entries", "Entries in the map's "
-		    "current table", labels, m->src->table ?
-		    (double)table_count(m->src->table) : 0.0);
-		status_counter(w, "tlsmap_map_reload_failures_total",
-		    "Failed loads of the map's file", labels,
-		    m->src->failures);
-		status_source_gauge(w, m->name, m->src);
-	}
+	/* a map's name is fixed config, a safe label value */
+	for (i = 0; i < tm->maps->n; i++)
+		status_source_metrics(w, tm->maps->v[i].name,
+		    tm->maps->v[i].src);
 	return ready;
+}
+
+/* status_fixed_counters - the error answers and protocol errors */
+static void
+status_fixed_counters(struct status_writer *w, const struct tlsmap_stats *st)
+{
+	static const char errors[] = "TEMP answers (map not loaded) and PERM "
+	    "(unknown map, no key)";
+	static const char closed[] = "Connections closed for a bad request";
+	const struct {
+		const char *name, *help, *labels;
+		const struct stats_counter *n;
+	} c[] = {
+		{"tlsmap_error_answers_total", errors, "result=\"temp\"",
+		    &st->temp},
+		{"tlsmap_error_answers_total", errors, "result=\"perm\"",
+		    &st->perm},
+		{"tlsmap_protocol_errors_total", closed, "error=\"malformed\"",
+		    &st->proto_errors},
+		{"tlsmap_protocol_errors_total", closed, "error=\"oversize\"",
+		    &st->oversize},
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(c); i++)
+		status_counter(w, c[i].name, c[i].help, c[i].labels,
+		    stats_get(c[i].n));
 }
 
 /* tlsmap_status - spec->status */
@@ -112,19 +130,8 @@ tlsmap_status(struct server *srv, struct status_writer *w)
 		    "report-only maps (answered NOTFOUND)", labels,
 		    stats_get(&st->report_only[k]));
 	}
-	status_counter(w, "tlsmap_temp_total", "TEMP answers (map not "
-	    "loaded)", NULL, stats_get(&st->temp));
-	status_counter(w, "tlsmap_perm_total", "PERM answers (unknown map, "
-	    "request without a key)", NULL, stats_get(&st->perm));
-	status_counter(w, "tlsmap_protocol_errors_total", "Connections "
-	    "closed for a bad request", "error=\"malformed\"",
-	    stats_get(&st->proto_errors));
-	status_counter(w, "tlsmap_protocol_errors_total", "Connections "
-	    "closed for a bad request", "error=\"oversize\"",
-	    stats_get(&st->oversize));
-	status_counter(w, "tlsmap_connections_total", "Socketmap "
-	    "connections accepted", NULL, stats_get(&st->connections));
-	status_hist(w, "tlsmap_lookup_latency", "Time to answer one lookup",
+	status_fixed_counters(w, st);
+	status_hist(w, "tlsmap_answer_seconds", "Time to answer one lookup",
 	    NULL, &st->latency);
 
 	status_section(w, "recent", "Recent lookups");

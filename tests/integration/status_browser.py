@@ -201,11 +201,11 @@ def test_page_renders_with_counters():
     tile = lambda name, labels: re.search(
         r'data-metric="%s"[^>]*><div class="v">([^<]*)</div><div class="l">[^<]*'
         r'(?:<br>)?%s' % (re.escape(name), re.escape(labels)), dom)
-    m = tile("pfhelpers_testd_requests_total", '<span class="lb">result: ok</span>')
+    m = tile("status_testd_requests_total", '<span class="lb">result: ok</span>')
     assert m and m.group(1) == "45", m and m.group(1)
-    m = tile("pfhelpers_testd_requests_total", '<span class="lb">result: error</span>')
+    m = tile("status_testd_requests_total", '<span class="lb">result: error</span>')
     assert m and m.group(1) == "3", m and m.group(1)
-    m = tile("pfhelpers_testd_protocol_errors_total", "")
+    m = tile("status_testd_protocol_errors_total", "")
     assert m and m.group(1) == "2", m and m.group(1)
     assert "status-testd</h1>" in dom
     assert 'id="ready">ready</span>' in dom

@@ -12,13 +12,17 @@ _count, and no duplicate series.
   fams = parse_exposition(text)      # AssertionError on anything invalid
   mval(fams, "pfhelpers_x_total", result="ok")
   mval(fams, "h_seconds", "h_seconds_bucket", le="0.001")
+  check_naming_scheme(fams, "tlsmap")  # the pfhelpers metric naming scheme
+
+check_naming_scheme holds a daemon's /metrics to the one naming scheme
+of the suite (doc/pfhelpers-status.5, METRICS; common/status_writer.h).
 """
 
 import math
 import re
 
 __all__ = ["parse_exposition", "parse_labels", "parse_value",
-           "check_histogram", "mval"]
+           "check_histogram", "mval", "check_naming_scheme"]
 
 NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
@@ -179,3 +183,74 @@ def mval(fams, fam, sample=None, **labels):
         if s == (sample or fam) and l == labels:
             return v
     raise AssertionError("no %s%r" % (sample or fam, labels))
+
+
+# The naming scheme (doc/pfhelpers-status.5, METRICS).
+SCHEME_RE = re.compile(r"(pfhelpers|saslauthd_lite|policyd_ccert|tlsmap)_[a-z0-9_]+\Z")
+DAEMONS = ("saslauthd-lite", "policyd-ccert", "tlsmap")
+# what every daemon has, from common/, by the same name in each
+COMMON = {"pfhelpers_up", "pfhelpers_ready", "pfhelpers_start_time_seconds",
+          "pfhelpers_connections", "pfhelpers_connections_total"}
+# ...and for each table file, all four labelled {source="NAME"}
+COMMON_TABLE = {"pfhelpers_table_entries", "pfhelpers_table_reloads_total",
+                "pfhelpers_table_reload_failures_total",
+                "pfhelpers_table_errors"}
+LABELS = {"result", "reason", "error", "backend", "source", "listener",
+          "kind", "level", "le"}
+
+
+def metric_prefix(program):
+    """A program's own metric prefix: "saslauthd-lite" -> "saslauthd_lite"."""
+    return re.sub(r"[^a-z0-9]", "_", program.lower())
+
+
+def singular(word):
+    """The word a plural is of, near enough to compare metric names."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def check_naming_scheme(fams, program):
+    """The scheme on the parsed /metrics of program (one of DAEMONS, or a
+    test daemon): every name is pfhelpers_ or the program's own prefix
+    then [a-z0-9_] (for the daemons: SCHEME_RE), pfhelpers_ only for what
+    common/ reports in every daemon (COMMON, and COMMON_TABLE per table
+    file), counters end in _total and nothing else does, histograms end in
+    _seconds, no two names differ only by a plural, and labels come from
+    the scheme's names (LABELS)."""
+    own = metric_prefix(program)
+    own_re = re.compile(r"(pfhelpers|%s)_[a-z0-9_]+\Z" % re.escape(own))
+    by_singular = {}
+    for name, f in fams.items():
+        assert own_re.match(name), \
+            "%s: %s is neither pfhelpers_ nor %s_ then [a-z0-9_]" % (program, name, own)
+        if program in DAEMONS:
+            assert SCHEME_RE.match(name), "%s: %s" % (program, name)
+        if name.startswith("pfhelpers_"):
+            assert name in COMMON | COMMON_TABLE, \
+                "%s: %s: pfhelpers_ is for what every daemon has" % (program, name)
+        if f["type"] == "counter":
+            assert name.endswith("_total"), "counter %s" % name
+        else:
+            assert not name.endswith("_total"), "%s %s ends in _total" % (f["type"], name)
+        if f["type"] == "histogram":
+            assert name.endswith("_seconds"), "histogram %s" % name
+        key = "_".join(singular(w) for w in name.split("_"))
+        assert key not in by_singular, \
+            "%s and %s differ only by a plural" % (by_singular[key], name)
+        by_singular[key] = name
+        for _, labels, _ in f["samples"]:
+            assert set(labels) <= LABELS, "%s: labels %r" % (name, sorted(labels))
+    missing = COMMON - set(fams)
+    assert not missing, "%s has no %s" % (program, sorted(missing))
+    # the table-source helper reports all four, for the same sources
+    sources = {n: sorted(l["source"] for _, l, _ in fams[n]["samples"])
+               for n in COMMON_TABLE if n in fams}
+    if sources:
+        assert set(sources) == COMMON_TABLE, "table metrics %r" % sorted(sources)
+        assert len({tuple(v) for v in sources.values()}) == 1, sources

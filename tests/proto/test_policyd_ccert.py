@@ -443,7 +443,8 @@ def test_bad_file_on_reload_keeps_old():
 def test_status_counts_errors_of_a_bad_reload():
     """A reload that finds 3 bad lines: last_load quotes the first error
     and counts the others, pfhelpers_table_errors{source="identities"} is
-    3, and the old pins keep answering; a good file brings 0 back."""
+    3 (and a reload failure is counted), and the old pins keep answering;
+    a good file brings 0 back and counts a reload."""
     import json
     import urllib.request
     from promparse import mval, parse_exposition
@@ -459,9 +460,12 @@ def test_status_counts_errors_of_a_bad_reload():
             return [x for x in doc["sections"]
                     if x["id"] == "identities"][0]["facts"]
 
-        def errors():
+        def table(name):
             return mval(parse_exposition(get("/metrics")),
-                        "pfhelpers_table_errors", source="identities")
+                        "pfhelpers_table_" + name, source="identities")
+
+        def errors():
+            return table("errors")
 
         s = connect(d)
         assert errors() == 0 and facts()["last_load"] == "ok"
@@ -478,6 +482,8 @@ def test_status_counts_errors_of_a_bad_reload():
                                          % d.ids_path), f
         assert f["last_load"].endswith(" (and 2 more errors)"), f
         assert f["pins"] == "5", f
+        assert table("entries") == 5 and table("reload_failures_total") == 1
+        assert table("reloads_total") == 0
         assert "(and 2 more errors)" in get("/")
         assert policy_query(s, request(ccert_pubkey_fingerprint=PK_BOB)) == \
             {"action": "OK"}
@@ -485,6 +491,7 @@ def test_status_counts_errors_of_a_bad_reload():
         d.reload()
         wait_for(lambda: errors() == 0, what="the fixed file loaded")
         assert facts()["last_load"] == "ok" and facts()["pins"] == "6"
+        assert table("entries") == 6 and table("reloads_total") == 1
 
 
 def test_file_change_without_signal():
@@ -774,14 +781,14 @@ def test_status_page():
         s.sendall(b"garbage\n\n")
         assert is_closed(s)
         wait_for(lambda: counter(json.loads(get("/status.json")[1]),
-                                 "pfhelpers_policyd_ccert_protocol_errors_total",
-                                 kind="format") == 1, what="error counted")
+                                 "policyd_ccert_protocol_errors_total",
+                                 error="format") == 1, what="error counted")
         doc = json.loads(get("/status.json")[1])
-        name = "pfhelpers_policyd_ccert_decisions_total"
-        for labels, n in [(dict(action="permit", reason="listed"), 3),
-                          (dict(action="reject", reason="sender"), 1),
-                          (dict(action="dunno", reason="no_cert"), 1),
-                          (dict(action="permit", reason="not_listed"), 0)]:
+        name = "policyd_ccert_answers_total"
+        for labels, n in [(dict(result="permit", reason="listed"), 3),
+                          (dict(result="reject", reason="sender"), 1),
+                          (dict(result="dunno", reason="no_cert"), 1),
+                          (dict(result="permit", reason="not_listed"), 0)]:
             assert counter(doc, name, **labels) - \
                 counter(before, name, **labels) == n, labels
         secs = {sec["id"]: sec for sec in doc["sections"]}
@@ -796,9 +803,9 @@ def test_status_page():
         recent = secs["decisions"]["recent"][0]["events"]
         assert any("laptop-bob" in e["text"] for e in recent), recent
         metrics = get("/metrics")[1]
-        assert 'pfhelpers_policyd_ccert_decisions_total{action="permit",' \
-               'reason="listed"}' in metrics
-        assert "pfhelpers_policyd_ccert_decision_latency" in metrics
+        assert '\npolicyd_ccert_answers_total{result="permit",' \
+               'reason="listed"} ' in metrics
+        assert "\n# TYPE policyd_ccert_answer_seconds histogram\n" in metrics
         assert "laptop-bob" not in metrics      # no names in label values
 
 
@@ -810,7 +817,7 @@ def test_status_expiry_counts_and_decisions_by_action():
     import json
     import re
     import urllib.request
-    from promparse import mval, parse_exposition
+    from promparse import check_naming_scheme, mval, parse_exposition
     day = lambda n: (datetime.date.today() + datetime.timedelta(days=n)).isoformat()
     ids = IDENTITIES            # old-box expired in 2001
     ids += "%s gone-box expires=%s\n" % (fp("gone"), day(-1))
@@ -848,9 +855,13 @@ def test_status_expiry_counts_and_decisions_by_action():
         html = get("/")
 
         # 2 expired (2001, yesterday); today, +5 (x120) and +30 expiring
-        assert mval(m1, "pfhelpers_policyd_ccert_pins_expired") == 2
-        assert mval(m1, "pfhelpers_policyd_ccert_pins_expiring") == 122
-        assert mval(m1, "pfhelpers_policyd_ccert_identities") == 5 + 4 + 120
+        assert mval(m1, "policyd_ccert_pins_expired") == 2
+        assert mval(m1, "policyd_ccert_pins_expiring") == 122
+        assert mval(m1, "policyd_ccert_identities") == 5 + 4 + 120
+        assert mval(m1, "pfhelpers_table_entries", source="identities") == \
+            5 + 4 + 120                            # the pins
+        # the one naming scheme of the suite (promparse, pfhelpers-status(5))
+        check_naming_scheme(m1, "policyd-ccert")
         sec = [x for x in doc["sections"] if x["id"] == "identities"][0]
         assert sec["facts"]["identities"] == str(5 + 4 + 120)
         rows = sec["tables"][0]["rows"]
@@ -858,17 +869,17 @@ def test_status_expiry_counts_and_decisions_by_action():
         assert [r[0] for r in rows[:3]] == ["old-box", "gone-box", "today-box"]
         assert rows[1][3] == "-1" and rows[2][3] == "0"
 
-        fam = "pfhelpers_policyd_ccert_decisions_total"
+        fam = "policyd_ccert_answers_total"
         for action, n in sent.items():
-            moved = sum(v for _, l, v in m1[fam]["samples"] if l["action"] == action) - \
-                sum(v for _, l, v in m0[fam]["samples"] if l["action"] == action)
+            moved = sum(v for _, l, v in m1[fam]["samples"] if l["result"] == action) - \
+                sum(v for _, l, v in m0[fam]["samples"] if l["result"] == action)
             assert moved == n, (action, moved, n)
             # the page's decisions matrix has a total per action
-            m = re.search(r'data-total="action=%s">(\d+)<' % action, html)
+            m = re.search(r'data-total="result=%s">(\d+)<' % action, html)
             assert m and int(m.group(1)) == \
-                sum(v for _, l, v in m1[fam]["samples"] if l["action"] == action), action
-        assert re.search(r'data-labels="action=permit,reason=listed">%d<'
-                         % mval(m1, fam, action="permit", reason="listed"), html)
+                sum(v for _, l, v in m1[fam]["samples"] if l["result"] == action), action
+        assert re.search(r'data-labels="result=permit,reason=listed">%d<'
+                         % mval(m1, fam, result="permit", reason="listed"), html)
         recent = [x for x in doc["sections"] if x["id"] == "decisions"][0]
         texts = [e["text"] for e in recent["recent"][0]["events"]]
         assert texts[0].startswith("REJECT") and "app-server" in texts[0], texts

@@ -34,6 +34,7 @@ import time
 from pfhtest import (BUILDDIR, Daemon, DaemonError, free_port, write_conf,
                      join_threads, make_tmpdir, run_tests, sasl_read_reply,
                      sasl_request, skip, unix_connect, wait_for)
+from promparse import check_naming_scheme, parse_exposition
 
 PROG = "saslauthd-lite/saslauthd-lite"
 PASSWD_TOOL = os.path.join(BUILDDIR, "saslauthd-lite/saslauthd-lite-passwd")
@@ -358,7 +359,9 @@ def test_pam_service_allow_list():
     assert s.auth("alice", "pw", "smtp") == "NO authentication failed"
     assert 'reason="PAM auth: ' in s.decision("alice")
     text = fetch_status(port, "/metrics")
-    assert "sasl_pam_service_refused_total 5" in text, text
+    assert "\nsaslauthd_lite_pam_service_refused_total 5\n" in text, text
+    # the pam backend's metrics follow the scheme too
+    check_naming_scheme(parse_exposition(text), "saslauthd-lite")
     # the recent decisions say why
     assert "service not allowed" in fetch_status(port, "/status.json")
     s.d.stop()
@@ -583,7 +586,8 @@ def check_flood(s, login, client, port):
             % ("for" if why == "login" else "from", why)) in log
     assert re.search(r"user=mallory\S* .* throttled=\d+ms reason=", log)
     text = fetch_status(port, "/metrics")
-    m = re.search(r'sasl_refused_total\{why="throttled"\} (\d+)', text)
+    m = re.search(r'^saslauthd_lite_refused_total\{reason="throttled"\} (\d+)$',
+                  text, re.M)
     assert m and int(m.group(1)) == out.count("NO temporary failure"), \
         (m and m.group(0), out.count("NO temporary failure"))
     assert "throttled: too many requests" in fetch_status(port,

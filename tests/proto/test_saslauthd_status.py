@@ -30,7 +30,7 @@ import urllib.error
 import urllib.request
 
 from pfhtest import BUILDDIR, free_port, run_tests, skip, wait_for
-from promparse import mval, parse_exposition
+from promparse import check_naming_scheme, mval, parse_exposition
 from test_saslauthd import PAMDIR, PROG, Sasl, mkhash, write_pam
 
 # Distinctive passwords: none of them may show up anywhere but on the wire.
@@ -158,20 +158,20 @@ def test_counters_move_by_exactly_the_traffic():
     def delta(fam, sample=None, **labels):
         return mval(m1, fam, sample, **labels) - mval(m0, fam, sample, **labels)
 
-    P = "pfhelpers_sasl_"
+    P = "saslauthd_lite_"
     expect = [
         ((P + "requests_total",), 6),
-        ((P + "decisions_total",), dict(result="ok"), 3),
-        ((P + "decisions_total",), dict(result="no"), 3),
+        ((P + "answers_total",), dict(result="ok"), 3),
+        ((P + "answers_total",), dict(result="no"), 3),
         ((P + "tempfail_total",), 0),
         ((P + "cached_total",), dict(result="ok"), 2),
         ((P + "cached_total",), dict(result="no"), 0),
         ((P + "throttled_total",), 1),
         ((P + "backend_calls_total",), dict(backend="pwfile"), 4),
-        ((P + "backend_ok_total",), dict(backend="pwfile"), 1),
-        ((P + "backend_fail_total",), dict(backend="pwfile"), 3),
-        ((P + "backend_tempfail_total",), dict(backend="pwfile"), 0),
-        ((P + "backend_timeout_total",), dict(backend="pwfile"), 0),
+        ((P + "backend_answers_total",), dict(backend="pwfile", result="ok"), 1),
+        ((P + "backend_answers_total",), dict(backend="pwfile", result="no"), 3),
+        ((P + "backend_answers_total",), dict(backend="pwfile", result="tempfail"), 0),
+        ((P + "backend_timeouts_total",), dict(backend="pwfile"), 0),
         ((P + "cache_lookups_total",), dict(result="hit"), 2),
         ((P + "cache_lookups_total",), dict(result="miss"), 4),
     ]
@@ -183,10 +183,10 @@ def test_counters_move_by_exactly_the_traffic():
         # the JSON says the same
         assert jcounter(j1, fam, **labels) - jcounter(j0, fam, **labels) == want
     for why in ("oversize", "bad_request", "empty_field", "queue_full"):
-        assert delta(P + "refused_total", why=why) == 0
+        assert delta(P + "refused_total", reason=why) == 0
 
     # latency: one decision each, one backend call each (not the cached)
-    h = P + "decision_seconds"
+    h = P + "answer_seconds"
     assert m1[h]["type"] == "histogram"
     assert delta(h, h + "_count") == 6
     # the throttled request waited 150 ms before it was decided
@@ -201,7 +201,7 @@ def test_counters_move_by_exactly_the_traffic():
     assert mval(m1, P + "cache_max_entries") == 10000
     assert mval(m1, P + "throttled_logins") == 1
     assert mval(m1, P + "throttled_clients") == 1
-    assert mval(m1, P + "pwfile_entries") == 2
+    assert mval(m1, "pfhelpers_table_entries", source="pwfile") == 2
     assert mval(m1, "pfhelpers_ready") == 1
 
     # fixed label sets: no user or address in /metrics at all
@@ -209,10 +209,12 @@ def test_counters_move_by_exactly_the_traffic():
         assert word not in text, "%s in /metrics" % word
     for fam in m1.values():
         for _, labels, _ in fam["samples"]:
-            assert set(labels) <= {"result", "why", "backend", "le",
+            assert set(labels) <= {"result", "reason", "backend", "le",
                                    "listener", "source"}, labels
-            # source is the table file's fixed name (pfhelpers_table_errors)
+            # source is the table file's fixed name (pfhelpers_table_*)
             assert labels.get("source", "pwfile") == "pwfile", labels
+    # the one naming scheme of the suite (promparse, pfhelpers-status(5))
+    check_naming_scheme(m1, "saslauthd-lite")
 
     # JSON: backend latency and failures, cache, throttle, tops, recent
     be = section(j1, "backend_pwfile")
@@ -255,9 +257,10 @@ def test_counters_move_by_exactly_the_traffic():
     assert st == 200
     assert tile(html, P + "throttled_total") == mval(m1, P + "throttled_total")
     assert tile(html, P + "throttled_logins") == 1
-    assert tile(html, P + "backend_fail_total",
-                '<span class="lb">backend: pwfile</span>') == \
-        mval(m1, P + "backend_fail_total", backend="pwfile")
+    assert tile(html, P + "backend_answers_total",
+                '<span class="lb">backend: pwfile</span>'
+                '<span class="lb">result: no</span>') == \
+        mval(m1, P + "backend_answers_total", backend="pwfile", result="no")
     assert tile(html, P + "cache_entries") == 1
     assert '<td class="k">hit ratio</td><td>0.333</td>' in html
     card = html[html.index('id="s-backend_pwfile"'):]
@@ -338,13 +341,14 @@ def test_pam_chain_backends_counted_apart():
     def delta(fam, **labels):
         return mval(m1, fam, **labels) - mval(m0, fam, **labels)
 
-    P = "pfhelpers_sasl_backend_"
+    P = "saslauthd_lite_backend_"
     assert delta(P + "calls_total", backend="pwfile") == 4
-    assert delta(P + "ok_total", backend="pwfile") == 1
-    assert delta(P + "fail_total", backend="pwfile") == 3
+    assert delta(P + "answers_total", backend="pwfile", result="ok") == 1
+    assert delta(P + "answers_total", backend="pwfile", result="no") == 3
     assert delta(P + "calls_total", backend="pam") == 2
-    assert delta(P + "ok_total", backend="pam") == 1
-    assert delta(P + "fail_total", backend="pam") == 1
+    assert delta(P + "answers_total", backend="pam", result="ok") == 1
+    assert delta(P + "answers_total", backend="pam", result="no") == 1
+    check_naming_scheme(m1, "saslauthd-lite")     # with the pam backend's
     h = P + "seconds"
     assert delta(h, sample=h + "_count", backend="pam") == 2
     assert section(j1, "backend_pwfile")["title"] == "Backend 1: pwfile"
@@ -387,27 +391,34 @@ def test_status_listen_from_config_file_and_o():
 def test_pwfile_counts_errors_of_a_bad_reload():
     """The password file reports like every table file: a reload that
     finds 3 bad lines sets pfhelpers_table_errors{source="pwfile"} to 3
-    and last_load quotes the first error and counts the others, while the
-    old entries keep answering; a good file brings 0 and "ok" back."""
+    and counts a reload failure, and last_load quotes the first error and
+    counts the others, while the old entries keep answering; a good file
+    brings 0 and "ok" back, and counts a reload."""
     s = start()
     pw = s.pwfile
     good = open(pw).read()
 
-    def errors():
+    def table(name):
         return mval(parse_exposition(get(s.base, "/metrics")[1]),
-                    "pfhelpers_table_errors", source="pwfile")
+                    "pfhelpers_table_" + name, source="pwfile")
+
+    def errors():
+        return table("errors")
 
     def last_load():
         return section(json.loads(get(s.base, "/status.json")[1]),
                        "pwfile")["facts"]["last_load"]
 
     assert errors() == 0 and last_load() == "ok"
+    assert table("reloads_total") == 0 and table("reload_failures_total") == 0
     with open(pw, "w") as f:
         f.write(good + "no-colon-1\nno-colon-2\nno-colon-3\n")
     mark = s.d.log_mark()
     s.d.reload()
     s.d.wait_log(r"keeping the table loaded before", since=mark)
     assert errors() == 3
+    assert table("reload_failures_total") == 1 and table("reloads_total") == 0
+    assert table("entries") == 2            # the old table answers
     ll = last_load()
     assert ll.startswith("%s, line 3: " % pw), ll
     assert ll.endswith(" (and 2 more errors; `saslauthd-lite check` "
@@ -418,6 +429,7 @@ def test_pwfile_counts_errors_of_a_bad_reload():
     s.d.reload()
     wait_for(lambda: errors() == 0, what="the fixed file loaded")
     assert last_load() == "ok"
+    assert table("reloads_total") == 1 and table("reload_failures_total") == 1
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import urllib.request
 
 from pfhtest import (Daemon, DaemonError, free_port, make_tmpdir, recv_until,
                      run_tests, skip, tcp_connect, wait_for)
-from promparse import mval, parse_exposition
+from promparse import check_naming_scheme, mval, parse_exposition
 
 PROG = "tests/status-testd"
 
@@ -156,6 +156,49 @@ def test_parser_rejects_bad_exposition():
     parse_exposition("# HELP a_total h\n# TYPE a_total counter\na_total{x=\"q\\\"\"} 3\n")
 
 
+def test_naming_scheme_check_rejects_drift():
+    """check_naming_scheme (the daemons' tests hold their /metrics to it)
+    must be able to fail on each kind of drift, or it proves nothing."""
+    def fam(name, typ="gauge", labels=""):
+        if typ == "histogram":
+            return ("# HELP {n} h\n# TYPE {n} histogram\n"
+                    "{n}_bucket{{le=\"+Inf\"}} 0\n{n}_sum 0\n{n}_count 0\n").format(n=name)
+        return "# HELP %s h\n# TYPE %s %s\n%s%s 1\n" % (name, name, typ, name, labels)
+    common = (fam("pfhelpers_up") + fam("pfhelpers_ready") +
+              fam("pfhelpers_start_time_seconds") +
+              fam("pfhelpers_connections", labels='{listener="unix:/x"}') +
+              fam("pfhelpers_connections_total", "counter",
+                  '{listener="unix:/x"}'))
+    table = "".join(fam(n, t, '{source="m"}') for n, t in [
+        ("pfhelpers_table_entries", "gauge"),
+        ("pfhelpers_table_reloads_total", "counter"),
+        ("pfhelpers_table_reload_failures_total", "counter"),
+        ("pfhelpers_table_errors", "gauge")])
+    good = common + table + fam("tlsmap_answers_total", "counter",
+                                '{kind="policy",level="secure"}') + \
+        fam("tlsmap_answer_seconds", "histogram")
+    check_naming_scheme(parse_exposition(good), "tlsmap")
+    bad = [good + extra for extra in [
+        fam("saslauthd_lite_answers_total", "counter"),   # another's prefix
+        fam("sasl_answers_total", "counter"),             # no scheme prefix
+        fam("pfhelpers_tlsmap_answers_total", "counter"),  # its own as common
+        fam("tlsmap_Sessions"),                           # not [a-z0-9_]
+        fam("tlsmap_lookups_total"),                      # a gauge in _total
+        fam("tlsmap_lookup_latency", "histogram"),        # not in _seconds
+        fam("tlsmap_timeout_total", "counter") +
+        fam("tlsmap_timeouts_total", "counter"),          # a plural apart
+        fam("tlsmap_map_entries", labels='{map="m"}'),    # not a scheme label
+    ]]
+    bad.append(good.replace(fam("pfhelpers_up"), ""))     # a common one missing
+    bad.append(common + fam("pfhelpers_table_errors", labels='{source="m"}'))
+    for text in bad:                                      # ^ without the others
+        try:
+            check_naming_scheme(parse_exposition(text), "tlsmap")
+        except AssertionError:
+            continue
+        raise AssertionError("scheme check accepted %r" % text)
+
+
 def test_counters_move_by_exactly_the_requests_sent():
     d = start()
     m0, j0 = snapshot(d)
@@ -171,16 +214,16 @@ def test_counters_move_by_exactly_the_requests_sent():
         assert c.ask("bogus") == "unknown"
     m1, j1 = snapshot(d)
 
-    fam = "pfhelpers_testd_requests_total"
+    fam = "status_testd_requests_total"
     assert m1[fam]["type"] == "counter"
     # one family although the daemon reported its two label sets apart
     assert len(m1[fam]["samples"]) == 2
     assert mval(m1, fam, result="ok") - mval(m0, fam, result="ok") == n_ping + n_lat
     assert mval(m1, fam, result="error") - mval(m0, fam, result="error") == n_fail
-    pe = "pfhelpers_testd_protocol_errors_total"
+    pe = "status_testd_protocol_errors_total"
     assert mval(m1, pe) - mval(m0, pe) == n_bad
 
-    h = "pfhelpers_testd_request_duration_seconds"
+    h = "status_testd_request_duration_seconds"
     assert m1[h]["type"] == "histogram"
     cnt = mval(m1, h, h + "_count") - mval(m0, h, h + "_count")
     assert cnt == n_ping + n_lat, cnt
@@ -197,6 +240,8 @@ def test_counters_move_by_exactly_the_requests_sent():
     assert abs(st - time.time()) < 120, st
     conns = mval(m1, "pfhelpers_connections", listener="inet:127.0.0.1:%d" % d.port)
     assert conns == 1, conns            # our client is still connected
+    # the naming scheme the daemons' /metrics are held to, too
+    check_naming_scheme(m1, "status-testd")
 
     # JSON: the same numbers, documented field names
     for k in ("program", "version", "pid", "now", "start_time", "uptime_seconds",
@@ -221,7 +266,7 @@ def test_counters_move_by_exactly_the_requests_sent():
     assert hist["count"] - find(req0["histograms"], h)["count"] == n_ping + n_lat
     assert hist["p50_ms"] <= hist["p90_ms"] <= hist["p99_ms"]
     assert 1.4 <= hist["p99_ms"] <= 1.8, hist          # the 1.5 ms requests
-    g = find(req1["gauges"], "pfhelpers_testd_open_connections")
+    g = find(req1["gauges"], "status_testd_open_connections")
     assert g["value"] == 1
     act = section(j1, "activity")
     tbl = act["tables"][0]
@@ -241,7 +286,7 @@ def test_counters_move_by_exactly_the_requests_sent():
     assert st_ == 200 and hdr["Content-Type"].startswith("text/html")
     assert '<meta http-equiv="refresh"' in html
     assert "<link" not in html and "<script" not in html and "src=" not in html
-    mo = re.search(r'data-metric="pfhelpers_testd_protocol_errors_total"[^>]*>'
+    mo = re.search(r'data-metric="status_testd_protocol_errors_total"[^>]*>'
                    r'<div class="v">([^<]*)</div>', html)
     assert mo and int(mo.group(1)) == mval(m1, pe), mo
     assert "Requests" in html and "Recent requests" in html
@@ -363,7 +408,7 @@ def test_basic_auth():
     st, _, _ = get_authed(d.base + "/metrics", auth=("admin", "wrong"))
     assert st == 401
     fams = parse_exposition(outputs[2].decode())
-    assert mval(fams, "pfhelpers_testd_requests_total", result="ok") == 1
+    assert mval(fams, "status_testd_requests_total", result="ok") == 1
     d.stop()
     everything = b"".join(outputs) + d.log().encode()
     assert password.encode() not in everything
@@ -622,7 +667,7 @@ def test_status_flood_does_not_stop_the_protocol_socket():
     assert pings > 0
     assert slowest < 1.0, "a ping took %.3fs during the status flood" % slowest
     m = get_metrics(d)
-    assert mval(m, "pfhelpers_testd_requests_total", result="ok") == pings
+    assert mval(m, "status_testd_requests_total", result="ok") == pings
     c.close()
 
 

@@ -130,14 +130,14 @@ def test_status_flood_does_not_slow_socketmap():
 
     # the daemon counted exactly the lookups we sent, nothing lost
     m1 = parse_exposition(http_get(sport, "/metrics")[1].decode())
-    fam = "pfhelpers_tlsmap_answers_total"
+    fam = "tlsmap_answers_total"
 
     def delta(**labels):
         return mval(m1, fam, **labels) - mval(m0, fam, **labels)
 
     assert delta(kind="policy", level="secure") == found
     assert delta(kind="policy", level="notfound") == sent - found
-    assert mval(m1, "pfhelpers_tlsmap_protocol_errors_total", error="malformed") == 0
+    assert mval(m1, "tlsmap_protocol_errors_total", error="malformed") == 0
     assert d.stop() == 0
 
 

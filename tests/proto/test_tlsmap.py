@@ -287,7 +287,11 @@ def test_status_shows_error_count_old_table_answers():
         assert mval(m, "pfhelpers_table_errors", source="tlspolicy") == 3
         assert mval(m, "pfhelpers_table_errors", source="legacy") == 0
         # the old table, all 6 entries of it, still answers
-        assert mval(m, "pfhelpers_tlsmap_map_entries", map="tlspolicy") == 6
+        assert mval(m, "pfhelpers_table_entries", source="tlspolicy") == 6
+        fails = mval(m, "pfhelpers_table_reload_failures_total", source="tlspolicy")
+        assert fails == 1, fails
+        assert mval(m, "pfhelpers_table_reload_failures_total", source="legacy") == 0
+        assert mval(m, "pfhelpers_table_reloads_total", source="tlspolicy") == 0
         assert q(s, "tlspolicy", "example.com") == \
             b"OK secure match=.example.com"
         assert q(s, "tlspolicy", "ok.example") == b"NOTFOUND "
@@ -320,6 +324,10 @@ def test_status_shows_error_count_old_table_answers():
                  what="fixed file picked up")
         m = parse_exposition(http_get(port, "/metrics")[1])
         assert mval(m, "pfhelpers_table_errors", source="tlspolicy") == 0
+        # two refused (3 errors, then 1), one that replaced the table
+        assert mval(m, "pfhelpers_table_reload_failures_total", source="tlspolicy") == 2
+        assert mval(m, "pfhelpers_table_reloads_total", source="tlspolicy") == 1
+        assert mval(m, "pfhelpers_table_entries", source="tlspolicy") == 7
 
 
 def test_temp_reply_counts_errors():
@@ -503,15 +511,15 @@ def test_status_page():
         code, m = http_get(port, "/metrics")
         assert code == 200
         for line in (
-                'pfhelpers_tlsmap_answers_total{kind="policy",level="secure"} 2',
-                'pfhelpers_tlsmap_answers_total{kind="policy",level="notfound"} 1',
-                'pfhelpers_tlsmap_answers_total{kind="persite",'
+                'tlsmap_answers_total{kind="policy",level="secure"} 2',
+                'tlsmap_answers_total{kind="policy",level="notfound"} 1',
+                'tlsmap_answers_total{kind="persite",'
                 'level="MUST_NOPEERMATCH"} 1',
-                'pfhelpers_tlsmap_answers_total{kind="policy",level="may"} 0',
-                'pfhelpers_tlsmap_temp_total 1',
-                'pfhelpers_tlsmap_perm_total 1',
-                'pfhelpers_tlsmap_map_entries{map="tlspolicy"} 6',
-                'pfhelpers_tlsmap_map_entries{map="later"} 0'):
+                'tlsmap_answers_total{kind="policy",level="may"} 0',
+                'tlsmap_error_answers_total{result="temp"} 1',
+                'tlsmap_error_answers_total{result="perm"} 1',
+                'pfhelpers_table_entries{source="tlspolicy"} 6',
+                'pfhelpers_table_entries{source="later"} 0'):
             assert line in m.splitlines(), (line, m)
         # the map that had no file loads once it appears: ready
         rewrite(d, "later", "x.example may\n")
@@ -529,7 +537,7 @@ def test_status_metrics_strict_and_page():
     answers table shows the same numbers."""
     import json
     import re
-    from promparse import mval, parse_exposition
+    from promparse import check_naming_scheme, mval, parse_exposition
     port = free_port()
     with start(options={"status_listen": "inet:127.0.0.1:%d" % port}) as d:
         code, text = http_get(port, "/metrics")
@@ -546,7 +554,7 @@ def test_status_metrics_strict_and_page():
         code, text = http_get(port, "/metrics")
         assert code == 200
         m1 = parse_exposition(text)
-        fam = "pfhelpers_tlsmap_answers_total"
+        fam = "tlsmap_answers_total"
         assert m1[fam]["type"] == "counter"
         for labels, n in [(dict(kind="policy", level="secure"), 1),
                           (dict(kind="policy", level="encrypt"), 2),
@@ -555,10 +563,12 @@ def test_status_metrics_strict_and_page():
                           (dict(kind="persite", level="notfound"), 2),
                           (dict(kind="policy", level="may"), 0)]:
             assert mval(m1, fam, **labels) - mval(m0, fam, **labels) == n, labels
-        h = "pfhelpers_tlsmap_lookup_latency_seconds"
+        h = "tlsmap_answer_seconds"
         assert mval(m1, h, h + "_count") - mval(m0, h, h + "_count") == 7
-        assert mval(m1, "pfhelpers_tlsmap_map_entries", map="tlspolicy") == 6
-        assert mval(m1, "pfhelpers_tlsmap_map_entries", map="legacy") == 3
+        assert mval(m1, "pfhelpers_table_entries", source="tlspolicy") == 6
+        assert mval(m1, "pfhelpers_table_entries", source="legacy") == 3
+        # the one naming scheme of the suite (promparse, pfhelpers-status(5))
+        check_naming_scheme(m1, "tlsmap")
         assert "nope.example" not in text and "legacy.example" not in text
 
         code, body = http_get(port, "/status.json")
