@@ -767,10 +767,8 @@ check_config_sockets(struct server *s)
 	char item[300], name[300], err[256];
 	size_t n;
 
-	if (s->spec->sockets == NULL)
+	if (!server_config_sockets(s->spec, s->cfg, &ss))
 		return;
-	memset(&ss, 0, sizeof(ss));
-	s->spec->sockets(s->cfg, &ss);
 	memset(&st, 0, sizeof(st));
 	st.st_mode = S_IFSOCK | server_want_mode(ss.mode);
 	st.st_uid = geteuid();

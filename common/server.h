@@ -77,8 +77,9 @@ struct server_common {
 };
 
 /*
- * What a config asks the daemon to listen on (spec->sockets() fills it
- * from a config that passed spec->check). server_listen_all() binds it;
+ * What a config asks the daemon to listen on, from a config that passed
+ * spec->check: server_config_sockets() (server_config.h) fills it from
+ * spec->listen_cfg or spec->sockets(). server_listen_config() binds it;
  * SIGHUP compares it with the bound listeners. The strings are borrowed
  * from the config.
  */
@@ -87,6 +88,17 @@ struct server_sockets {
 	const char *endpoints;		/* one or more, blanks or commas between */
 	mode_t	mode;			/* unix: socket_mode (0 = 0660) */
 	const char *group;		/* unix: socket_group ("" = unchanged) */
+};
+
+/*
+ * The listener parameters of a daemon that listens where its "listen"
+ * parameter says (policyd-ccert, tlsmap): its config struct holds them
+ * as one of these, at spec->listen_cfg, and needs no sockets hook.
+ */
+struct server_listen_cfg {
+	char	*listen;		/* endpoints, blanks or commas between */
+	mode_t	 socket_mode;
+	char	*socket_group;
 };
 
 struct server_spec {
@@ -117,7 +129,13 @@ struct server_spec {
 	void	(*ready)(struct server *);
 	/* SIGHUP with a valid new config: adopt it or refuse (-1 + err) */
 	int	(*reload)(struct server *, void *newcfg, char *err, size_t errlen);
-	/* the listeners a config asks for (optional; see server_sockets) */
+	/*
+	 * the listeners a config asks for (see server_sockets): where the
+	 * config struct holds its struct server_listen_cfg (offsetof; 0 =
+	 * none, never its place since server_common comes first), or else
+	 * a hook that fills them (optional)
+	 */
+	size_t	listen_cfg;
 	void	(*sockets)(void *cfg, struct server_sockets *);
 	void	(*tick)(struct server *);
 	void	(*stop)(struct server *);
@@ -174,6 +192,12 @@ struct listener *server_listen(struct server *, const char *endpoint,
  */
 int	 server_listen_all(struct server *, const struct server_sockets *ss,
 	    listener_accept_fn *fn, void *ctx, char *err, size_t errlen);
+/*
+ * server_listen_config - server_listen_all() what the config in force
+ * asks for (server_config_sockets(); nothing when it asks for nothing)
+ */
+int	 server_listen_config(struct server *, listener_accept_fn *fn,
+	    void *ctx, char *err, size_t errlen);
 /*
  * server_conn - adopt a client a listener accepted: a conn with the given
  * buffer caps and the config's idle_timeout, named by peer and counted

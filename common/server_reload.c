@@ -19,6 +19,7 @@
 #include "log.h"
 #include "privs.h"
 #include "server.h"
+#include "server_config.h"
 #include "server_int.h"
 #include "server_reload.h"
 #include "status_http.h"
@@ -139,9 +140,7 @@ listen_pending(struct server *s, void *cfg, int warn)
 	unsigned pend = 0;
 	gid_t gid;
 
-	if (s->spec->sockets != NULL) {
-		memset(&ss, 0, sizeof(ss));
-		s->spec->sockets(cfg, &ss);
+	if (server_config_sockets(s->spec, cfg, &ss)) {
 		if (!endpoints_bound(s, ss.endpoints, want, sizeof(want))) {
 			pend |= PEND_LISTEN;
 			bound_text(s, bound, sizeof(bound));
@@ -208,8 +207,7 @@ report_listen_changes(struct server *s, void *ocfg, void *ncfg)
 	char text[1024];
 
 	if (back & PEND_LISTEN) {
-		memset(&ss, 0, sizeof(ss));
-		s->spec->sockets(ncfg, &ss);
+		(void)server_config_sockets(s->spec, ncfg, &ss);
 		bound_text(s, text, sizeof(text));
 		log_info("reload: %s is back to the running %s; no restart "
 		    "pending for it", ss.listen_param, text);
@@ -287,10 +285,8 @@ listener_param(struct server *s, void *cfg, const char *name)
 
 	if (strcmp(name, "status_listen") == 0)
 		return 1;
-	if (s->spec->sockets == NULL)
+	if (!server_config_sockets(s->spec, cfg, &ss))
 		return 0;
-	memset(&ss, 0, sizeof(ss));
-	s->spec->sockets(cfg, &ss);
 	return strcmp(name, ss.listen_param) == 0 ||
 	    strcmp(name, "socket_mode") == 0 ||
 	    strcmp(name, "socket_group") == 0;

@@ -40,9 +40,9 @@
 #define RS	CFG_F_RESTART
 
 static const struct cfg_param policyd_params[] = {
-	{"listen", CFG_STR, "inet:127.0.0.1:10031", PD(listen), 0, 0, RS},
-	{"socket_mode", CFG_MODE, "0660", PD(socket_mode), 0, 0, RS},
-	{"socket_group", CFG_STR, "", PD(socket_group), 0, 0, RS},
+	{"listen", CFG_STR, "inet:127.0.0.1:10031", PD(sock.listen), 0, 0, RS},
+	{"socket_mode", CFG_MODE, "0660", PD(sock.socket_mode), 0, 0, RS},
+	{"socket_group", CFG_STR, "", PD(sock.socket_group), 0, 0, RS},
 	{"identities", CFG_STR, PFH_SYSCONFDIR "/policyd-ccert.identities",
 	    PD(identities), 0, 0, RL},
 	{"permit_action", CFG_STR, "OK", PD(permit_action), 0, 0, RL},
@@ -93,8 +93,8 @@ policyd_check(void *vcfg, char *err, size_t errlen)
 		    cfg->default_action);
 		return -1;
 	}
-	if (endpoint_parse(cfg->listen, &ep, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "listen = %s: %s", cfg->listen, why);
+	if (endpoint_parse(cfg->sock.listen, &ep, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "listen = %s: %s", cfg->sock.listen, why);
 		return -1;
 	}
 	if (strcasecmp(cfg->decision_log, "all") == 0)
@@ -146,18 +146,6 @@ sync_identities(struct policyd *pd)
 	    identities_pins(ids), identities_names(ids), pd->src->path);
 }
 
-/* policyd_sockets - the listener a config (that passed the check) asks for */
-static void
-policyd_sockets(void *vcfg, struct server_sockets *ss)
-{
-	struct policyd_cfg *cfg = vcfg;
-
-	ss->listen_param = "listen";
-	ss->endpoints = cfg->listen;
-	ss->mode = cfg->socket_mode;
-	ss->group = cfg->socket_group;
-}
-
 /* identities_loaded - table_loaded_fn: a background load ended */
 static void
 identities_loaded(struct table_source *ts, int rc, void *ctx)
@@ -194,7 +182,6 @@ policyd_init(struct server *srv, char *err, size_t errlen)
 {
 	struct policyd_cfg *cfg = server_cfg(srv);
 	struct policyd *pd = xcalloc(1, sizeof(*pd));
-	struct server_sockets ss;
 
 	pd->srv = srv;
 	stats_recent_init(&pd->st.recent, 50);
@@ -203,8 +190,7 @@ policyd_init(struct server *srv, char *err, size_t errlen)
 	if ((pd->src = open_identities(pd, cfg, err, errlen)) == NULL)
 		return -1;
 	sync_identities(pd);
-	policyd_sockets(cfg, &ss);
-	if (server_listen_all(srv, &ss, session_accept, pd, err, errlen) < 0)
+	if (server_listen_config(srv, session_accept, pd, err, errlen) < 0)
 		return -1;
 	if (cfg->report_only)
 		log_warn("report_only = yes: every answer is DUNNO; decisions "
@@ -292,11 +278,11 @@ static const struct server_spec policyd_spec = {
 	.config_flag = 'c',
 	.params = policyd_params,
 	.cfg_size = sizeof(struct policyd_cfg),
+	.listen_cfg = offsetof(struct policyd_cfg, sock),
 	.check = policyd_check,
 	.warn = policyd_warn,
 	.init = policyd_init,
 	.reload = policyd_reload,
-	.sockets = policyd_sockets,
 	.tick = policyd_tick,
 	.stop = policyd_stop,
 	.busy = policyd_busy,

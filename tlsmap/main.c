@@ -83,25 +83,12 @@ probe_installed(struct tlsmap *tm, const struct tlsmap_cfg *cfg)
 	}
 }
 
-/* tlsmap_sockets - the listeners a config (that passed the check) asks for */
-static void
-tlsmap_sockets(void *vcfg, struct server_sockets *ss)
-{
-	struct tlsmap_cfg *cfg = vcfg;
-
-	ss->listen_param = "listen";
-	ss->endpoints = cfg->listen;
-	ss->mode = cfg->socket_mode;
-	ss->group = cfg->socket_group;
-}
-
 /* tlsmap_init - maps first, then the listeners */
 static int
 tlsmap_init(struct server *srv, char *err, size_t errlen)
 {
 	struct tlsmap_cfg *cfg = server_cfg(srv);
 	struct tlsmap *tm = xcalloc(1, sizeof(*tm));
-	struct server_sockets ss;
 
 	tm->srv = srv;
 	stats_recent_init(&tm->st.recent, 50);
@@ -132,8 +119,7 @@ tlsmap_init(struct server *srv, char *err, size_t errlen)
 	/* from now on every reload parses off the event loop */
 	maps_async(tm->maps, server_ev(srv));
 	probe_installed(tm, cfg);
-	tlsmap_sockets(cfg, &ss);
-	return server_listen_all(srv, &ss, sockmap_accept, tm, err, errlen);
+	return server_listen_config(srv, sockmap_accept, tm, err, errlen);
 }
 
 /* tlsmap_reload - SIGHUP with a valid config: new map set, or fresh files */
@@ -218,11 +204,11 @@ static const struct server_spec tlsmap_spec = {
 	    "       tlsmap migrate [-m mx_host ...] PER_SITE_FILE\n",
 	.params = tlsmap_params,
 	.cfg_size = sizeof(struct tlsmap_cfg),
+	.listen_cfg = offsetof(struct tlsmap_cfg, sock),
 	.common_defaults = tlsmap_common_defaults,
 	.check = tlsmap_check_cfg,
 	.init = tlsmap_init,
 	.reload = tlsmap_reload,
-	.sockets = tlsmap_sockets,
 	.tick = tlsmap_tick,
 	.stop = tlsmap_stop,
 	.busy = tlsmap_busy,

@@ -25,9 +25,9 @@
 #define LIST_SEPS	" \t\r\n,"
 
 const struct cfg_param tlsmap_params[] = {
-	{"listen", CFG_STR, "inet:127.0.0.1:10030", P(listen), 0, 0, RS},
-	{"socket_mode", CFG_MODE, "0660", P(socket_mode), 0, 0, RS},
-	{"socket_group", CFG_STR, "", P(socket_group), 0, 0, RS},
+	{"listen", CFG_STR, "inet:127.0.0.1:10030", P(sock.listen), 0, 0, RS},
+	{"socket_mode", CFG_MODE, "0660", P(sock.socket_mode), 0, 0, RS},
+	{"socket_group", CFG_STR, "", P(sock.socket_group), 0, 0, RS},
 	{"maps", CFG_STR, "tlspolicy=policy:" PFH_SYSCONFDIR "/tls_policy",
 	    P(maps), 0, 0, RL},
 	{"postfix_version", CFG_STR, PFH_DEFAULT_POSTFIX_VERSION,
@@ -71,7 +71,7 @@ tlsmap_check_cfg(void *vcfg, char *err, size_t errlen)
 		    cfg->postfix_version);
 		return -1;
 	}
-	if (cfg->listen[strspn(cfg->listen, LIST_SEPS)] == 0) {
+	if (cfg->sock.listen[strspn(cfg->sock.listen, LIST_SEPS)] == 0) {
 		snprintf(err, errlen, "listen: no endpoint");
 		return -1;
 	}
