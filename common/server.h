@@ -34,7 +34,7 @@
  *            spec->busy() says 0 (or stop_timeout passes), exit 0.
  * Every `reload_check_interval` spec->tick() runs (table sources use it to
  * notice changed files). table_settle_time and table_shrink_limit are the
- * guard every daemon gives its table sources (table.h, table_source_guard()).
+ * guard every daemon gives its table sources (table.h; server_table_guard()).
  *
  * Exit codes follow sysexits(3): EX_USAGE bad options, EX_CONFIG bad
  * config, EX_OSERR/EX_UNAVAILABLE when binding or setup fails.
@@ -49,6 +49,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "listen.h"
+#include "table.h"
 
 struct ev;
 struct server;
@@ -75,6 +76,17 @@ struct server_common {
 	long long first_request_timeout;	/* ms, until the first request */
 	long long max_new_per_peer;	/* max_new_connections_per_peer */
 };
+
+/*
+ * server_table_guard - the guard every daemon gives its table sources:
+ * its config's table_settle_time and table_shrink_limit (table.h)
+ */
+static inline void
+server_table_guard(struct table_source *ts, const struct server_common *sc)
+{
+	table_source_guard(ts, sc->table_settle_time,
+	    (unsigned)sc->table_shrink_limit);
+}
 
 /*
  * What a config asks the daemon to listen on, from a config that passed

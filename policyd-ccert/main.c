@@ -154,6 +154,17 @@ identities_loaded(struct table_source *ts, int rc, void *ctx)
 		sync_identities(ctx);
 }
 
+/* identities_source - a source for the file, with the config's guard */
+static struct table_source *
+identities_source(const struct policyd_cfg *cfg)
+{
+	struct table_source *src;
+
+	src = table_source_new(cfg->identities, identities_table_ops());
+	server_table_guard(src, &cfg->common);
+	return src;
+}
+
 /*
  * open_identities - a source for the file, loaded now (on the loop, as
  * the caller must decide at once), then reloading in the background
@@ -162,11 +173,8 @@ static struct table_source *
 open_identities(struct policyd *pd, const struct policyd_cfg *cfg, char *err,
     size_t errlen)
 {
-	struct table_source *src;
+	struct table_source *src = identities_source(cfg);
 
-	src = table_source_new(cfg->identities, identities_table_ops());
-	table_source_guard(src, cfg->common.table_settle_time,
-	    (unsigned)cfg->common.table_shrink_limit);
 	if (table_source_load(src) < 0) {
 		snprintf(err, errlen, "identities: %s", src->last_error);
 		table_source_free(src);
@@ -216,8 +224,7 @@ policyd_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 		sync_identities(pd);
 	} else {
 		/* an admin who sends SIGHUP expects the file read again */
-		table_source_guard(pd->src, cfg->common.table_settle_time,
-		    (unsigned)cfg->common.table_shrink_limit);
+		server_table_guard(pd->src, &cfg->common);
 		(void)table_source_load(pd->src);
 	}
 	if (cfg->report_only && !old->report_only)
@@ -261,9 +268,7 @@ policyd_verify(struct server *srv, void *vcfg)
 	unsigned n;
 
 	(void)srv;
-	src = table_source_new(cfg->identities, identities_table_ops());
-	table_source_guard(src, cfg->common.table_settle_time,
-	    (unsigned)cfg->common.table_shrink_limit);
+	src = identities_source(cfg);
 	n = table_source_verify(src);
 	if (n == 0)
 		fprintf(stderr, "policyd-ccert: check: %s: %zu identities\n",

@@ -96,8 +96,7 @@ tlsmap_init(struct server *srv, char *err, size_t errlen)
 	if ((tm->maps = maps_new(cfg->maps, cfg->report_only_maps,
 	    tlsmap_version(cfg), err, errlen)) == NULL)
 		return -1;
-	maps_guard(tm->maps, cfg->common.table_settle_time,
-	    (unsigned)cfg->common.table_shrink_limit);
+	maps_guard(tm->maps, &cfg->common);
 	/*
 	 * A map whose file is missing or empty is a start-up error: that is
 	 * an install that is not finished, or a file lost, and serving it
@@ -137,8 +136,7 @@ tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	    strcmp(old->postfix_version, cfg->postfix_version) == 0 &&
 	    strcmp(old->report_only_maps, cfg->report_only_maps) == 0) {
 		/* same maps: re-read every file (loader thread); a bad one keeps its table */
-		maps_guard(tm->maps, cfg->common.table_settle_time,
-		    (unsigned)cfg->common.table_shrink_limit);
+		maps_guard(tm->maps, &cfg->common);
 		(void)maps_load(tm->maps);
 		return 0;
 	}
@@ -149,8 +147,7 @@ tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	if ((ms = maps_new(cfg->maps, cfg->report_only_maps,
 	    tlsmap_version(cfg), err, errlen)) == NULL)
 		return -1;
-	maps_guard(ms, cfg->common.table_settle_time,
-	    (unsigned)cfg->common.table_shrink_limit);
+	maps_guard(ms, &cfg->common);
 	if (maps_load(ms) > 0) {
 		for (i = 0; i < ms->n; i++)
 			if (!map_loaded(&ms->v[i]))

@@ -20,6 +20,7 @@
 #include "maps.h"
 #include "netstring.h"
 #include "per_site.h"
+#include "server.h"
 #include "table.h"
 #include "tls_policy.h"
 #include "xalloc.h"
@@ -308,12 +309,12 @@ maps_free(struct maps *ms)
 
 /* maps_guard - the table guard of every map */
 void
-maps_guard(struct maps *ms, long long settle_ms, unsigned shrink_pct)
+maps_guard(struct maps *ms, const struct server_common *sc)
 {
 	size_t i;
 
 	for (i = 0; i < ms->n; i++)
-		table_source_guard(ms->v[i].src, settle_ms, shrink_pct);
+		server_table_guard(ms->v[i].src, sc);
 }
 
 /* map_reloaded - table_loaded_fn: a background reload of one map ended */
