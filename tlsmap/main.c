@@ -17,7 +17,6 @@
 #include "server.h"
 #include "status.h"
 #include "table.h"
-#include "tls_policy.h"
 #include "tlsmap.h"
 #include "xalloc.h"
 
@@ -35,20 +34,14 @@ static void
 warn_newer(const struct tlsmap *tm, const struct tlsmap_cfg *cfg)
 {
 	const struct postfix_probe *pr = &tm->installed;
-	char vs[16];
+	char msg[2048];
 	unsigned n;
 
 	if (pr->status != PROBE_FOUND || tlsmap_version(cfg) <= pr->version)
 		return;
 	n = maps_recheck(tm->maps, pr->version, NULL, NULL);
-	log_warn("postfix_version = %s is newer than the installed Postfix %s "
-	    "(%s): %u loaded entr%s use%s features it lacks, and it defers mail "
-	    "for those destinations (\"invalid attribute name\", 4.7.5); "
-	    "serving them anyway: set postfix_version = %s, or upgrade Postfix "
-	    "(\"tlsmap check\" lists them)", cfg->postfix_version,
-	    pr->mail_version, pr->path, n, n == 1 ? "y" : "ies",
-	    n == 1 ? "s" : "", tls_policy_version_str(pr->version, vs,
-	    sizeof(vs)));
+	postfix_probe_newer(pr, cfg->postfix_version, 1, n, msg, sizeof(msg));
+	log_warn("%s", msg);
 }
 
 /* probe_installed - at start: which Postfix this host runs, said once */
