@@ -764,7 +764,7 @@ check_config_sockets(struct server *s)
 	struct endpoint ep;
 	struct stat st;
 	const char *p, *next;
-	char item[300], name[300], err[256];
+	char name[300], err[256];
 	size_t n;
 
 	if (!server_config_sockets(s->spec, s->cfg, &ss))
@@ -780,11 +780,9 @@ check_config_sockets(struct server *s)
 		return;
 	}
 	for (p = ss.endpoints; (next = endpoint_list_next(&p, &n)) != NULL;) {
-		snprintf(item, sizeof(item), "%.*s", (int)n, next);
-		if (endpoint_parse(item, &ep, err, sizeof(err)) < 0 ||
+		if (endpoint_canonical(next, n, &ep, name, sizeof(name)) < 0 ||
 		    ep.kind != ENDPOINT_UNIX)
 			continue;
-		endpoint_str(&ep, name, sizeof(name));
 		check_postfix(s, name, ep.path, &st);
 	}
 }

@@ -37,15 +37,7 @@ struct server_reload {
 void
 server_status_bound_name(const char *value, char *out, size_t outlen)
 {
-	struct endpoint ep;
-	char err[256];
-
-	if (*value == 0)
-		*out = 0;
-	else if (endpoint_parse(value, &ep, err, sizeof(err)) == 0)
-		endpoint_str(&ep, out, outlen);
-	else
-		snprintf(out, outlen, "%s", value);
+	(void)endpoint_canonical(value, strlen(value), NULL, out, outlen);
 }
 
 /* Listener settings SIGHUP cannot apply, as bits of listen_pending() */
@@ -89,19 +81,14 @@ endpoints_bound(struct server *s, const char *list, char *want,
     size_t wantlen)
 {
 	const char *p = list, *next;
-	struct endpoint ep;
-	char item[300], name[300], err[256];
+	char name[300];
 	size_t n, len = 0;
 	unsigned count = 0;
 	int same = 1;
 
 	*want = 0;
 	while ((next = endpoint_list_next(&p, &n)) != NULL) {
-		snprintf(item, sizeof(item), "%.*s", (int)n, next);
-		if (endpoint_parse(item, &ep, err, sizeof(err)) == 0)
-			endpoint_str(&ep, name, sizeof(name));
-		else
-			snprintf(name, sizeof(name), "%s", item);
+		(void)endpoint_canonical(next, n, NULL, name, sizeof(name));
 		if (!bound_listener(s, name))
 			same = 0;
 		count++;
