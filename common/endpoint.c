@@ -147,16 +147,3 @@ endpoint_canonical(const char *text, size_t len, struct endpoint *ep,
 	snprintf(out, outlen, "%.*s", (int)len, text);
 	return -1;
 }
-
-/* endpoint_list_next - the next item of an endpoint list, NULL at its end */
-const char *
-endpoint_list_next(const char **p, size_t *len)
-{
-	const char *item = *p + strspn(*p, ENDPOINT_LIST_SEPS);
-
-	if (*item == 0)
-		return NULL;
-	*len = strcspn(item, ENDPOINT_LIST_SEPS);
-	*p = item + *len;
-	return item;
-}

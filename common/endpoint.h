@@ -14,11 +14,8 @@
  * parse; text is len bytes, NUL-terminated or not (an endpoint_list_next()
  * item); 0 when it parsed (*ep filled, when ep is not NULL), else -1.
  *
- * An endpoint list ("listen = unix:/a, inet:10030") separates its items
- * by blanks, newlines and commas (ENDPOINT_LIST_SEPS), any number of them.
- * endpoint_list_next() walks one: from *p it skips separators and returns
- * the next item, not NUL-terminated, its length in *len, with *p moved
- * past it; NULL at the end of the list. It does not parse the item.
+ * An endpoint list ("listen = unix:/a, inet:10030") is a list value like
+ * any other: cfg_conv_list_next() (cfg_conv.h) walks it.
  */
 #ifndef PFH_ENDPOINT_H
 #define PFH_ENDPOINT_H
@@ -39,9 +36,5 @@ int	endpoint_parse(const char *, struct endpoint *, char *err, size_t errlen);
 const char *endpoint_str(const struct endpoint *, char *out, size_t outlen);
 int	endpoint_canonical(const char *text, size_t len, struct endpoint *ep,
 	    char *out, size_t outlen);
-
-#define ENDPOINT_LIST_SEPS	" \t\r\n,"
-
-const char *endpoint_list_next(const char **p, size_t *len);
 
 #endif /* PFH_ENDPOINT_H */

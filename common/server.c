@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "cfg_conv.h"
 #include "conn.h"
 #include "endpoint.h"
 #include "ev.h"
@@ -653,7 +654,7 @@ server_listen_all(struct server *s, const struct server_sockets *ss,
 	char *ep;
 	size_t n;
 
-	while ((item = endpoint_list_next(&p, &n)) != NULL) {
+	while ((item = cfg_conv_list_next(&p, &n)) != NULL) {
 		ep = xstrndup(item, n);
 		l = server_listen(s, ep, ss->mode, NULL, ss->group, fn, ctx,
 		    err, errlen);
@@ -779,7 +780,7 @@ check_config_sockets(struct server *s)
 		log_warn("socket_group: %s", err);
 		return;
 	}
-	for (p = ss.endpoints; (next = endpoint_list_next(&p, &n)) != NULL;) {
+	for (p = ss.endpoints; (next = cfg_conv_list_next(&p, &n)) != NULL;) {
 		if (endpoint_canonical(next, n, &ep, name, sizeof(name)) < 0 ||
 		    ep.kind != ENDPOINT_UNIX)
 			continue;

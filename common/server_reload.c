@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "cfg.h"
+#include "cfg_conv.h"
 #include "endpoint.h"
 #include "listen.h"
 #include "log.h"
@@ -87,7 +88,7 @@ endpoints_bound(struct server *s, const char *list, char *want,
 	int same = 1;
 
 	*want = 0;
-	while ((next = endpoint_list_next(&p, &n)) != NULL) {
+	while ((next = cfg_conv_list_next(&p, &n)) != NULL) {
 		(void)endpoint_canonical(next, n, NULL, name, sizeof(name));
 		if (!bound_listener(s, name))
 			same = 0;

@@ -471,15 +471,12 @@ sasl_busy(struct server *srv)
 static int
 uses_mech(const char *list, const char *name)
 {
-	char *copy = xstrdup(list), *tok, *save = NULL;
-	int found = 0;
+	char mech[32];
 
-	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
-	    tok = strtok_r(NULL, " \t,", &save))
-		if (strcmp(tok, name) == 0)
-			found = 1;
-	free(copy);
-	return found;
+	while ((list = auth_list_next(list, mech, sizeof(mech), NULL)) != NULL)
+		if (strcmp(mech, name) == 0)
+			return 1;
+	return 0;
 }
 
 /* sasl_verify - "check": the password file line by line, then each backend opens */

@@ -1,5 +1,5 @@
 /*
- * test_endpoint.c - endpoint strings and lists, and listeners built from them:
+ * test_endpoint.c - endpoint strings, and listeners built from them:
  * stale unix socket replaced, live one refused, socket mode applied.
  */
 #include "sysdep.h"
@@ -120,42 +120,6 @@ test_canonical(void **state)
 	assert_memory_equal(out, text, sizeof(out) - 1);
 }
 
-/* list_cases - an endpoint list and its items, "|" between them */
-static const struct list_case {
-	const char *list;
-	const char *items;
-} list_cases[] = {
-	{"", ""},
-	{" ,\t\r\n, ", ""},
-	{"unix:/a", "unix:/a"},
-	{"unix:/a, inet:10030", "unix:/a|inet:10030"},
-	{",unix:/a,,inet:10030,", "unix:/a|inet:10030"},
-	{"  unix:/a\n\tinet:[::1]:25  bogus ", "unix:/a|inet:[::1]:25|bogus"},
-};
-
-static void
-test_list_next(void **state)
-{
-	size_t i, n;
-
-	(void)state;
-	for (i = 0; i < nitems(list_cases); i++) {
-		const char *p = list_cases[i].list, *item;
-		char got[256];
-		size_t len = 0;
-
-		got[0] = 0;
-		while ((item = endpoint_list_next(&p, &n)) != NULL) {
-			assert_true(n > 0);
-			len += (size_t)snprintf(got + len, sizeof(got) - len,
-			    "%s%.*s", len ? "|" : "", (int)n, item);
-		}
-		assert_string_equal(got, list_cases[i].items);
-		/* at the end it stays at the end */
-		assert_null(endpoint_list_next(&p, &n));
-	}
-}
-
 static void
 test_unix_listener_stale_live_mode(void **state)
 {
@@ -227,7 +191,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_canonical),
-		cmocka_unit_test(test_list_next),
 		cmocka_unit_test(test_unix_listener_stale_live_mode),
 		cmocka_unit_test(test_inet_listener_port),
 	};
