@@ -173,3 +173,16 @@ cfg_conv_fmt_mode(mode_t mode, char *out, size_t outlen)
 {
 	snprintf(out, outlen, "%04o", (unsigned)mode);
 }
+
+/* cfg_conv_list_next - the next item of a list value, NULL at its end */
+const char *
+cfg_conv_list_next(const char **p, size_t *len)
+{
+	const char *item = *p + strspn(*p, CFG_LIST_SEPS);
+
+	if (*item == 0)
+		return NULL;
+	*len = strcspn(item, CFG_LIST_SEPS);
+	*p = item + *len;
+	return item;
+}

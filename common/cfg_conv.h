@@ -18,6 +18,12 @@
  *   cfg_conv_fmt_time(), cfg_conv_fmt_size() - the largest unit that
  *     divides the value exactly ("5m", "64k"; 0 ms is "0s").
  *   cfg_conv_fmt_mode() - four octal digits ("0660").
+ *   cfg_conv_list_next() - walks a list value ("listen = unix:/a,
+ *     inet:10030", "maps = ...", "mechanisms = pwfile pam"): its items are
+ *     separated by blanks, newlines and commas (CFG_LIST_SEPS), any number
+ *     of them. From *p it skips separators and returns the next item, not
+ *     NUL-terminated, its length in *len, with *p moved past it; NULL at
+ *     the end of the list. It does not look inside the item.
  * Errors: parsers return 0, or -1 for bad syntax or overflow and then
  *   leave *out untouched. Formatters truncate to outlen like snprintf.
  */
@@ -37,5 +43,9 @@ int	cfg_conv_mode(const char *text, mode_t *mode_out);
 void	cfg_conv_fmt_time(long long ms, char *out, size_t outlen);
 void	cfg_conv_fmt_size(long long bytes, char *out, size_t outlen);
 void	cfg_conv_fmt_mode(mode_t mode, char *out, size_t outlen);
+
+#define CFG_LIST_SEPS	" \t\r\n,"
+
+const char *cfg_conv_list_next(const char **p, size_t *len);
 
 #endif /* PFH_CFG_CONV_H */

@@ -125,15 +125,25 @@ endpoint_str(const struct endpoint *ep, char *out, size_t outlen)
 	return out;
 }
 
-/* endpoint_list_next - the next item of an endpoint list, NULL at its end */
-const char *
-endpoint_list_next(const char **p, size_t *len)
+/* endpoint_canonical - the canonical name of a text, or the text itself */
+int
+endpoint_canonical(const char *text, size_t len, struct endpoint *ep,
+    char *out, size_t outlen)
 {
-	const char *item = *p + strspn(*p, ENDPOINT_LIST_SEPS);
+	struct endpoint tmp;
+	char item[512], err[256];
 
-	if (*item == 0)
-		return NULL;
-	*len = strcspn(item, ENDPOINT_LIST_SEPS);
-	*p = item + *len;
-	return item;
+	if (ep == NULL)
+		ep = &tmp;
+	/* longer than any endpoint can be: never cut short into one */
+	if (len < sizeof(item)) {
+		memcpy(item, text, len);
+		item[len] = 0;
+		if (endpoint_parse(item, ep, err, sizeof(err)) == 0) {
+			endpoint_str(ep, out, outlen);
+			return 0;
+		}
+	}
+	snprintf(out, outlen, "%.*s", (int)len, text);
+	return -1;
 }

@@ -7,13 +7,15 @@
  * The host is an address or name; it is resolved by listen.c.
  *
  * Contract: endpoint_parse() is pure; 0 and *ep filled, or -1 and a reason
- * in err. endpoint_str() prints the canonical form.
+ * in err. endpoint_str() prints the canonical form. endpoint_canonical()
+ * is the name a text goes by, as the daemons compare and log endpoints:
+ * the canonical form of what it parses to ("inet:10030" and
+ * "inet:127.0.0.1:10030" are one), or the text itself when it does not
+ * parse; text is len bytes, NUL-terminated or not (an endpoint_list_next()
+ * item); 0 when it parsed (*ep filled, when ep is not NULL), else -1.
  *
- * An endpoint list ("listen = unix:/a, inet:10030") separates its items
- * by blanks, newlines and commas (ENDPOINT_LIST_SEPS), any number of them.
- * endpoint_list_next() walks one: from *p it skips separators and returns
- * the next item, not NUL-terminated, its length in *len, with *p moved
- * past it; NULL at the end of the list. It does not parse the item.
+ * An endpoint list ("listen = unix:/a, inet:10030") is a list value like
+ * any other: cfg_conv_list_next() (cfg_conv.h) walks it.
  */
 #ifndef PFH_ENDPOINT_H
 #define PFH_ENDPOINT_H
@@ -32,9 +34,7 @@ struct endpoint {
 int	endpoint_parse(const char *, struct endpoint *, char *err, size_t errlen);
 /* endpoint_str - "unix:/path" or "inet:host:port" ([] around IPv6) */
 const char *endpoint_str(const struct endpoint *, char *out, size_t outlen);
-
-#define ENDPOINT_LIST_SEPS	" \t\r\n,"
-
-const char *endpoint_list_next(const char **p, size_t *len);
+int	endpoint_canonical(const char *text, size_t len, struct endpoint *ep,
+	    char *out, size_t outlen);
 
 #endif /* PFH_ENDPOINT_H */

@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "cfg_conv.h"
 #include "conn.h"
 #include "endpoint.h"
 #include "ev.h"
@@ -655,7 +656,7 @@ server_listen_all(struct server *s, const struct server_sockets *ss,
 	char *ep;
 	size_t n;
 
-	while ((item = endpoint_list_next(&p, &n)) != NULL) {
+	while ((item = cfg_conv_list_next(&p, &n)) != NULL) {
 		ep = xstrndup(item, n);
 		l = server_listen(s, ep, ss->mode, NULL, ss->group, fn, ctx,
 		    err, errlen);
@@ -766,13 +767,11 @@ check_config_sockets(struct server *s)
 	struct endpoint ep;
 	struct stat st;
 	const char *p, *next;
-	char item[300], name[300], err[256];
+	char name[300], err[256];
 	size_t n;
 
-	if (s->spec->sockets == NULL)
+	if (!server_config_sockets(s->spec, s->cfg, &ss))
 		return;
-	memset(&ss, 0, sizeof(ss));
-	s->spec->sockets(s->cfg, &ss);
 	memset(&st, 0, sizeof(st));
 	st.st_mode = S_IFSOCK | server_want_mode(ss.mode);
 	st.st_uid = geteuid();
@@ -783,12 +782,10 @@ check_config_sockets(struct server *s)
 		log_warn("socket_group: %s", err);
 		return;
 	}
-	for (p = ss.endpoints; (next = endpoint_list_next(&p, &n)) != NULL;) {
-		snprintf(item, sizeof(item), "%.*s", (int)n, next);
-		if (endpoint_parse(item, &ep, err, sizeof(err)) < 0 ||
+	for (p = ss.endpoints; (next = cfg_conv_list_next(&p, &n)) != NULL;) {
+		if (endpoint_canonical(next, n, &ep, name, sizeof(name)) < 0 ||
 		    ep.kind != ENDPOINT_UNIX)
 			continue;
-		endpoint_str(&ep, name, sizeof(name));
 		check_postfix(s, name, ep.path, &st);
 	}
 }

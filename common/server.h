@@ -37,7 +37,7 @@
  *            passes (logged with how many were still open).
  * Every `reload_check_interval` spec->tick() runs (table sources use it to
  * notice changed files). table_settle_time and table_shrink_limit are the
- * guard every daemon gives its table sources (table.h, table_source_guard()).
+ * guard every daemon gives its table sources (table.h; server_table_guard()).
  *
  * Exit codes follow sysexits(3): EX_USAGE bad options, EX_CONFIG bad
  * config, EX_OSERR/EX_UNAVAILABLE when binding or setup fails.
@@ -52,6 +52,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "listen.h"
+#include "table.h"
 
 struct ev;
 struct server;
@@ -80,8 +81,20 @@ struct server_common {
 };
 
 /*
- * What a config asks the daemon to listen on (spec->sockets() fills it
- * from a config that passed spec->check). server_listen_all() binds it;
+ * server_table_guard - the guard every daemon gives its table sources:
+ * its config's table_settle_time and table_shrink_limit (table.h)
+ */
+static inline void
+server_table_guard(struct table_source *ts, const struct server_common *sc)
+{
+	table_source_guard(ts, sc->table_settle_time,
+	    (unsigned)sc->table_shrink_limit);
+}
+
+/*
+ * What a config asks the daemon to listen on, from a config that passed
+ * spec->check: server_config_sockets() (server_config.h) fills it from
+ * spec->listen_cfg or spec->sockets(). server_listen_config() binds it;
  * SIGHUP compares it with the bound listeners. The strings are borrowed
  * from the config.
  */
@@ -90,6 +103,17 @@ struct server_sockets {
 	const char *endpoints;		/* one or more, blanks or commas between */
 	mode_t	mode;			/* unix: socket_mode (0 = 0660) */
 	const char *group;		/* unix: socket_group ("" = unchanged) */
+};
+
+/*
+ * The listener parameters of a daemon that listens where its "listen"
+ * parameter says (policyd-ccert, tlsmap): its config struct holds them
+ * as one of these, at spec->listen_cfg, and needs no sockets hook.
+ */
+struct server_listen_cfg {
+	char	*listen;		/* endpoints, blanks or commas between */
+	mode_t	 socket_mode;
+	char	*socket_group;
 };
 
 struct server_spec {
@@ -120,7 +144,13 @@ struct server_spec {
 	void	(*ready)(struct server *);
 	/* SIGHUP with a valid new config: adopt it or refuse (-1 + err) */
 	int	(*reload)(struct server *, void *newcfg, char *err, size_t errlen);
-	/* the listeners a config asks for (optional; see server_sockets) */
+	/*
+	 * the listeners a config asks for (see server_sockets): where the
+	 * config struct holds its struct server_listen_cfg (offsetof; 0 =
+	 * none, never its place since server_common comes first), or else
+	 * a hook that fills them (optional)
+	 */
+	size_t	listen_cfg;
 	void	(*sockets)(void *cfg, struct server_sockets *);
 	void	(*tick)(struct server *);
 	/* status page content */
@@ -175,6 +205,12 @@ struct listener *server_listen(struct server *, const char *endpoint,
  */
 int	 server_listen_all(struct server *, const struct server_sockets *ss,
 	    listener_accept_fn *fn, void *ctx, char *err, size_t errlen);
+/*
+ * server_listen_config - server_listen_all() what the config in force
+ * asks for (server_config_sockets(); nothing when it asks for nothing)
+ */
+int	 server_listen_config(struct server *, listener_accept_fn *fn,
+	    void *ctx, char *err, size_t errlen);
 /*
  * server_conn - adopt a client a listener accepted: a conn with the given
  * buffer caps and the config's idle_timeout, named by peer, tracked by the

@@ -3,12 +3,14 @@
  *
  * Moved out of server.c so that a daemon's subcommands read their config
  * through the very function the daemon uses, instead of a copy of it.
- * The contract is in server_config.h.
+ * The contract is in server_config.h (server_listen_config's in server.h:
+ * it binds what server_config_sockets() reads).
  */
 #include "sysdep.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -122,4 +124,38 @@ server_config_warn_missing(const struct server_spec *spec, const char *path,
 	log_warn("configuration file %s not found: running on built-in "
 	    "defaults%s (name another file with -%c FILE)", path,
 	    noverrides ? " and the command line" : "", spec->config_flag);
+}
+
+/* server_config_sockets - the listeners cfg asks for; 0 when there are none */
+int
+server_config_sockets(const struct server_spec *spec, void *cfg,
+    struct server_sockets *ss)
+{
+	const struct server_listen_cfg *lc;
+
+	memset(ss, 0, sizeof(*ss));
+	if (spec->listen_cfg != 0) {
+		lc = (const void *)((const char *)cfg + spec->listen_cfg);
+		ss->listen_param = "listen";
+		ss->endpoints = lc->listen;
+		ss->mode = lc->socket_mode;
+		ss->group = lc->socket_group;
+		return 1;
+	}
+	if (spec->sockets == NULL)
+		return 0;
+	spec->sockets(cfg, ss);
+	return 1;
+}
+
+/* server_listen_config - bind the listeners of the config in force */
+int
+server_listen_config(struct server *s, listener_accept_fn *fn, void *ctx,
+    char *err, size_t errlen)
+{
+	struct server_sockets ss;
+
+	if (!server_config_sockets(server_spec(s), server_cfg(s), &ss))
+		return 0;
+	return server_listen_all(s, &ss, fn, ctx, err, errlen);
 }

@@ -20,6 +20,9 @@
  *   server_config_warn_missing() - the warning for a missing default file,
  *     naming it and the flag that names another one: said at every start,
  *     reload, -n, check and subcommand that ran on defaults.
+ *   server_config_sockets() - the listeners a loaded config asks for
+ *     (server.h's server_sockets, from spec->listen_cfg or spec->sockets):
+ *     1 with ss filled, 0 when the daemon has none (ss zeroed).
  * Errors: server_config_load() returns NULL with one sentence in err
  *   ("FILE, line N: ..." for the file) and keeps nothing allocated.
  */
@@ -29,6 +32,7 @@
 #include <stddef.h>
 
 struct cfg_param;
+struct server_sockets;
 struct server_spec;
 
 /* the parameters of struct server_common (server.h), in every table */
@@ -42,5 +46,7 @@ void	*server_config_load(const struct server_spec *spec,
 void	 server_config_free(const struct cfg_param *table, void *cfg);
 void	 server_config_warn_missing(const struct server_spec *spec,
 	    const char *path, size_t noverrides);
+int	 server_config_sockets(const struct server_spec *spec, void *cfg,
+	    struct server_sockets *ss);
 
 #endif /* PFH_SERVER_CONFIG_H */

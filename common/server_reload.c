@@ -14,11 +14,13 @@
 #include <sys/stat.h>
 
 #include "cfg.h"
+#include "cfg_conv.h"
 #include "endpoint.h"
 #include "listen.h"
 #include "log.h"
 #include "privs.h"
 #include "server.h"
+#include "server_config.h"
 #include "server_int.h"
 #include "server_reload.h"
 #include "status_http.h"
@@ -36,15 +38,7 @@ struct server_reload {
 void
 server_status_bound_name(const char *value, char *out, size_t outlen)
 {
-	struct endpoint ep;
-	char err[256];
-
-	if (*value == 0)
-		*out = 0;
-	else if (endpoint_parse(value, &ep, err, sizeof(err)) == 0)
-		endpoint_str(&ep, out, outlen);
-	else
-		snprintf(out, outlen, "%s", value);
+	(void)endpoint_canonical(value, strlen(value), NULL, out, outlen);
 }
 
 /* Listener settings SIGHUP cannot apply, as bits of listen_pending() */
@@ -88,19 +82,14 @@ endpoints_bound(struct server *s, const char *list, char *want,
     size_t wantlen)
 {
 	const char *p = list, *next;
-	struct endpoint ep;
-	char item[300], name[300], err[256];
+	char name[300];
 	size_t n, len = 0;
 	unsigned count = 0;
 	int same = 1;
 
 	*want = 0;
-	while ((next = endpoint_list_next(&p, &n)) != NULL) {
-		snprintf(item, sizeof(item), "%.*s", (int)n, next);
-		if (endpoint_parse(item, &ep, err, sizeof(err)) == 0)
-			endpoint_str(&ep, name, sizeof(name));
-		else
-			snprintf(name, sizeof(name), "%s", item);
+	while ((next = cfg_conv_list_next(&p, &n)) != NULL) {
+		(void)endpoint_canonical(next, n, NULL, name, sizeof(name));
 		if (!bound_listener(s, name))
 			same = 0;
 		count++;
@@ -139,9 +128,7 @@ listen_pending(struct server *s, void *cfg, int warn)
 	unsigned pend = 0;
 	gid_t gid;
 
-	if (s->spec->sockets != NULL) {
-		memset(&ss, 0, sizeof(ss));
-		s->spec->sockets(cfg, &ss);
+	if (server_config_sockets(s->spec, cfg, &ss)) {
 		if (!endpoints_bound(s, ss.endpoints, want, sizeof(want))) {
 			pend |= PEND_LISTEN;
 			bound_text(s, bound, sizeof(bound));
@@ -208,8 +195,7 @@ report_listen_changes(struct server *s, void *ocfg, void *ncfg)
 	char text[1024];
 
 	if (back & PEND_LISTEN) {
-		memset(&ss, 0, sizeof(ss));
-		s->spec->sockets(ncfg, &ss);
+		(void)server_config_sockets(s->spec, ncfg, &ss);
 		bound_text(s, text, sizeof(text));
 		log_info("reload: %s is back to the running %s; no restart "
 		    "pending for it", ss.listen_param, text);
@@ -287,10 +273,8 @@ listener_param(struct server *s, void *cfg, const char *name)
 
 	if (strcmp(name, "status_listen") == 0)
 		return 1;
-	if (s->spec->sockets == NULL)
+	if (!server_config_sockets(s->spec, cfg, &ss))
 		return 0;
-	memset(&ss, 0, sizeof(ss));
-	s->spec->sockets(cfg, &ss);
 	return strcmp(name, ss.listen_param) == 0 ||
 	    strcmp(name, "socket_mode") == 0 ||
 	    strcmp(name, "socket_group") == 0;

@@ -10,10 +10,10 @@
  * After a SIGHUP adopted a new config, the new value of every restart
  * parameter is compared with the value *running*, never with the config
  * loaded last, so a change and its revert leave nothing pending:
- *   - listener parameters (spec->sockets()'s listen_param, socket_mode and
- *     socket_group; status_listen) with what is bound: the canonical
- *     endpoints, the socket file's mode and group, the status page's
- *     endpoint;
+ *   - listener parameters (server_config_sockets()'s listen_param,
+ *     socket_mode and socket_group; status_listen) with what is bound:
+ *     the canonical endpoints, the socket file's mode and group, the
+ *     status page's endpoint;
  *   - every other restart parameter with its value at start.
  * Each one that differs gets a warning at every reload until it matches
  * again, "reload: PARAM changed from X to Y: needs a restart; still

@@ -40,9 +40,9 @@
 #define RS	CFG_F_RESTART
 
 static const struct cfg_param policyd_params[] = {
-	{"listen", CFG_STR, "inet:127.0.0.1:10031", PD(listen), 0, 0, RS},
-	{"socket_mode", CFG_MODE, "0660", PD(socket_mode), 0, 0, RS},
-	{"socket_group", CFG_STR, "", PD(socket_group), 0, 0, RS},
+	{"listen", CFG_STR, "inet:127.0.0.1:10031", PD(sock.listen), 0, 0, RS},
+	{"socket_mode", CFG_MODE, "0660", PD(sock.socket_mode), 0, 0, RS},
+	{"socket_group", CFG_STR, "", PD(sock.socket_group), 0, 0, RS},
 	{"identities", CFG_STR, PFH_SYSCONFDIR "/policyd-ccert.identities",
 	    PD(identities), 0, 0, RL},
 	{"permit_action", CFG_STR, "OK", PD(permit_action), 0, 0, RL},
@@ -93,8 +93,8 @@ policyd_check(void *vcfg, char *err, size_t errlen)
 		    cfg->default_action);
 		return -1;
 	}
-	if (endpoint_parse(cfg->listen, &ep, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "listen = %s: %s", cfg->listen, why);
+	if (endpoint_parse(cfg->sock.listen, &ep, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "listen = %s: %s", cfg->sock.listen, why);
 		return -1;
 	}
 	if (strcasecmp(cfg->decision_log, "all") == 0)
@@ -146,24 +146,23 @@ sync_identities(struct policyd *pd)
 	    identities_pins(ids), identities_names(ids), pd->src->path);
 }
 
-/* policyd_sockets - the listener a config (that passed the check) asks for */
-static void
-policyd_sockets(void *vcfg, struct server_sockets *ss)
-{
-	struct policyd_cfg *cfg = vcfg;
-
-	ss->listen_param = "listen";
-	ss->endpoints = cfg->listen;
-	ss->mode = cfg->socket_mode;
-	ss->group = cfg->socket_group;
-}
-
 /* identities_loaded - table_loaded_fn: a background load ended */
 static void
 identities_loaded(struct table_source *ts, int rc, void *ctx)
 {
 	if (rc > 0)
 		sync_identities(ctx);
+}
+
+/* identities_source - a source for the file, with the config's guard */
+static struct table_source *
+identities_source(const struct policyd_cfg *cfg)
+{
+	struct table_source *src;
+
+	src = table_source_new(cfg->identities, identities_table_ops());
+	server_table_guard(src, &cfg->common);
+	return src;
 }
 
 /*
@@ -174,11 +173,8 @@ static struct table_source *
 open_identities(struct policyd *pd, const struct policyd_cfg *cfg, char *err,
     size_t errlen)
 {
-	struct table_source *src;
+	struct table_source *src = identities_source(cfg);
 
-	src = table_source_new(cfg->identities, identities_table_ops());
-	table_source_guard(src, cfg->common.table_settle_time,
-	    (unsigned)cfg->common.table_shrink_limit);
 	if (table_source_load(src) < 0) {
 		snprintf(err, errlen, "identities: %s", src->last_error);
 		table_source_free(src);
@@ -194,7 +190,6 @@ policyd_init(struct server *srv, char *err, size_t errlen)
 {
 	struct policyd_cfg *cfg = server_cfg(srv);
 	struct policyd *pd = xcalloc(1, sizeof(*pd));
-	struct server_sockets ss;
 
 	pd->srv = srv;
 	stats_recent_init(&pd->st.recent, 50);
@@ -203,8 +198,7 @@ policyd_init(struct server *srv, char *err, size_t errlen)
 	if ((pd->src = open_identities(pd, cfg, err, errlen)) == NULL)
 		return -1;
 	sync_identities(pd);
-	policyd_sockets(cfg, &ss);
-	if (server_listen_all(srv, &ss, session_accept, pd, err, errlen) < 0)
+	if (server_listen_config(srv, session_accept, pd, err, errlen) < 0)
 		return -1;
 	if (cfg->report_only)
 		log_warn("report_only = yes: every answer is DUNNO; decisions "
@@ -230,8 +224,7 @@ policyd_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 		sync_identities(pd);
 	} else {
 		/* an admin who sends SIGHUP expects the file read again */
-		table_source_guard(pd->src, cfg->common.table_settle_time,
-		    (unsigned)cfg->common.table_shrink_limit);
+		server_table_guard(pd->src, &cfg->common);
 		(void)table_source_load(pd->src);
 	}
 	if (cfg->report_only && !old->report_only)
@@ -259,9 +252,7 @@ policyd_verify(struct server *srv, void *vcfg)
 	unsigned n;
 
 	(void)srv;
-	src = table_source_new(cfg->identities, identities_table_ops());
-	table_source_guard(src, cfg->common.table_settle_time,
-	    (unsigned)cfg->common.table_shrink_limit);
+	src = identities_source(cfg);
 	n = table_source_verify(src);
 	if (n == 0)
 		fprintf(stderr, "policyd-ccert: check: %s: %zu identities\n",
@@ -276,11 +267,11 @@ static const struct server_spec policyd_spec = {
 	.config_flag = 'c',
 	.params = policyd_params,
 	.cfg_size = sizeof(struct policyd_cfg),
+	.listen_cfg = offsetof(struct policyd_cfg, sock),
 	.check = policyd_check,
 	.warn = policyd_warn,
 	.init = policyd_init,
 	.reload = policyd_reload,
-	.sockets = policyd_sockets,
 	.tick = policyd_tick,
 	.status = policyd_status,
 	.verify = policyd_verify,

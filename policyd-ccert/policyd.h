@@ -37,9 +37,7 @@ enum policyd_log_mode { POLICYD_LOG_ALL, POLICYD_LOG_CERTS, POLICYD_LOG_NONE };
 
 struct policyd_cfg {
 	struct server_common common;	/* must be first */
-	char	*listen;
-	mode_t	 socket_mode;
-	char	*socket_group;
+	struct server_listen_cfg sock;	/* listen, socket_mode, socket_group */
 	char	*identities;
 	char	*permit_action;
 	char	*default_action;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "cfg_conv.h"
 #include "log.h"
 #include "saslauthd.h"
 #include "secret.h"
@@ -43,26 +44,20 @@ auth_mech_names(void)
 	return "pwfile pam shadow";
 }
 
-/* auth_list_next - the next name of a comma or blank separated list */
+/* auth_list_next - the next name of a list value, copied out */
 const char *
 auth_list_next(const char *p, char *out, size_t outlen, bool *toolong)
 {
-	size_t n = 0;
+	const char *item;
+	size_t n;
 
 	if (toolong != NULL)
 		*toolong = false;
-	while (*p == ',' || *p == ' ' || *p == '\t')
-		p++;
-	if (*p == 0)
+	if ((item = cfg_conv_list_next(&p, &n)) == NULL)
 		return NULL;
-	while (*p && *p != ',' && *p != ' ' && *p != '\t') {
-		if (n + 1 < outlen)
-			out[n++] = *p;
-		else if (toolong != NULL)
-			*toolong = true;
-		p++;
-	}
-	out[n] = 0;
+	snprintf(out, outlen, "%.*s", (int)n, item);
+	if (toolong != NULL && n >= outlen)
+		*toolong = true;
 	return p;
 }
 

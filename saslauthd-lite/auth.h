@@ -118,10 +118,11 @@ extern void *auth_data_changed_ctx;
 
 /* auth.c */
 /*
- * auth_list_next - split `mechanisms` and `pam_services`: skip commas and
- * blanks from p, copy the next name into out (cut to outlen - 1; then
- * *toolong is set, if toolong is not NULL) and return where it ends, or
- * NULL at the end of the list
+ * auth_list_next - split `mechanisms` and `pam_services`, list values
+ * (cfg_conv_list_next: commas, blanks and newlines between names): copy
+ * the next name from p into out (cut to outlen - 1; then *toolong is set,
+ * if toolong is not NULL) and return where it ends, or NULL at the end of
+ * the list
  */
 const char *auth_list_next(const char *p, char *out, size_t outlen,
 	    bool *toolong);

@@ -426,8 +426,7 @@ pwfile_verify(const struct sasl_cfg *cfg)
 	memset(&ps, 0, sizeof(ps));
 	pw_ops(cfg, &ps, &ops);
 	ts = table_source_new(cfg->pwfile, &ops);
-	table_source_guard(ts, cfg->common.table_settle_time,
-	    (unsigned)cfg->common.table_shrink_limit);
+	server_table_guard(ts, &cfg->common);
 	if ((n = table_source_verify(ts)) == 0)
 		fprintf(stderr, "%s: check: pwfile %s: %zu entries\n",
 		    SASL_PROG, cfg->pwfile, table_count(ts->table));
@@ -460,8 +459,7 @@ pw_open(const struct sasl_cfg *cfg, void **state, char *err, size_t errlen)
 
 	pw_ops(cfg, ps, &ops);
 	ps->ts = table_source_new(cfg->pwfile, &ops);
-	table_source_guard(ps->ts, cfg->common.table_settle_time,
-	    (unsigned)cfg->common.table_shrink_limit);
+	server_table_guard(ps->ts, &cfg->common);
 	if (table_source_load(ps->ts) < 0) {
 		if (ps->ts->last_error[0])
 			snprintf(err, errlen, "pwfile: %s", ps->ts->last_error);

@@ -353,7 +353,6 @@ sasl_init(struct server *srv, char *err, size_t errlen)
 {
 	struct sasl_ctx *ctx = xcalloc(1, sizeof(*ctx));
 	struct sasl_cfg *cfg = server_cfg(srv);
-	struct server_sockets ss;
 	unsigned workers;
 
 	ctx->srv = srv;
@@ -373,8 +372,7 @@ sasl_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (prepare_run_dir(srv, cfg, err, errlen) < 0)
 		return -1;
-	sasl_sockets(cfg, &ss);
-	if (server_listen_all(srv, &ss, sasl_session_accept, ctx, err,
+	if (server_listen_config(srv, sasl_session_accept, ctx, err,
 	    errlen) < 0)
 		return -1;
 	workers = (unsigned)cfg->workers;
@@ -464,15 +462,12 @@ sasl_tick(struct server *srv)
 static int
 uses_mech(const char *list, const char *name)
 {
-	char *copy = xstrdup(list), *tok, *save = NULL;
-	int found = 0;
+	char mech[32];
 
-	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
-	    tok = strtok_r(NULL, " \t,", &save))
-		if (strcmp(tok, name) == 0)
-			found = 1;
-	free(copy);
-	return found;
+	while ((list = auth_list_next(list, mech, sizeof(mech), NULL)) != NULL)
+		if (strcmp(mech, name) == 0)
+			return 1;
+	return 0;
 }
 
 /* sasl_verify - "check": the password file line by line, then each backend opens */

@@ -17,7 +17,6 @@
 #include "server.h"
 #include "status.h"
 #include "table.h"
-#include "tls_policy.h"
 #include "tlsmap.h"
 #include "xalloc.h"
 
@@ -35,20 +34,14 @@ static void
 warn_newer(const struct tlsmap *tm, const struct tlsmap_cfg *cfg)
 {
 	const struct postfix_probe *pr = &tm->installed;
-	char vs[16];
+	char msg[2048];
 	unsigned n;
 
 	if (pr->status != PROBE_FOUND || tlsmap_version(cfg) <= pr->version)
 		return;
 	n = maps_recheck(tm->maps, pr->version, NULL, NULL);
-	log_warn("postfix_version = %s is newer than the installed Postfix %s "
-	    "(%s): %u loaded entr%s use%s features it lacks, and it defers mail "
-	    "for those destinations (\"invalid attribute name\", 4.7.5); "
-	    "serving them anyway: set postfix_version = %s, or upgrade Postfix "
-	    "(\"tlsmap check\" lists them)", cfg->postfix_version,
-	    pr->mail_version, pr->path, n, n == 1 ? "y" : "ies",
-	    n == 1 ? "s" : "", tls_policy_version_str(pr->version, vs,
-	    sizeof(vs)));
+	postfix_probe_newer(pr, cfg->postfix_version, 1, n, msg, sizeof(msg));
+	log_warn("%s", msg);
 }
 
 /* probe_installed - at start: which Postfix this host runs, said once */
@@ -83,25 +76,12 @@ probe_installed(struct tlsmap *tm, const struct tlsmap_cfg *cfg)
 	}
 }
 
-/* tlsmap_sockets - the listeners a config (that passed the check) asks for */
-static void
-tlsmap_sockets(void *vcfg, struct server_sockets *ss)
-{
-	struct tlsmap_cfg *cfg = vcfg;
-
-	ss->listen_param = "listen";
-	ss->endpoints = cfg->listen;
-	ss->mode = cfg->socket_mode;
-	ss->group = cfg->socket_group;
-}
-
 /* tlsmap_init - maps first, then the listeners */
 static int
 tlsmap_init(struct server *srv, char *err, size_t errlen)
 {
 	struct tlsmap_cfg *cfg = server_cfg(srv);
 	struct tlsmap *tm = xcalloc(1, sizeof(*tm));
-	struct server_sockets ss;
 
 	tm->srv = srv;
 	stats_recent_init(&tm->st.recent, 50);
@@ -109,8 +89,7 @@ tlsmap_init(struct server *srv, char *err, size_t errlen)
 	if ((tm->maps = maps_new(cfg->maps, cfg->report_only_maps,
 	    tlsmap_version(cfg), err, errlen)) == NULL)
 		return -1;
-	maps_guard(tm->maps, cfg->common.table_settle_time,
-	    (unsigned)cfg->common.table_shrink_limit);
+	maps_guard(tm->maps, &cfg->common);
 	/*
 	 * A map whose file is missing or empty is a start-up error: that is
 	 * an install that is not finished, or a file lost, and serving it
@@ -132,8 +111,7 @@ tlsmap_init(struct server *srv, char *err, size_t errlen)
 	/* from now on every reload parses off the event loop */
 	maps_async(tm->maps, server_ev(srv));
 	probe_installed(tm, cfg);
-	tlsmap_sockets(cfg, &ss);
-	return server_listen_all(srv, &ss, sockmap_accept, tm, err, errlen);
+	return server_listen_config(srv, sockmap_accept, tm, err, errlen);
 }
 
 /* tlsmap_reload - SIGHUP with a valid config: new map set, or fresh files */
@@ -151,8 +129,7 @@ tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	    strcmp(old->postfix_version, cfg->postfix_version) == 0 &&
 	    strcmp(old->report_only_maps, cfg->report_only_maps) == 0) {
 		/* same maps: re-read every file (loader thread); a bad one keeps its table */
-		maps_guard(tm->maps, cfg->common.table_settle_time,
-		    (unsigned)cfg->common.table_shrink_limit);
+		maps_guard(tm->maps, &cfg->common);
 		(void)maps_load(tm->maps);
 		return 0;
 	}
@@ -163,8 +140,7 @@ tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	if ((ms = maps_new(cfg->maps, cfg->report_only_maps,
 	    tlsmap_version(cfg), err, errlen)) == NULL)
 		return -1;
-	maps_guard(ms, cfg->common.table_settle_time,
-	    (unsigned)cfg->common.table_shrink_limit);
+	maps_guard(ms, &cfg->common);
 	if (maps_load(ms) > 0) {
 		for (i = 0; i < ms->n; i++)
 			if (!map_loaded(&ms->v[i]))
@@ -202,11 +178,11 @@ static const struct server_spec tlsmap_spec = {
 	    "       tlsmap migrate [-m mx_host ...] PER_SITE_FILE\n",
 	.params = tlsmap_params,
 	.cfg_size = sizeof(struct tlsmap_cfg),
+	.listen_cfg = offsetof(struct tlsmap_cfg, sock),
 	.common_defaults = tlsmap_common_defaults,
 	.check = tlsmap_check_cfg,
 	.init = tlsmap_init,
 	.reload = tlsmap_reload,
-	.sockets = tlsmap_sockets,
 	.tick = tlsmap_tick,
 	.status = tlsmap_status,
 	.verify = tlsmap_verify,

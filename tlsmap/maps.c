@@ -16,10 +16,12 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "cfg_conv.h"
 #include "log.h"
 #include "maps.h"
 #include "netstring.h"
 #include "per_site.h"
+#include "server.h"
 #include "table.h"
 #include "tls_policy.h"
 #include "xalloc.h"
@@ -188,8 +190,6 @@ maps_find(const struct maps *ms, const char *name, size_t len)
 	return NULL;
 }
 
-#define LIST_SEPS	" \t\r\n,"
-
 /* maps_new - parse "NAME=TYPE:FILE ..." and "NAME ..." */
 struct maps *
 maps_new(const char *spec, const char *report_only, unsigned version,
@@ -203,13 +203,7 @@ maps_new(const char *spec, const char *report_only, unsigned version,
 	int kind;
 
 	ms->version = version;
-	for (;;) {
-		p += strspn(p, LIST_SEPS);
-		if (*p == 0)
-			break;
-		w = p;
-		n = strcspn(p, LIST_SEPS);
-		p += n;
+	while ((w = cfg_conv_list_next(&p, &n)) != NULL) {
 		eq = memchr(w, '=', n);
 		colon = eq ? memchr(eq, ':', n - (size_t)(eq - w)) : NULL;
 		if (eq == NULL || colon == NULL) {
@@ -270,18 +264,13 @@ maps_new(const char *spec, const char *report_only, unsigned version,
 		snprintf(err, errlen, "maps: no maps configured");
 		goto fail;
 	}
-	for (p = report_only;;) {
-		p += strspn(p, LIST_SEPS);
-		if (*p == 0)
-			break;
-		n = strcspn(p, LIST_SEPS);
-		if ((m = maps_find(ms, p, n)) == NULL) {
+	for (p = report_only; (w = cfg_conv_list_next(&p, &n)) != NULL;) {
+		if ((m = maps_find(ms, w, n)) == NULL) {
 			snprintf(err, errlen, "report_only_maps: no map named "
-			    "\"%.*s\" in maps", (int)n, p);
+			    "\"%.*s\" in maps", (int)n, w);
 			goto fail;
 		}
 		m->report_only = 1;
-		p += n;
 	}
 	return ms;
 fail:
@@ -308,12 +297,12 @@ maps_free(struct maps *ms)
 
 /* maps_guard - the table guard of every map */
 void
-maps_guard(struct maps *ms, long long settle_ms, unsigned shrink_pct)
+maps_guard(struct maps *ms, const struct server_common *sc)
 {
 	size_t i;
 
 	for (i = 0; i < ms->n; i++)
-		table_source_guard(ms->v[i].src, settle_ms, shrink_pct);
+		server_table_guard(ms->v[i].src, sc);
 }
 
 /* map_reloaded - table_loaded_fn: a background reload of one map ended */

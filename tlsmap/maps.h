@@ -29,6 +29,7 @@
 #include <stddef.h>
 
 struct ev;
+struct server_common;
 struct table_entry;
 struct table_source;
 
@@ -71,8 +72,8 @@ struct maps {
 struct maps *maps_new(const char *spec, const char *report_only,
 	    unsigned version, char *err, size_t errlen);
 void	maps_free(struct maps *);
-/* maps_guard - every map's settle time (ms) and shrink limit (%) */
-void	maps_guard(struct maps *, long long settle_ms, unsigned shrink_pct);
+/* maps_guard - every map gets the config's guard (server_table_guard) */
+void	maps_guard(struct maps *, const struct server_common *);
 /* maps_async - from now on reload on the loader thread of ev's loop */
 void	maps_async(struct maps *, struct ev *);
 /* maps_missing - the first map whose file is absent or held empty, or NULL */

@@ -80,3 +80,29 @@ postfix_probe(const char *command, long long timeout_ms,
 	snprintf(res->mail_version, sizeof(res->mail_version), "%s", line);
 	res->status = PROBE_FOUND;
 }
+
+/* postfix_probe_newer - a target newer than the installed Postfix, said once */
+void
+postfix_probe_newer(const struct postfix_probe *pr, const char *target,
+    int serving, unsigned n, char *out, size_t outlen)
+{
+	char vs[16], which[700];
+
+	tls_policy_version_str(pr->version, vs, sizeof(vs));
+	if (serving)
+		snprintf(which, sizeof(which), " (%s): %u loaded entr%s use%s "
+		    "features it lacks, and it defers mail for those "
+		    "destinations", pr->path, n, n == 1 ? "y" : "ies",
+		    n == 1 ? "s" : "");
+	else
+		snprintf(which, sizeof(which), ": it defers mail for every "
+		    "destination whose policy uses a feature newer than %s",
+		    vs);
+	snprintf(out, outlen, "postfix_version = %s is newer than the installed "
+	    "Postfix %s%s (\"invalid attribute name\", 4.7.5 client TLS "
+	    "configuration problem); %s: set postfix_version = %s, or upgrade "
+	    "Postfix%s", target, pr->mail_version, which,
+	    serving ? "serving them anyway" :
+	    "check would let such entries through", vs,
+	    serving ? " (\"tlsmap check\" lists them)" : " first");
+}

@@ -45,5 +45,14 @@ struct postfix_probe {
 /* postfix_probe - find and run postconf; the outcome in *res */
 void	postfix_probe(const char *command, long long timeout_ms,
 	    struct postfix_probe *res);
+/*
+ * postfix_probe_newer - the one sentence, for the daemon and for check,
+ * when the target is newer than the installed Postfix pr (FOUND): both
+ * versions, what that Postfix does to mail (4.7.5), what the caller does
+ * about it and the fix. serving: the daemon, which serves its n loaded
+ * entries concerned anyway; else check, which fails.
+ */
+void	postfix_probe_newer(const struct postfix_probe *pr, const char *target,
+	    int serving, unsigned n, char *out, size_t outlen);
 
 #endif /* PFH_POSTFIX_PROBE_H */

@@ -26,9 +26,7 @@
 
 struct tlsmap_cfg {
 	struct server_common common;	/* must come first */
-	char	*listen;
-	mode_t	 socket_mode;
-	char	*socket_group;
+	struct server_listen_cfg sock;	/* listen, socket_mode, socket_group */
 	char	*maps;
 	char	*postfix_version;
 	char	*report_only_maps;

@@ -124,7 +124,7 @@ check_installed(const struct tlsmap_cfg *cfg, struct maps *ms, char *summary,
 	const char *target = cfg->postfix_version;
 	struct postfix_probe pr;
 	struct newer nw;
-	char vs[16];
+	char msg[2048];
 	unsigned n;
 
 	postfix_probe(cfg->postconf_command, cfg->postconf_timeout, &pr);
@@ -167,16 +167,11 @@ check_installed(const struct tlsmap_cfg *cfg, struct maps *ms, char *summary,
 	memset(&nw, 0, sizeof(nw));
 	nw.installed = pr.mail_version;
 	n = maps_recheck(ms, pr.version, newer_report, &nw);
-	tls_policy_version_str(pr.version, vs, sizeof(vs));
 	printf("installed Postfix %s (%s) is older than the target "
 	    "postfix_version = %s: %u entr%s it would reject\n",
 	    pr.mail_version, pr.path, target, n, n == 1 ? "y" : "ies");
-	log_error("postfix_version = %s is newer than the installed Postfix "
-	    "%s: it defers mail for every destination whose policy uses a "
-	    "feature newer than %s (\"invalid attribute name\", 4.7.5 client "
-	    "TLS configuration problem), and check would let such entries "
-	    "through; set postfix_version = %s, or upgrade Postfix first",
-	    target, pr.mail_version, vs, vs);
+	postfix_probe_newer(&pr, target, 0, n, msg, sizeof(msg));
+	log_error("%s", msg);
 	snprintf(summary, slen, "the installed Postfix is %s, older than the "
 	    "target", pr.mail_version);
 	return -1;

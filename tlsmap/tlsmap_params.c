@@ -9,9 +9,9 @@
 #include "sysdep.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "cfg.h"
+#include "cfg_conv.h"
 #include "log.h"
 #include "maps.h"
 #include "tls_policy.h"
@@ -22,12 +22,10 @@
 #define RL	CFG_F_RELOAD
 #define RS	CFG_F_RESTART
 
-#define LIST_SEPS	" \t\r\n,"
-
 const struct cfg_param tlsmap_params[] = {
-	{"listen", CFG_STR, "inet:127.0.0.1:10030", P(listen), 0, 0, RS},
-	{"socket_mode", CFG_MODE, "0660", P(socket_mode), 0, 0, RS},
-	{"socket_group", CFG_STR, "", P(socket_group), 0, 0, RS},
+	{"listen", CFG_STR, "inet:127.0.0.1:10030", P(sock.listen), 0, 0, RS},
+	{"socket_mode", CFG_MODE, "0660", P(sock.socket_mode), 0, 0, RS},
+	{"socket_group", CFG_STR, "", P(sock.socket_group), 0, 0, RS},
 	{"maps", CFG_STR, "tlspolicy=policy:" PFH_SYSCONFDIR "/tls_policy",
 	    P(maps), 0, 0, RL},
 	{"postfix_version", CFG_STR, PFH_DEFAULT_POSTFIX_VERSION,
@@ -62,8 +60,10 @@ int
 tlsmap_check_cfg(void *vcfg, char *err, size_t errlen)
 {
 	struct tlsmap_cfg *cfg = vcfg;
+	const char *p = cfg->sock.listen;
 	struct maps *ms;
 	unsigned v;
+	size_t n;
 
 	if (tls_policy_version_parse(cfg->postfix_version, &v) < 0) {
 		snprintf(err, errlen, "postfix_version: \"%s\" is not a "
@@ -71,7 +71,7 @@ tlsmap_check_cfg(void *vcfg, char *err, size_t errlen)
 		    cfg->postfix_version);
 		return -1;
 	}
-	if (cfg->listen[strspn(cfg->listen, LIST_SEPS)] == 0) {
+	if (cfg_conv_list_next(&p, &n) == NULL) {
 		snprintf(err, errlen, "listen: no endpoint");
 		return -1;
 	}

@@ -68,9 +68,9 @@ check_canonical(const char *s, size_t len, enum fprint_digest d)
 		    (s[i] >= 'A' && s[i] <= 'F'));
 }
 
-/* check_fprint - one line as a request's fingerprint */
+/* check_fprint - one line as a request's fingerprint (fuzz_each_line) */
 static void
-check_fprint(const char *line, size_t n)
+check_fprint(const char *line, size_t n, void *arg)
 {
 	char *s = fuzz_cstr(line, n), *again, *lower, err[256];
 	enum fprint_digest d, d2, d3;
@@ -100,35 +100,6 @@ check_fprint(const char *line, size_t n)
 out:
 	free(lower);
 	free(s);
-}
-
-/* count_lines - physical lines as the table parser numbers them */
-static unsigned
-count_lines(const uint8_t *data, size_t len)
-{
-	unsigned n = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (data[i] == '\n')
-			n++;
-	return n + (len > 0 && data[len - 1] != '\n');
-}
-
-/* check_err - "fuzz.ids, line N: reason" with N a real line */
-static void
-check_err(const char *err, unsigned nlines)
-{
-	static const char pfx[] = ORIGIN ", line ";
-	unsigned long n;
-	char *end;
-
-	FUZZ_CHECK(strncmp(err, pfx, sizeof(pfx) - 1) == 0);
-	err += sizeof(pfx) - 1;
-	FUZZ_CHECK(*err >= '1' && *err <= '9');
-	n = strtoul(err, &end, 10);
-	FUZZ_CHECK(n >= 1 && n <= nlines);
-	FUZZ_CHECK(strncmp(end, ": ", 2) == 0 && end[2] != 0);
 }
 
 struct walk {
@@ -212,25 +183,19 @@ check_identity(const struct table_entry *te, void *ctx)
 static void
 check_file(const uint8_t *data, size_t len)
 {
-	char *text = fuzz_copy(data, len), err[512];
 	const struct identity **exp;
 	struct identities *ids;
 	struct table *t;
 	struct walk w;
 	size_t i, n;
 
-	err[0] = 0;
-	t = table_load_string(text, len, ORIGIN, identities_table_ops(), err,
-	    sizeof(err));
-	if (t == NULL) {
-		check_err(err, count_lines(data, len));
-		free(text);
+	if ((t = fuzz_load_table(data, len, ORIGIN,
+	    identities_table_ops())) == NULL)
 		return;
-	}
 	ids = identities_new(t);
 	memset(&w, 0, sizeof(w));
 	w.ids = ids;
-	w.nlines = count_lines(data, len);
+	w.nlines = fuzz_count_lines(data, len);
 	FUZZ_CHECK(table_foreach(t, check_identity, &w) == 0);
 	FUZZ_CHECK(w.n == identities_pins(ids) && w.n == table_count(t));
 	FUZZ_CHECK(identities_names(ids) <= w.n);
@@ -248,20 +213,14 @@ check_file(const uint8_t *data, size_t len)
 
 	identities_free(ids);
 	table_unref(t);
-	free(text);
 }
+
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	const char *p = (const char *)data, *end = p + len, *nl;
-
 	fuzz_input(data, len);
 	check_file(data, len);
-	for (; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		check_fprint(p, (size_t)(nl - p));
-	}
+	fuzz_each_line(data, len, check_fprint, NULL);
 	return 0;
 }

@@ -65,43 +65,17 @@ static const struct cfg_param params[] = {
 	{NULL, 0, NULL, 0, 0, 0, 0},
 };
 
-/* count_lines - physical lines of text, as the reader numbers them */
-static unsigned
-count_lines(const char *text)
-{
-	unsigned n = 0;
-
-	for (; *text; n++) {
-		text += strcspn(text, "\n");
-		if (*text)
-			text++;
-	}
-	return n;
-}
-
 /*
  * where_ok - does err start with "fuzz.cf, line N: " (N in 1..nlines) or,
- * when overrides are allowed, "-o "? Returns the rest after the location
- * and the parameter name, or NULL.
+ * when overrides are allowed, "-o "? Returns the rest after the location,
+ * or NULL.
  */
 static const char *
 where_ok(const char *err, unsigned nlines, int allow_o)
 {
-	static const char pfx[] = ORIGIN ", line ";
-	unsigned long n;
-	char *end;
-
 	if (allow_o && strncmp(err, "-o ", 3) == 0)
 		return err + 3;
-	if (strncmp(err, pfx, sizeof(pfx) - 1) != 0)
-		return NULL;
-	err += sizeof(pfx) - 1;
-	if (*err < '1' || *err > '9')
-		return NULL;
-	n = strtoul(err, &end, 10);
-	if (n < 1 || n > nlines || strncmp(end, ": ", 2) != 0)
-		return NULL;
-	return end + 2;
+	return fuzz_where(err, ORIGIN, nlines);
 }
 
 /* check_where - fail, showing the message, unless where_ok() accepts it */
@@ -188,7 +162,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	char *text = fuzz_cstr(data, len), *p, *end = text + len;
 	struct fcfg target, saved;
 	char err[1024];
-	unsigned nlines = count_lines(text);
+	unsigned nlines = fuzz_count_lines(text, strlen(text));
 	struct cfg *c = cfg_new();
 	int n, plain;
 

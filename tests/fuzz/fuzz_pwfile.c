@@ -90,35 +90,6 @@ pw_free(void *obj, void *arg)
 	pwfile_hash_free(obj);
 }
 
-/* count_lines - physical lines as the table parser numbers them */
-static unsigned
-count_lines(const uint8_t *data, size_t len)
-{
-	unsigned n = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (data[i] == '\n')
-			n++;
-	return n + (len > 0 && data[len - 1] != '\n');
-}
-
-/* check_err - "fuzz.pw, line N: reason" with N a real line */
-static void
-check_err(const char *err, unsigned nlines)
-{
-	static const char pfx[] = ORIGIN ", line ";
-	unsigned long n;
-	char *end;
-
-	FUZZ_CHECK(strncmp(err, pfx, sizeof(pfx) - 1) == 0);
-	err += sizeof(pfx) - 1;
-	FUZZ_CHECK(*err >= '1' && *err <= '9');
-	n = strtoul(err, &end, 10);
-	FUZZ_CHECK(n >= 1 && n <= nlines);
-	FUZZ_CHECK(strncmp(end, ": ", 2) == 0 && end[2] != 0);
-}
-
 /* check_entry - key free of the separator and found by lookup */
 static int
 check_entry(const struct table_entry *te, void *ctx)
@@ -152,7 +123,6 @@ load(const uint8_t *data, size_t len, bool *allow_weak)
 {
 	struct table_ops ops;
 	struct table *t;
-	char *text = fuzz_copy(data, len), err[512];
 	long before = objs_live;
 
 	memset(&ops, 0, sizeof(ops));
@@ -160,16 +130,12 @@ load(const uint8_t *data, size_t len, bool *allow_weak)
 	ops.free_value = pw_free;
 	ops.arg = allow_weak;
 	ops.sep = ':';
-	err[0] = 0;
-	if ((t = table_load_string(text, len, ORIGIN, &ops, err,
-	    sizeof(err))) == NULL) {
-		check_err(err, count_lines(data, len));
+	if ((t = fuzz_load_table(data, len, ORIGIN, &ops)) == NULL) {
 		FUZZ_CHECK(objs_live == before);
 	} else {
 		FUZZ_CHECK(objs_live - before == (long)table_count(t));
 		FUZZ_CHECK(table_foreach(t, check_entry, t) == 0);
 	}
-	free(text);
 	return t;
 }
 
@@ -191,11 +157,18 @@ check_line(const char *p, size_t n, bool allow_weak)
 	free(value);
 }
 
+/* check_line_both - one line refusing, then allowing, weak hashes */
+static void
+check_line_both(const char *p, size_t n, void *arg)
+{
+	check_line(p, n, false);
+	check_line(p, n, true);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static bool strict = false, weak = true;
-	const char *p = (const char *)data, *end = p + len, *nl;
 	struct table *ts, *tw;
 
 	fuzz_input(data, len);
@@ -210,11 +183,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	table_unref(tw);
 	FUZZ_CHECK(objs_live == 0);
 
-	for (; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		check_line(p, (size_t)(nl - p), false);
-		check_line(p, (size_t)(nl - p), true);
-	}
+	fuzz_each_line(data, len, check_line_both, NULL);
 	return 0;
 }

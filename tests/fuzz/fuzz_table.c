@@ -174,50 +174,17 @@ same_entry(const struct table_entry *te, void *ctx)
 	return 0;
 }
 
-/* count_lines - physical lines as the parser numbers them */
-static unsigned
-count_lines(const uint8_t *data, size_t len)
-{
-	unsigned n = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (data[i] == '\n')
-			n++;
-	return n + (len > 0 && data[len - 1] != '\n');
-}
-
-/* check_err - "fuzz.map, line N: reason" with N a real line */
-static void
-check_err(const char *err, unsigned nlines)
-{
-	static const char pfx[] = ORIGIN ", line ";
-	unsigned long n;
-	char *end;
-
-	FUZZ_CHECK(strncmp(err, pfx, sizeof(pfx) - 1) == 0);
-	err += sizeof(pfx) - 1;
-	FUZZ_CHECK(*err >= '1' && *err <= '9');
-	n = strtoul(err, &end, 10);
-	FUZZ_CHECK(n >= 1 && n <= nlines);
-	FUZZ_CHECK(strncmp(end, ": ", 2) == 0 && end[2] != 0);
-}
-
 /* check_ops - load with one set of callbacks and check the result */
 static void
 check_ops(const uint8_t *data, size_t len, const struct table_ops *ops)
 {
-	char *text = fuzz_copy(data, len), err[512];
 	struct table *t, *t2;
 	struct buf dump;
 	struct walk w;
+	char err[512];
 
-	err[0] = 0;
-	t = table_load_string(text, len, ORIGIN, ops, err, sizeof(err));
-	if (t == NULL) {
-		check_err(err, count_lines(data, len));
+	if ((t = fuzz_load_table(data, len, ORIGIN, ops)) == NULL) {
 		FUZZ_CHECK(objs_live == 0);
-		free(text);
 		return;
 	}
 	FUZZ_CHECK(strcmp(table_path(t), ORIGIN) == 0);
@@ -225,7 +192,7 @@ check_ops(const uint8_t *data, size_t len, const struct table_ops *ops)
 	memset(&w, 0, sizeof(w));
 	w.t = t;
 	w.ops = ops;
-	w.nlines = count_lines(data, len);
+	w.nlines = fuzz_count_lines(data, len);
 	w.dump = &dump;
 	FUZZ_CHECK(table_foreach(t, check_entry, &w) == 0);
 	FUZZ_CHECK(w.n == table_count(t));
@@ -250,7 +217,6 @@ check_ops(const uint8_t *data, size_t len, const struct table_ops *ops)
 	table_unref(t);
 	FUZZ_CHECK(objs_live == 0);
 	buf_free(&dump);
-	free(text);
 }
 
 int

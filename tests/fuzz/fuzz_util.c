@@ -1,5 +1,6 @@
 /*
- * fuzz_util.c - failure reporting and input copies for the fuzz harnesses
+ * fuzz_util.c - failure reporting, input copies and the checks several
+ * fuzz harnesses share
  *
  * A failed invariant prints what broke and a hex dump of the input, then
  * abort()s: libFuzzer turns that into a crash file, and the stand-alone
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "table.h"
 #include "xalloc.h"
 
 static const uint8_t *cur_data;
@@ -83,4 +85,74 @@ fuzz_prefixes(size_t len, size_t *out, size_t max)
 	for (i = len - tail; i < len; i++)
 		out[n++] = i;
 	return n;
+}
+
+/* fuzz_count_lines - physical lines, the last one counted without its LF */
+unsigned
+fuzz_count_lines(const void *text, size_t len)
+{
+	const char *p = text;
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] == '\n')
+			n++;
+	return n + (len > 0 && p[len - 1] != '\n');
+}
+
+/* fuzz_where - the text after "ORIGIN, line N: ", or NULL */
+const char *
+fuzz_where(const char *err, const char *origin, unsigned nlines)
+{
+	size_t olen = strlen(origin);
+	unsigned long n;
+	char *end;
+
+	if (strncmp(err, origin, olen) != 0 ||
+	    strncmp(err + olen, ", line ", 7) != 0)
+		return NULL;
+	err += olen + 7;
+	if (*err < '1' || *err > '9')
+		return NULL;
+	n = strtoul(err, &end, 10);
+	if (n < 1 || n > nlines || strncmp(end, ": ", 2) != 0)
+		return NULL;
+	return end + 2;
+}
+
+/* fuzz_load_table - the input as a table file; a refusal names its line */
+struct table *
+fuzz_load_table(const uint8_t *data, size_t len, const char *origin,
+    const struct table_ops *ops)
+{
+	char *text = fuzz_copy(data, len), err[512];
+	const char *reason;
+	struct table *t;
+
+	err[0] = 0;
+	t = table_load_string(text, len, origin, ops, err, sizeof(err));
+	free(text);
+	if (t == NULL) {
+		reason = fuzz_where(err, origin, fuzz_count_lines(data, len));
+		if (reason == NULL || *reason == 0)
+			fprintf(stderr, "error not \"%s, line N: reason\": %s\n",
+			    origin, err);
+		FUZZ_CHECK(reason != NULL && *reason != 0);
+	}
+	return t;
+}
+
+/* fuzz_each_line - every line of the input, LF not included */
+void
+fuzz_each_line(const uint8_t *data, size_t len,
+    void (*fn)(const char *, size_t, void *), void *arg)
+{
+	const char *p = (const char *)data, *end = p + len, *nl;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		fn(p, (size_t)(nl - p), arg);
+	}
 }

@@ -31,10 +31,8 @@ FUZZ_SPECS = \
 	tests/fuzz/realm.fuzz
 
 if ENABLE_FUZZING
-FUZZ_DRIVER =
 TESTS += $(FUZZ_SPECS)
 else
-FUZZ_DRIVER = tests/fuzz/driver.c
 TESTS += $(FUZZ_HARNESSES)
 endif
 
@@ -44,52 +42,44 @@ TESTS += tests/fuzz/specs_complete.sh
 TEST_EXTENSIONS += .fuzz
 FUZZ_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/fuzz/run-fuzz.sh
 
-FUZZ_COMMON = tests/fuzz/fuzz.h tests/fuzz/fuzz_util.c $(FUZZ_DRIVER)
-FUZZ_LDADD = $(PFH_LIBS)
-tests_fuzz_fuzz_netstring_SOURCES = tests/fuzz/fuzz_netstring.c $(FUZZ_COMMON)
+# What every harness links: fuzz_util.c and, in a plain build, driver.c's
+# main() (libFuzzer brings its own), then libFuzzer itself when enabled:
+# LIBFUZZER_LDFLAGS is clang's -fsanitize=fuzzer, a link-only flag that
+# stands anywhere on the link line, or empty. A harness with no _SOURCES
+# is its tests/fuzz/fuzz_NAME.c alone.
+check_LIBRARIES = tests/fuzz/libfuzzharness.a
+tests_fuzz_libfuzzharness_a_SOURCES = tests/fuzz/fuzz.h tests/fuzz/fuzz_util.c
+if !ENABLE_FUZZING
+tests_fuzz_libfuzzharness_a_SOURCES += tests/fuzz/driver.c
+endif
+FUZZ_LDADD = tests/fuzz/libfuzzharness.a $(PFH_LIBS) $(LIBFUZZER_LDFLAGS)
 tests_fuzz_fuzz_netstring_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_netstring_LDFLAGS = $(LIBFUZZER_LDFLAGS)
-tests_fuzz_fuzz_cstrings_SOURCES = tests/fuzz/fuzz_cstrings.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_cstrings_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_cstrings_LDFLAGS = $(LIBFUZZER_LDFLAGS)
-tests_fuzz_fuzz_attrs_SOURCES = tests/fuzz/fuzz_attrs.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_attrs_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_attrs_LDFLAGS = $(LIBFUZZER_LDFLAGS)
-tests_fuzz_fuzz_cfg_SOURCES = tests/fuzz/fuzz_cfg.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_cfg_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_cfg_LDFLAGS = $(LIBFUZZER_LDFLAGS)
-tests_fuzz_fuzz_table_SOURCES = tests/fuzz/fuzz_table.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_table_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_table_LDFLAGS = $(LIBFUZZER_LDFLAGS)
-tests_fuzz_fuzz_endpoint_SOURCES = tests/fuzz/fuzz_endpoint.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_endpoint_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_endpoint_LDFLAGS = $(LIBFUZZER_LDFLAGS)
 
 # The daemons' own parsers: their sources compiled in, as the unit tests do.
 tests_fuzz_fuzz_tls_policy_SOURCES = tests/fuzz/fuzz_tls_policy.c \
 	tlsmap/tls_policy.c tlsmap/tls_policy.h \
-	tlsmap/per_site.c tlsmap/per_site.h $(FUZZ_COMMON)
+	tlsmap/per_site.c tlsmap/per_site.h
 tests_fuzz_fuzz_tls_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tlsmap
 tests_fuzz_fuzz_tls_policy_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_tls_policy_LDFLAGS = $(LIBFUZZER_LDFLAGS)
-tests_fuzz_fuzz_ccert_SOURCES = tests/fuzz/fuzz_ccert.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_ccert_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd-ccert
 tests_fuzz_fuzz_ccert_LDADD = policyd-ccert/libccert.a $(FUZZ_LDADD)
-tests_fuzz_fuzz_ccert_LDFLAGS = $(LIBFUZZER_LDFLAGS)
 tests_fuzz_fuzz_pwfile_SOURCES = tests/fuzz/fuzz_pwfile.c \
 	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth.c \
 	saslauthd-lite/auth.h saslauthd-lite/saslauthd.h \
 	saslauthd-lite/auth_pam.c saslauthd-lite/auth_shadow.c \
-	saslauthd-lite/realm.c saslauthd-lite/realm.h $(FUZZ_COMMON)
+	saslauthd-lite/realm.c saslauthd-lite/realm.h
 tests_fuzz_fuzz_pwfile_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/saslauthd-lite
 tests_fuzz_fuzz_pwfile_LDADD = $(FUZZ_LDADD) $(PAM_LIBS) $(CRYPT_LIBS)
-tests_fuzz_fuzz_pwfile_LDFLAGS = $(LIBFUZZER_LDFLAGS)
 tests_fuzz_fuzz_realm_SOURCES = tests/fuzz/fuzz_realm.c \
-	saslauthd-lite/realm.c saslauthd-lite/realm.h $(FUZZ_COMMON)
+	saslauthd-lite/realm.c saslauthd-lite/realm.h
 tests_fuzz_fuzz_realm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
 tests_fuzz_fuzz_realm_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_realm_LDFLAGS = $(LIBFUZZER_LDFLAGS)
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/specs_complete.sh \

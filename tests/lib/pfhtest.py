@@ -10,7 +10,8 @@ Contents:
   * Daemon: start a real daemon binary in a private temp dir and wait for
     READY=1 on a NOTIFY_SOCKET datagram socket;
   * socket helpers and client codecs for saslauthd, netstrings (socketmap) and
-    the Postfix policy protocol.
+    the Postfix policy protocol;
+  * HTTP clients for the status page (http_request and friends).
 
 Environment knobs:
   PFH_KEEP_TMP=1   keep temp dirs (their paths are printed as "# kept ...").
@@ -20,6 +21,7 @@ Environment knobs:
 """
 
 import atexit
+import base64
 import inspect
 import os
 import re
@@ -33,6 +35,8 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.error
+import urllib.request
 
 __all__ = [
     "SRCDIR", "BUILDDIR", "SKIP", "HARD_ERROR",
@@ -45,6 +49,7 @@ __all__ = [
     "sasl_request", "sasl_read_reply", "sasl_auth",
     "ns", "ns_read", "socketmap_query",
     "policy_request", "policy_read_reply", "policy_query",
+    "http_request", "http_request_patient", "http_text",
     "wait_for",
 ]
 
@@ -832,3 +837,41 @@ def policy_read_reply(sock, timeout=5.0):
 def policy_query(sock, attrs, timeout=5.0):
     sock.sendall(policy_request(attrs))
     return policy_read_reply(sock, timeout)
+
+
+# --------------------------------------------------------------------------
+# HTTP: the status page
+# --------------------------------------------------------------------------
+
+def http_request(url, auth=None, method="GET", timeout=10):
+    """(status, headers, body bytes), with Basic auth when auth is a
+    (user, password) pair; HTTP errors are answers, not exceptions."""
+    req = urllib.request.Request(url, method=method)
+    if auth is not None:
+        tok = base64.b64encode(("%s:%s" % auth).encode()).decode()
+        req.add_header("Authorization", "Basic " + tok)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def http_request_patient(url, auth=None, method="GET"):
+    """http_request(), but wait out a 429 (the crypt budget, "Retry-After:
+    1") like a polite client."""
+    for _ in range(20):
+        st, hdr, body = http_request(url, auth, method)
+        if st != 429:
+            return st, hdr, body
+        assert hdr["Retry-After"] == "1", hdr["Retry-After"]
+        time.sleep(1.1)
+    raise AssertionError("still 429 after 20 tries: %s" % url)
+
+
+def http_text(url, auth=None, timeout=10):
+    """(status, body text) of a GET: an answer's body must be UTF-8, an
+    error's is decoded leniently."""
+    st, _, body = http_request(url, auth, timeout=timeout)
+    return st, body.decode("utf-8") if st < 400 else \
+        body.decode("utf-8", "replace")

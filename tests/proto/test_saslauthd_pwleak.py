@@ -20,18 +20,15 @@ Then no 4-character substring of any planted password may appear in the
 daemon's stderr log, its stdout, or the status page's JSON.
 """
 
-import base64
 import json
 import os
 import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
-from pfhtest import (BUILDDIR, DaemonError, free_port, run_tests, skip,
-                     unix_connect, sasl_counted, sasl_request, wait_for)
+from pfhtest import (BUILDDIR, DaemonError, free_port, http_text, run_tests,
+                     skip, unix_connect, sasl_counted, sasl_request, wait_for)
 from test_saslauthd import PROG, SECRET, Sasl, mkhash
 
 # Mixed case, digits and symbols in every 4 characters, so that no window
@@ -113,18 +110,6 @@ def write_file(path, text, mode=0o600):
     os.rename(tmp, path)
 
 
-def get(base, path, auth=None, timeout=10):
-    req = urllib.request.Request(base + path)
-    if auth is not None:
-        tok = base64.b64encode(("%s:%s" % auth).encode()).decode()
-        req.add_header("Authorization", "Basic " + tok)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode("utf-8")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
-
-
 def outputs_of(s):
     out = s.log()
     try:
@@ -187,7 +172,7 @@ def test_reload_refused_status_page():
         s.d.reload()
         s.d.wait_log(r"keeping the table loaded before", since=mark)
         assert s.auth("alice", SECRET) == "OK", name
-        st, body = get(base, "/status.json")
+        st, body = http_text(base + "/status.json")
         assert st == 200, (st, body)
         card = json.dumps(json.loads(body))
         assert "line 2" in card, (name, card)
@@ -244,17 +229,18 @@ def test_status_auth_file():
     write_file(authf, good)
     s.d.start()
     admin = ("admin", STATUS_ADMIN_PW)
-    assert get(base, "/status.json", auth=admin)[0] == 200
+    assert http_text(base + "/status.json", auth=admin)[0] == 200
     pages = []
     for name, bad, pws in STATUS_CASES:
         write_file(authf, good + bad)
         mark = s.d.log_mark()
-        st, body = get(base, "/status.json", auth=admin)
+        st, body = http_text(base + "/status.json", auth=admin)
         assert st == 200, (name, st)
         pages.append(body)
         # the file is read once it has settled (table_settle_time), at
         # the first request after that
-        wait_for(lambda: get(base, "/status.json", auth=admin)[0] == 200 and
+        wait_for(lambda: http_text(base + "/status.json",
+                                   auth=admin)[0] == 200 and
                  "keeping the loaded users" in s.d.log(mark),
                  what="the bad file refused (%s)" % name)
     s.d.stop()

@@ -20,16 +20,14 @@ checks what each endpoint says about it:
     and the page is off without it.
 """
 
-import base64
 import json
 import os
 import re
 import socket
 import time
-import urllib.error
-import urllib.request
 
-from pfhtest import BUILDDIR, free_port, run_tests, skip, wait_for
+from pfhtest import (BUILDDIR, free_port, http_text, run_tests, skip,
+                     wait_for)
 from promparse import check_naming_scheme, mval, parse_exposition
 from test_saslauthd import PAMDIR, PROG, Sasl, mkhash, write_pam
 
@@ -43,19 +41,6 @@ PASSWORDS = (ALICE_PW, WRONG_PW, MALLORY_PW1, MALLORY_PW2, CAROL_PW)
 
 CLIENT_OK = "192.0.2.10"
 CLIENT_BAD = "192.0.2.66"
-
-
-def get(base, path, auth=None, timeout=10):
-    """(status, body text); HTTP errors are answers, not exceptions."""
-    req = urllib.request.Request(base + path)
-    if auth is not None:
-        tok = base64.b64encode(("%s:%s" % auth).encode()).decode()
-        req.add_header("Authorization", "Basic " + tok)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode("utf-8")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
 
 
 def start(params=None, status_opt=True, conf_extra="", run=True, args=()):
@@ -77,10 +62,10 @@ def start(params=None, status_opt=True, conf_extra="", run=True, args=()):
 
 
 def snapshot(s):
-    st, text = get(s.base, "/metrics")
+    st, text = http_text(s.base + "/metrics")
     assert st == 200, (st, text)
     fams = parse_exposition(text)
-    st, body = get(s.base, "/status.json")
+    st, body = http_text(s.base + "/status.json")
     assert st == 200, (st, body)
     return fams, json.loads(body), text
 
@@ -253,7 +238,7 @@ def test_counters_move_by_exactly_the_traffic():
         assert abs(e["time"] - time.time()) < 60
 
     # the page shows it to a person
-    st, html = get(s.base, "/")
+    st, html = http_text(s.base + "/")
     assert st == 200
     assert tile(html, P + "throttled_total") == mval(m1, P + "throttled_total")
     assert tile(html, P + "throttled_logins") == 1
@@ -292,15 +277,15 @@ def test_no_password_in_any_output():
     good = ("admin", admin_pw)
 
     for p in ("/", "/status.json", "/metrics", "/readyz"):
-        assert get(s.base, p)[0] == 401, p
-        assert get(s.base, p, auth=("admin", ALICE_PW))[0] == 401, p
+        assert http_text(s.base + p)[0] == 401, p
+        assert http_text(s.base + p, auth=("admin", ALICE_PW))[0] == 401, p
     traffic(s)
     # and a few more shapes: empty fields, a realm, an oversize password
     assert s.auth("alice", "") == "NO NULL password received"
     assert s.auth("alice", ALICE_PW, realm="example.org") == "NO authentication failed"
     outputs = []
     for p in ("/", "/status.json", "/metrics", "/readyz", "/healthz"):
-        st, body = get(s.base, p, auth=good)
+        st, body = http_text(s.base + p, auth=good)
         assert st == 200, (p, st)
         outputs.append(body)
     assert "mallory" in outputs[1]          # the traffic is there...
@@ -374,15 +359,15 @@ def test_status_listen_from_config_file_and_o():
     conf = "status_listen = inet:127.0.0.1:%d\n" % p_conf
     s = start(status_opt=False, conf_extra=conf)
     assert "status page on inet:127.0.0.1:%d" % p_conf in s.log()
-    st, body = get("http://127.0.0.1:%d" % p_conf, "/status.json")
+    st, body = http_text("http://127.0.0.1:%d/status.json" % p_conf)
     assert st == 200 and json.loads(body)["program"] == "saslauthd-lite"
-    assert get("http://127.0.0.1:%d" % p_conf, "/readyz") == (200, "ready\n")
+    assert http_text("http://127.0.0.1:%d/readyz" % p_conf) == (200, "ready\n")
     s.d.stop()
     # the same config line, and -o on the command line (with a Cyrus flag)
     s = start(status_opt=False, conf_extra=conf, args=[
         "-c", "-o", "status_listen=inet:127.0.0.1:%d" % p_opt])
     assert "status page on inet:127.0.0.1:%d" % p_opt in s.log()
-    st, body = get("http://127.0.0.1:%d" % p_opt, "/status.json")
+    st, body = http_text("http://127.0.0.1:%d/status.json" % p_opt)
     assert st == 200
     assert section(json.loads(body), "cache")["facts"]["enabled"] == "yes"  # -c too
     assert not port_open(p_conf), "the config file's status_listen still served"
@@ -399,14 +384,14 @@ def test_pwfile_counts_errors_of_a_bad_reload():
     good = open(pw).read()
 
     def table(name):
-        return mval(parse_exposition(get(s.base, "/metrics")[1]),
+        return mval(parse_exposition(http_text(s.base + "/metrics")[1]),
                     "pfhelpers_table_" + name, source="pwfile")
 
     def errors():
         return table("errors")
 
     def last_load():
-        return section(json.loads(get(s.base, "/status.json")[1]),
+        return section(json.loads(http_text(s.base + "/status.json")[1]),
                        "pwfile")["facts"]["last_load"]
 
     assert errors() == 0 and last_load() == "ok"

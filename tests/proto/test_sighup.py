@@ -19,18 +19,15 @@ with what runs, so after a revert nothing stays pending.
 - The .conf(5) pages mark exactly the daemon's restart parameters.
 """
 
-import base64
 import os
 import re
 import shutil
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
-from pfhtest import (BUILDDIR, SRCDIR, Daemon, free_port, is_closed,
-                     make_tmpdir, run_tests, skip, tcp_connect, test,
-                     wait_for, write_conf)
+from pfhtest import (BUILDDIR, SRCDIR, Daemon, free_port,
+                     http_request_patient, is_closed, make_tmpdir, run_tests,
+                     skip, tcp_connect, test, wait_for, write_conf)
 
 TLSMAP = "tlsmap/tlsmap"
 POLICYD = "policyd-ccert/policyd-ccert"
@@ -86,24 +83,6 @@ def make_hash(password):
         if r.returncode == 0 and r.stdout.startswith("$6$"):
             return r.stdout.strip()
     skip("neither mkpasswd nor openssl to make a crypt hash")
-
-
-def http_get(url, auth=None):
-    """(status, body); waits out a 429 (the crypt budget)."""
-    for _ in range(20):
-        req = urllib.request.Request(url)
-        if auth is not None:
-            tok = base64.b64encode(("%s:%s" % auth).encode()).decode()
-            req.add_header("Authorization", "Basic " + tok)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                st, body = r.status, r.read()
-        except urllib.error.HTTPError as e:
-            st, body = e.code, e.read()
-        if st != 429:
-            return st, body
-        time.sleep(1.1)
-    raise AssertionError("still 429: %s" % url)
 
 
 def restart_lines(text):
@@ -179,8 +158,8 @@ class Tlsmap:
         return reload_log(self.d)
 
     def page(self, who=None, path="/status.json"):
-        return http_get(self.url + path,
-                        self.users[who] if who else None)[0]
+        return http_request_patient(self.url + path,
+                                    self.users[who] if who else None)[0]
 
 
 def ids_of(pid):
@@ -478,7 +457,7 @@ def test_adding_status_auth_file_asks_for_credentials():
         assert "the status page asks for its users" in log, log
         assert t.page("alice") == 200
         assert t.page("bob") == 401
-        assert http_get(t.url + "/healthz")[0] == 200
+        assert http_request_patient(t.url + "/healthz")[0] == 200
 
 
 @test

@@ -26,6 +26,8 @@ import urllib.request
 
 from pfhtest import (Daemon, DaemonError, free_port, make_tmpdir, recv_until,
                      run_tests, skip, tcp_connect, wait_for)
+# get: (status, headers, body bytes); get_authed waits out a 429 too
+from pfhtest import http_request as get, http_request_patient as get_authed
 from promparse import check_naming_scheme, mval, parse_exposition
 
 PROG = "tests/status-testd"
@@ -68,30 +70,6 @@ class Client:
 
     def close(self):
         self.s.close()
-
-
-def get(url, auth=None, method="GET", timeout=10):
-    """(status, headers, body bytes); HTTP errors are answers, not exceptions."""
-    req = urllib.request.Request(url, method=method)
-    if auth is not None:
-        tok = base64.b64encode(("%s:%s" % auth).encode()).decode()
-        req.add_header("Authorization", "Basic " + tok)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
-
-
-def get_authed(url, auth=None, method="GET"):
-    """get(), but wait out a 429 (the crypt budget) like a polite client."""
-    for _ in range(20):
-        st, hdr, body = get(url, auth, method)
-        if st != 429:
-            return st, hdr, body
-        assert hdr["Retry-After"] == "1", hdr["Retry-After"]
-        time.sleep(1.1)
-    raise AssertionError("still 429 after 20 tries: %s" % url)
 
 
 def get_json(d, auth=None):

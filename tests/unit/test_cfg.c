@@ -828,6 +828,42 @@ teardown(void **state)
 	return rmdir(tmpdir);
 }
 
+/* list_cases - a list value and its items, "|" between them */
+static const struct list_case {
+	const char *list;
+	const char *items;
+} list_cases[] = {
+	{"", ""},
+	{" ,\t\r\n, ", ""},
+	{"unix:/a", "unix:/a"},
+	{"unix:/a, inet:10030", "unix:/a|inet:10030"},
+	{",unix:/a,,inet:10030,", "unix:/a|inet:10030"},
+	{"  unix:/a\n\tinet:[::1]:25  bogus ", "unix:/a|inet:[::1]:25|bogus"},
+};
+
+static void
+test_list_next(void **state)
+{
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < nitems(list_cases); i++) {
+		const char *p = list_cases[i].list, *item;
+		char got[256];
+		size_t len = 0;
+
+		got[0] = 0;
+		while ((item = cfg_conv_list_next(&p, &n)) != NULL) {
+			assert_true(n > 0);
+			len += (size_t)snprintf(got + len, sizeof(got) - len,
+			    "%s%.*s", len ? "|" : "", (int)n, item);
+		}
+		assert_string_equal(got, list_cases[i].items);
+		/* at the end it stays at the end */
+		assert_null(cfg_conv_list_next(&p, &n));
+	}
+}
+
 int
 main(void)
 {
@@ -843,6 +879,7 @@ main(void)
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_bool),
 		cmocka_unit_test(test_parse_mode),
+		cmocka_unit_test(test_list_next),
 		cmocka_unit_test(test_mode_param),
 		cmocka_unit_test(test_table_join),
 		cmocka_unit_test(test_depth_limit),

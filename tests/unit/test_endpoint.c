@@ -1,5 +1,5 @@
 /*
- * test_endpoint.c - endpoint strings and lists, and listeners built from them:
+ * test_endpoint.c - endpoint strings, and listeners built from them:
  * stale unix socket replaced, live one refused, socket mode applied.
  */
 #include "sysdep.h"
@@ -79,40 +79,45 @@ test_parse_table(void **state)
 	}
 }
 
-/* list_cases - an endpoint list and its items, "|" between them */
-static const struct list_case {
-	const char *list;
-	const char *items;
-} list_cases[] = {
-	{"", ""},
-	{" ,\t\r\n, ", ""},
-	{"unix:/a", "unix:/a"},
-	{"unix:/a, inet:10030", "unix:/a|inet:10030"},
-	{",unix:/a,,inet:10030,", "unix:/a|inet:10030"},
-	{"  unix:/a\n\tinet:[::1]:25  bogus ", "unix:/a|inet:[::1]:25|bogus"},
-};
-
+/*
+ * test_canonical - every case by the name the daemons give it: the
+ * canonical form, or the text itself when it does not parse; the text
+ * ends at len, not at a NUL (a list item), and one longer than any
+ * endpoint is never cut short into one
+ */
 static void
-test_list_next(void **state)
+test_canonical(void **state)
 {
+	char text[700], out[300];
+	struct endpoint ep;
 	size_t i, n;
 
 	(void)state;
-	for (i = 0; i < nitems(list_cases); i++) {
-		const char *p = list_cases[i].list, *item;
-		char got[256];
-		size_t len = 0;
-
-		got[0] = 0;
-		while ((item = endpoint_list_next(&p, &n)) != NULL) {
-			assert_true(n > 0);
-			len += (size_t)snprintf(got + len, sizeof(got) - len,
-			    "%s%.*s", len ? "|" : "", (int)n, item);
+	for (i = 0; i < nitems(cases); i++) {
+		n = strlen(cases[i].in);
+		snprintf(text, sizeof(text), "%s,inet:25", cases[i].in);
+		memset(&ep, 0, sizeof(ep));
+		if (!cases[i].ok) {
+			assert_int_equal(endpoint_canonical(text, n, &ep, out,
+			    sizeof(out)), -1);
+			assert_int_equal(strlen(out), n);
+			assert_memory_equal(out, cases[i].in, n);
+			continue;
 		}
-		assert_string_equal(got, list_cases[i].items);
-		/* at the end it stays at the end */
-		assert_null(endpoint_list_next(&p, &n));
+		assert_int_equal(endpoint_canonical(text, n, &ep, out,
+		    sizeof(out)), 0);
+		assert_string_equal(out, cases[i].canon);
+		assert_int_equal(ep.kind, cases[i].kind);
+		assert_int_equal(endpoint_canonical(text, n, NULL, out,
+		    sizeof(out)), 0);
+		assert_string_equal(out, cases[i].canon);
 	}
+	memset(text, 'a', sizeof(text));
+	memcpy(text, "unix:/", 6);
+	assert_int_equal(endpoint_canonical(text, sizeof(text), NULL, out,
+	    sizeof(out)), -1);
+	assert_int_equal(strlen(out), sizeof(out) - 1);
+	assert_memory_equal(out, text, sizeof(out) - 1);
 }
 
 static void
@@ -185,7 +190,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
-		cmocka_unit_test(test_list_next),
+		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_unix_listener_stale_live_mode),
 		cmocka_unit_test(test_inet_listener_port),
 	};
