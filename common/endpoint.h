@@ -11,7 +11,7 @@
  * is the name a text goes by, as the daemons compare and log endpoints:
  * the canonical form of what it parses to ("inet:10030" and
  * "inet:127.0.0.1:10030" are one), or the text itself when it does not
- * parse; text is len bytes, NUL-terminated or not (an endpoint_list_next()
+ * parse; text is len bytes, NUL-terminated or not (a cfg_conv_list_next()
  * item); 0 when it parsed (*ep filled, when ep is not NULL), else -1.
  *
  * An endpoint list ("listen = unix:/a, inet:10030") is a list value like
