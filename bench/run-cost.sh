@@ -48,9 +48,12 @@ LOAD_PREFIX="taskset -c ${BENCH_LOAD_CPU:-1}"
 LOAD_WARMUP=0			# the warm-up is a run of its own, outside the window
 TCK=$(clk_tck)
 PORT=${BENCH_PORT:-10990}
+PROTOS=${BENCH_COST_PROTOS:-"sasl policy socketmap"}
 
-# peer_missing PROGRAM PACKAGE - say so once; true when it is missing
+# peer_missing PROGRAM PACKAGE - say so once; true when it is missing (or
+# BENCH_COST_PEERS=0 leaves the peers out)
 peer_missing() {
+	[ "${BENCH_COST_PEERS:-1}" != 0 ] || return 0
 	have_prog "$1" && return 1
 	say "$1 not found (Debian package $2): its columns stay empty"
 	return 0
@@ -95,121 +98,131 @@ ratios_of() {
 		eval "_a=\${C_$1_$_r:--} _b=\${C_$2_$_r:--}"
 		case "$_a$_b" in
 		*-*) printf '%s ' - ;;
-		*) printf '%s ' "$(ratio "$_a" "$_b")" ;;
+		*) awk -v a="$_a" -v b="$_b" 'BEGIN { if (b > 0) printf "%.4g ", a / b; else printf "- " }' ;;
 		esac
 		_r=$((_r + 1))
 	done
 }
 
 # ---- saslauthd: one connection per request, on unix sockets --------------
-sasl_setup
-NO_CYRUS=
-peer_missing saslauthd sasl2-bin && NO_CYRUS=1
-say "saslauthd: floor, saslauthd-lite -c and not, Cyrus -c and not"
-start_constant floor-sasl sasl "unix:$WORK/floor-sasl.sock" "u p smtp - OK"
-PID_floor_sasl=$LAST_PID
-start_lite -c lite-c
-PID_lite_c=$LAST_PID MUX_lite_c=$MUX
-start_lite "" lite-nc
-PID_lite_nc=$LAST_PID MUX_lite_nc=$MUX
-if [ -z "$NO_CYRUS" ]; then
-	start_cyrus -c cyrus-c
-	PID_cyrus_c=$LAST_PID MUX_cyrus_c=$MUX
-	start_cyrus "" cyrus-nc
-	PID_cyrus_nc=$LAST_PID MUX_cyrus_nc=$MUX
-fi
-round=1
-while [ "$round" -le "$ROUNDS" ]; do
-	say "  round $round"
-	cost floor_sasl "$PID_floor_sasl" -p sasl $GOOD "unix:$WORK/floor-sasl.sock"
-	cost lite_c "$PID_lite_c" -p sasl $GOOD "$MUX_lite_c"
-	[ -n "$NO_CYRUS" ] || cost cyrus_c "$PID_cyrus_c" -p sasl $GOOD "$MUX_cyrus_c"
-	cost lite_nc "$PID_lite_nc" -p sasl $GOOD "$MUX_lite_nc"
-	[ -n "$NO_CYRUS" ] || cost cyrus_nc "$PID_cyrus_nc" -p sasl $GOOD "$MUX_cyrus_nc"
-	round=$((round + 1))
-done
-for p in $PID_floor_sasl $PID_lite_c $PID_lite_nc ${PID_cyrus_c:-} ${PID_cyrus_nc:-}; do
-	bg_stop "$p"
-done
+cost_sasl() {
+	sasl_setup
+	NO_CYRUS=
+	peer_missing saslauthd sasl2-bin && NO_CYRUS=1
+	say "saslauthd: floor, saslauthd-lite -c and not, Cyrus -c and not"
+	start_constant floor-sasl sasl "unix:$WORK/floor-sasl.sock" "u p smtp - OK"
+	PID_floor_sasl=$LAST_PID
+	start_lite -c lite-c
+	PID_lite_c=$LAST_PID MUX_lite_c=$MUX
+	start_lite "" lite-nc
+	PID_lite_nc=$LAST_PID MUX_lite_nc=$MUX
+	if [ -z "$NO_CYRUS" ]; then
+		start_cyrus -c cyrus-c
+		PID_cyrus_c=$LAST_PID MUX_cyrus_c=$MUX
+		start_cyrus "" cyrus-nc
+		PID_cyrus_nc=$LAST_PID MUX_cyrus_nc=$MUX
+	fi
+	round=1
+	while [ "$round" -le "$ROUNDS" ]; do
+		say "  round $round"
+		cost floor_sasl "$PID_floor_sasl" -p sasl $GOOD "unix:$WORK/floor-sasl.sock"
+		cost lite_c "$PID_lite_c" -p sasl $GOOD "$MUX_lite_c"
+		[ -n "$NO_CYRUS" ] || cost cyrus_c "$PID_cyrus_c" -p sasl $GOOD "$MUX_cyrus_c"
+		cost lite_nc "$PID_lite_nc" -p sasl $GOOD "$MUX_lite_nc"
+		[ -n "$NO_CYRUS" ] || cost cyrus_nc "$PID_cyrus_nc" -p sasl $GOOD "$MUX_cyrus_nc"
+		round=$((round + 1))
+	done
+	for p in $PID_floor_sasl $PID_lite_c $PID_lite_nc ${PID_cyrus_c:-} ${PID_cyrus_nc:-}; do
+		bg_stop "$p"
+	done
+}
 
 # ---- policy: persistent loopback TCP -------------------------------------
-P_POSTFWD=$PORT
-P_OURS=$((PORT + 1))
-P_FLOOR=$((PORT + 2))
-port_free "$P_POSTFWD"
-port_free "$P_OURS"
-port_free "$P_FLOOR"
-policy_setup
-# the floor answers DUNNO to all: the same requests, every answer DUNNO
-awk '{ print $1, "-", "DUNNO" }' "$WORK/fps" >"$WORK/specs-floor"
-NO_POSTFWD=
-peer_missing postfwd2 postfwd && NO_POSTFWD=1
-say "policy: floor, policyd-ccert (decision_log = all), postfwd2"
-start_constant floor-policy policy "inet:127.0.0.1:$P_FLOOR" "AA:BB - DUNNO"
-PID_floor_policy=$LAST_PID
-start_policyd "$WORK/identities"
-PID_policyd=$LAST_PID
-wait_ready policy "inet:127.0.0.1:$P_OURS" "$FIRST_OK" ||
-    die "policyd-ccert does not answer: $(tail -3 "$WORK/policyd.log")"
-if [ -z "$NO_POSTFWD" ]; then
-	start_postfwd "$WORK/postfwd-regex.rules"
-	PID_postfwd=$LAST_PID
-	# every request once (its cache), then long enough for its children
-	"$PFH_LOAD" -q -e 0 -T 60000 -p policy -c 32 -n 4000 -f "$WORK/specs" \
-	    "inet:127.0.0.1:$P_POSTFWD" >/dev/null 2>&1
-	$LOAD_PREFIX "$PFH_LOAD" -q -e 0 -t "$PF_WARMUP" -c "$CLIENTS" -p policy \
-	    -f "$WORK/specs" "inet:127.0.0.1:$P_POSTFWD" >/dev/null 2>&1
-fi
-round=1
-while [ "$round" -le "$ROUNDS" ]; do
-	say "  round $round"
-	cost floor_policy "$PID_floor_policy" -p policy -f "$WORK/specs-floor" \
-	    "inet:127.0.0.1:$P_FLOOR"
-	cost policyd "$PID_policyd" -p policy -f "$WORK/specs" "inet:127.0.0.1:$P_OURS"
-	[ -n "$NO_POSTFWD" ] || cost postfwd "$PID_postfwd" -p policy \
-	    -f "$WORK/specs" "inet:127.0.0.1:$P_POSTFWD"
-	round=$((round + 1))
-done
-for p in $PID_floor_policy $PID_policyd ${PID_postfwd:-}; do
-	bg_stop "$p"
-done
+cost_policy() {
+	P_POSTFWD=$PORT
+	P_OURS=$((PORT + 1))
+	P_FLOOR=$((PORT + 2))
+	port_free "$P_POSTFWD"
+	port_free "$P_OURS"
+	port_free "$P_FLOOR"
+	policy_setup
+	# the floor answers DUNNO to all: the same requests, every answer DUNNO
+	awk '{ print $1, "-", "DUNNO" }' "$WORK/fps" >"$WORK/specs-floor"
+	NO_POSTFWD=
+	peer_missing postfwd2 postfwd && NO_POSTFWD=1
+	say "policy: floor, policyd-ccert (decision_log = all), postfwd2"
+	start_constant floor-policy policy "inet:127.0.0.1:$P_FLOOR" "AA:BB - DUNNO"
+	PID_floor_policy=$LAST_PID
+	start_policyd "$WORK/identities"
+	PID_policyd=$LAST_PID
+	wait_ready policy "inet:127.0.0.1:$P_OURS" "$FIRST_OK" ||
+	    die "policyd-ccert does not answer: $(tail -3 "$WORK/policyd.log")"
+	if [ -z "$NO_POSTFWD" ]; then
+		start_postfwd "$WORK/postfwd-regex.rules"
+		PID_postfwd=$LAST_PID
+		# every request once (its cache), then long enough for its children
+		"$PFH_LOAD" -q -e 0 -T 60000 -p policy -c 32 -n 4000 -f "$WORK/specs" \
+		    "inet:127.0.0.1:$P_POSTFWD" >/dev/null 2>&1
+		$LOAD_PREFIX "$PFH_LOAD" -q -e 0 -t "$PF_WARMUP" -c "$CLIENTS" -p policy \
+		    -f "$WORK/specs" "inet:127.0.0.1:$P_POSTFWD" >/dev/null 2>&1
+	fi
+	round=1
+	while [ "$round" -le "$ROUNDS" ]; do
+		say "  round $round"
+		cost floor_policy "$PID_floor_policy" -p policy -f "$WORK/specs-floor" \
+		    "inet:127.0.0.1:$P_FLOOR"
+		cost policyd "$PID_policyd" -p policy -f "$WORK/specs" "inet:127.0.0.1:$P_OURS"
+		[ -n "$NO_POSTFWD" ] || cost postfwd "$PID_postfwd" -p policy \
+		    -f "$WORK/specs" "inet:127.0.0.1:$P_POSTFWD"
+		round=$((round + 1))
+	done
+	for p in $PID_floor_policy $PID_policyd ${PID_postfwd:-}; do
+		bg_stop "$p"
+	done
+}
 
 # ---- socketmap: persistent loopback TCP ----------------------------------
-P_MSR=$((PORT + 3))
-P_OURS=$((PORT + 4))
-P_FLOOR=$((PORT + 5))
-port_free "$P_MSR"
-port_free "$P_OURS"
-port_free "$P_FLOOR"
-NO_MSR=
-peer_missing mta-sts-daemon postfix-mta-sts-resolver && NO_MSR=1
-socketmap_setup
-FLOOR_ANSWER="OK secure match=mx1.bench-1.example servername=hostname"
-awk '{ print "postfix", $1, "OK secure match=" }' "$WORK/domains" >"$WORK/specs-floor"
-say "socketmap: floor, tlsmap, postfix-mta-sts-resolver"
-start_constant floor-socketmap socketmap "inet:127.0.0.1:$P_FLOOR" "$FIRST" \
-    -a "$FLOOR_ANSWER"
-PID_floor_sm=$LAST_PID
-start_tlsmap "$WORK/tlsmap.conf" tlsmap
-PID_tlsmap=$LAST_PID
-wait_ready socketmap "inet:127.0.0.1:$P_OURS" "$FIRST" ||
-    die "tlsmap does not answer: $(tail -3 "$WORK/tlsmap.log")"
-if [ -z "$NO_MSR" ]; then
-	start_msr
-	PID_msr=$LAST_PID
-fi
-round=1
-while [ "$round" -le "$ROUNDS" ]; do
-	say "  round $round"
-	cost floor_sm "$PID_floor_sm" -p socketmap -f "$WORK/specs-floor" \
-	    "inet:127.0.0.1:$P_FLOOR"
-	cost tlsmap "$PID_tlsmap" -p socketmap -f "$WORK/specs" "inet:127.0.0.1:$P_OURS"
-	[ -n "$NO_MSR" ] || cost msr "$PID_msr" -p socketmap -f "$WORK/specs" \
-	    "inet:127.0.0.1:$P_MSR"
-	round=$((round + 1))
-done
-for p in $PID_floor_sm $PID_tlsmap ${PID_msr:-}; do
-	bg_stop "$p"
+cost_socketmap() {
+	P_MSR=$((PORT + 3))
+	P_OURS=$((PORT + 4))
+	P_FLOOR=$((PORT + 5))
+	port_free "$P_MSR"
+	port_free "$P_OURS"
+	port_free "$P_FLOOR"
+	NO_MSR=
+	peer_missing mta-sts-daemon postfix-mta-sts-resolver && NO_MSR=1
+	socketmap_setup
+	FLOOR_ANSWER="OK secure match=mx1.bench-1.example servername=hostname"
+	awk '{ print "postfix", $1, "OK secure match=" }' "$WORK/domains" >"$WORK/specs-floor"
+	say "socketmap: floor, tlsmap, postfix-mta-sts-resolver"
+	start_constant floor-socketmap socketmap "inet:127.0.0.1:$P_FLOOR" "$FIRST" \
+	    -a "$FLOOR_ANSWER"
+	PID_floor_sm=$LAST_PID
+	start_tlsmap "$WORK/tlsmap.conf" tlsmap
+	PID_tlsmap=$LAST_PID
+	wait_ready socketmap "inet:127.0.0.1:$P_OURS" "$FIRST" ||
+	    die "tlsmap does not answer: $(tail -3 "$WORK/tlsmap.log")"
+	if [ -z "$NO_MSR" ]; then
+		start_msr
+		PID_msr=$LAST_PID
+	fi
+	round=1
+	while [ "$round" -le "$ROUNDS" ]; do
+		say "  round $round"
+		cost floor_sm "$PID_floor_sm" -p socketmap -f "$WORK/specs-floor" \
+		    "inet:127.0.0.1:$P_FLOOR"
+		cost tlsmap "$PID_tlsmap" -p socketmap -f "$WORK/specs" "inet:127.0.0.1:$P_OURS"
+		[ -n "$NO_MSR" ] || cost msr "$PID_msr" -p socketmap -f "$WORK/specs" \
+		    "inet:127.0.0.1:$P_MSR"
+		round=$((round + 1))
+	done
+	for p in $PID_floor_sm $PID_tlsmap ${PID_msr:-}; do
+		bg_stop "$p"
+	done
+}
+
+for proto in $PROTOS; do
+	cost_$proto
 done
 
 # ---- the table ------------------------------------------------------------
@@ -219,8 +232,17 @@ crow() { printf '%-26s %10s %9s %8s %10s %8s\n' "$@"; }
 # cost_row LABEL DAEMON FLOOR PEER
 cost_row() {
 	crow "$1" "$(median $(rounds_of "$2"))" "$(median $(rounds_of "$3"))" \
-	    "$(median $(ratios_of "$2" "$3"))" "$(median $(rounds_of "$4"))" \
-	    "$(median $(ratios_of "$2" "$4"))"
+	    "$(fmt '%.2f' "$(median $(ratios_of "$2" "$3"))")" \
+	    "$(median $(rounds_of "$4"))" \
+	    "$(fmt '%.3g' "$(median $(ratios_of "$2" "$4"))")"
+}
+
+# fmt FORMAT VALUE - a number printed with FORMAT, "-" as it is
+fmt() {
+	case "$2" in
+	-) printf '%s' - ;;
+	*) awk -v f="$1" -v v="$2" 'BEGIN { printf f, v }' ;;
+	esac
 }
 
 machine_info
