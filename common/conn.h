@@ -27,6 +27,15 @@
  * conn_finish() implements the saslauthd close: flush the reply, shut down
  * our side, read and discard until the peer's EOF (libsasl2 wants that),
  * then close.
+ *
+ * Sending: conn_flush(), conn_write() and conn_finish() called from the
+ * loop's I/O callbacks (ev_in_io()) queue up to 16 KiB of output and write
+ * it when the round's callbacks are done, after the log lines held in them
+ * (log.h), before the round's timers; elsewhere, and for more output, they
+ * write at once. So a request's log line still precedes its reply, and a
+ * round answering several clients writes its log lines with one write. A
+ * conn_close() in the same round drops what was queued, as it drops any
+ * unsent output.
  */
 #ifndef PFH_CONN_H
 #define PFH_CONN_H

@@ -5,7 +5,8 @@
  * byte becomes, what stays, and where a long text is cut (at a whole
  * character or escape, with the marker). Then the output path: a line
  * with a newline, a C1 control and bad UTF-8 reaches the capture hook
- * and stderr as one clean line, and an over-long one is bounded.
+ * and stderr as one clean line, and an over-long one is bounded; held
+ * lines keep their order with the others.
  */
 #include "sysdep.h"
 
@@ -220,6 +221,57 @@ test_output_path(void **state)
 	fclose(f);
 }
 
+/*
+ * test_held_lines - a held line waits for the hold's end (nested holds:
+ * the outer one), goes out before any line written at once, and is not
+ * held outside a hold; the capture hook sees every line at once
+ */
+static void
+test_held_lines(void **state)
+{
+	struct captured c = {0};
+	FILE	*f = tmpfile();
+	int	saved = dup(STDERR_FILENO);
+	const char *out, *a, *b;
+
+	(void)state;
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(f), STDERR_FILENO), STDERR_FILENO);
+	unsetenv("JOURNAL_STREAM");
+	assert_int_equal(log_init("test_log", LOG_TO_STDERR, NULL), 0);
+	log_set_capture(capture, &c);
+
+	log_hold(1);
+	log_hold(1);
+	log_info_held("first %d", 1);
+	assert_int_equal(c.calls, 1);
+	assert_string_equal(c.last, "first 1");
+	log_hold(0);
+	assert_string_equal(read_stderr_file(f), "");	/* still held */
+	log_info_held("second");
+	log_warn("third");		/* at once: the held ones go first */
+	out = read_stderr_file(f);
+	a = strstr(out, "]: first 1\n");
+	b = strstr(out, "]: second\n");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(a < b);
+	assert_non_null(strstr(b, "]: warning: third\n"));
+	log_info_held("fourth");
+	assert_null(strstr(read_stderr_file(f), "fourth"));
+	log_hold(0);
+	assert_non_null(strstr(read_stderr_file(f), "]: fourth\n"));
+	log_info_held("fifth");		/* no hold: written at once */
+	assert_non_null(strstr(read_stderr_file(f), "]: fifth\n"));
+	assert_int_equal(c.calls, 5);
+
+	log_set_capture(NULL, NULL);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	fclose(f);
+}
+
 int
 main(void)
 {
@@ -228,6 +280,7 @@ main(void)
 		cmocka_unit_test(test_sanitize_zero),
 		cmocka_unit_test(test_sanitize_idempotent),
 		cmocka_unit_test(test_output_path),
+		cmocka_unit_test(test_held_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
