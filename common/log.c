@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,30 @@ log_escaped_cp(unsigned cp)
 	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+/*
+ * printable_run - how many bytes at s are printable ASCII (0x20-0x7e),
+ * eight at a time: a word with none below 0x20 (the borrow test) and none
+ * at 0x7f or above (the carry test, or the top bit itself) is all
+ * printable. Either test may also flag bytes after a real hit, never miss
+ * one; a flagged word is looked at byte by byte.
+ */
+static size_t
+printable_run(const unsigned char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, tops = 0x8080808080808080ull;
+	size_t	i = 0;
+	uint64_t x;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		if ((((x - 0x20 * ones) & ~x) | (x + ones) | x) & tops)
+			break;
+	}
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f)
+		i++;
+	return i;
+}
+
 /* log_clean - log_sanitize, and with `cut` set the marker even if all fits */
 static size_t
 log_clean(char *dst, size_t len, const char *src, size_t n, int cut)
@@ -249,10 +274,8 @@ log_clean(char *dst, size_t len, const char *src, size_t n, int cut)
 		 * byte by byte.
 		 */
 		if (s[i] >= 0x20 && s[i] < 0x7f) {
-			size_t end = i + 1, fit;
+			size_t end = i + printable_run(s + i, n - i), fit;
 
-			while (end < n && s[end] >= 0x20 && s[end] < 0x7f)
-				end++;
 			fit = end - i;
 			if (out + fit > room)
 				fit = room - out;
