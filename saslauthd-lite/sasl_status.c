@@ -67,6 +67,27 @@ text_ms(struct text *t, uint64_t usec)
 	text_add(t, num, 2);
 }
 
+/* text_kv - KEY then VALUE */
+static void
+text_kv(struct text *t, const char *key, const char *value)
+{
+	text_str(t, key);
+	text_str(t, value);
+}
+
+/* text_times - "Nms", and " throttled=Nms" when the throttle delayed it */
+static void
+text_times(struct text *t, const struct sasl_decision *d)
+{
+	text_ms(t, d->usec);
+	text_lit(t, "ms");
+	if (d->throttled_ms) {
+		text_lit(t, " throttled=");
+		text_u64(t, d->throttled_ms);
+		text_lit(t, "ms");
+	}
+}
+
 /*
  * sasl_log_decision - the one line, and the recent-decisions ring. Both
  * are made by appending (text.h), not by printf(): they are made for
@@ -94,30 +115,17 @@ sasl_log_decision(struct sasl_ctx *ctx, const struct sasl_decision *d)
 	/* auth: result=R user=U service=S realm=R client=C backend=B
 	 * cached=yes|no latency=Nms[ throttled=Nms][ reason="..."] */
 	text_init(&t, line, sizeof(line));
-	text_lit(&t, "auth: result=");
-	text_str(&t, d->result);
-	text_lit(&t, " user=");
-	text_str(&t, user);
-	text_lit(&t, " service=");
-	text_str(&t, service);
-	text_lit(&t, " realm=");
-	text_str(&t, realm);
-	text_lit(&t, " client=");
-	text_str(&t, client);
-	text_lit(&t, " backend=");
-	text_str(&t, d->backend);
+	text_kv(&t, "auth: result=", d->result);
+	text_kv(&t, " user=", user);
+	text_kv(&t, " service=", service);
+	text_kv(&t, " realm=", realm);
+	text_kv(&t, " client=", client);
+	text_kv(&t, " backend=", d->backend);
 	text_str(&t, d->cached ? " cached=yes" : " cached=no");
 	text_lit(&t, " latency=");
-	text_ms(&t, d->usec);
-	text_lit(&t, "ms");
-	if (d->throttled_ms) {
-		text_lit(&t, " throttled=");
-		text_u64(&t, d->throttled_ms);
-		text_lit(&t, "ms");
-	}
+	text_times(&t, d);
 	if (d->reason) {
-		text_lit(&t, " reason=\"");
-		text_str(&t, reason);
+		text_kv(&t, " reason=\"", reason);
 		text_lit(&t, "\"");
 	}
 	log_info_held("%s", line);
@@ -125,28 +133,14 @@ sasl_log_decision(struct sasl_ctx *ctx, const struct sasl_decision *d)
 	/* R user=U service=S client=C backend=B[ cached] Nms[ throttled=Nms][ reason] */
 	text_init(&t, recent, sizeof(recent));
 	text_str(&t, d->result);
-	text_lit(&t, " user=");
-	text_str(&t, user);
-	text_lit(&t, " service=");
-	text_str(&t, service);
-	text_lit(&t, " client=");
-	text_str(&t, client);
-	text_lit(&t, " backend=");
-	text_str(&t, d->backend);
-	if (d->cached)
-		text_lit(&t, " cached");
-	text_lit(&t, " ");
-	text_ms(&t, d->usec);
-	text_lit(&t, "ms");
-	if (d->throttled_ms) {
-		text_lit(&t, " throttled=");
-		text_u64(&t, d->throttled_ms);
-		text_lit(&t, "ms");
-	}
-	if (d->reason) {
-		text_lit(&t, " ");
-		text_str(&t, reason);
-	}
+	text_kv(&t, " user=", user);
+	text_kv(&t, " service=", service);
+	text_kv(&t, " client=", client);
+	text_kv(&t, " backend=", d->backend);
+	text_str(&t, d->cached ? " cached " : " ");
+	text_times(&t, d);
+	if (d->reason)
+		text_kv(&t, " ", reason);
 	stats_recent_put(&ctx->st.recent, recent);
 }
 
