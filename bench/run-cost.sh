@@ -18,7 +18,7 @@
 #     (warm sqlite cache).
 # All of a protocol's servers run at once, idle but for the one measured;
 # they are measured in rounds (floor, daemon(s), peer(s), floor, ...;
-# BENCH_ROUNDS, default 3) because the machine is noisy. A ratio is taken
+# BENCH_ROUNDS, default 5) because the machine is noisy. A ratio is taken
 # within a round (daemon / floor of the same round), and the table shows
 # the median over rounds of each ratio and of each CPU figure.
 #
@@ -41,7 +41,7 @@ need_built tlsmap/tlsmap
 [ "$(nproc)" -ge 2 ] || skip "needs two cores (server and load generator pinned apart)"
 bench_init
 
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 CLIENTS=${BENCH_COST_CLIENTS:-8}
 SERVER_PREFIX="taskset -c ${BENCH_SERVER_CPU:-0}"
 LOAD_PREFIX="taskset -c ${BENCH_LOAD_CPU:-1}"
@@ -137,14 +137,34 @@ cost_sasl() {
 	done
 }
 
+# tcp_rounds PROTO FLOOR DAEMON PEER PEER_PORT NO_PEER - the rounds of a
+# persistent protocol, then stop its servers: FLOOR on $P_FLOOR fed
+# $WORK/specs-floor, DAEMON on $P_OURS and PEER on PEER_PORT (unless
+# NO_PEER) fed $WORK/specs; PID_<name> are their pids
+tcp_rounds() {
+	round=1
+	while [ "$round" -le "$ROUNDS" ]; do
+		say "  round $round"
+		eval "cost $2 \"\$PID_$2\" -p $1 -f \"\$WORK/specs-floor\" \
+		    inet:127.0.0.1:$P_FLOOR"
+		eval "cost $3 \"\$PID_$3\" -p $1 -f \"\$WORK/specs\" \
+		    inet:127.0.0.1:$P_OURS"
+		[ -n "$6" ] || eval "cost $4 \"\$PID_$4\" -p $1 \
+		    -f \"\$WORK/specs\" inet:127.0.0.1:$5"
+		round=$((round + 1))
+	done
+	eval "_pids=\"\$PID_$2 \$PID_$3 \${PID_$4:-}\""
+	for p in $_pids; do
+		bg_stop "$p"
+	done
+}
+
 # ---- policy: persistent loopback TCP -------------------------------------
 cost_policy() {
 	P_POSTFWD=$PORT
 	P_OURS=$((PORT + 1))
 	P_FLOOR=$((PORT + 2))
-	port_free "$P_POSTFWD"
-	port_free "$P_OURS"
-	port_free "$P_FLOOR"
+	for p in "$P_POSTFWD" "$P_OURS" "$P_FLOOR"; do port_free "$p"; done
 	policy_setup
 	# the floor answers DUNNO to all: the same requests, every answer DUNNO
 	awk '{ print $1, "-", "DUNNO" }' "$WORK/fps" >"$WORK/specs-floor"
@@ -166,19 +186,7 @@ cost_policy() {
 		$LOAD_PREFIX "$PFH_LOAD" -q -e 0 -t "$PF_WARMUP" -c "$CLIENTS" -p policy \
 		    -f "$WORK/specs" "inet:127.0.0.1:$P_POSTFWD" >/dev/null 2>&1
 	fi
-	round=1
-	while [ "$round" -le "$ROUNDS" ]; do
-		say "  round $round"
-		cost floor_policy "$PID_floor_policy" -p policy -f "$WORK/specs-floor" \
-		    "inet:127.0.0.1:$P_FLOOR"
-		cost policyd "$PID_policyd" -p policy -f "$WORK/specs" "inet:127.0.0.1:$P_OURS"
-		[ -n "$NO_POSTFWD" ] || cost postfwd "$PID_postfwd" -p policy \
-		    -f "$WORK/specs" "inet:127.0.0.1:$P_POSTFWD"
-		round=$((round + 1))
-	done
-	for p in $PID_floor_policy $PID_policyd ${PID_postfwd:-}; do
-		bg_stop "$p"
-	done
+	tcp_rounds policy floor_policy policyd postfwd "$P_POSTFWD" "$NO_POSTFWD"
 }
 
 # ---- socketmap: persistent loopback TCP ----------------------------------
@@ -186,9 +194,7 @@ cost_socketmap() {
 	P_MSR=$((PORT + 3))
 	P_OURS=$((PORT + 4))
 	P_FLOOR=$((PORT + 5))
-	port_free "$P_MSR"
-	port_free "$P_OURS"
-	port_free "$P_FLOOR"
+	for p in "$P_MSR" "$P_OURS" "$P_FLOOR"; do port_free "$p"; done
 	NO_MSR=
 	peer_missing mta-sts-daemon postfix-mta-sts-resolver && NO_MSR=1
 	socketmap_setup
@@ -206,19 +212,7 @@ cost_socketmap() {
 		start_msr
 		PID_msr=$LAST_PID
 	fi
-	round=1
-	while [ "$round" -le "$ROUNDS" ]; do
-		say "  round $round"
-		cost floor_sm "$PID_floor_sm" -p socketmap -f "$WORK/specs-floor" \
-		    "inet:127.0.0.1:$P_FLOOR"
-		cost tlsmap "$PID_tlsmap" -p socketmap -f "$WORK/specs" "inet:127.0.0.1:$P_OURS"
-		[ -n "$NO_MSR" ] || cost msr "$PID_msr" -p socketmap -f "$WORK/specs" \
-		    "inet:127.0.0.1:$P_MSR"
-		round=$((round + 1))
-	done
-	for p in $PID_floor_sm $PID_tlsmap ${PID_msr:-}; do
-		bg_stop "$p"
-	done
+	tcp_rounds socketmap floor_sm tlsmap msr "$P_MSR" "$NO_MSR"
 }
 
 for proto in $PROTOS; do
