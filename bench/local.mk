@@ -18,14 +18,15 @@ bench_scripts_dist = \
 	bench/run-ceiling.sh \
 	bench/run-saslauthd.sh \
 	bench/run-policyd.sh \
-	bench/run-tlsmap.sh
+	bench/run-tlsmap.sh \
+	bench/run-cost.sh
 EXTRA_DIST += $(bench_scripts_dist)
 
 TESTS += tests/proto/test_pfh_load.py
 
 # make bench: every scenario, in one run, from this build tree.
 bench: bench/pfh-load
-	@for s in ceiling saslauthd policyd tlsmap; do \
+	@for s in ceiling saslauthd policyd tlsmap cost; do \
 		PFH_BUILDDIR='$(abs_top_builddir)' \
 		$(SHELL) $(srcdir)/bench/run-$$s.sh; st=$$?; \
 		if [ $$st -eq 77 ]; then echo "bench/run-$$s.sh: skipped"; \

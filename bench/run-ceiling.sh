@@ -10,10 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 bench_init
 
-serve() {
-	bg_start "ceiling-$1" "$PFH_LOAD" -p "$1" --serve-constant "$2"
-	wait_ready "$1" "$2" "$3" || die "constant $1 server did not start"
-}
+serve() { start_constant "ceiling-$1" "$1" "$2" "$3"; }
 
 machine_info
 printf '%-34s %10s %9s\n' "ceiling (constant reply)" "req/s" "p99 ms"

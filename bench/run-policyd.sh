@@ -30,74 +30,13 @@ need_prog postfwd2 postfwd
 need_built policyd-ccert/policyd-ccert
 bench_init
 
-POLICYD=$BUILDDIR/policyd-ccert/policyd-ccert
-POSTFWD=$(PATH=$PATH:/usr/sbin command -v postfwd2)
 PORT=${BENCH_PORT:-10960}
 P_POSTFWD=$PORT
 P_OURS=$((PORT + 1))
 P_CEIL=$((PORT + 2))
 CLIENTS=${BENCH_CLIENTS:-"1 32 256"}
 
-# fingerprints N - N random sha256 fingerprints, Postfix's form
-fingerprints() {
-	od -An -v -tx1 -w32 -N $(($1 * 32)) /dev/urandom |
-	    awk '{ $1 = $1; gsub(/ /, ":"); print toupper($0) }'
-}
-
-say "generating identities"
-fingerprints 2000 >"$WORK/fps"
-sed -n '1,1000p' "$WORK/fps" >"$WORK/listed"
-sed -n '1001,2000p' "$WORK/fps" >"$WORK/unlisted"
-awk '{ printf "%s client%d.example.net\n", $1, NR }' "$WORK/listed" >"$WORK/identities"
-{
-	awk '{ print $1, "-", "OK" }' "$WORK/listed"
-	awk '{ print $1, "-", "DUNNO" }' "$WORK/unlisted"
-} >"$WORK/specs"
-FIRST_OK="$(sed -n 1p "$WORK/listed") - OK"
-
-# postfwd2: the list as one regex, or as a file: list
-awk 'BEGIN { printf "id=CCERT; ccert_fingerprint=~/^(" }
-    { printf "%s%s", (NR > 1 ? "|" : ""), $1 }
-    END { print ")$/; action=OK"; print "id=DEFAULT; action=DUNNO" }' \
-    "$WORK/listed" >"$WORK/postfwd-regex.rules"
-printf 'id=CCERT; ccert_fingerprint==file:%s; action=OK\nid=DEFAULT; action=DUNNO\n' \
-    "$WORK/listed" >"$WORK/postfwd-file.rules"
-chmod 644 "$WORK"/*
-
-PF_WARMUP=$(awk -v w="$BENCH_WARMUP" 'BEGIN { print (w > 5 ? w : 5) }')
-
-# start_postfwd RULES [POSTFWD-ARGS] - detached (its only mode); pid from
-# its pid file
-start_postfwd() {
-	_rules=$1
-	shift
-	rm -f "$WORK/postfwd.pid"
-	port_wait_free "$P_POSTFWD"
-	"$POSTFWD" -f "$_rules" -u nobody -g nogroup \
-	    --server_socket="tcp:127.0.0.1:$P_POSTFWD" \
-	    --cache_socket="unix::$WORK/postfwd-cache.sock" \
-	    --pidfile="$WORK/postfwd.pid" \
-	    --max_servers=356 "$@" \
-	    --norulelog --nodnslog --daemon >"$WORK/postfwd.log" 2>&1 ||
-	    die "postfwd2 did not start: $(tail -3 "$WORK/postfwd.log")"
-	LAST_PID=
-	wait_ready policy "inet:127.0.0.1:$P_POSTFWD" "$FIRST_OK"
-	_ok=$?
-	LAST_PID=$(cat "$WORK/postfwd.pid" 2>/dev/null)
-	[ -n "$LAST_PID" ] || die "no pid file from postfwd2"
-	BENCH_PIDS="$BENCH_PIDS $LAST_PID"
-	[ $_ok = 0 ] || die "postfwd2 does not answer OK for a listed fingerprint"
-}
-
-# start_policyd IDENTITIES - foreground, no per-request log
-start_policyd() {
-	cat >"$WORK/policyd-ccert.conf" <<EOF
-listen = inet:127.0.0.1:$P_OURS
-identities = $1
-decision_log = none
-EOF
-	bg_start policyd "$POLICYD" -c "$WORK/policyd-ccert.conf" -d
-}
+policy_setup
 
 port_free "$P_POSTFWD"
 port_free "$P_OURS"
@@ -134,7 +73,7 @@ if [ "${BENCH_POSTFWD_FILE:-0}" = 1 ]; then
 fi
 
 say "policyd-ccert"
-start_policyd "$WORK/identities"
+start_policyd "$WORK/identities" none
 wait_ready policy "inet:127.0.0.1:$P_OURS" "$FIRST_OK" ||
     die "policyd-ccert does not answer: $(tail -3 "$WORK/policyd.log")"
 for c in $CLIENTS; do
@@ -145,8 +84,7 @@ done
 bg_stop "$LAST_PID"
 
 say "ceiling"
-bg_start ceiling "$PFH_LOAD" -p policy --serve-constant "inet:127.0.0.1:$P_CEIL"
-wait_ready policy "inet:127.0.0.1:$P_CEIL" "AA:BB - DUNNO" || die "ceiling server did not start"
+start_constant ceiling policy "inet:127.0.0.1:$P_CEIL" "AA:BB - DUNNO"
 for c in $CLIENTS; do
 	load "ceiling-c$c" -p policy -c "$c" -r "$(sed -n 1p "$WORK/listed") - DUNNO" \
 	    "inet:127.0.0.1:$P_CEIL"
@@ -158,7 +96,7 @@ say "1,000,000 identities"
 fingerprints 1000000 | awk '{ printf "%s id%d\n", $1, NR }' >"$WORK/identities-1m"
 LAST_FP=$(tail -1 "$WORK/identities-1m" | cut -d' ' -f1)
 t0=$(now)
-start_policyd "$WORK/identities-1m"
+start_policyd "$WORK/identities-1m" none
 if wait_ready policy "inet:127.0.0.1:$P_OURS" "$LAST_FP - OK" 120; then
 	LOAD_1M=$(elapsed "$t0")
 	RSS_1M=$(awk '/^VmRSS/ { printf "%.0f MB", $2 / 1024 }' "/proc/$LAST_PID/status")

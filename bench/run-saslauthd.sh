@@ -18,77 +18,16 @@
 # bench/pfh-load and saslauthd-lite/saslauthd-lite (PFH_BUILDDIR).
 . "$(dirname "$0")/lib.sh"
 
-need_root
-need_prog saslauthd sasl2-bin
-need_prog useradd passwd
-need_prog chpasswd passwd
-need_built saslauthd-lite/saslauthd-lite
+sasl_need
 bench_init
+sasl_setup
 
-LITE=$BUILDDIR/saslauthd-lite/saslauthd-lite
-CYRUS=$(PATH=$PATH:/usr/sbin command -v saslauthd)
-HASH=${BENCH_HASH:-SHA512}
-USER1=pfhbench1
-USER2=pfhbench2
-# Random per run: nothing here is a real secret, but nothing is reused.
-PW1=$(od -An -N9 -tx1 /dev/urandom | tr -d ' \n')
-WORKERS=${BENCH_WORKERS:-5}
-
-# make_user NAME PASSWORD - a throwaway, login-less account
-make_user() {
-	if id "$1" >/dev/null 2>&1; then
-		grep -q "^$1:.*pfhelpers bench" /etc/passwd ||
-		    die "user $1 exists and is not ours; not touching it"
-		userdel "$1" >/dev/null 2>&1
-	fi
-	useradd -M -N -s /usr/sbin/nologin -c "pfhelpers bench" "$1" ||
-	    die "useradd $1 failed"
-	at_cleanup "userdel $1 >/dev/null 2>&1"
-	printf '%s:%s\n' "$1" "$2" | chpasswd -c "$HASH" ||
-	    die "chpasswd -c $HASH failed"
-}
-
-make_user "$USER1" "$PW1"
-make_user "$USER2" "$(od -An -N9 -tx1 /dev/urandom | tr -d ' \n')"
-# Specs in mode-600 files: the (throwaway) password stays out of argv.
-echo "$USER1 $PW1 smtp - OK" >"$WORK/good.specs"
-chmod 600 "$WORK/good.specs"
-GOOD="-f $WORK/good.specs"
-# readiness: an unknown user gets a quick NO from either daemon
-PROBE="nosuchuser-pfh x smtp - NO"
 # the attackers rotate through wrong passwords for the other account
 : >"$WORK/attack.specs"
 for i in 1 2 3 4 5 6 7 8; do
 	echo "$USER2 wrong$i smtp - NO" >>"$WORK/attack.specs"
 done
 chmod 600 "$WORK/attack.specs"
-
-# start_cyrus CACHEFLAG - Cyrus saslauthd, run dir $WORK/cyrus
-#
-# As it runs in production: detached, logging to syslog. Its -d would
-# add two debug lines per request, and Debian's build has no -f. The
-# master's pid comes from its pid file; SIGTERM to it stops the workers.
-start_cyrus() {
-	rm -rf "$WORK/cyrus"
-	mkdir -p "$WORK/cyrus"
-	"$CYRUS" -a shadow -m "$WORK/cyrus" -n "$WORKERS" $1 >"$WORK/cyrus.log" 2>&1 ||
-	    die "Cyrus saslauthd did not start: $(tail -3 "$WORK/cyrus.log")"
-	MUX=unix:$WORK/cyrus/mux
-	LAST_PID=
-	wait_ready sasl "$MUX" "$PROBE" || die "Cyrus saslauthd does not answer"
-	LAST_PID=$(cat "$WORK/cyrus/saslauthd.pid" 2>/dev/null)
-	[ -n "$LAST_PID" ] || die "no pid file from Cyrus saslauthd"
-	BENCH_PIDS="$BENCH_PIDS $LAST_PID"
-}
-
-# start_lite CACHEFLAG - saslauthd-lite with the same flags
-start_lite() {
-	rm -rf "$WORK/lite"
-	mkdir -p "$WORK/lite"
-	bg_start lite "$LITE" -a shadow -m "$WORK/lite" -n "$WORKERS" $1 -d
-	MUX=unix:$WORK/lite/mux
-	wait_ready sasl "$MUX" "$PROBE" || die "saslauthd-lite did not start: $(tail -3 "$WORK/lite.log")"
-}
 
 # measure WHO MODE - the 1/8/32 points; results in R_<who>_<mode>_<c>
 measure() {
@@ -126,8 +65,7 @@ for who in cyrus lite; do
 done
 
 say "ceiling"
-bg_start ceiling "$PFH_LOAD" -p sasl --serve-constant "unix:$WORK/ceiling.sock"
-wait_ready sasl "unix:$WORK/ceiling.sock" "u p smtp - OK" || die "ceiling server did not start"
+start_constant ceiling sasl "unix:$WORK/ceiling.sock" "u p smtp - OK"
 load ceiling-c32 -p sasl -c 32 $GOOD "unix:$WORK/ceiling.sock"
 CEIL=$RPS CEIL_P99=$P99_MS
 bg_stop "$LAST_PID"

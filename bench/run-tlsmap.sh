@@ -28,75 +28,21 @@ need_prog python3 python3
 need_built tlsmap/tlsmap
 bench_init
 
-TLSMAP=$BUILDDIR/tlsmap/tlsmap
-MSR=$(command -v mta-sts-daemon)
 POSTMAP=$(PATH=$PATH:/usr/sbin command -v postmap)
 PORT=${BENCH_PORT:-10970}
 P_MSR=$PORT
 P_OURS=$((PORT + 1))
 P_CEIL=$((PORT + 2))
 CLIENTS=${BENCH_CLIENTS:-"1 32 256"}
-N=1000
 
 port_free "$P_MSR"
 port_free "$P_OURS"
 port_free "$P_CEIL"
 
-awk -v n=$N 'BEGIN { for (i = 1; i <= n; i++) printf "bench-%d.example\n", i }' \
-    >"$WORK/domains"
-awk '{ printf "%s secure match=mx1.%s servername=hostname\n", $1, $1 }' \
-    "$WORK/domains" >"$WORK/tls_policy"
-awk '{ printf "postfix %s OK secure match=mx1.%s servername=hostname\n", $1, $1 }' \
-    "$WORK/domains" >"$WORK/specs"
-awk '{ printf "postfix .%s NOTFOUND\n", $1 }' "$WORK/domains" >"$WORK/specs-parent"
-FIRST="postfix bench-1.example OK secure match=mx1.bench-1.example"
-
-# The resolver's cache, as it writes it (sqlite_cache.py): one fresh,
-# enforcing policy per domain.
-python3 - "$WORK/msr-cache.db" "$WORK/domains" <<'EOF' || die "cannot fill the resolver's cache"
-import json, sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1])
-db.execute("create table if not exists proactive_fetch_ts "
-           "(id integer primary key, last_fetch_ts integer)")
-db.execute("create table if not exists sts_policy_cache "
-           "(domain text, ts integer, pol_id text, pol_body text)")
-db.execute("create unique index if not exists sts_policy_domain "
-           "on sts_policy_cache (domain)")
-db.execute("create index if not exists sts_policy_domain_ts "
-           "on sts_policy_cache (domain, ts)")
-now = int(time.time())
-with open(sys.argv[2]) as f:
-    for d in f.read().split():
-        body = {"version": "STSv1", "mode": "enforce",
-                "mx": ["mx1." + d], "max_age": 604800}
-        db.execute("insert into sts_policy_cache values (?, ?, ?, ?)",
-                   (d, now, "bench1", json.dumps(body)))
-db.commit()
-EOF
-cat >"$WORK/mta-sts-daemon.yml" <<EOF
-host: 127.0.0.1
-port: $P_MSR
-reuse_port: true
-cache_grace: 86400
-cache:
-  type: sqlite
-  options:
-    filename: "$WORK/msr-cache.db"
-default_zone:
-  strict_testing: false
-  timeout: 4
-EOF
-
-cat >"$WORK/tlsmap.conf" <<EOF
-listen = inet:127.0.0.1:$P_OURS
-maps = postfix=policy:$WORK/tls_policy
-postfix_version = 3.7
-EOF
+socketmap_setup
 
 say "postfix-mta-sts-resolver (warm sqlite cache)"
-bg_start msr "$MSR" -c "$WORK/mta-sts-daemon.yml" -v warn
-wait_ready socketmap "inet:127.0.0.1:$P_MSR" "$FIRST" ||
-    die "mta-sts-daemon does not answer from its cache: $(tail -3 "$WORK/msr.log")"
+start_msr
 for c in $CLIENTS; do
 	load "msr-c$c" -p socketmap -c "$c" -f "$WORK/specs" "inet:127.0.0.1:$P_MSR"
 	eval "R_msr_$c=\$RPS P_msr_$c=\$P99_MS"
@@ -106,7 +52,7 @@ R_msr_par=$RPS P_msr_par=$P99_MS
 bg_stop "$LAST_PID"
 
 say "tlsmap"
-bg_start tlsmap "$TLSMAP" -c "$WORK/tlsmap.conf" -d
+start_tlsmap "$WORK/tlsmap.conf" tlsmap
 wait_ready socketmap "inet:127.0.0.1:$P_OURS" "$FIRST" ||
     die "tlsmap does not answer: $(tail -3 "$WORK/tlsmap.log")"
 for c in $CLIENTS; do
@@ -118,8 +64,8 @@ R_us_par=$RPS P_us_par=$P99_MS
 bg_stop "$LAST_PID"
 
 say "ceiling"
-bg_start ceiling "$PFH_LOAD" -p socketmap --serve-constant -a "OK secure match=mx1.bench-1.example servername=hostname" "inet:127.0.0.1:$P_CEIL"
-wait_ready socketmap "inet:127.0.0.1:$P_CEIL" "$FIRST" || die "ceiling server did not start"
+start_constant ceiling socketmap "inet:127.0.0.1:$P_CEIL" "$FIRST" \
+    -a "OK secure match=mx1.bench-1.example servername=hostname"
 for c in $CLIENTS; do
 	load "ceiling-c$c" -p socketmap -c "$c" -r "$FIRST" "inet:127.0.0.1:$P_CEIL"
 	eval "R_ceil_$c=\$RPS P_ceil_$c=\$P99_MS"
@@ -150,7 +96,7 @@ awk 'NR % 1000 == 0 { printf "postfix %s OK secure match=mx1.%s\n", $1, $1 }' \
     "$WORK/tls_policy-1m" >"$WORK/specs-1m"
 sed "s|$WORK/tls_policy\$|$WORK/tls_policy-1m|" "$WORK/tlsmap.conf" >"$WORK/tlsmap-1m.conf"
 t0=$(now)
-bg_start tlsmap-1m "$TLSMAP" -c "$WORK/tlsmap-1m.conf" -d
+start_tlsmap "$WORK/tlsmap-1m.conf" tlsmap-1m
 if wait_ready socketmap "inet:127.0.0.1:$P_OURS" \
     "postfix big-1000000.example OK secure match=mx1.big-1000000.example" 120; then
 	LOAD_1M=$(elapsed "$t0")

@@ -20,6 +20,9 @@
 #define CONN_READ_CHUNK	16384
 /* Most a closing conn reads and throws away so that its close is a FIN. */
 #define CONN_DISCARD_MAX	65536
+/* Output queued in the I/O callbacks up to this much waits for the round's
+ * end (queue_flush); more is written at once. */
+#define CONN_QUEUE_MAX	CONN_READ_CHUNK
 
 struct conn {
 	struct ev *ev;
@@ -36,7 +39,7 @@ struct conn {
 	struct conn *set_prev, *set_next;
 	enum conn_close_reason reason;
 	unsigned paused:1, peer_eof:1, closing_after_flush:1, finishing:1,
-	    shut_wr:1, unwatched:1, served:1, draining:1;
+	    shut_wr:1, unwatched:1, served:1, draining:1, flush_queued:1;
 	uint32_t watching;
 	char	 peer[64];
 };
@@ -200,8 +203,8 @@ watch_update(struct conn *c, int strict)
 {
 	uint32_t want;
 
-	if (c->reason != CONN_R_NONE)
-		return;
+	if (c->reason != CONN_R_NONE || c->flush_queued)
+		return;			/* queued: decided after that write */
 	want = want_events(c);
 	/*
 	 * epoll reports a hang-up whatever the interest set, so a conn that
@@ -338,6 +341,51 @@ try_write(struct conn *c)
 	}
 }
 
+/* close_if_abandoned - an owner that ignores EOF with nothing pending gets it closed */
+static void
+close_if_abandoned(struct conn *c)
+{
+	if (c->reason == CONN_R_NONE && c->peer_eof && c->in.len == 0 &&
+	    c->out.len == 0 && !c->paused && !c->finishing &&
+	    !c->closing_after_flush)
+		conn_shut(c, CONN_R_EOF);
+}
+
+/* queued_flush - the round's I/O callbacks are done: write what they queued */
+static void
+queued_flush(struct ev *ev, void *ctx)
+{
+	struct conn *c = ctx;
+
+	c->flush_queued = 0;
+	if (c->reason != CONN_R_NONE)
+		return;
+	try_write(c);
+	if (c->reason != CONN_R_NONE)
+		return;
+	watch_update(c, 0);
+	close_if_abandoned(c);
+}
+
+/*
+ * queue_flush - output queued in the loop's I/O callbacks waits for their
+ * end (ev.h: after the log lines held meanwhile), so a round that answers
+ * several clients writes the lines once and wakes each client once; true
+ * when queued. More than CONN_QUEUE_MAX, or outside those callbacks (a
+ * timer, a test), it is written at once.
+ */
+static int
+queue_flush(struct conn *c)
+{
+	if (c->out.len == 0 || c->out.len > CONN_QUEUE_MAX || !ev_in_io(c->ev))
+		return 0;
+	if (!c->flush_queued) {
+		c->flush_queued = 1;
+		ev_defer(c->ev, queued_flush, c);
+	}
+	return 1;
+}
+
 static void
 do_read(struct conn *c)
 {
@@ -396,11 +444,7 @@ do_read(struct conn *c)
 			conn_shut(c, CONN_R_OVERSIZE);
 			return;
 		}
-		/* an owner that ignores EOF with nothing pending gets it closed */
-		if (c->reason == CONN_R_NONE && c->peer_eof && c->in.len == 0 &&
-		    c->out.len == 0 && !c->paused && !c->finishing &&
-		    !c->closing_after_flush)
-			conn_shut(c, CONN_R_EOF);
+		close_if_abandoned(c);
 		drain_check(c);
 	}
 }
@@ -441,6 +485,8 @@ conn_flush(struct conn *c)
 		return;
 	if (c->out.len > 0)
 		mark_served(c);
+	if (queue_flush(c))
+		return;
 	try_write(c);
 	watch_update(c, 0);
 }
@@ -485,9 +531,7 @@ resume_cb(struct ev *ev, void *ctx)
 	if (c->reason == CONN_R_NONE && !c->paused && (c->in.len > 0 || c->peer_eof))
 		c->fn(c, CONN_READ, c->ctx);
 	/* (paused before: served already) */
-	if (c->reason == CONN_R_NONE && c->peer_eof && c->in.len == 0 &&
-	    c->out.len == 0 && !c->paused && !c->finishing && !c->closing_after_flush)
-		conn_shut(c, CONN_R_EOF);
+	close_if_abandoned(c);
 	drain_check(c);
 }
 
@@ -536,6 +580,8 @@ conn_finish(struct conn *c)
 	c->finishing = 1;
 	mark_served(c);
 	buf_reset(&c->in);
+	if (queue_flush(c))
+		return;
 	try_write(c);
 	watch_update(c, 0);
 }

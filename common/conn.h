@@ -37,6 +37,15 @@
  * (what the peer sent meanwhile is discarded first). A
  * conn_set is the list an owner drains: the daemon skeleton puts every
  * client in one (server_conn()), counts it, and drains it on SIGTERM.
+ *
+ * Sending: conn_flush(), conn_write() and conn_finish() called from the
+ * loop's I/O callbacks (ev_in_io()) queue up to 16 KiB of output and write
+ * it when the round's callbacks are done, after the log lines held in them
+ * (log.h), before the round's timers; elsewhere, and for more output, they
+ * write at once. So a request's log line still precedes its reply, and a
+ * round answering several clients writes its log lines with one write. A
+ * conn_close() in the same round drops what was queued, as it drops any
+ * unsent output.
  */
 #ifndef PFH_CONN_H
 #define PFH_CONN_H

@@ -39,6 +39,7 @@ struct ev_timer {
 struct ev {
 	int	 epfd;
 	int	 stop;
+	int	 in_io;		/* calling the I/O callbacks of a round */
 	uint64_t now;
 	uint64_t seq;
 	struct ev_slot *slots;
@@ -308,6 +309,13 @@ ev_defer(struct ev *ev, ev_timer_fn *fn, void *ctx)
 	(void)ev_timer_add(ev, 0, fn, ctx);
 }
 
+/* ev_in_io - inside the I/O callbacks of a round */
+int
+ev_in_io(const struct ev *ev)
+{
+	return ev->in_io;
+}
+
 /* ev_set_clock - a test's clock for ev_now() and the timers */
 void
 ev_set_clock(struct ev *ev, ev_clock_fn *fn, void *ctx)
@@ -367,6 +375,8 @@ ev_run_once(struct ev *ev, int timeout_ms)
 		log_error("epoll_wait: %m");
 		return -1;
 	}
+	ev->in_io = 1;
+	log_hold(1);
 	for (i = 0; i < n; i++) {
 		int fd = (int)(uint32_t)evs[i].data.u64;
 		uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
@@ -379,6 +389,9 @@ ev_run_once(struct ev *ev, int timeout_ms)
 			continue;	/* deleted by an earlier callback */
 		s->fn(ev, fd, evs[i].events, s->ctx);
 	}
+	/* the round's held lines, before its queued replies (run_timers) */
+	log_hold(0);
+	ev->in_io = 0;
 	run_timers(ev);
 	return 0;
 }

@@ -18,6 +18,11 @@
  *     callback has started (cancelling it there is a harmless no-op).
  *   - ev_defer() runs a callback after the current round of events (a
  *     0 ms timer): the way to free objects whose callbacks are on the stack.
+ *   - ev_in_io() is true while ev_run_once() calls the I/O callbacks of a
+ *     round; around them the thread holds its log_info_held() lines
+ *     (log.h), written as one when the last callback returned, before the
+ *     timers and ev_defer() callbacks run (where conn.c writes the
+ *     replies queued in the callbacks).
  *   - ev_now() is the loop's cached monotonic clock in milliseconds,
  *     refreshed after every epoll_wait(). ev_set_clock() lets a test
  *     supply that clock (a fake it advances by hand): ev_now() and every
@@ -52,6 +57,7 @@ void	ev_timer_cancel(struct ev *, struct ev_timer *);
 /* ev_timer_deadline - when the timer fires, on the ev_now() clock */
 uint64_t ev_timer_deadline(const struct ev_timer *);
 void	ev_defer(struct ev *, ev_timer_fn *, void *ctx);
+int	ev_in_io(const struct ev *);
 uint64_t ev_now(struct ev *);
 /* ev_run - dispatch until ev_stop(); 0, or -1 if epoll_wait failed */
 int	ev_run(struct ev *);

@@ -5,6 +5,7 @@ common_libpfh_a_SOURCES = \
 	common/xalloc.c common/xalloc.h \
 	common/secret.c common/secret.h \
 	common/buf.c common/buf.h \
+	common/text.c common/text.h \
 	common/log.c common/log.h \
 	common/codec.c common/codec.h \
 	common/netstring.c common/netstring.h \

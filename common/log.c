@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "text.h"
 
 int	log_verbose;
 int	log_fatal_status = 1;
@@ -224,6 +226,30 @@ log_escaped_cp(unsigned cp)
 	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+/*
+ * printable_run - how many bytes at s are printable ASCII (0x20-0x7e),
+ * eight at a time: a word with none below 0x20 (the borrow test) and none
+ * at 0x7f or above (the carry test, or the top bit itself) is all
+ * printable. Either test may also flag bytes after a real hit, never miss
+ * one; a flagged word is looked at byte by byte.
+ */
+static size_t
+printable_run(const unsigned char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, tops = 0x8080808080808080ull;
+	size_t	i = 0;
+	uint64_t x;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		if ((((x - 0x20 * ones) & ~x) | (x + ones) | x) & tops)
+			break;
+	}
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f)
+		i++;
+	return i;
+}
+
 /* log_clean - log_sanitize, and with `cut` set the marker even if all fits */
 static size_t
 log_clean(char *dst, size_t len, const char *src, size_t n, int cut)
@@ -241,6 +267,30 @@ log_clean(char *dst, size_t len, const char *src, size_t n, int cut)
 		return 0;
 	room = len - 1;
 	while (i < n) {
+		/*
+		 * A run of printable ASCII, most of any line, goes in one
+		 * copy: each byte is a whole character that stays as it is,
+		 * so the cut and the marker's place come out as they would
+		 * byte by byte.
+		 */
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			size_t end = i + printable_run(s + i, n - i), fit;
+
+			fit = end - i;
+			if (out + fit > room)
+				fit = room - out;
+			memcpy(dst + out, src + i, fit);
+			if (fit > 0 && room >= mlen && out + 1 <= room - mlen)
+				mark = out + fit < room - mlen ? out + fit :
+				    room - mlen;
+			out += fit;
+			i += fit;
+			if (i < end) {
+				cut = 1;
+				break;
+			}
+			continue;
+		}
 		used = utf8_char(s + i, n - i, &cp);
 		r = rep;
 		if (used == 0 || (used == 1 && (cp < 0x20 || cp == 0x7f))) {
@@ -294,36 +344,199 @@ log_sanitize(char *dst, size_t len, const char *src, size_t n)
 	return log_clean(dst, len, src, n, 0);
 }
 
-/* log_vmsg - format once, sanitize, then send to each destination */
+/*
+ * Held lines (log_info_held). While a thread holds (log_hold(), the event
+ * loop around its I/O callbacks), its held lines wait in log_held and go
+ * out together, with one write(2), when the hold ends: a busy server then
+ * writes its per-request lines once per loop round, not once per request.
+ * Any other line, from any thread, writes the held ones first, and so do
+ * fork() (no child writes its parent's lines again) and exit(), so the
+ * order of the lines on stderr is the order they were logged in.
+ */
+static pthread_mutex_t log_held_mu = PTHREAD_MUTEX_INITIALIZER;
+static char log_held[16384];
+static size_t log_held_len;
+static __thread unsigned log_hold_depth;
+static pthread_once_t log_held_once = PTHREAD_ONCE_INIT;
+
+/* write_all - n bytes to stderr, as far as it takes them */
+static void
+write_all(const char *p, size_t n)
+{
+	size_t	k;
+	ssize_t	r;
+
+	for (k = 0; k < n; k += (size_t)r) {
+		r = write(STDERR_FILENO, p + k, n - k);
+		if (r < 0 && errno == EINTR)
+			r = 0;
+		else if (r <= 0)
+			break;
+	}
+}
+
+/* held_write - the held lines out; log_held_mu held */
+static void
+held_write(void)
+{
+	if (log_held_len == 0)
+		return;
+	write_all(log_held, log_held_len);
+	__atomic_store_n(&log_held_len, 0, __ATOMIC_RELAXED);
+}
+
+static void
+held_fork_prepare(void)
+{
+	pthread_mutex_lock(&log_held_mu);
+	held_write();
+}
+
+static void
+held_fork_parent(void)
+{
+	pthread_mutex_unlock(&log_held_mu);
+}
+
+static void
+held_fork_child(void)
+{
+	log_held_len = 0;
+	log_hold_depth = 0;
+	pthread_mutex_unlock(&log_held_mu);
+}
+
+static void
+log_held_watch(void)
+{
+	(void)pthread_atfork(held_fork_prepare, held_fork_parent,
+	    held_fork_child);
+	(void)atexit(log_flush);
+}
+
+/*
+ * stderr_line - the stderr form of a line, built by hand (what fprintf()
+ * to the unbuffered stderr wrote, without formatting it once more) and
+ * written with one write(2), or held (hold, on a holding thread)
+ */
+static void
+stderr_line(enum log_severity sev, const char *text, size_t textlen,
+    int hold)
+{
+	char	line[LOG_LINE_MAX + sizeof(log_prog_buf) + 64];
+	struct text t;
+	size_t	n;
+
+	/* one byte kept for the newline */
+	text_init(&t, line, sizeof(line) - 1);
+	if (log_journal) {
+		text_lit(&t, "<");
+		text_u64(&t, (uint64_t)sev_prio[sev]);
+		text_lit(&t, ">");
+	} else {
+		text_str(&t, log_prog);
+		text_lit(&t, "[");
+		text_u64(&t, (uint64_t)log_getpid());
+		text_lit(&t, "]: ");
+	}
+	text_str(&t, sev_word[sev]);
+	text_add(&t, text, textlen);
+	n = t.len;
+	line[n++] = '\n';
+	if (!hold && __atomic_load_n(&log_held_len, __ATOMIC_RELAXED) == 0) {
+		write_all(line, n);	/* nothing held: nothing to keep in order */
+		return;
+	}
+	pthread_mutex_lock(&log_held_mu);
+	if (!hold || log_held_len + n > sizeof(log_held))
+		held_write();		/* the older lines first */
+	if (hold) {
+		memcpy(log_held + log_held_len, line, n);
+		__atomic_store_n(&log_held_len, log_held_len + n,
+		    __ATOMIC_RELAXED);
+	} else
+		write_all(line, n);
+	pthread_mutex_unlock(&log_held_mu);
+}
+
+/* log_hold - see log.h */
 void
-log_vmsg(enum log_severity sev, const char *fmt, va_list ap)
+log_hold(int on)
+{
+	if (on) {
+		(void)pthread_once(&log_held_once, log_held_watch);
+		log_hold_depth++;
+		return;
+	}
+	if (log_hold_depth > 0 && --log_hold_depth == 0)
+		log_flush();
+}
+
+/* log_flush - write the held lines now */
+void
+log_flush(void)
+{
+	if (__atomic_load_n(&log_held_len, __ATOMIC_RELAXED) == 0)
+		return;
+	pthread_mutex_lock(&log_held_mu);
+	held_write();
+	pthread_mutex_unlock(&log_held_mu);
+}
+
+/* log_emit - format once, sanitize, then send to each destination */
+static void
+log_emit(enum log_severity sev, int hold, const char *fmt, va_list ap)
 {
 	int	saved = errno, n;
 	char	raw[LOG_LINE_MAX * 2], text[LOG_LINE_MAX];
-	size_t	rawlen;
+	const char *src = raw;
+	size_t	rawlen, textlen;
+	int	cut;
 
 	if (sev == LOG_SEV_DEBUG && log_verbose <= 0)
 		return;
 	errno = saved;
-	/* glibc's vsnprintf expands %m, like syslog(3) does */
-	n = vsnprintf(raw, sizeof(raw), fmt, ap);
-	if (n < 0)
-		n = 0;
-	rawlen = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
+	if (strcmp(fmt, "%s") == 0) {
+		/* a line made by the caller: sanitized from where it is */
+		if ((src = va_arg(ap, const char *)) == NULL)
+			src = "(null)";		/* as glibc prints it */
+		rawlen = strlen(src);
+		cut = 0;
+	} else {
+		/* glibc's vsnprintf expands %m, like syslog(3) does */
+		n = vsnprintf(raw, sizeof(raw), fmt, ap);
+		if (n < 0)
+			n = 0;
+		rawlen = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
+		cut = (size_t)n >= sizeof(raw);
+	}
 	/* every destination, the capture hook included, sees this text only */
-	(void)log_clean(text, sizeof(text), raw, rawlen,
-	    (size_t)n >= sizeof(raw));
+	textlen = log_clean(text, sizeof(text), src, rawlen, cut);
 	if (log_capture)
 		log_capture(sev, text, log_capture_ctx);
 	if (log_dest & LOG_TO_SYSLOG)
 		syslog(sev_prio[sev], "%s%s", sev_word[sev], text);
-	if ((log_dest & LOG_TO_STDERR) && log_journal)
-		fprintf(stderr, "<%d>%s%s\n", sev_prio[sev], sev_word[sev],
-		    text);
-	else if (log_dest & LOG_TO_STDERR)
-		fprintf(stderr, "%s[%ld]: %s%s\n", log_prog, log_getpid(),
-		    sev_word[sev], text);
+	if (log_dest & LOG_TO_STDERR)
+		stderr_line(sev, text, textlen, hold && log_hold_depth > 0);
 	errno = saved;
+}
+
+/* log_vmsg - one line, written at once */
+void
+log_vmsg(enum log_severity sev, const char *fmt, va_list ap)
+{
+	log_emit(sev, 0, fmt, ap);
+}
+
+/* log_info_held - see log.h */
+void
+log_info_held(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_SEV_INFO, 1, fmt, ap);
+	va_end(ap);
 }
 
 #define LOG_FN(name, sev) \

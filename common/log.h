@@ -63,6 +63,23 @@ void	log_panic(const char *, ...) __attribute__((format(printf, 1, 2), noreturn)
 void	log_vmsg(enum log_severity, const char *, va_list) __attribute__((format(printf, 2, 0)));
 
 /*
+ * Held lines: the per-request line of a busy server without a write(2)
+ * per request. log_info_held() is log_info(), except that on a thread
+ * inside log_hold(1) ... log_hold(0) its stderr line waits and goes out
+ * with the others held there, in one write, when the hold ends (the
+ * capture hook and syslog get it at once). ev_run_once() holds around
+ * the I/O callbacks of a round and ends the hold before the replies
+ * queued in them are written (conn.h), so a request's line is on stderr
+ * before its reply is on the wire, as when it was written at once. Any
+ * other line, from any thread, fork() and exit() write the held lines
+ * first: the order of the lines never changes. Holds nest.
+ * log_flush() writes what is held now.
+ */
+void	log_info_held(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_hold(int on);
+void	log_flush(void);
+
+/*
  * log_sanitize - src[0..n) (NUL bytes included) escaped as above into dst,
  * at most len - 1 bytes and a NUL; text that does not fit is cut and ends
  * in LOG_TRUNCATED (as much of it as fits when len is tiny). Returns the

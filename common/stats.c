@@ -125,20 +125,40 @@ stats_recent_free(struct stats_recent *r)
 	r->ring = NULL;
 }
 
+/* recent_next - the entry to write, stamped; the ring moves on */
+static struct stats_recent_entry *
+recent_next(struct stats_recent *r)
+{
+	struct stats_recent_entry *e = &r->ring[r->next];
+
+	e->when = time(NULL);
+	r->next = (r->next + 1) % r->size;
+	if (r->count < r->size)
+		r->count++;
+	return e;
+}
+
 /* stats_recent_add - remember one event line */
 void
 stats_recent_add(struct stats_recent *r, const char *fmt, ...)
 {
-	struct stats_recent_entry *e = &r->ring[r->next];
+	struct stats_recent_entry *e = recent_next(r);
 	va_list ap;
 
-	e->when = time(NULL);
 	va_start(ap, fmt);
 	vsnprintf(e->text, sizeof(e->text), fmt, ap);
 	va_end(ap);
-	r->next = (r->next + 1) % r->size;
-	if (r->count < r->size)
-		r->count++;
+}
+
+/* stats_recent_put - remember one event line made already */
+void
+stats_recent_put(struct stats_recent *r, const char *text)
+{
+	struct stats_recent_entry *e = recent_next(r);
+	size_t n = strnlen(text, sizeof(e->text) - 1);
+
+	memcpy(e->text, text, n);
+	e->text[n] = 0;
 }
 
 /* stats_recent_get - newest first */

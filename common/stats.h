@@ -83,6 +83,8 @@ void	stats_recent_init(struct stats_recent *, unsigned size);
 void	stats_recent_free(struct stats_recent *);
 void	stats_recent_add(struct stats_recent *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* stats_recent_put - remember a text made already (cut as "%s" would be) */
+void	stats_recent_put(struct stats_recent *, const char *text);
 /* stats_recent_get - i-th newest (0 = newest), NULL past the end */
 const struct stats_recent_entry *stats_recent_get(const struct stats_recent *, unsigned i);
 

@@ -25,6 +25,23 @@ static const struct {
 	{"sha512", FPRINT_SHA512, 128},
 };
 
+/*
+ * What each byte of a fingerprint is: its upper-case hex digit, FP_SEP for
+ * a separator (':', blank, tab), 0 for anything else. A table, not
+ * comparisons: the digits of a hash are random, and so would be the
+ * branches between 0-9, a-f and A-F, on every byte of every request.
+ */
+#define FP_SEP	1
+static const unsigned char fprint_byte[256] = {
+	[':'] = FP_SEP, [' '] = FP_SEP, ['\t'] = FP_SEP,
+	['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+	['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+	['A'] = 'A', ['B'] = 'B', ['C'] = 'C', ['D'] = 'D', ['E'] = 'E',
+	['F'] = 'F',
+	['a'] = 'A', ['b'] = 'B', ['c'] = 'C', ['d'] = 'D', ['e'] = 'E',
+	['f'] = 'F',
+};
+
 /* fprint_digest_name - printable digest name */
 const char *
 fprint_digest_name(enum fprint_digest d)
@@ -79,20 +96,15 @@ fprint_normalise(char *s, size_t *len, enum fprint_digest *digest_r,
 		}
 	}
 	for (; in < n; in++) {
-		c = (unsigned char)s[in];
-		if (c == ':' || c == ' ' || c == '\t')
+		c = fprint_byte[(unsigned char)s[in]];
+		if (c == FP_SEP)
 			continue;
-		if (c >= '0' && c <= '9')
-			s[out++] = (char)c;
-		else if (c >= 'a' && c <= 'f')
-			s[out++] = (char)(c - 'a' + 'A');
-		else if (c >= 'A' && c <= 'F')
-			s[out++] = (char)c;
-		else {
+		if (c == 0) {
 			snprintf(err, errlen, "fingerprint has a character that "
 			    "is not a hex digit or ':' at offset %zu", in);
 			return -1;
 		}
+		s[out++] = (char)c;
 		if (out > FPRINT_HEX_MAX) {
 			snprintf(err, errlen, "fingerprint longer than %d hex "
 			    "digits", FPRINT_HEX_MAX);

@@ -25,6 +25,7 @@
 #include "conn.h"
 #include "log.h"
 #include "policyd.h"
+#include "text.h"
 #include "xalloc.h"
 
 /* Output cap: a client that pipelines without reading stalls at half of it. */
@@ -110,19 +111,29 @@ clean(char *out, size_t outlen, const struct ccert_str *v)
 static const char *
 pin_label(char *out, size_t outlen, const struct ccert_decision *d)
 {
+	struct text t;
+
+	if (d->id == NULL && d->fp[0] == 0)
+		return "none";
+	text_init(&t, out, outlen);
 	if (d->id == NULL) {
-		if (d->fp[0] == 0)
-			return "none";
-		snprintf(out, outlen, "unlisted-%s:%.8s",
-		    fprint_digest_name(d->digest), d->fp);
+		text_lit(&t, "unlisted-");
+		text_str(&t, fprint_digest_name(d->digest));
+		text_lit(&t, ":");
+		text_add(&t, d->fp, strnlen(d->fp, 8));
 		return out;
 	}
-	snprintf(out, outlen, "%s-%s", ident_kind_name(d->matched_as),
-	    fprint_digest_name(d->digest));
+	text_str(&t, ident_kind_name(d->matched_as));
+	text_lit(&t, "-");
+	text_str(&t, fprint_digest_name(d->digest));
 	return out;
 }
 
-/* log_decision - the audit line, and the recent-events ring */
+/*
+ * log_decision - the audit line, and the recent-events ring. Both are
+ * made by appending (text.h), not by snprintf(): they are made for every
+ * request.
+ */
 static void
 log_decision(struct session *s, const struct ccert_request *r,
     const struct ccert_decision *d)
@@ -132,16 +143,29 @@ log_decision(struct session *s, const struct ccert_request *r,
 	char name[LOG_VALUE_MAX + 8], addr[LOG_VALUE_MAX + 8];
 	char sender[LOG_VALUE_MAX + 8], rcpt[LOG_VALUE_MAX + 8];
 	char state[LOG_VALUE_MAX + 8], pin[48], would[600], line[2048];
+	char recent[sizeof(((struct stats_recent_entry *)0)->text)];
 	const char *ident = d->id ? d->id->name : "-";
+	struct text t;
 
 	if (d->reason == CCERT_R_NOT_POLICY)
 		return;
-	if (d->id != NULL)
-		stats_recent_add(&pd->st.recent, "%s %s %s %s [%s]%s",
-		    d->would ? d->would : d->action, ident,
-		    ccert_reason_name(d->reason), pin_label(pin, sizeof(pin), d),
-		    clean(addr, sizeof(addr), &r->client_address),
-		    d->would ? " (report only)" : "");
+	pin_label(pin, sizeof(pin), d);
+	clean(addr, sizeof(addr), &r->client_address);
+	if (d->id != NULL) {
+		/* "ACTION IDENTITY REASON PIN [ADDR]" */
+		text_init(&t, recent, sizeof(recent));
+		text_str(&t, d->would ? d->would : d->action);
+		text_lit(&t, " ");
+		text_str(&t, ident);
+		text_lit(&t, " ");
+		text_str(&t, ccert_reason_name(d->reason));
+		text_lit(&t, " ");
+		text_str(&t, pin);
+		text_lit(&t, " [");
+		text_str(&t, addr);
+		text_str(&t, d->would ? "] (report only)" : "]");
+		stats_recent_put(&pd->st.recent, recent);
+	}
 	if (cfg->log_mode == POLICYD_LOG_NONE ||
 	    (cfg->log_mode == POLICYD_LOG_CERTS && d->fp[0] == 0 &&
 	    !d->bad_fprint))
@@ -150,22 +174,36 @@ log_decision(struct session *s, const struct ccert_request *r,
 	if (d->would)
 		snprintf(would, sizeof(would), " would=\"%s\" report_only=yes",
 		    d->would);
-	snprintf(line, sizeof(line), "decision: action=\"%s\"%s reason=%s "
-	    "identity=%s pin=%s client=%s[%s] sender=<%s> recipient=<%s> "
-	    "state=%s%s", d->action, would, ccert_reason_name(d->reason),
-	    ident, pin_label(pin, sizeof(pin), d),
-	    r->client_name.p ? clean(name, sizeof(name), &r->client_name) :
-	    "unknown", clean(addr, sizeof(addr), &r->client_address),
-	    clean(sender, sizeof(sender), &r->sender),
-	    clean(rcpt, sizeof(rcpt), &r->recipient),
-	    r->protocol_state.p ? clean(state, sizeof(state),
-	    &r->protocol_state) : "-",
-	    d->bad_fprint ? " note=malformed_fingerprint" : "");
+	text_init(&t, line, sizeof(line));
+	text_lit(&t, "decision: action=\"");
+	text_str(&t, d->action);
+	text_lit(&t, "\"");
+	text_str(&t, would);
+	text_lit(&t, " reason=");
+	text_str(&t, ccert_reason_name(d->reason));
+	text_lit(&t, " identity=");
+	text_str(&t, ident);
+	text_lit(&t, " pin=");
+	text_str(&t, pin);
+	text_lit(&t, " client=");
+	text_str(&t, r->client_name.p ? clean(name, sizeof(name),
+	    &r->client_name) : "unknown");
+	text_lit(&t, "[");
+	text_str(&t, addr);
+	text_lit(&t, "] sender=<");
+	text_str(&t, clean(sender, sizeof(sender), &r->sender));
+	text_lit(&t, "> recipient=<");
+	text_str(&t, clean(rcpt, sizeof(rcpt), &r->recipient));
+	text_lit(&t, "> state=");
+	text_str(&t, r->protocol_state.p ? clean(state, sizeof(state),
+	    &r->protocol_state) : "-");
+	if (d->bad_fprint)
+		text_lit(&t, " note=malformed_fingerprint");
 	/* an expired pin or a wrong sender is something the admin must see */
 	if (d->reason == CCERT_R_EXPIRED || d->reason == CCERT_R_SENDER)
 		log_warn("%s", line);
 	else
-		log_info("%s", line);
+		log_info_held("%s", line);
 }
 
 /* answer - decide one decoded request and queue the reply */

@@ -50,6 +50,7 @@
 #include "realm.h"
 #include "saslauthd.h"
 #include "secret.h"
+#include "text.h"
 #include "throttle.h"
 #include "workq.h"
 #include "xalloc.h"
@@ -562,25 +563,31 @@ run_step(struct session *s)
 	    (uint64_t)ctx->cfg->backend_timeout, deadline_fire, s);
 }
 
+/* Room for the cache key of the longest chain. */
+#define CACHE_ID_MAX	(AUTH_MAX_CHAIN * (AUTH_LOGIN_MAX + 48))
+
 /*
  * cache_id - the cache key: every backend's name and identity, in chain
- * order, length-prefixed so no two requests of different meaning meet
+ * order, length-prefixed ("NAME LEN:IDENT;" each) so no two requests of
+ * different meaning meet
  */
-static char *
-cache_id(struct session *s)
+static void
+cache_id(struct session *s, char id[CACHE_ID_MAX])
 {
-	size_t cap = AUTH_MAX_CHAIN * (AUTH_LOGIN_MAX + 48), len = 0;
-	char *id = xmalloc(cap);
+	struct text t;
 	unsigned i;
 
-	id[0] = 0;
+	text_init(&t, id, CACHE_ID_MAX);
 	for (i = 0; i < s->chain->n; i++) {
 		const char *name = s->ident[s->step_ident[i]];
 
-		len += (size_t)snprintf(id + len, cap - len, "%s %zu:%s;",
-		    s->chain->b[i].mech->name, strlen(name), name);
+		text_str(&t, s->chain->b[i].mech->name);
+		text_lit(&t, " ");
+		text_u64(&t, strlen(name));
+		text_lit(&t, ":");
+		text_str(&t, name);
+		text_lit(&t, ";");
 	}
-	return id;
 }
 
 /* after_delay - cache, then the chain */
@@ -591,11 +598,11 @@ after_delay(struct session *s)
 	int backend = 0;
 
 	if (ctx->cache) {
-		char *id = cache_id(s);
+		char id[CACHE_ID_MAX];
 
+		cache_id(s, id);
 		auth_cache_prepare(ctx->cache, id, "", s->service,
 		    s->password, s->pwlen, &s->cq);
-		free(id);
 		s->have_cq = true;
 		switch (auth_cache_lookup(ctx->cache, &s->cq, now_ms(s),
 		    &backend)) {

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "saslauthd.h"
 #include "status.h"
+#include "text.h"
 #include "throttle.h"
 #include "workq.h"
 
@@ -44,13 +45,62 @@ sasl_sanitize(char *out, size_t outlen, const char *in)
 	out[n] = 0;
 }
 
-/* sasl_log_decision - the one line, and the recent-decisions ring */
+/*
+ * text_ms - microseconds as milliseconds, exactly what "%.1f" prints for
+ * usec / 1000.0, without printf's floating point: only a decimal tie
+ * (usec ending in 50) depends on how the double rounds, and goes to it.
+ */
+static void
+text_ms(struct text *t, uint64_t usec)
+{
+	char num[32];
+	uint64_t tenths = (usec + 50) / 100;
+
+	if (usec % 100 == 50) {
+		snprintf(num, sizeof(num), "%.1f", (double)usec / 1000.0);
+		text_str(t, num);
+		return;
+	}
+	text_u64(t, tenths / 10);
+	num[0] = '.';
+	num[1] = (char)('0' + tenths % 10);
+	text_add(t, num, 2);
+}
+
+/* text_kv - KEY then VALUE */
+static void
+text_kv(struct text *t, const char *key, const char *value)
+{
+	text_str(t, key);
+	text_str(t, value);
+}
+
+/* text_times - "Nms", and " throttled=Nms" when the throttle delayed it */
+static void
+text_times(struct text *t, const struct sasl_decision *d)
+{
+	text_ms(t, d->usec);
+	text_lit(t, "ms");
+	if (d->throttled_ms) {
+		text_lit(t, " throttled=");
+		text_u64(t, d->throttled_ms);
+		text_lit(t, "ms");
+	}
+}
+
+/*
+ * sasl_log_decision - the one line, and the recent-decisions ring. Both
+ * are made by appending (text.h), not by printf(): they are made for
+ * every request. The line is at most ~700 bytes (the fields are capped),
+ * so it is never cut.
+ */
 void
 sasl_log_decision(struct sasl_ctx *ctx, const struct sasl_decision *d)
 {
 	char user[128], service[64], realm[128], client[64], reason[160];
-	char thr[40] = "";
-	double ms = (double)d->usec / 1000.0;
+	char line[LOG_LINE_MAX];
+	char recent[sizeof(((struct stats_recent_entry *)0)->text)];
+	struct text t;
 
 	sasl_sanitize(user, sizeof(user), d->user);
 	sasl_sanitize(service, sizeof(service), d->service);
@@ -62,24 +112,36 @@ sasl_log_decision(struct sasl_ctx *ctx, const struct sasl_decision *d)
 	for (char *p = reason; *p; p++)
 		if (*p == '"' || (unsigned char)*p < ' ')
 			*p = '\'';
-	if (d->throttled_ms)
-		snprintf(thr, sizeof(thr), " throttled=%llums",
-		    (unsigned long long)d->throttled_ms);
-	if (d->reason)
-		log_info("auth: result=%s user=%s service=%s realm=%s "
-		    "client=%s backend=%s cached=%s latency=%.1fms%s "
-		    "reason=\"%s\"", d->result, user, service, realm, client,
-		    d->backend, d->cached ? "yes" : "no", ms, thr, reason);
-	else
-		log_info("auth: result=%s user=%s service=%s realm=%s "
-		    "client=%s backend=%s cached=%s latency=%.1fms%s",
-		    d->result, user, service, realm, client, d->backend,
-		    d->cached ? "yes" : "no", ms, thr);
+	/* auth: result=R user=U service=S realm=R client=C backend=B
+	 * cached=yes|no latency=Nms[ throttled=Nms][ reason="..."] */
+	text_init(&t, line, sizeof(line));
+	text_kv(&t, "auth: result=", d->result);
+	text_kv(&t, " user=", user);
+	text_kv(&t, " service=", service);
+	text_kv(&t, " realm=", realm);
+	text_kv(&t, " client=", client);
+	text_kv(&t, " backend=", d->backend);
+	text_str(&t, d->cached ? " cached=yes" : " cached=no");
+	text_lit(&t, " latency=");
+	text_times(&t, d);
+	if (d->reason) {
+		text_kv(&t, " reason=\"", reason);
+		text_lit(&t, "\"");
+	}
+	log_info_held("%s", line);
 	stats_hist_record(&ctx->st.latency, d->usec);
-	stats_recent_add(&ctx->st.recent, "%s user=%s service=%s client=%s "
-	    "backend=%s%s %.1fms%s%s%s", d->result, user, service, client,
-	    d->backend, d->cached ? " cached" : "", ms, thr,
-	    d->reason ? " " : "", d->reason ? reason : "");
+	/* R user=U service=S client=C backend=B[ cached] Nms[ throttled=Nms][ reason] */
+	text_init(&t, recent, sizeof(recent));
+	text_str(&t, d->result);
+	text_kv(&t, " user=", user);
+	text_kv(&t, " service=", service);
+	text_kv(&t, " client=", client);
+	text_kv(&t, " backend=", d->backend);
+	text_str(&t, d->cached ? " cached " : " ");
+	text_times(&t, d);
+	if (d->reason)
+		text_kv(&t, " ", reason);
+	stats_recent_put(&ctx->st.recent, recent);
 }
 
 /* top_table - one "top failing" table */

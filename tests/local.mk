@@ -6,6 +6,7 @@ EXTRA_DIST += tests/lib tests/proto tests/integration tests/e2e tests/unit/vecto
 if HAVE_CMOCKA
 UNIT_TESTS = \
 	tests/unit/test_buf \
+	tests/unit/test_text \
 	tests/unit/test_log \
 	tests/unit/test_secret \
 	tests/unit/test_netstring \
@@ -31,6 +32,8 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LDADD = $(PFH_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_buf_LDADD = $(UNIT_LDADD)
+tests_unit_test_text_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_text_LDADD = $(UNIT_LDADD)
 tests_unit_test_log_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_log_LDADD = $(UNIT_LDADD)
 tests_unit_test_secret_CFLAGS = $(UNIT_CFLAGS)

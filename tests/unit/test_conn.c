@@ -2,7 +2,8 @@
  * test_conn.c - buffered connections over socketpairs: echo, pipelining,
  * idle timeout, output cap, pause/resume, the saslauthd finish (shutdown +
  * drain to EOF), CLOSED exactly once, close from inside a callback, the
- * stop drain (conn_drain) and conn sets.
+ * stop drain (conn_drain) and conn sets; a reply queued in a callback
+ * goes out at the round's end, after the log line the callback held.
  */
 #include "sysdep.h"
 
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,15 +22,19 @@
 #include "buf.h"
 #include "conn.h"
 #include "ev.h"
+#include "log.h"
 
 struct owner {
 	struct conn *c;
 	int	reads, flushed, closed;
 	enum conn_close_reason why;
 	int	mode;		/* 0 echo lines, 1 close in callback, 2 finish after 1st line, 3 pause,
-				 * 4 one big reply per line, the next only once FLUSHED */
+			 * 4 hold a log line, reply, and look whether either is out yet,
+			 * 5 one big reply per line, the next only once FLUSHED */
 	char	got[256];
 	size_t	ngot;
+	int	peer_fd, log_fd;	/* mode 4: the peer's end, stderr's reader */
+	int	reply_out, line_out;	/* mode 4: seen inside the callback */
 };
 
 #define BIG_REPLY	(256 * 1024)
@@ -59,7 +65,7 @@ owner_cb(struct conn *c, enum conn_event e, void *ctx)
 	switch (e) {
 	case CONN_READ:
 		o->reads++;
-		if (o->mode == 4) {
+		if (o->mode == 5) {
 			if (conn_out_pending(c) == 0)
 				big_reply(c, o);
 			break;
@@ -86,11 +92,20 @@ owner_cb(struct conn *c, enum conn_event e, void *ctx)
 				conn_pause(c);
 				return;
 			}
+			if (o->mode == 4) {
+				char peek[64];
+
+				log_info_held("answered %zu bytes", n);
+				(void)conn_write(c, "R\n", 2);
+				o->reply_out = recv(o->peer_fd, peek, sizeof(peek),
+				    MSG_DONTWAIT | MSG_PEEK) > 0;
+				o->line_out = read(o->log_fd, peek, sizeof(peek)) > 0;
+			}
 		}
 		break;
 	case CONN_FLUSHED:
 		o->flushed++;
-		if (o->mode == 4)
+		if (o->mode == 5)
 			big_reply(c, o);
 		break;
 	case CONN_CLOSED:
@@ -518,7 +533,7 @@ test_drain_after_answers_from_flushed(void **state)
 
 	(void)state;
 	make(ev, sp, &o, 1024, 4 * BIG_REPLY, 0);
-	o.mode = 4;
+	o.mode = 5;
 	assert_int_equal(write(sp[1], "a\nb\nc\n", 6), 6);
 	spin(ev, 3);
 	assert_int_equal(o.ngot, 1);	/* the rest waits for FLUSHED */
@@ -537,6 +552,54 @@ test_drain_after_answers_from_flushed(void **state)
 	assert_int_equal(o.why, CONN_R_LOCAL);
 	assert_int_equal(total, 3 * BIG_REPLY);
 	close(sp[1]);
+	ev_free(ev);
+}
+
+/*
+ * Inside the loop's I/O callbacks a reply waits for the round's end, and
+ * the callback's held log line goes out first: neither is out while the
+ * callback runs, both are when the round is over.
+ */
+static void
+test_reply_queued_until_round_end(void **state)
+{
+	struct ev *ev = ev_new();
+	struct owner o;
+	int sp[2], lp[2], saved = dup(STDERR_FILENO);
+	char out[64], line[256];
+	ssize_t n;
+
+	(void)state;
+	assert_true(saved >= 0);
+	assert_int_equal(pipe2(lp, O_NONBLOCK), 0);
+	assert_int_equal(dup2(lp[1], STDERR_FILENO), STDERR_FILENO);
+	unsetenv("JOURNAL_STREAM");
+	assert_int_equal(log_init("test_conn", LOG_TO_STDERR, NULL), 0);
+	make(ev, sp, &o, 1024, 1024, 0);
+	o.mode = 4;
+	o.peer_fd = sp[1];
+	o.log_fd = lp[0];
+	assert_int_equal(write(sp[1], "q\n", 2), 2);
+	ev_run_once(ev, 1000);
+	assert_int_equal(o.ngot, 2);
+	assert_int_equal(o.reply_out, 0);
+	assert_int_equal(o.line_out, 0);
+	/* the same ev_run_once() wrote both */
+	assert_int_equal(read_all(sp[1], out, sizeof(out)), 2);
+	assert_memory_equal(out, "R\n", 2);
+	n = read(lp[0], line, sizeof(line) - 1);
+	assert_true(n > 0);
+	line[n] = 0;
+	assert_non_null(strstr(line, "]: answered 2 bytes\n"));
+	/* outside the callbacks it is written at once, as before */
+	assert_int_equal(conn_write(o.c, "S\n", 2), 0);
+	assert_int_equal(read_all(sp[1], out, sizeof(out)), 2);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	close(lp[0]);
+	close(lp[1]);
+	close(sp[1]);
+	spin(ev, 2);
 	ev_free(ev);
 }
 
@@ -559,6 +622,7 @@ main(void)
 		cmocka_unit_test(test_drain_waits_while_paused),
 		cmocka_unit_test(test_drain_ends_a_finished_conn),
 		cmocka_unit_test(test_drain_after_answers_from_flushed),
+		cmocka_unit_test(test_reply_queued_until_round_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

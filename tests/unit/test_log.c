@@ -5,7 +5,8 @@
  * byte becomes, what stays, and where a long text is cut (at a whole
  * character or escape, with the marker). Then the output path: a line
  * with a newline, a C1 control and bad UTF-8 reaches the capture hook
- * and stderr as one clean line, and an over-long one is bounded.
+ * and stderr as one clean line, and an over-long one is bounded; held
+ * lines keep their order with the others.
  */
 #include "sysdep.h"
 
@@ -100,6 +101,41 @@ test_sanitize_cases(void **state)
 	}
 }
 
+/*
+ * test_sanitize_any_offset - one byte to escape at every offset of a long
+ * printable text (the sanitizer looks at eight bytes at a time): the ones
+ * at the edges of printable (0x1f, 0x7f, 0x80, 0xff) are escaped, 0x20 and
+ * 0x7e stay
+ */
+static void
+test_sanitize_any_offset(void **state)
+{
+	static const struct {
+		unsigned char b;
+		const char *want;
+	} edge[] = {
+		{0x1f, "\\x1f"}, {0x7f, "\\x7f"}, {0x80, "\\x80"}, {0xff, "\\xff"},
+		{0x00, "\\x00"}, {0x20, " "}, {0x7e, "~"},
+	};
+	char	in[40], out[128], want[128];
+	size_t	pos, k;
+
+	(void)state;
+	for (k = 0; k < nitems(edge); k++) {
+		for (pos = 0; pos < sizeof(in); pos++) {
+			memset(in, 'a', sizeof(in));
+			in[pos] = (char)edge[k].b;
+			snprintf(want, sizeof(want), "%.*s%s%.*s", (int)pos,
+			    in, edge[k].want, (int)(sizeof(in) - pos - 1),
+			    in + pos + 1);
+			log_sanitize(out, sizeof(out), in, sizeof(in));
+			if (strcmp(out, want) != 0)
+				fail_msg("0x%02x at %zu: got \"%s\"", edge[k].b,
+				    pos, out);
+		}
+	}
+}
+
 /* test_sanitize_zero - a zero-size destination is left alone */
 static void
 test_sanitize_zero(void **state)
@@ -166,22 +202,35 @@ read_stderr_file(FILE *f)
 	return buf;
 }
 
+/*
+ * stderr_to_tmpfile - fd 2 onto a new temp file (*f), logging to stderr
+ * as "test_log"; returns the old fd 2, for dup2() back
+ */
+static int
+stderr_to_tmpfile(FILE **f)
+{
+	int	saved = dup(STDERR_FILENO);
+
+	*f = tmpfile();
+	assert_non_null(*f);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(*f), STDERR_FILENO), STDERR_FILENO);
+	unsetenv("JOURNAL_STREAM");
+	assert_int_equal(log_init("test_log", LOG_TO_STDERR, NULL), 0);
+	return saved;
+}
+
 /* test_output_path - capture and stderr see one sanitized line */
 static void
 test_output_path(void **state)
 {
 	struct captured c = {0};
-	FILE	*f = tmpfile();
-	int	saved = dup(STDERR_FILENO);
+	FILE	*f;
+	int	saved = stderr_to_tmpfile(&f);
 	char	*out, *nl;
 	char	big[3 * LOG_LINE_MAX];
 
 	(void)state;
-	assert_non_null(f);
-	assert_true(saved >= 0);
-	assert_int_equal(dup2(fileno(f), STDERR_FILENO), STDERR_FILENO);
-	unsetenv("JOURNAL_STREAM");
-	assert_int_equal(log_init("test_log", LOG_TO_STDERR, NULL), 0);
 	log_set_capture(capture, &c);
 
 	log_warn("user \"%s\" failed", "bob\nfake[1]: forged\xc2\x85\xff");
@@ -220,14 +269,62 @@ test_output_path(void **state)
 	fclose(f);
 }
 
+/*
+ * test_held_lines - a held line waits for the hold's end (nested holds:
+ * the outer one), goes out before any line written at once, and is not
+ * held outside a hold; the capture hook sees every line at once
+ */
+static void
+test_held_lines(void **state)
+{
+	struct captured c = {0};
+	FILE	*f;
+	int	saved = stderr_to_tmpfile(&f);
+	const char *out, *a, *b;
+
+	(void)state;
+	log_set_capture(capture, &c);
+
+	log_hold(1);
+	log_hold(1);
+	log_info_held("first %d", 1);
+	assert_int_equal(c.calls, 1);
+	assert_string_equal(c.last, "first 1");
+	log_hold(0);
+	assert_string_equal(read_stderr_file(f), "");	/* still held */
+	log_info_held("second");
+	log_warn("third");		/* at once: the held ones go first */
+	out = read_stderr_file(f);
+	a = strstr(out, "]: first 1\n");
+	b = strstr(out, "]: second\n");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(a < b);
+	assert_non_null(strstr(b, "]: warning: third\n"));
+	log_info_held("fourth");
+	assert_null(strstr(read_stderr_file(f), "fourth"));
+	log_hold(0);
+	assert_non_null(strstr(read_stderr_file(f), "]: fourth\n"));
+	log_info_held("fifth");		/* no hold: written at once */
+	assert_non_null(strstr(read_stderr_file(f), "]: fifth\n"));
+	assert_int_equal(c.calls, 5);
+
+	log_set_capture(NULL, NULL);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	fclose(f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sanitize_cases),
+		cmocka_unit_test(test_sanitize_any_offset),
 		cmocka_unit_test(test_sanitize_zero),
 		cmocka_unit_test(test_sanitize_idempotent),
 		cmocka_unit_test(test_output_path),
+		cmocka_unit_test(test_held_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
