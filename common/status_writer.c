@@ -584,18 +584,27 @@ status_writer_listener(struct status_writer *w, const char *name,
 	w->nlisteners++;
 }
 
-/* status_quiet_gauge - a gauge of common/'s, for JSON and /metrics only */
+/* w_quiet - a metric of common/'s: pfhelpers_, for JSON and /metrics only */
+static struct item *
+w_quiet(struct status_writer *w, int type, const char *name,
+    const char *help, const char *labels)
+{
+	struct item *it = w_metric(w, type, name, help, labels, "pfhelpers_");
+
+	if (it)
+		it->quiet = 1;
+	return it;
+}
+
+/* status_quiet_gauge - a gauge of common/'s, no tile */
 void
 status_quiet_gauge(struct status_writer *w, const char *name,
     const char *help, const char *labels, double v)
 {
-	struct item *it = w_metric(w, IT_GAUGE, name, help, labels,
-	    "pfhelpers_");
+	struct item *it = w_quiet(w, IT_GAUGE, name, help, labels);
 
-	if (it) {
+	if (it)
 		it->d = v;
-		it->quiet = 1;
-	}
 }
 
 /* status_quiet_counter - a counter of common/'s, no tile */
@@ -603,13 +612,10 @@ void
 status_quiet_counter(struct status_writer *w, const char *name,
     const char *help, const char *labels, uint64_t v)
 {
-	struct item *it = w_metric(w, IT_COUNTER, name, help, labels,
-	    "pfhelpers_");
+	struct item *it = w_quiet(w, IT_COUNTER, name, help, labels);
 
-	if (it) {
+	if (it)
 		it->u = v;
-		it->quiet = 1;
-	}
 }
 
 /* status_uptime - "3d 4h 5m" */

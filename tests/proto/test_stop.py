@@ -31,6 +31,19 @@ def policy_attrs(fp):
             ("ccert_pubkey_fingerprint", fp)]
 
 
+def start_daemon(prog, sockname, table, first_lines, extra):
+    """prog with a config of first_lines (DATA: the table file's path,
+    SOCK: the socket's) and the extra parameters; (daemon, socket path)"""
+    d = Daemon(prog, config="", wait_ready=False)
+    data = d.write("table", table)
+    sock = d.path(sockname)
+    d.write(d.config_file, first_lines.replace("DATA", data)
+            .replace("SOCK", sock) +
+            "".join("%s = %s\n" % kv for kv in extra.items()))
+    d.wait_ready = True
+    return d.start(), sock
+
+
 class Saslauthd:
     name = "saslauthd-lite"
 
@@ -68,15 +81,11 @@ class Policyd:
     name = "policyd-ccert"
 
     def start(self, extra):
-        d = Daemon("policyd-ccert/policyd-ccert", config="", wait_ready=False)
-        ids = d.write("identities", "%s stop-host\n" % PIN)
-        self.sock = d.path("policy.sock")
-        d.write(d.config_file, "listen = unix:%s\nidentities = %s\n%s"
-                % (self.sock, ids, "".join("%s = %s\n" % kv
-                                           for kv in extra.items())))
-        d.wait_ready = True
-        self.d = d
-        return d.start()
+        self.d, self.sock = start_daemon(
+            "policyd-ccert/policyd-ccert", "policy.sock",
+            "%s stop-host\n" % PIN,
+            "listen = unix:SOCK\nidentities = DATA\n", extra)
+        return self.d
 
     def idle(self):
         s = unix_connect(self.sock)
@@ -94,15 +103,10 @@ class Tlsmap:
     name = "tlsmap"
 
     def start(self, extra):
-        d = Daemon("tlsmap/tlsmap", config="", wait_ready=False)
-        pol = d.write("tls_policy", "stop.example secure\n")
-        self.sock = d.path("tlsmap.sock")
-        d.write(d.config_file, "listen = unix:%s\nmaps = p=policy:%s\n%s"
-                % (self.sock, pol, "".join("%s = %s\n" % kv
-                                           for kv in extra.items())))
-        d.wait_ready = True
-        self.d = d
-        return d.start()
+        self.d, self.sock = start_daemon(
+            "tlsmap/tlsmap", "tlsmap.sock", "stop.example secure\n",
+            "listen = unix:SOCK\nmaps = p=policy:DATA\n", extra)
+        return self.d
 
     def idle(self):
         s = unix_connect(self.sock)
