@@ -81,15 +81,19 @@ session_accept(struct listener *l, int fd, const char *peer, void *ctx)
 	log_debug("connect from %s", peer);
 }
 
-/* clean - copy a client value for a log line: printable ASCII, clipped */
+/*
+ * clean - copy a client value for a log line: printable ASCII, clipped;
+ * out always holds the result (callers use it, not only the return)
+ */
 static const char *
 clean(char *out, size_t outlen, const struct ccert_str *v)
 {
 	size_t i, n = 0, max = v->len;
 	int clipped = 0;
 
+	out[0] = 0;
 	if (v->p == NULL || v->len == 0)
-		return "";
+		return out;
 	if (max > LOG_VALUE_MAX) {
 		max = LOG_VALUE_MAX;
 		clipped = 1;
@@ -107,15 +111,17 @@ clean(char *out, size_t outlen, const struct ccert_str *v)
 	return out;
 }
 
-/* pin_label - "pubkey-sha256" style: which attribute, which digest */
+/* pin_label - "pubkey-sha256" style: which attribute, which digest, in out */
 static const char *
 pin_label(char *out, size_t outlen, const struct ccert_decision *d)
 {
 	struct text t;
 
-	if (d->id == NULL && d->fp[0] == 0)
-		return "none";
 	text_init(&t, out, outlen);
+	if (d->id == NULL && d->fp[0] == 0) {
+		text_lit(&t, "none");
+		return out;
+	}
 	if (d->id == NULL) {
 		text_lit(&t, "unlisted-");
 		text_str(&t, fprint_digest_name(d->digest));

@@ -743,6 +743,30 @@ def test_decision_log_modes():
         assert "reason=no_cert" not in d.log(mark)
 
 
+def test_decision_line_of_each_request_is_its_own():
+    # one connection: a listed pin, an unlisted one, no certificate, no
+    # client address; each line shows only its own request's fields
+    unlisted = fp("nobody-key")
+    with start() as d:
+        s = connect(d)
+        mark = d.log_mark()
+        assert policy_query(s, request(ccert_pubkey_fingerprint=PK_BOB)) == \
+            {"action": "OK"}
+        assert policy_query(s, request(ccert_pubkey_fingerprint=unlisted)) \
+            == {"action": "DUNNO"}
+        assert policy_query(s, request(client_address="")) == \
+            {"action": "DUNNO"}
+        d.wait_log(r"reason=no_cert", since=mark)
+        lines = [l for l in d.log(mark).splitlines() if "decision:" in l]
+        assert len(lines) == 3, lines
+        assert "pin=pubkey-sha256 client=host7.example.net[198.51.100.7]" \
+            in lines[0], lines[0]
+        assert "reason=not_listed identity=- pin=unlisted-sha256:%s " \
+            % unlisted.replace(":", "")[:8] in lines[1], lines[1]
+        assert "reason=no_cert identity=- pin=none " \
+            "client=host7.example.net[] " in lines[2], lines[2]
+
+
 def test_status_page():
     """Counters move by exactly the requests sent, the expiring table lists
     the pins due within expiry_warning_days, /readyz is ready."""
