@@ -51,3 +51,6 @@ common_libpfh_a_SOURCES = \
 # gcc inlines it at -O2, clang calls libm.
 PFH_LIBS = common/libpfh.a $(MHD_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS) $(PTHREAD_LIBS) -lm
 AM_CPPFLAGS += $(MHD_CFLAGS) $(OPENSSL_CFLAGS)
+# tlsmap's dynamic maps (libunbound, libcurl)
+DYN_LIBS = $(UNBOUND_LIBS) $(CURL_LIBS)
+AM_CPPFLAGS += $(UNBOUND_CFLAGS) $(CURL_CFLAGS)

@@ -5,6 +5,20 @@ AC_DEFUN([PFH_CHECK_DEPS], [
     [AC_MSG_ERROR([OpenSSL >= 1.1.1 not found: install libssl-dev])])
   PKG_CHECK_MODULES([MHD], [libmicrohttpd >= 0.9.60], [],
     [AC_MSG_ERROR([GNU libmicrohttpd not found: install libmicrohttpd-dev])])
+  dnl tlsmap's dynamic maps: DNSSEC-validating lookups and HTTPS fetches
+  dnl (not pkg-config: Debian's libunbound.pc requires the .pc files of
+  dnl nettle and libevent, whose -dev packages a shared link does not need)
+  AC_CHECK_HEADERS([unbound.h], [],
+    [AC_MSG_ERROR([unbound.h not found: install libunbound-dev])])
+  save_LIBS=$LIBS; LIBS=
+  AC_SEARCH_LIBS([ub_ctx_set_stub], [unbound], [],
+    [AC_MSG_ERROR([libunbound >= 1.5 not found: install libunbound-dev])])
+  UNBOUND_LIBS=$LIBS; LIBS=$save_LIBS
+  UNBOUND_CFLAGS=
+  AC_SUBST([UNBOUND_LIBS])
+  AC_SUBST([UNBOUND_CFLAGS])
+  PKG_CHECK_MODULES([CURL], [libcurl >= 7.74], [],
+    [AC_MSG_ERROR([libcurl not found: install libcurl4-openssl-dev])])
 
   AC_CHECK_HEADERS([security/pam_appl.h], [],
     [AC_MSG_ERROR([PAM headers not found: install libpam0g-dev])])

@@ -11,7 +11,7 @@ tlsmap_tlsmap_SOURCES = \
 	tlsmap/tls_policy.c tlsmap/tls_policy.h \
 	tlsmap/per_site.c tlsmap/per_site.h \
 	tlsmap/postfix_probe.c tlsmap/postfix_probe.h
-tlsmap_tlsmap_LDADD = $(PFH_LIBS)
+tlsmap_tlsmap_LDADD = $(PFH_LIBS) $(DYN_LIBS)
 
 dist_man_MANS += doc/tlsmap.8 doc/tlsmap.conf.5
 
