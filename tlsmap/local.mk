@@ -19,7 +19,8 @@ if HAVE_CMOCKA
 TLSMAP_UNIT_TESTS = \
 	tests/unit/test_tls_policy \
 	tests/unit/test_per_site \
-	tests/unit/test_tlsmap_maps
+	tests/unit/test_tlsmap_maps \
+	tests/unit/test_sts_fetch
 check_PROGRAMS += $(TLSMAP_UNIT_TESTS)
 TESTS += $(TLSMAP_UNIT_TESTS)
 tests_unit_test_tls_policy_SOURCES = tests/unit/test_tls_policy.c \
@@ -39,6 +40,12 @@ tests_unit_test_tlsmap_maps_SOURCES = tests/unit/test_tlsmap_maps.c \
 tests_unit_test_tlsmap_maps_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_tlsmap_maps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tlsmap
 tests_unit_test_tlsmap_maps_LDADD = $(PFH_LIBS) $(CMOCKA_LIBS)
+# Drives the fetcher against tests/lib/https_testd.py (python3, openssl).
+tests_unit_test_sts_fetch_SOURCES = tests/unit/test_sts_fetch.c \
+	tlsmap/sts_fetch.c tlsmap/sts_fetch.h
+tests_unit_test_sts_fetch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sts_fetch_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tlsmap
+tests_unit_test_sts_fetch_LDADD = $(PFH_LIBS) $(DYN_LIBS) $(CMOCKA_LIBS)
 endif
 
 # Protocol tests drive the real daemon; integration tests add postmap and

@@ -13,7 +13,8 @@ is other.test (for mta-sts.wrongname.test).  Then listens on 127.0.0.1
 
 Behaviour is chosen by the Host header, mta-sts.<scenario>.test (see
 SCENARIOS); every request is appended to DIR/requests.log as
-"<host> <path>" before it is answered.  The server exits when its stdin
+"<host> <path> ae=<Accept-Encoding> ua=<User-Agent>" ("-" for a header
+not sent) before it is answered.  The server exits when its stdin
 closes, so it never outlives the test that started it.
 """
 
@@ -95,7 +96,9 @@ class Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host", "")
         with self.server.log_lock:
             with open(self.server.log_path, "a") as f:
-                f.write("%s %s\n" % (host, self.path))
+                f.write("%s %s ae=%s ua=%s\n" % (
+                    host, self.path, self.headers.get("Accept-Encoding", "-"),
+                    self.headers.get("User-Agent", "-")))
         sc = scenario_of(host)
         self.close_connection = True
         if sc in ("ok", "target", "untrusted", "wrongname"):
