@@ -20,6 +20,7 @@ closes, so it never outlives the test that started it.
 
 import os
 import socket
+import socketserver
 import ssl
 import subprocess
 import sys
@@ -163,6 +164,12 @@ class Server(ThreadingHTTPServer):
         self.log_path = log_path
         self.log_lock = log_lock
         ThreadingHTTPServer.__init__(self, addr, Handler)
+
+    def server_bind(self):
+        # HTTPServer's own asks DNS for getfqdn(host): no lookups here.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = self.server_address[0]
+        self.server_port = self.server_address[1]
 
     def finish_request(self, request, client_address):
         # The handshake runs on the request's own thread, not in accept().
