@@ -161,6 +161,7 @@ sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 	struct sts_fetcher *f = userp;
 	struct sts_sock *s = socketp;
 	uint32_t events = 0;
+	int known = s != NULL;
 
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
@@ -178,16 +179,13 @@ sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 		s->fd = fd;
 		LIST_INSERT_HEAD(&f->socks, s, link);
 		curl_multi_assign(f->multi, fd, s);
-		if (sock_watch(s, events, 0) < 0) {
-			log_warn("sts_fetch: cannot watch socket %d: %m", fd);
-			return -1;	/* libcurl fails the transfer */
-		}
-		return 0;
 	}
-	if (sock_watch(s, events, 1) < 0) {
+	/*
+	 * Never -1 on failure: libcurl 7.88 then marks the whole multi dead
+	 * for good. The transfer on this socket ends at its timeout instead.
+	 */
+	if (sock_watch(s, events, known) < 0)
 		log_warn("sts_fetch: cannot watch socket %d: %m", fd);
-		return -1;
-	}
 	return 0;
 }
 
@@ -502,7 +500,10 @@ easy_setup(struct sts_fetch *q, const char *url)
 	CURL *e = q->easy;
 	CURLcode rc = CURLE_OK;
 
-#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
+#define SET(opt, val) do {						\
+	if (rc == CURLE_OK)						\
+		rc = curl_easy_setopt(e, opt, val);			\
+} while (0)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PROTOCOLS_STR, "https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
@@ -527,8 +528,8 @@ easy_setup(struct sts_fetch *q, const char *url)
 	SET(CURLOPT_WRITEDATA, q);
 	SET(CURLOPT_ERRORBUFFER, q->errbuf);
 	SET(CURLOPT_PRIVATE, q);
-	if (f->timeout_ms > 0)
-		SET(CURLOPT_TIMEOUT_MS, f->timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS,
+	    f->timeout_ms > 0 ? f->timeout_ms : STS_FETCH_TIMEOUT_DEFAULT);
 	if (f->connect_timeout_ms > 0)
 		SET(CURLOPT_CONNECTTIMEOUT_MS, f->connect_timeout_ms);
 	if (f->user_agent != NULL)

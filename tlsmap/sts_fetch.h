@@ -45,6 +45,8 @@
 #include <stddef.h>
 
 #define STS_FETCH_BODY_MAX	65536	/* RFC 8461 §3.3: 64 KiB */
+/* ms; RFC 8461 §3.3 suggests a minute at most */
+#define STS_FETCH_TIMEOUT_DEFAULT 60000L
 
 struct ev;
 struct sts_fetcher;
@@ -52,8 +54,8 @@ struct sts_fetch;
 
 struct sts_fetch_cfg {
 	const char *ca_file;	/* NULL or "": the system bundle */
-	long	 timeout_ms;	/* whole fetch; 0: libcurl's none (avoid) */
-	long	 connect_timeout_ms; /* TCP + TLS handshake; 0: libcurl's 300 s */
+	long	 timeout_ms;	/* whole fetch; 0: STS_FETCH_TIMEOUT_DEFAULT */
+	long	 connect_timeout_ms; /* TCP + TLS handshake; 0: the whole fetch's */
 	const char *user_agent;	/* NULL or "": no User-Agent header */
 };
 

@@ -82,15 +82,18 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-    def send(self, status, ctype, body, extra=()):
+    def head(self, status, ctype, extra):
         self.send_response(status)
         if ctype is not None:
             self.send_header("Content-Type", ctype)
         for k, v in extra:
             self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.end_headers()
+
+    def send(self, status, ctype, body, extra=()):
+        self.head(status, ctype,
+                  list(extra) + [("Content-Length", str(len(body)))])
         self.wfile.write(body)
 
     def do_GET(self):
@@ -125,11 +128,7 @@ class Handler(BaseHTTPRequestHandler):
         elif sc == "over":
             self.send(200, "text/plain", b"x" * (BODY_MAX + 1))
         elif sc == "chunked":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.send_header("Connection", "close")
-            self.end_headers()
+            self.head(200, "text/plain", [("Transfer-Encoding", "chunked")])
             chunk = b"y" * 8192
             try:
                 for _ in range(10):        # 80 KiB, no length announced
@@ -138,11 +137,7 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
         elif sc == "slow":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", "1000")
-            self.send_header("Connection", "close")
-            self.end_headers()
+            self.head(200, "text/plain", [("Content-Length", "1000")])
             try:
                 for _ in range(1000):
                     self.wfile.write(b"z")
