@@ -10,6 +10,7 @@ tlsmap_tlsmap_SOURCES = \
 	tlsmap/maps.c tlsmap/maps.h \
 	tlsmap/tls_policy.c tlsmap/tls_policy.h \
 	tlsmap/per_site.c tlsmap/per_site.h \
+	tlsmap/sts_policy.c tlsmap/sts_policy.h \
 	tlsmap/postfix_probe.c tlsmap/postfix_probe.h
 tlsmap_tlsmap_LDADD = $(PFH_LIBS) $(DYN_LIBS)
 
@@ -19,6 +20,7 @@ if HAVE_CMOCKA
 TLSMAP_UNIT_TESTS = \
 	tests/unit/test_tls_policy \
 	tests/unit/test_per_site \
+	tests/unit/test_sts_policy \
 	tests/unit/test_tlsmap_maps \
 	tests/unit/test_sts_fetch
 check_PROGRAMS += $(TLSMAP_UNIT_TESTS)
@@ -33,6 +35,12 @@ tests_unit_test_per_site_SOURCES = tests/unit/test_per_site.c \
 tests_unit_test_per_site_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_per_site_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tlsmap
 tests_unit_test_per_site_LDADD = $(PFH_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_sts_policy_SOURCES = tests/unit/test_sts_policy.c \
+	tlsmap/sts_policy.c tlsmap/sts_policy.h \
+	tlsmap/tls_policy.c tlsmap/tls_policy.h
+tests_unit_test_sts_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sts_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tlsmap
+tests_unit_test_sts_policy_LDADD = $(PFH_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_tlsmap_maps_SOURCES = tests/unit/test_tlsmap_maps.c \
 	tlsmap/maps.c tlsmap/maps.h \
 	tlsmap/tls_policy.c tlsmap/tls_policy.h \

@@ -45,8 +45,11 @@ static const struct {
 
 enum repeat { ONCE, MANY, LAST_WINS };
 
-typedef int value_fn(const char *val, enum tls_level, unsigned version,
-    char *why, size_t whylen);
+/* a value check sees the value's bytes, not a copy: Postfix takes values
+ * as long as its reply (up to 100 000 bytes), a match= list of many MX
+ * patterns included */
+typedef int value_fn(const char *val, size_t vlen, enum tls_level,
+    unsigned version, char *why, size_t whylen);
 
 struct attr_rule {
 	const char *name;
@@ -58,7 +61,7 @@ struct attr_rule {
 };
 
 static value_fn check_ciphers, check_protocols, check_match, check_nonempty,
-    check_servername, check_yesno, check_policy_type, check_ttl;
+    check_hostname, check_yesno, check_policy_type, check_ttl;
 
 /* rows the checks below refer to by position */
 #define R_CIPHERS	0
@@ -71,11 +74,11 @@ static const struct attr_rule rules[] = {
 	{"exclude", V(2, 6), LV_TLS, ONCE, 0, NULL},
 	{"match", V(2, 3), LV_MATCH, MANY, 0, check_match},
 	{"tafile", V(2, 11), LV_PKIX, MANY, 0, check_nonempty},
-	{"servername", V(3, 4), LV_TLS, ONCE, 0, check_servername},
+	{"servername", V(3, 4), LV_TLS, ONCE, 0, check_hostname},
 	{"connection_reuse", V(3, 4), LV_TLS, LAST_WINS, 0, check_yesno},
 	{"enable_rpk", V(3, 9), LV_TLS, LAST_WINS, 0, check_yesno},
 	{"policy_type", V(3, 10), LV_TLS, ONCE, 1, check_policy_type},
-	{"policy_domain", V(3, 10), LV_TLS, ONCE, 1, check_nonempty},
+	{"policy_domain", V(3, 10), LV_TLS, ONCE, 1, check_hostname},
 	{"policy_ttl", V(3, 10), LV_TLS, ONCE, 1, check_ttl},
 	{"policy_string", V(3, 10), LV_TLS, MANY, 1, check_nonempty},
 	{"mx_host_pattern", V(3, 10), LV_TLS, MANY, 1, check_nonempty},
@@ -167,12 +170,22 @@ valid_hostname(const char *s, size_t len)
 	return label > 0 && s[len - 1] != '-' && non_numeric;
 }
 
+/* CLIP - a length for "%.*s" in a message: at most 64 bytes of a value */
+#define CLIP(n)		((int)((n) > 64 ? 64 : (n)))
+
+/* word_is - val[0..vlen) is lit, ignoring case */
+static int
+word_is(const char *val, size_t vlen, const char *lit)
+{
+	return strlen(lit) == vlen && strncasecmp(val, lit, vlen) == 0;
+}
+
 /* check_nonempty - Postfix refuses an empty value for this one */
 static int
-check_nonempty(const char *val, enum tls_level level, unsigned version,
-    char *why, size_t whylen)
+check_nonempty(const char *val, size_t vlen, enum tls_level level,
+    unsigned version, char *why, size_t whylen)
 {
-	if (*val == 0) {
+	if (vlen == 0) {
 		snprintf(why, whylen, "empty value");
 		return -1;
 	}
@@ -181,46 +194,47 @@ check_nonempty(const char *val, enum tls_level level, unsigned version,
 
 /* check_ciphers - a cipher grade, not an OpenSSL cipher string */
 static int
-check_ciphers(const char *val, enum tls_level level, unsigned version,
-    char *why, size_t whylen)
+check_ciphers(const char *val, size_t vlen, enum tls_level level,
+    unsigned version, char *why, size_t whylen)
 {
 	static const char *const grades[] = {
 		"export", "low", "medium", "high", "null",
 	};
 	size_t i;
 
-	if (*val == 0) {
+	if (vlen == 0) {
 		snprintf(why, whylen, "empty value");
 		return -1;
 	}
 	for (i = 0; i < nitems(grades); i++)
-		if (strcasecmp(val, grades[i]) == 0)
+		if (word_is(val, vlen, grades[i]))
 			return 0;
-	snprintf(why, whylen, "\"%.64s\" is not a cipher grade "
-	    "(export, low, medium, high or null)", val);
+	snprintf(why, whylen, "\"%.*s\" is not a cipher grade "
+	    "(export, low, medium, high or null)", CLIP(vlen), val);
 	return -1;
 }
 
 /* check_protocols - ":"-separated [!]NAME, or >=NAME / <=NAME (3.6) */
 static int
-check_protocols(const char *val, enum tls_level level, unsigned version,
-    char *why, size_t whylen)
+check_protocols(const char *val, size_t vlen, enum tls_level level,
+    unsigned version, char *why, size_t whylen)
 {
 	static const char *const names[] = {
 		"SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3",
 	};
-	const char *p = val, *end;
+	const char *p = val, *stop = val + vlen, *end;
 	size_t n, i;
 
-	while (*p) {
-		if ((end = strchr(p, ':')) == NULL)
-			end = p + strlen(p);
+	while (p < stop) {
+		if ((end = memchr(p, ':', (size_t)(stop - p))) == NULL)
+			end = stop;
 		if (end > p) {
-			if ((p[0] == '>' || p[0] == '<') && p[1] == '=') {
+			if (end - p >= 2 && (p[0] == '>' || p[0] == '<') &&
+			    p[1] == '=') {
 				if (version < V(3, 6)) {
 					snprintf(why, whylen, "protocol bound "
 					    "\"%.*s\" needs Postfix 3.6 or "
-					    "later", (int)(end - p), p);
+					    "later", CLIP(end - p), p);
 					return -1;
 				}
 				p += 2;
@@ -229,16 +243,15 @@ check_protocols(const char *val, enum tls_level level, unsigned version,
 			}
 			n = (size_t)(end - p);
 			for (i = 0; i < nitems(names); i++)
-				if (strlen(names[i]) == n &&
-				    strncasecmp(p, names[i], n) == 0)
+				if (word_is(p, n, names[i]))
 					break;
 			if (i == nitems(names)) {
 				snprintf(why, whylen, "unknown TLS protocol "
-				    "\"%.*s\"", (int)(n > 64 ? 64 : n), p);
+				    "\"%.*s\"", CLIP(n), p);
 				return -1;
 			}
 		}
-		p = *end ? end + 1 : end;
+		p = end < stop ? end + 1 : end;
 	}
 	return 0;
 }
@@ -260,52 +273,53 @@ check_fingerprint(const char *p, size_t n)
 
 /* check_match - fingerprints (fingerprint) or names/strategies (verify, secure) */
 static int
-check_match(const char *val, enum tls_level level, unsigned version,
-    char *why, size_t whylen)
+check_match(const char *val, size_t vlen, enum tls_level level,
+    unsigned version, char *why, size_t whylen)
 {
-	const char *p = val, *end;
+	const char *p = val, *stop = val + vlen, *end;
 	int sep = level == TLS_LEVEL_FINGERPRINT ? '|' : ':';
 	size_t n;
 
-	if (*val == 0) {
+	if (vlen == 0) {
 		snprintf(why, whylen, "empty value");
 		return -1;
 	}
 	for (;;) {
-		if ((end = strchr(p, sep)) == NULL)
-			end = p + strlen(p);
+		if ((end = memchr(p, sep, (size_t)(stop - p))) == NULL)
+			end = stop;
 		n = (size_t)(end - p);
 		if (level == TLS_LEVEL_FINGERPRINT) {
 			if (check_fingerprint(p, n) < 0) {
 				snprintf(why, whylen, "malformed fingerprint "
-				    "\"%.*s\"", (int)(n > 64 ? 64 : n), p);
+				    "\"%.*s\"", CLIP(n), p);
 				return -1;
 			}
-		} else if (!(n == 8 && strncasecmp(p, "hostname", 8) == 0) &&
-		    !(n == 7 && strncasecmp(p, "nexthop", 7) == 0) &&
-		    !(n == 11 && strncasecmp(p, "dot-nexthop", 11) == 0) &&
+		} else if (!word_is(p, n, "hostname") &&
+		    !word_is(p, n, "nexthop") &&
+		    !word_is(p, n, "dot-nexthop") &&
 		    !valid_hostname(p + (n > 0 && *p == '.'),
 		    n - (n > 0 && *p == '.'))) {
 			snprintf(why, whylen, "\"%.*s\" is not a host name, "
 			    ".domain, hostname, nexthop or dot-nexthop",
-			    (int)(n > 64 ? 64 : n), p);
+			    CLIP(n), p);
 			return -1;
 		}
-		if (*end == 0)
+		if (end == stop)
 			break;
 		p = end + 1;
 	}
 	return 0;
 }
 
-/* check_servername - SNI: a valid host name, or hostname/nexthop */
+/* check_hostname - servername= (SNI; "hostname" and "nexthop" pass as
+ * names too) and policy_domain= (TLSRPT_README: valid_hostname()) */
 static int
-check_servername(const char *val, enum tls_level level, unsigned version,
-    char *why, size_t whylen)
+check_hostname(const char *val, size_t vlen, enum tls_level level,
+    unsigned version, char *why, size_t whylen)
 {
-	if (!valid_hostname(val, strlen(val))) {
-		snprintf(why, whylen, "\"%.64s\" is not a valid host name",
-		    val);
+	if (!valid_hostname(val, vlen)) {
+		snprintf(why, whylen, "\"%.*s\" is not a valid host name",
+		    CLIP(vlen), val);
 		return -1;
 	}
 	return 0;
@@ -313,39 +327,41 @@ check_servername(const char *val, enum tls_level level, unsigned version,
 
 /* check_yesno - Postfix compares with "yes" and "no" only */
 static int
-check_yesno(const char *val, enum tls_level level, unsigned version,
-    char *why, size_t whylen)
+check_yesno(const char *val, size_t vlen, enum tls_level level,
+    unsigned version, char *why, size_t whylen)
 {
-	if (strcasecmp(val, "yes") == 0 || strcasecmp(val, "no") == 0)
+	if (word_is(val, vlen, "yes") || word_is(val, vlen, "no"))
 		return 0;
-	snprintf(why, whylen, "bad value \"%.64s\" (yes or no)", val);
+	snprintf(why, whylen, "bad value \"%.*s\" (yes or no)", CLIP(vlen),
+	    val);
 	return -1;
 }
 
 /* check_policy_type - the RFC 8460 policy types */
 static int
-check_policy_type(const char *val, enum tls_level level, unsigned version,
-    char *why, size_t whylen)
+check_policy_type(const char *val, size_t vlen, enum tls_level level,
+    unsigned version, char *why, size_t whylen)
 {
-	if (strcasecmp(val, "sts") == 0 || strcasecmp(val, "tlsa") == 0 ||
-	    strcasecmp(val, "no-policy-found") == 0)
+	if (word_is(val, vlen, "sts") || word_is(val, vlen, "tlsa") ||
+	    word_is(val, vlen, "no-policy-found"))
 		return 0;
-	snprintf(why, whylen, "bad value \"%.64s\" (sts, tlsa or "
-	    "no-policy-found)", val);
+	snprintf(why, whylen, "bad value \"%.*s\" (sts, tlsa or "
+	    "no-policy-found)", CLIP(vlen), val);
 	return -1;
 }
 
 /* check_ttl - seconds */
 static int
-check_ttl(const char *val, enum tls_level level, unsigned version,
-    char *why, size_t whylen)
+check_ttl(const char *val, size_t vlen, enum tls_level level,
+    unsigned version, char *why, size_t whylen)
 {
-	const char *p = val;
+	size_t i;
 
-	while (isdigit((unsigned char)*p))
-		p++;
-	if (p == val || *p != 0 || p - val > 10) {
-		snprintf(why, whylen, "bad value \"%.64s\" (seconds)", val);
+	for (i = 0; i < vlen && isdigit((unsigned char)val[i]); i++)
+		;
+	if (vlen == 0 || i < vlen || vlen > 10) {
+		snprintf(why, whylen, "bad value \"%.*s\" (seconds)",
+		    CLIP(vlen), val);
 		return -1;
 	}
 	return 0;
@@ -401,8 +417,8 @@ tls_policy_check(const char *value, unsigned version, enum tls_level *level_r,
     char *err, size_t errlen)
 {
 	unsigned seen[nitems(rules)];
-	const char *p = value, *tok, *name, *eq;
-	char vbuf[1024], why[256], vs[16], vs2[16];
+	const char *p = value, *tok, *name, *eq, *val;
+	char why[256], vs[16], vs2[16];
 	size_t len, nlen, vlen, i;
 	int braced, lev, tlsrpt = 0;
 	enum tls_level level;
@@ -459,19 +475,9 @@ tls_policy_check(const char *value, unsigned version, enum tls_level *level_r,
 		name = tok;
 		nlen = (size_t)(eq - tok);
 		trim(&name, &nlen);
-		{
-			const char *v = eq + 1;
-
-			vlen = (size_t)(tok + len - v);
-			trim(&v, &vlen);
-			if (vlen >= sizeof(vbuf)) {
-				snprintf(err, errlen, "attribute \"%.*s\" "
-				    "value too long", (int)nlen, name);
-				return -1;
-			}
-			memcpy(vbuf, v, vlen);
-			vbuf[vlen] = 0;
-		}
+		val = eq + 1;
+		vlen = (size_t)(tok + len - val);
+		trim(&val, &vlen);
 		if (nlen == 0) {
 			snprintf(err, errlen, "malformed attribute \"%.*s\": "
 			    "missing attribute name",
@@ -519,7 +525,7 @@ tls_policy_check(const char *value, unsigned version, enum tls_level *level_r,
 			tlsrpt = 1;
 		why[0] = 0;
 		if (rules[i].check != NULL &&
-		    rules[i].check(vbuf, level, version, why,
+		    rules[i].check(val, vlen, level, version, why,
 		    sizeof(why)) < 0) {
 			snprintf(err, errlen, "attribute \"%s\": %s",
 			    rules[i].name, why);

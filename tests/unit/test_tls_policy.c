@@ -139,6 +139,10 @@ static const struct pcase cases[] = {
 	    V(3, 10), "without \"policy_type\""),
 	BAD("policy_type bad", "secure policy_type=dmarc", V(3, 10),
 	    "bad value"),
+	BAD("policy_domain not a host name", "secure policy_type=sts "
+	    "policy_domain=example..com", V(3, 10), "not a valid host name"),
+	BAD("policy_domain empty", "secure policy_type=sts "
+	    "{ policy_domain = }", V(3, 10), "not a valid host name"),
 	BAD("unbalanced brace", "secure policy_type=sts { policy_string = x",
 	    V(3, 10), "missing '}'"),
 
@@ -204,6 +208,32 @@ test_tls_policy_version_parse(void **state)
 	assert_int_equal(tls_policy_version_parse("3.7-rc1", &v), -1);
 }
 
+/* test_tls_policy_long_values - values as long as a Postfix reply: an MTA-STS
+ * match= list of many MX patterns is one value; each part is still checked */
+static void
+test_tls_policy_long_values(void **state)
+{
+	static char value[20000];
+	enum tls_level level;
+	char err[256];
+	size_t n = 0;
+	int i;
+
+	n += (size_t)snprintf(value, sizeof(value), "secure match=");
+	for (i = 0; i < 500; i++)
+		n += (size_t)snprintf(value + n, sizeof(value) - n,
+		    "%s.mx%d.example.net", i ? ":" : "", i);
+	assert_true(n > 8000);
+	assert_int_equal(tls_policy_check(value, V(3, 7), &level, err,
+	    sizeof(err)), 0);
+	assert_int_equal(level, TLS_LEVEL_SECURE);
+	/* a bad part at the far end is still found */
+	snprintf(value + n, sizeof(value) - n, ":bad..name");
+	assert_int_equal(tls_policy_check(value, V(3, 7), &level, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "\"bad..name\" is not a host name"));
+}
+
 /* test_tls_level_lookup - names both ways */
 static void
 test_tls_level_lookup(void **state)
@@ -224,6 +254,7 @@ main(void)
 		cmocka_unit_test(test_tls_policy_cases),
 		cmocka_unit_test(test_tls_policy_version_parse),
 		cmocka_unit_test(test_tls_level_lookup),
+		cmocka_unit_test(test_tls_policy_long_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
