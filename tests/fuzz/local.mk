@@ -13,6 +13,7 @@ FUZZ_HARNESSES = \
 	tests/fuzz/fuzz_table \
 	tests/fuzz/fuzz_endpoint \
 	tests/fuzz/fuzz_tls_policy \
+	tests/fuzz/fuzz_sts_policy \
 	tests/fuzz/fuzz_ccert \
 	tests/fuzz/fuzz_pwfile \
 	tests/fuzz/fuzz_realm
@@ -26,6 +27,7 @@ FUZZ_SPECS = \
 	tests/fuzz/table.fuzz \
 	tests/fuzz/endpoint.fuzz \
 	tests/fuzz/tls_policy.fuzz \
+	tests/fuzz/sts_policy.fuzz \
 	tests/fuzz/ccert.fuzz \
 	tests/fuzz/pwfile.fuzz \
 	tests/fuzz/realm.fuzz
@@ -66,6 +68,11 @@ tests_fuzz_fuzz_tls_policy_SOURCES = tests/fuzz/fuzz_tls_policy.c \
 	tlsmap/per_site.c tlsmap/per_site.h
 tests_fuzz_fuzz_tls_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tlsmap
 tests_fuzz_fuzz_tls_policy_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_sts_policy_SOURCES = tests/fuzz/fuzz_sts_policy.c \
+	tlsmap/sts_policy.c tlsmap/sts_policy.h \
+	tlsmap/tls_policy.c tlsmap/tls_policy.h
+tests_fuzz_fuzz_sts_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tlsmap
+tests_fuzz_fuzz_sts_policy_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_ccert_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd-ccert
 tests_fuzz_fuzz_ccert_LDADD = policyd-ccert/libccert.a $(FUZZ_LDADD)
 tests_fuzz_fuzz_pwfile_SOURCES = tests/fuzz/fuzz_pwfile.c \
@@ -86,6 +93,7 @@ EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/netstring.dict tests/fuzz/cstrings.dict \
 	tests/fuzz/attrs.dict tests/fuzz/cfg.dict tests/fuzz/table.dict \
 	tests/fuzz/endpoint.dict tests/fuzz/tls_policy.dict \
+	tests/fuzz/sts_policy.dict \
 	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict
 
 # `make fuzz-check`: build the harnesses and run every .fuzz spec (and
