@@ -4,6 +4,7 @@ common_libpfh_a_SOURCES = \
 	common/sysdep.h \
 	common/xalloc.c common/xalloc.h \
 	common/secret.c common/secret.h \
+	common/lru.c common/lru.h \
 	common/buf.c common/buf.h \
 	common/text.c common/text.h \
 	common/log.c common/log.h \

@@ -579,6 +579,8 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 
 	if (ev_run(s->ev) < 0)
 		exit(EX_OSERR);
+	if (spec->stopped)
+		spec->stopped(s);
 
 	{
 		unsigned i;
@@ -836,7 +838,9 @@ server_listen(struct server *s, const char *endpoint, mode_t mode,
 	if (listener_unix_stat(l, &st) == 0) {
 		if (listener_created(l))
 			check_unlink(s, listener_name(l), ep.path, &st);
-		check_postfix(s, listener_name(l), ep.path, &st);
+		/* a socket only its owner may use is an admin's, not Postfix's */
+		if ((mode & 077) != 0)
+			check_postfix(s, listener_name(l), ep.path, &st);
 	}
 	return l;
 }

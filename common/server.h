@@ -153,6 +153,9 @@ struct server_spec {
 	size_t	listen_cfg;
 	void	(*sockets)(void *cfg, struct server_sockets *);
 	void	(*tick)(struct server *);
+	/* after a clean stop, the connections drained, before exit: write
+	 * state out (optional) */
+	void	(*stopped)(struct server *);
 	/* status page content */
 	void	(*status)(struct server *, struct status_writer *);
 	/*

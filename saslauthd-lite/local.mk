@@ -6,7 +6,6 @@ dist_man_MANS += doc/saslauthd-lite.8 doc/saslauthd-lite.conf.5 \
 
 # The pure modules, shared by the daemon and its unit tests.
 SASL_CORE_SOURCES = \
-	saslauthd-lite/lru.c saslauthd-lite/lru.h \
 	saslauthd-lite/realm.c saslauthd-lite/realm.h \
 	saslauthd-lite/clientaddr.c saslauthd-lite/clientaddr.h \
 	saslauthd-lite/auth_cache.c saslauthd-lite/auth_cache.h \
@@ -46,13 +45,11 @@ check_PROGRAMS += $(SASL_UNIT_TESTS)
 TESTS += $(SASL_UNIT_TESTS)
 SASL_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
 tests_unit_test_sasl_cache_SOURCES = tests/unit/test_sasl_cache.c \
-	saslauthd-lite/lru.c saslauthd-lite/lru.h \
 	saslauthd-lite/auth_cache.c saslauthd-lite/auth_cache.h
 tests_unit_test_sasl_cache_CPPFLAGS = $(SASL_UNIT_CPPFLAGS)
 tests_unit_test_sasl_cache_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sasl_cache_LDADD = $(PFH_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_sasl_throttle_SOURCES = tests/unit/test_sasl_throttle.c \
-	saslauthd-lite/lru.c saslauthd-lite/lru.h \
 	saslauthd-lite/throttle.c saslauthd-lite/throttle.h
 tests_unit_test_sasl_throttle_CPPFLAGS = $(SASL_UNIT_CPPFLAGS)
 tests_unit_test_sasl_throttle_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

@@ -10,8 +10,13 @@ tlsmap_tlsmap_SOURCES = \
 	tlsmap/maps.c tlsmap/maps.h \
 	tlsmap/tls_policy.c tlsmap/tls_policy.h \
 	tlsmap/per_site.c tlsmap/per_site.h \
+	tlsmap/postfix_probe.c tlsmap/postfix_probe.h \
+	tlsmap/tlsmap_dyn.c tlsmap/tlsmap_control.c \
+	tlsmap/dynamic.c tlsmap/dynamic.h tlsmap/dyn_int.h tlsmap/dyn_store.c \
+	tlsmap/dane.c tlsmap/dane.h \
+	tlsmap/dns_resolver.c tlsmap/dns_resolver.h \
 	tlsmap/sts_policy.c tlsmap/sts_policy.h \
-	tlsmap/postfix_probe.c tlsmap/postfix_probe.h
+	tlsmap/sts_fetch.c tlsmap/sts_fetch.h
 tlsmap_tlsmap_LDADD = $(PFH_LIBS) $(DYN_LIBS)
 
 dist_man_MANS += doc/tlsmap.8 doc/tlsmap.conf.5

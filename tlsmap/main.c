@@ -110,8 +110,12 @@ tlsmap_init(struct server *srv, char *err, size_t errlen)
 	}
 	/* from now on every reload parses off the event loop */
 	maps_async(tm->maps, server_ev(srv));
+	if (tlsmap_dyn_attach(tm, tm->maps, cfg, err, errlen) < 0)
+		return -1;
 	probe_installed(tm, cfg);
-	return server_listen_config(srv, sockmap_accept, tm, err, errlen);
+	if (server_listen_config(srv, sockmap_accept, tm, err, errlen) < 0)
+		return -1;
+	return tlsmap_control_listen(tm, cfg, err, errlen);
 }
 
 /* tlsmap_reload - SIGHUP with a valid config: new map set, or fresh files */
@@ -131,7 +135,8 @@ tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 		/* same maps: re-read every file (loader thread); a bad one keeps its table */
 		maps_guard(tm->maps, &cfg->common);
 		(void)maps_load(tm->maps);
-		return 0;
+		/* the dynamic maps keep their caches, with the new limits */
+		return tlsmap_dyn_attach(tm, tm->maps, cfg, err, errlen);
 	}
 	/*
 	 * A new map set is loaded here, on the loop, since the config is
@@ -150,7 +155,13 @@ tlsmap_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 		maps_free(ms);
 		return -1;
 	}
-	/* lookups are synchronous on this thread: nothing holds the old set */
+	/* the caches of the cache files still named carry over */
+	if (tlsmap_dyn_attach(tm, ms, cfg, err, errlen) < 0) {
+		maps_free(ms);
+		return -1;
+	}
+	/* static lookups are synchronous, and a session waiting on a
+	 * dynamic one holds its dyn, not the map: nothing holds the old set */
 	maps_free(tm->maps);
 	tm->maps = ms;
 	maps_async(tm->maps, server_ev(srv));
@@ -166,6 +177,14 @@ tlsmap_tick(struct server *srv)
 	struct tlsmap *tm = server_ctx(srv);
 
 	(void)maps_check(tm->maps);
+	tlsmap_dyn_tick(tm);
+}
+
+/* tlsmap_stopped - the dynamic caches go to disk at a clean stop */
+static void
+tlsmap_stopped(struct server *srv)
+{
+	tlsmap_dyn_stop(server_ctx(srv));
 }
 
 static const struct server_spec tlsmap_spec = {
@@ -175,6 +194,8 @@ static const struct server_spec tlsmap_spec = {
 	.usage =
 	    "       tlsmap [-c config_file] [-o name=value ...] check\n"
 	    "       tlsmap [-c config_file] [-o name=value ...] explain KEY [MAP]\n"
+	    "       tlsmap [-c config_file] refresh DOMAIN\n"
+	    "       tlsmap [-c config_file] purge DOMAIN|all\n"
 	    "       tlsmap migrate [-m mx_host ...] PER_SITE_FILE\n",
 	.params = tlsmap_params,
 	.cfg_size = sizeof(struct tlsmap_cfg),
@@ -184,6 +205,7 @@ static const struct server_spec tlsmap_spec = {
 	.init = tlsmap_init,
 	.reload = tlsmap_reload,
 	.tick = tlsmap_tick,
+	.stopped = tlsmap_stopped,
 	.status = tlsmap_status,
 	.verify = tlsmap_verify,
 	.check_exit = 1,	/* like "postfix check" (tlsmap(8)) */

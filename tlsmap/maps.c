@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "cfg_conv.h"
+#include "dynamic.h"
 #include "log.h"
 #include "maps.h"
 #include "netstring.h"
@@ -29,6 +30,7 @@
 static const char *const kind_names[MAP_KIND_COUNT] = {
 	[MAP_POLICY] = "policy",
 	[MAP_PERSITE] = "persite",
+	[MAP_DYNAMIC] = "dynamic",
 };
 
 /* map_kind_name - "policy" or "persite" */
@@ -42,6 +44,8 @@ map_kind_name(enum map_kind k)
 unsigned
 map_level_count(enum map_kind k)
 {
+	if (k == MAP_DYNAMIC)
+		return DYN_SECURE + 1;	/* the OK levels */
 	return k == MAP_POLICY ? TLS_LEVEL_COUNT : PER_SITE_COUNT;
 }
 
@@ -51,6 +55,8 @@ map_level_name(enum map_kind k, unsigned level)
 {
 	if (k == MAP_POLICY)
 		return tls_level_name((enum tls_level)level);
+	if (k == MAP_DYNAMIC)
+		return dyn_level_name((enum dyn_level)level);
 	return per_site_name((enum per_site_level)level);
 }
 
@@ -199,8 +205,8 @@ maps_new(const char *spec, const char *report_only, unsigned version,
 	const char *p = spec, *w, *eq, *colon;
 	struct table_ops ops;
 	struct tlsmap_map *m;
-	size_t n;
-	int kind;
+	size_t n, tlen;
+	int kind, tlsrpt;
 
 	ms->version = version;
 	while ((w = cfg_conv_list_next(&p, &n)) != NULL) {
@@ -222,16 +228,26 @@ maps_new(const char *spec, const char *report_only, unsigned version,
 			    "twice", (int)(eq - w), w);
 			goto fail;
 		}
-		for (kind = 0; kind < MAP_KIND_COUNT; kind++)
-			if (strlen(kind_names[kind]) ==
-			    (size_t)(colon - eq - 1) &&
-			    memcmp(kind_names[kind], eq + 1,
-			    (size_t)(colon - eq - 1)) == 0)
+		tlen = (size_t)(colon - eq - 1);
+		tlsrpt = tlen == 14 && memcmp(eq + 1, "dynamic-tlsrpt", 14) == 0;
+		for (kind = 0; kind < MAP_KIND_COUNT && !tlsrpt; kind++)
+			if (strlen(kind_names[kind]) == tlen &&
+			    memcmp(kind_names[kind], eq + 1, tlen) == 0)
 				break;
+		if (tlsrpt)
+			kind = MAP_DYNAMIC;
 		if (kind == MAP_KIND_COUNT) {
 			snprintf(err, errlen, "maps: unknown map type \"%.*s\" "
-			    "(policy or persite)", (int)(colon - eq - 1),
-			    eq + 1);
+			    "(policy, persite, dynamic or dynamic-tlsrpt)",
+			    (int)tlen, eq + 1);
+			goto fail;
+		}
+		/* older Postfix refuses the attributes and defers the mail */
+		if (tlsrpt && version < TLS_POLICY_VERSION(3, 10)) {
+			snprintf(err, errlen, "maps: %.*s: dynamic-tlsrpt needs "
+			    "postfix_version 3.10 or later (Postfix before 3.10 "
+			    "defers mail on TLSRPT attributes); use dynamic",
+			    (int)(eq - w), w);
 			goto fail;
 		}
 		if (colon[1] != '/') {
@@ -244,6 +260,10 @@ maps_new(const char *spec, const char *report_only, unsigned version,
 		memset(m, 0, sizeof(*m));
 		m->name = xstrndup(w, (size_t)(eq - w));
 		m->kind = (enum map_kind)kind;
+		m->tlsrpt = tlsrpt;
+		m->path = xstrndup(colon + 1, (size_t)(w + n - colon - 1));
+		if (kind == MAP_DYNAMIC)
+			continue;
 		m->lctx = xmalloc(sizeof(*m->lctx));
 		m->lctx->kind = kind;
 		m->lctx->version = version;
@@ -252,13 +272,7 @@ maps_new(const char *spec, const char *report_only, unsigned version,
 		ops.value = value_cb;
 		ops.free_value = free_cb;
 		ops.arg = m->lctx;
-		{
-			char *path = xstrndup(colon + 1,
-			    (size_t)(w + n - colon - 1));
-
-			m->src = table_source_new(path, &ops);
-			free(path);
-		}
+		m->src = table_source_new(m->path, &ops);
 	}
 	if (ms->n == 0) {
 		snprintf(err, errlen, "maps: no maps configured");
@@ -288,7 +302,9 @@ maps_free(struct maps *ms)
 		return;
 	for (i = 0; i < ms->n; i++) {
 		free(ms->v[i].name);
-		table_source_free(ms->v[i].src);
+		free(ms->v[i].path);
+		if (ms->v[i].src != NULL)
+			table_source_free(ms->v[i].src);
 		free(ms->v[i].lctx);
 	}
 	free(ms->v);
@@ -302,7 +318,8 @@ maps_guard(struct maps *ms, const struct server_common *sc)
 	size_t i;
 
 	for (i = 0; i < ms->n; i++)
-		server_table_guard(ms->v[i].src, sc);
+		if (ms->v[i].src != NULL)
+			server_table_guard(ms->v[i].src, sc);
 }
 
 /* map_reloaded - table_loaded_fn: a background reload of one map ended */
@@ -323,7 +340,8 @@ maps_async(struct maps *ms, struct ev *ev)
 	size_t i;
 
 	for (i = 0; i < ms->n; i++)
-		table_source_async(ms->v[i].src, ev, map_reloaded, &ms->v[i]);
+		if (ms->v[i].src != NULL)
+			table_source_async(ms->v[i].src, ev, map_reloaded, &ms->v[i]);
 	ms->async = 1;
 }
 
@@ -352,6 +370,8 @@ maps_load(struct maps *ms)
 	size_t i;
 
 	for (i = 0; i < ms->n; i++) {
+		if (ms->v[i].src == NULL)
+			continue;
 		if (table_source_load(ms->v[i].src) < 0)
 			bad++;
 		else if (ms->async)
@@ -373,6 +393,8 @@ maps_check(struct maps *ms)
 	int rc;
 
 	for (i = 0; i < ms->n; i++) {
+		if (ms->v[i].src == NULL)
+			continue;
 		rc = table_source_check(ms->v[i].src);
 		if (rc < 0)
 			bad++;
@@ -433,7 +455,7 @@ maps_recheck(const struct maps *ms, unsigned version, maps_recheck_fn *fn,
 int
 map_loaded(const struct tlsmap_map *m)
 {
-	return m->src->table != NULL;
+	return m->src == NULL || m->src->table != NULL;
 }
 
 /* map_lookup - normalise a copy of the key and probe the table */
@@ -443,7 +465,7 @@ map_lookup(const struct tlsmap_map *m, const char *key, size_t len)
 	static char kbuf[MAP_MAX_REQUEST + 1];
 	size_t i;
 
-	if (m->src->table == NULL || len == 0 || len > MAP_MAX_REQUEST)
+	if (m->src == NULL || m->src->table == NULL || len == 0 || len > MAP_MAX_REQUEST)
 		return NULL;
 	/*
 	 * The request key gets the same folding as the file's keys, minus the

@@ -2,7 +2,8 @@
  * maps.h - the named maps one tlsmap serves, and their source files
  *
  * Contract: a map set is parsed from the "maps" setting, a list of
- *   NAME=TYPE:FILE (TYPE policy or persite, FILE absolute), plus the names
+ *   NAME=TYPE:FILE (TYPE policy or persite, FILE absolute; or dynamic or
+ *   dynamic-tlsrpt, FILE the cache file of dynamic.h), plus the names
  *   listed in "report_only_maps". Each map is a table_source whose entries
  *   are validated at load time (tls_policy.h against the target Postfix
  *   version, or per_site.h) and whose answer is stored as the exact reply
@@ -17,6 +18,8 @@
  *   one is held until FILE.confirm. After maps_async() the reloads of
  *   maps_load() and maps_check() parse on the loader thread and swap on
  *   the loop; lookups meanwhile answer from the table in place.
+ *   A dynamic map has no table (src NULL, map_loaded() true): the daemon
+ *   answers it from a dyn (dynamic.h); the maps functions skip it.
  * Ownership: maps_free() frees the set, its tables and answers; a
  *   table_entry from map_lookup() is valid until the next maps_check(),
  *   maps_reload() or maps_free() on the loop thread.
@@ -33,8 +36,8 @@ struct server_common;
 struct table_entry;
 struct table_source;
 
-enum map_kind { MAP_POLICY, MAP_PERSITE };
-#define MAP_KIND_COUNT	2
+enum map_kind { MAP_POLICY, MAP_PERSITE, MAP_DYNAMIC };
+#define MAP_KIND_COUNT	3
 #define MAP_LEVEL_MAX	8	/* levels of the kind with the most */
 
 /* Postfix's socketmap limits (socketmap_table(5)). */
@@ -57,7 +60,10 @@ struct tlsmap_map {
 	char	*name;
 	enum map_kind kind;
 	int	 report_only;
-	struct table_source *src;
+	int	 tlsrpt;		/* dynamic-tlsrpt */
+	char	*path;			/* the file: table or cache */
+	struct table_source *src;	/* NULL for a dynamic map */
+	struct dyn *dyn;		/* a dynamic map's (the daemon's) */
 	struct map_load_ctx *lctx;	/* table_ops arg; must not move */
 };
 

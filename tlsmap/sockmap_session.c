@@ -14,6 +14,12 @@
  * how many more), "PERM reason" for an unknown map or a request without a
  * key. A malformed or oversized netstring is the peer's fault: warn naming
  * the client and close this connection only.
+ *
+ * A dynamic map (dynamic.h) may answer later: the session then pauses its
+ * conn with the request still in the input buffer (a SIGTERM drain waits
+ * for the answer), and the answer, when it comes, is written, consumed
+ * and the next buffered request taken up. Postfix sends one request at a
+ * time, so nothing else waits behind it.
  */
 #include "sysdep.h"
 
@@ -25,6 +31,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "conn.h"
+#include "dynamic.h"
 #include "log.h"
 #include "netstring.h"
 #include "server.h"
@@ -51,6 +58,11 @@ static const char notfound_wire[] = "9:NOTFOUND ,";
 struct session {
 	struct tlsmap *tm;
 	struct conn *conn;
+	struct dyn_wait *wait;		/* a dynamic answer is pending */
+	size_t	 consumed;		/* the pending request's bytes */
+	char	 wait_map[68];	/* the map's name: a SIGHUP may free the map */
+	struct timespec t0;
+	char	 wait_key[SHOW_MAX + 8];
 };
 
 /* show - a printable, bounded copy of untrusted bytes for logs */
@@ -93,8 +105,46 @@ reply(struct session *s, const char *fmt, ...)
 	conn_flush(s->conn);
 }
 
-/* handle - answer one request "NAME KEY" */
+static void drain(struct session *);
+
+/* dyn_answered - a dynamic map's answer, now or later (dyn_fn) */
 static void
+dyn_answered(const struct dyn_answer *a, void *ctx)
+{
+	struct session *s = ctx;
+	struct tlsmap_stats *st = &s->tm->st;
+	int later = s->wait != NULL;
+
+	s->wait = NULL;
+	if (a->level == DYN_TEMP)
+		stats_inc(&st->temp);
+	else if (a->level == DYN_NOTFOUND)
+		stats_inc(&st->notfound[MAP_DYNAMIC]);
+	else
+		stats_inc(&st->answers[MAP_DYNAMIC][a->level]);
+	if (netstring_encode(conn_out(s->conn), a->text, strlen(a->text)) < 0) {
+		log_warn("%s: client does not read its replies: closing",
+		    conn_peer(s->conn));
+		conn_close(s->conn);
+		return;
+	}
+	stats_hist_record(&st->latency, stats_usec_since(&s->t0));
+	stats_recent_add(&st->recent, "%s %s -> %s%s", s->wait_map, s->wait_key,
+	    dyn_level_name(a->level), a->cached ? "" : " (resolved)");
+	if (log_verbose > 0)
+		log_debug("lookup: client=%s map=%s key=%s -> %s (%s)",
+		    conn_peer(s->conn), s->wait_map, s->wait_key, a->text,
+		    a->reason);
+	if (later) {
+		buf_consume(conn_in(s->conn), s->consumed);
+		conn_resume(s->conn);
+		conn_flush(s->conn);
+		drain(s);
+	}
+}
+
+/* handle - answer one request "NAME KEY": 1 answered, 0 pending */
+static int
 handle(struct session *s, const char *req, size_t len)
 {
 	struct tlsmap_stats *st = &s->tm->st;
@@ -112,7 +162,7 @@ handle(struct session *s, const char *req, size_t len)
 		log_warn("%s: request without a key: \"%s\"",
 		    conn_peer(s->conn), show(req, len, kbuf, sizeof(kbuf)));
 		reply(s, "PERM malformed request: expected \"name key\"");
-		return;
+		return 1;
 	}
 	nlen = (size_t)(sp - req);
 	key = sp + 1;
@@ -123,7 +173,14 @@ handle(struct session *s, const char *req, size_t len)
 		log_warn("%s: lookup in unknown map \"%s\"", conn_peer(s->conn),
 		    nbuf);
 		reply(s, "PERM unknown map %s", nbuf);
-		return;
+		return 1;
+	}
+	if (m->kind == MAP_DYNAMIC) {
+		s->t0 = t0;
+		snprintf(s->wait_map, sizeof(s->wait_map), "%s", m->name);
+		show(key, klen, s->wait_key, sizeof(s->wait_key));
+		return dyn_lookup(m->dyn, key, klen, m->tlsrpt, dyn_answered, s,
+		    &s->wait);
 	}
 	if (!map_loaded(m)) {
 		/*
@@ -168,6 +225,7 @@ handle(struct session *s, const char *req, size_t len)
 	if (log_verbose > 0)
 		log_debug("lookup: client=%s map=%s key=%s -> %s",
 		    conn_peer(s->conn), m->name, kbuf, what);
+	return 1;
 }
 
 /* drain - answer every complete request in the input buffer */
@@ -178,14 +236,19 @@ drain(struct session *s)
 	const char *payload;
 	size_t consumed, plen;
 
-	while (!conn_is_closed(s->conn)) {
+	while (!conn_is_closed(s->conn) && s->wait == NULL) {
 		/* pause while the client is slow to read; CONN_FLUSHED resumes */
 		if (conn_out_pending(s->conn) > SESSION_MAX_OUT / 2)
 			return;
 		switch (netstring_decode(in->data, in->len, MAP_MAX_REQUEST,
 		    &consumed, &payload, &plen)) {
 		case CODEC_DONE:
-			handle(s, payload, plen);
+			if (handle(s, payload, plen) == 0) {
+				/* answered later, by dyn_answered() */
+				s->consumed = consumed;
+				conn_pause(s->conn);
+				return;
+			}
 			buf_consume(in, consumed);
 			continue;
 		case CODEC_NEED_MORE:
@@ -228,6 +291,7 @@ session_event(struct conn *c, enum conn_event ev, void *ctx)
 	case CONN_CLOSED:
 		if (conn_close_reason(c) == CONN_R_TIMEOUT)
 			log_debug("%s: idle timeout", conn_peer(c));
+		dyn_wait_cancel(s->wait);
 		free(s);
 		break;
 	}

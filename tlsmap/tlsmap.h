@@ -8,6 +8,10 @@
  * sockmap_session.c  one Postfix socketmap connection
  * maps.c, tls_policy.c, per_site.c  (own headers) the data
  * postfix_probe.c  (own header) the installed Postfix's version
+ * tlsmap_dyn.c    the dynamic maps' resolver, fetcher and caches
+ * tlsmap_control.c the admin socket (control_listen) and its client
+ * dynamic.c, dyn_store.c, dane.c, dns_resolver.c, sts_policy.c,
+ * sts_fetch.c  (own headers) dynamic maps: DANE, then MTA-STS
  *
  * Everything here runs on the loop thread; the counters are stats.h
  * atomics only because the status page reads them.
@@ -32,6 +36,17 @@ struct tlsmap_cfg {
 	char	*report_only_maps;
 	char	*postconf_command;	/* "" = do not compare */
 	long long postconf_timeout;	/* ms */
+	/* dynamic maps */
+	char	*dns_forwarders;
+	char	*dns_stub_zones;
+	char	*dns_trust_anchor_file;
+	long long dns_timeout;		/* ms: the answer deadline */
+	long long cache_min_ttl;	/* ms */
+	long long cache_size;		/* entries */
+	long long max_resolutions;
+	char	*sts_ca_file;
+	long long sts_timeout;		/* ms */
+	char	*control_listen;	/* "" = none */
 };
 
 /* tlsmap_params.c */
@@ -59,7 +74,36 @@ struct tlsmap {
 	struct maps *maps;
 	struct tlsmap_stats st;
 	struct postfix_probe installed;	/* postconf, run once at start */
+	/* dynamic maps: NULL until a map set has one */
+	struct dns_resolver *dns;
+	struct sts_fetcher *fetcher;
+	struct dyn **dyns;		/* one per cache file */
+	size_t	 ndyns;
 };
+
+/* tlsmap_dyn.c */
+struct dyn_cfg;
+/* tlsmap_dyn_cfg - the dyn settings of a config */
+void	tlsmap_dyn_cfg(const struct tlsmap_cfg *, const char *cache_file,
+	    struct dyn_cfg *);
+/* tlsmap_dyn_attach - give every dynamic map of ms its dyn (made, or kept
+ * from before by cache file); dyns no map uses are saved and freed */
+int	tlsmap_dyn_attach(struct tlsmap *, struct maps *ms,
+	    const struct tlsmap_cfg *, char *err, size_t errlen);
+/* tlsmap_dyn_tick - save and prefetch */
+void	tlsmap_dyn_tick(struct tlsmap *);
+/* tlsmap_dyn_stop - save every cache (a clean stop) */
+void	tlsmap_dyn_stop(struct tlsmap *);
+/* tlsmap_dyn_verify - check: the resolver settings and the cache files */
+unsigned tlsmap_dyn_verify(const struct tlsmap_cfg *, const struct maps *);
+
+/* tlsmap_control.c */
+int	tlsmap_control_listen(struct tlsmap *, const struct tlsmap_cfg *,
+	    char *err, size_t errlen);
+/* tlsmap_control_ask - client: send "VERB ARG" to control_listen, copy
+ * the reply to stdout; the exit status */
+int	tlsmap_control_ask(const char *endpoint, const char *verb,
+	    const char *arg);
 
 /* sockmap_session.c */
 void	sockmap_accept(struct listener *, int fd, const char *peer, void *ctx);

@@ -195,9 +195,12 @@ tlsmap_verify(struct server *srv, void *vcfg)
 	if ((ms = maps_new(cfg->maps, cfg->report_only_maps,
 	    tlsmap_version(cfg), err, sizeof(err))) == NULL)
 		log_panic("maps passed the config check: %s", err);
+	bad += tlsmap_dyn_verify(cfg, ms);
 	for (i = 0; i < ms->n; i++) {
 		struct tlsmap_map *m = &ms->v[i];
 
+		if (m->kind == MAP_DYNAMIC)
+			continue;	/* tlsmap_dyn_verify() said it */
 		/*
 		 * Every error, where the daemon would log only the first
 		 * and a count: an admin fixing a file wants the whole list.
@@ -237,7 +240,7 @@ is_walkable(const char *key)
 
 /* explain_map - one map's view of key */
 static int
-explain_map(struct tlsmap_map *m, const char *key)
+explain_map(struct ctl *c, struct tlsmap_map *m, const char *key)
 {
 	const struct table_entry *te, *hit = NULL;
 	const char *k, *hitkey = NULL;
@@ -245,6 +248,17 @@ explain_map(struct tlsmap_map *m, const char *key)
 	size_t nlen = strlen(norm);
 	int found = 0;
 
+	if (m->kind == MAP_DYNAMIC) {
+		/* the cache lives in the daemon: ask it */
+		printf("map %s (%s, cache %s): resolved live by the daemon\n",
+		    m->name, m->tlsrpt ? "dynamic-tlsrpt" : "dynamic", m->path);
+		fflush(stdout);
+		free(norm);
+		found = tlsmap_control_ask(c->cfg->control_listen, "explain",
+		    key) == 0;
+		printf("\n");
+		return found;
+	}
 	printf("map %s (%s, %s)\n", m->name, map_kind_name(m->kind),
 	    m->src->path);
 	if (table_source_load(m->src) < 0) {
@@ -329,12 +343,25 @@ cmd_explain(struct ctl *c, int argc, char **argv)
 			log_error("explain: no map named \"%s\"", argv[2]);
 			return EX_USAGE;
 		}
-		found = explain_map(m, argv[1]);
+		found = explain_map(c, m, argv[1]);
 	} else {
 		for (i = 0; i < c->maps->n; i++)
-			found |= explain_map(&c->maps->v[i], argv[1]);
+			found |= explain_map(c, &c->maps->v[i], argv[1]);
 	}
 	return found ? 0 : 1;
+}
+
+/* cmd_control - refresh DOMAIN, purge DOMAIN|all: the daemon does it */
+static int
+cmd_control(struct ctl *c, int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: tlsmap [-c config] %s %s\n", argv[0],
+		    strcmp(argv[0], "purge") == 0 ? "DOMAIN|all" : "DOMAIN");
+		return EX_USAGE;
+	}
+	load_config(c);
+	return tlsmap_control_ask(c->cfg->control_listen, argv[0], argv[1]);
 }
 
 struct migrate {
@@ -472,6 +499,8 @@ tlsmap_ctl(const struct server_spec *spec, int argc, char **argv,
 	} cmds[] = {
 		{"explain", cmd_explain},
 		{"migrate", cmd_migrate},
+		{"refresh", cmd_control},
+		{"purge", cmd_control},
 	};
 	struct ctl c;
 	size_t i;

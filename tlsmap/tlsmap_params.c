@@ -9,9 +9,11 @@
 #include "sysdep.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "cfg.h"
 #include "cfg_conv.h"
+#include "dns_resolver.h"
 #include "log.h"
 #include "maps.h"
 #include "tls_policy.h"
@@ -34,6 +36,22 @@ const struct cfg_param tlsmap_params[] = {
 	{"postconf_command", CFG_STR, "postconf", P(postconf_command), 0, 0, RS},
 	{"postconf_timeout", CFG_TIME, "5s", P(postconf_timeout), 100, 60000,
 	    RS},
+	/* dynamic maps: the resolver and the fetcher are made once */
+	{"dns_forwarders", CFG_STR, "", P(dns_forwarders), 0, 0, RS},
+	{"dns_stub_zones", CFG_STR, "", P(dns_stub_zones), 0, 0, RS},
+	{"dns_trust_anchor_file", CFG_STR, "/usr/share/dns/root.key",
+	    P(dns_trust_anchor_file), 0, 0, RS},
+	/* well inside Postfix's own socketmap timeout (100 s) and its
+	 * smtp_connect_timeout: a lookup that takes longer is TEMP */
+	{"dns_timeout", CFG_TIME, "10s", P(dns_timeout), 500, 60000, RL},
+	{"cache_min_ttl", CFG_TIME, "180s", P(cache_min_ttl), 1000,
+	    86400000, RL},
+	{"cache_size", CFG_INT, "50000", P(cache_size), 10, 10000000, RS},
+	{"max_resolutions", CFG_INT, "1000", P(max_resolutions), 1, 100000,
+	    RL},
+	{"sts_ca_file", CFG_STR, "", P(sts_ca_file), 0, 0, RS},
+	{"sts_timeout", CFG_TIME, "5s", P(sts_timeout), 500, 60000, RS},
+	{"control_listen", CFG_STR, "", P(control_listen), 0, 0, RS},
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 
@@ -79,5 +97,21 @@ tlsmap_check_cfg(void *vcfg, char *err, size_t errlen)
 	    errlen)) == NULL)
 		return -1;
 	maps_free(ms);
+	{
+		struct dns_cfg dc;
+
+		dc.forwarders = cfg->dns_forwarders;
+		dc.stub_zones = cfg->dns_stub_zones;
+		dc.anchor_files = cfg->dns_trust_anchor_file;
+		if (dns_cfg_check(&dc, err, errlen) < 0)
+			return -1;
+	}
+	if (cfg->control_listen[0] != 0 &&
+	    strncmp(cfg->control_listen, "unix:", 5) != 0) {
+		snprintf(err, errlen, "control_listen: \"%s\" is not "
+		    "unix:PATH (the admin socket is never on the network)",
+		    cfg->control_listen);
+		return -1;
+	}
 	return 0;
 }

@@ -29,6 +29,8 @@ struct lru {
 	struct lru_ent *head, *tail;
 	uint64_t seed;
 	unsigned long evictions;
+	void	(*drop_fn)(void *data, void *arg);
+	void	*drop_arg;
 };
 
 #define ENT_KEY(l, e)	((unsigned char *)(e)->data + (l)->data_size)
@@ -108,6 +110,8 @@ drop(struct lru *l, struct lru_ent *e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
 	unlink_recency(l, e);
+	if (l->drop_fn != NULL)
+		l->drop_fn(e->data, l->drop_arg);
 	l->count--;
 	/* entries hold keyed digests and login names: do not leave them */
 	secret_free(e, sizeof(*e) + l->data_size + e->klen);
@@ -173,6 +177,13 @@ lru_put(struct lru *l, const void *key, size_t klen, int *created)
 }
 
 /* lru_remove - drop the entry that owns data */
+void
+lru_set_drop(struct lru *l, void (*fn)(void *data, void *arg), void *arg)
+{
+	l->drop_fn = fn;
+	l->drop_arg = arg;
+}
+
 void
 lru_remove(struct lru *l, void *data)
 {

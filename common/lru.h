@@ -10,9 +10,13 @@
  * Contract: lru_get() and lru_put() mark the entry most recently used;
  * data pointers stay valid until the entry is removed or evicted (by a
  * later lru_put()) or the table is cleared or freed. Single thread.
+ * An owner whose data points at other objects (tlsmap's dynamic cache)
+ * sets lru_set_drop(): fn sees every entry's data just before the entry
+ * goes, whether evicted, removed, cleared or freed. Entries are wiped
+ * when they go (the credential cache keeps keyed digests in them).
  */
-#ifndef SASL_LRU_H
-#define SASL_LRU_H
+#ifndef PFH_LRU_H
+#define PFH_LRU_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +25,9 @@ struct lru;
 
 struct lru *lru_new(size_t max, size_t data_size, uint64_t seed);
 void	lru_free(struct lru *);
+/* lru_set_drop - fn(data, arg) before any entry goes (NULL: none) */
+void	lru_set_drop(struct lru *, void (*fn)(void *data, void *arg),
+	    void *arg);
 /* lru_get - the data for key, or NULL */
 void	*lru_get(struct lru *, const void *key, size_t klen);
 /* lru_put - the data for key, created (zeroed; *created = 1) when absent */
@@ -35,4 +42,4 @@ unsigned long lru_evictions(const struct lru *);
 int	lru_foreach(struct lru *, int (*fn)(const void *key, size_t klen,
 	    void *data, void *arg), void *arg);
 
-#endif /* SASL_LRU_H */
+#endif /* PFH_LRU_H */

@@ -1,0 +1,261 @@
+/*
+ * dyn_store.c - the dynamic map's cache file (see dynamic.h, Persistence)
+ *
+ * One text line per domain, so an admin can read it and a damaged line is
+ * easy to tell from a good one:
+ *   v1 DOMAIN DANE DANE_EXPIRES STS_CHECKED STS_RECHECK ID FETCHED \
+ *      FAIL_ID FAIL_UNTIL BODY
+ * DANE is none, dane, dane-only or "-" (not known); times are seconds
+ * since the epoch (0 = never); ID and FAIL_ID "-" when empty; BODY the
+ * policy as fetched, in hex, or "-". A held policy is parsed again when
+ * it is read back, so the file is never trusted beyond what a fetch is.
+ * Entries nothing in is valid for any more are not written.
+ */
+#include "sysdep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dyn_int.h"
+#include "log.h"
+#include "lru.h"
+#include "xalloc.h"
+
+#define STORE_MAGIC	"# tlsmap dynamic cache v1\n"
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static const char *
+dane_word(const struct dyn_entry *e)
+{
+	if (e->dane_expires == 0)
+		return "-";
+	return dane_result_name(e->dane);
+}
+
+struct writer {
+	FILE	*f;
+	time_t	 now;
+	size_t	 n;
+};
+
+static int
+write_entry(const void *key, size_t klen, void *data, void *arg)
+{
+	struct writer *w = arg;
+	const struct dyn_entry *e = data;
+	size_t i;
+
+	if (e->dane_expires <= w->now &&
+	    !(e->sts_body != NULL && e->sts_expires > w->now))
+		return 0;
+	fprintf(w->f, "v1 %s %s %lld %d %lld %s %lld %s %lld ", e->domain,
+	    dane_word(e), (long long)e->dane_expires, e->sts_checked,
+	    (long long)e->sts_recheck, e->sts_id[0] ? e->sts_id : "-",
+	    (long long)e->sts_fetched, e->fail_id[0] ? e->fail_id : "-",
+	    (long long)e->fail_until);
+	if (e->sts_body == NULL)
+		fputc('-', w->f);
+	for (i = 0; e->sts_body != NULL && i < e->sts_body_len; i++) {
+		fputc(hexdigits[(unsigned char)e->sts_body[i] >> 4], w->f);
+		fputc(hexdigits[(unsigned char)e->sts_body[i] & 15], w->f);
+	}
+	fputc('\n', w->f);
+	w->n++;
+	return 0;
+}
+
+int
+dyn_save(struct dyn *d, int force, char *err, size_t errlen)
+{
+	char tmp[4096];
+	struct writer w;
+	int fd, saved_errno;
+
+	if (!d->dirty && !force)
+		return 0;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", d->cache_file) >=
+	    sizeof(tmp)) {
+		snprintf(err, errlen, "cache file name too long");
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0640)) < 0) {
+		snprintf(err, errlen, "cache file %s: %s", tmp,
+		    strerror(errno));
+		return -1;
+	}
+	memset(&w, 0, sizeof(w));
+	w.now = time(NULL);
+	if ((w.f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		goto fail;
+	}
+	fputs(STORE_MAGIC, w.f);
+	(void)lru_foreach(d->cache, write_entry, &w);
+	/* a full disk shows here: the old file stays as it was */
+	if (fflush(w.f) != 0 || fsync(fileno(w.f)) < 0) {
+		saved_errno = errno;
+		fclose(w.f);
+		errno = saved_errno;
+		goto fail;
+	}
+	if (fclose(w.f) != 0)
+		goto fail;
+	if (rename(tmp, d->cache_file) < 0)
+		goto fail;
+	d->dirty = 0;
+	d->saved = w.now;
+	log_debug("dynamic: saved %zu entries to %s", w.n, d->cache_file);
+	return 0;
+fail:
+	saved_errno = errno;
+	(void)unlink(tmp);
+	snprintf(err, errlen, "cannot write the cache file %s: %s (the "
+	    "previous one is kept)", d->cache_file, strerror(saved_errno));
+	return -1;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* load_line - one record into the cache; -1 + why when malformed */
+static int
+load_line(struct dyn *d, char *line, time_t now, const char **why)
+{
+	char *f[12], *save = NULL, *tok, dom[DYN_DOMAIN_MAX + 1];
+	char perr[256], *body = NULL;
+	struct dyn_entry *e;
+	long long dexp, recheck, fetched, fail_until;
+	size_t n = 0, blen = 0, i;
+	int created, dane, checked;
+
+	for (tok = strtok_r(line, " \n", &save); tok != NULL && n < 12;
+	    tok = strtok_r(NULL, " \n", &save))
+		f[n++] = tok;
+	if (n != 11 || strcmp(f[0], "v1") != 0) {
+		*why = "not 11 fields starting with v1";
+		return -1;
+	}
+	if (dyn_key_domain(f[1], strlen(f[1]), dom, sizeof(dom)) < 0 ||
+	    strcmp(dom, f[1]) != 0) {
+		*why = "not a domain";
+		return -1;
+	}
+	if (strcmp(f[2], "-") == 0)
+		dane = -1;
+	else if (strcmp(f[2], "none") == 0)
+		dane = DANE_NONE;
+	else if (strcmp(f[2], "dane") == 0)
+		dane = DANE_OPPORTUNISTIC;
+	else if (strcmp(f[2], "dane-only") == 0)
+		dane = DANE_ONLY;
+	else {
+		*why = "unknown DANE result";
+		return -1;
+	}
+	if (sscanf(f[3], "%lld", &dexp) != 1 || sscanf(f[5], "%lld",
+	    &recheck) != 1 || sscanf(f[7], "%lld", &fetched) != 1 ||
+	    sscanf(f[9], "%lld", &fail_until) != 1 ||
+	    (strcmp(f[4], "0") != 0 && strcmp(f[4], "1") != 0) ||
+	    strlen(f[6]) > STS_ID_MAX || strlen(f[8]) > STS_ID_MAX) {
+		*why = "bad number or id";
+		return -1;
+	}
+	checked = f[4][0] == '1';
+	if (strcmp(f[10], "-") != 0) {
+		size_t hl = strlen(f[10]);
+
+		if (hl % 2 != 0 || hl / 2 > STS_BODY_MAX) {
+			*why = "bad policy body";
+			return -1;
+		}
+		body = xmalloc(hl / 2 + 1);
+		for (i = 0; i < hl; i += 2) {
+			int hi = hexval(f[10][i]), lo = hexval(f[10][i + 1]);
+
+			if (hi < 0 || lo < 0) {
+				free(body);
+				*why = "bad policy body";
+				return -1;
+			}
+			body[blen++] = (char)(hi << 4 | lo);
+		}
+	}
+	e = lru_put(d->cache, dom, strlen(dom), &created);
+	snprintf(e->domain, sizeof(e->domain), "%s", dom);
+	/* a clock that went back must not stretch anything past the cap */
+	if (dane >= 0 && dexp > now && dexp - now <= DYN_TTL_CAP) {
+		e->dane = (enum dane_result)dane;
+		e->dane_expires = (time_t)dexp;
+		free(e->dane_detail);
+		e->dane_detail = xstrdup("(read from the cache file)");
+	}
+	e->sts_checked = checked;
+	e->sts_recheck = recheck - now <= DYN_TTL_CAP ? (time_t)recheck : now;
+	if (strcmp(f[8], "-") != 0 && fail_until > now) {
+		snprintf(e->fail_id, sizeof(e->fail_id), "%s", f[8]);
+		e->fail_until = (time_t)fail_until;
+	}
+	e->last_used = now;
+	if (body != NULL && strcmp(f[6], "-") != 0 && fetched <= now &&
+	    dyn_sts_hold(d, e, f[6], body, blen, (time_t)fetched, perr,
+	    sizeof(perr)) < 0) {
+		free(body);
+		*why = "the policy held does not parse";
+		return -1;
+	}
+	free(body);
+	return 0;
+}
+
+void
+dyn_store_load(struct dyn *d)
+{
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	unsigned lineno = 0;
+	const char *why;
+	time_t now = time(NULL);
+	FILE *f;
+
+	if ((f = fopen(d->cache_file, "re")) == NULL) {
+		if (errno != ENOENT)
+			log_warn("dynamic: cache file %s: %s: starting with an "
+			    "empty cache", d->cache_file, strerror(errno));
+		return;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		lineno++;
+		if (lineno == 1) {
+			if (strcmp(line, STORE_MAGIC) != 0) {
+				log_warn("dynamic: cache file %s is not a tlsmap "
+				    "cache: ignored", d->cache_file);
+				break;
+			}
+			continue;
+		}
+		if (load_line(d, line, now, &why) < 0) {
+			log_warn("dynamic: cache file %s, line %u: %s: the rest "
+			    "of the file is ignored", d->cache_file, lineno,
+			    why);
+			break;
+		}
+		n++;
+	}
+	free(line);
+	fclose(f);
+	log_info("dynamic: %zu cache entries read from %s", n, d->cache_file);
+}
