@@ -256,7 +256,17 @@ static void
 job_end(struct dyn_job *j, const char *temp)
 {
 	struct dyn *d = j->d;
+	struct dyn_answer a;
 
+	/* what the status page lists: each resolution's outcome and why */
+	if (temp != NULL)
+		stats_recent_add(&d->st.recent, "%s: TEMP: %.200s", j->domain,
+		    temp);
+	else if (j->e != NULL && can_answer(j->e, time(NULL)) != 0) {
+		answer_of(j->e, 0, time(NULL), &a);
+		stats_recent_add(&d->st.recent, "%s: %s: %.200s", j->domain,
+		    dyn_level_name(a.level), a.reason);
+	}
 	answer_all(j, temp);
 	dane_cancel(j->dane);
 	dns_query_cancel(j->q);
@@ -922,6 +932,7 @@ dyn_new(struct ev *ev, struct dns_resolver *dns, struct sts_fetcher *f,
 	d->cache = lru_new((size_t)cfg->max_entries, sizeof(struct dyn_entry),
 	    (uint64_t)random() << 32 ^ (uint64_t)random());
 	lru_set_drop(d->cache, entry_dropped, d);
+	stats_recent_init(&d->st.recent, 50);
 	dyn_store_load(d);
 	return d;
 }
@@ -948,6 +959,7 @@ dyn_free(struct dyn *d)
 		job_end(d->jobs, NULL);
 	}
 	lru_free(d->cache);
+	stats_recent_free(&d->st.recent);
 	free(d->cache_file);
 	free(d);
 }

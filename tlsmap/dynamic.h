@@ -84,9 +84,10 @@ struct dyn_stats {
 	struct stats_counter timeouts;		/* answered TEMP at the deadline */
 	struct stats_counter busy;		/* TEMP: max_resolutions */
 	struct stats_counter fetches;
-	struct stats_counter fetch_errors[8];	/* by sts_fetch status */
+	struct stats_counter fetch_errors[8];	/* by sts_fetch status (STS_FETCH_STATUS_COUNT) */
 	struct stats_counter policy_invalid;
 	struct stats_counter refreshes;
+	struct stats_recent recent;		/* decisions, with their reason */
 };
 
 struct dyn *dyn_new(struct ev *, struct dns_resolver *, struct sts_fetcher *,
