@@ -372,7 +372,14 @@ def test_every_common_parameter_takes_effect_or_is_warned_about():
 # --------------------------------------------------------------------------
 
 DAEMON_RESTART_VALUES = {
-    "tlsmap": {"postconf_command": "/bin/false", "postconf_timeout": "2s"},
+    "tlsmap": {"postconf_command": "/bin/false", "postconf_timeout": "2s",
+               "dns_forwarders": "127.0.0.1@5399",
+               "dns_stub_zones": "test.=127.0.0.1@5399",
+               "dns_trust_anchor_file": "/etc/pfhelpers/test-anchor.key",
+               "cache_size": "100",
+               "sts_ca_file": "/etc/ssl/certs/ca-certificates.crt",
+               "sts_timeout": "3s",
+               "control_listen": "unix:/run/pfh-hup-test.control"},
     "saslauthd-lite": {"workers": "7", "max_queue": "100",
                        "throttle_table_size": "500", "recent_size": "20"},
     "policyd-ccert": {},
