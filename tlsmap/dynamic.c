@@ -61,6 +61,8 @@ struct dyn_job {
 	char	 start_error[256];
 	char	 txt_id[STS_ID_MAX + 1];
 	unsigned txt_ttl;
+	int	 txt_seen;		/* the TXT step ran: set sts_recheck */
+	time_t	 recheck_at;
 	int	 tried_aaaa;
 };
 
@@ -258,6 +260,15 @@ job_end(struct dyn_job *j, const char *temp)
 	struct dyn *d = j->d;
 	struct dyn_answer a;
 
+	/*
+	 * The STS state becomes the entry's only now: a lookup meanwhile
+	 * waits for this job instead of seeing "checked, no policy" while
+	 * the policy is still being fetched.
+	 */
+	if (j->txt_seen && j->e != NULL) {
+		j->e->sts_checked = 1;
+		j->e->sts_recheck = j->recheck_at;
+	}
 	/* what the status page lists: each resolution's outcome and why */
 	if (temp != NULL)
 		stats_recent_add(&d->st.recent, "%s: TEMP: %.200s", j->domain,
@@ -394,17 +405,17 @@ txt_done(const struct dns_answer *a, void *vj)
 	int k, rc;
 
 	j->q = NULL;
-	e->sts_checked = 1;
+	j->txt_seen = 1;
 	d->dirty = 1;
 	if (a->status == DNS_FAIL || a->status == DNS_BOGUS) {
 		/* RFC 8461 §5.1: a policy we hold stays in force meanwhile */
-		e->sts_recheck = now + DYN_TXT_RETRY;
+		j->recheck_at = now + DYN_TXT_RETRY;
 		sts_note(e, "_mta-sts TXT lookup failed", a->why);
 		log_info("dynamic: %s: %s", j->domain, e->sts_detail);
 		job_end(j, NULL);
 		return;
 	}
-	e->sts_recheck = now + dyn_clamp_ttl(d, a->ttl);
+	j->recheck_at = now + dyn_clamp_ttl(d, a->ttl);
 	/* a TXT record's character-strings, joined */
 	for (k = 0; a->data[k] != NULL && n < 16; k++) {
 		const unsigned char *p = (const unsigned char *)a->data[k];

@@ -64,6 +64,7 @@ endif
 # Protocol tests drive the real daemon; integration tests add postmap and
 # a private Postfix instance (they skip, exit 77, without them or root).
 TESTS += tests/proto/test_tlsmap.py \
+	tests/proto/test_tlsmap_dynamic.py \
 	tests/proto/test_tlsmap_tables.py \
 	tests/proto/test_tlsmap_installed.py \
 	tests/integration/it_tlsmap_postmap.sh \
