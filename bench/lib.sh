@@ -445,6 +445,16 @@ listen = inet:127.0.0.1:$P_OURS
 maps = postfix=policy:$WORK/tls_policy
 postfix_version = 3.7
 EOF
+	# the same answers from a dynamic map's cache file; its DNS (a stub
+	# for the domains' zone) points at a closed port: nothing resolves
+	python3 "$(dirname "$0")/dyn_cache.py" "$WORK/domains" "$(date +%s)" \
+	    >"$WORK/tlsmap-dyn.cache" || die "cannot write the dynamic cache"
+	cat >"$WORK/tlsmap-dyn.conf" <<EOF
+listen = inet:127.0.0.1:$P_DYN
+maps = postfix=dynamic:$WORK/tlsmap-dyn.cache
+postfix_version = 3.7
+dns_stub_zones = example.=127.0.0.1@9
+EOF
 	[ -n "$MSR" ] || return 0
 	# The resolver's cache, as it writes it (sqlite_cache.py): one fresh,
 	# enforcing policy per domain.

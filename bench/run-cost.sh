@@ -137,10 +137,11 @@ cost_sasl() {
 	done
 }
 
-# tcp_rounds PROTO FLOOR DAEMON PEER PEER_PORT NO_PEER - the rounds of a
-# persistent protocol, then stop its servers: FLOOR on $P_FLOOR fed
-# $WORK/specs-floor, DAEMON on $P_OURS and PEER on PEER_PORT (unless
-# NO_PEER) fed $WORK/specs; PID_<name> are their pids
+# tcp_rounds PROTO FLOOR DAEMON PEER PEER_PORT NO_PEER [EXTRA EXTRA_PORT] -
+# the rounds of a persistent protocol, then stop its servers: FLOOR on
+# $P_FLOOR fed $WORK/specs-floor, DAEMON on $P_OURS, EXTRA (another form
+# of the daemon) on EXTRA_PORT and PEER on PEER_PORT (unless NO_PEER) fed
+# $WORK/specs; PID_<name> are their pids
 tcp_rounds() {
 	round=1
 	while [ "$round" -le "$ROUNDS" ]; do
@@ -149,11 +150,13 @@ tcp_rounds() {
 		    inet:127.0.0.1:$P_FLOOR"
 		eval "cost $3 \"\$PID_$3\" -p $1 -f \"\$WORK/specs\" \
 		    inet:127.0.0.1:$P_OURS"
+		[ -z "${7:-}" ] || eval "cost $7 \"\$PID_$7\" -p $1 \
+		    -f \"\$WORK/specs\" inet:127.0.0.1:$8"
 		[ -n "$6" ] || eval "cost $4 \"\$PID_$4\" -p $1 \
 		    -f \"\$WORK/specs\" inet:127.0.0.1:$5"
 		round=$((round + 1))
 	done
-	eval "_pids=\"\$PID_$2 \$PID_$3 \${PID_$4:-}\""
+	eval "_pids=\"\$PID_$2 \$PID_$3 \${PID_$4:-} \${PID_${7:-none}:-}\""
 	for p in $_pids; do
 		bg_stop "$p"
 	done
@@ -194,7 +197,8 @@ cost_socketmap() {
 	P_MSR=$((PORT + 3))
 	P_OURS=$((PORT + 4))
 	P_FLOOR=$((PORT + 5))
-	for p in "$P_MSR" "$P_OURS" "$P_FLOOR"; do port_free "$p"; done
+	P_DYN=$((PORT + 6))
+	for p in "$P_MSR" "$P_OURS" "$P_FLOOR" "$P_DYN"; do port_free "$p"; done
 	NO_MSR=
 	peer_missing mta-sts-daemon postfix-mta-sts-resolver && NO_MSR=1
 	socketmap_setup
@@ -208,11 +212,18 @@ cost_socketmap() {
 	PID_tlsmap=$LAST_PID
 	wait_ready socketmap "inet:127.0.0.1:$P_OURS" "$FIRST" ||
 	    die "tlsmap does not answer: $(tail -3 "$WORK/tlsmap.log")"
+	# the same answers from a dynamic map's cache (socketmap_setup fills
+	# it; its DNS points at a closed port, so nothing is resolved)
+	start_tlsmap "$WORK/tlsmap-dyn.conf" tlsmap-dyn
+	PID_tlsmap_dyn=$LAST_PID
+	wait_ready socketmap "inet:127.0.0.1:$P_DYN" "$FIRST" ||
+	    die "tlsmap (dynamic) does not answer: $(tail -3 "$WORK/tlsmap-dyn.log")"
 	if [ -z "$NO_MSR" ]; then
 		start_msr
 		PID_msr=$LAST_PID
 	fi
-	tcp_rounds socketmap floor_sm tlsmap msr "$P_MSR" "$NO_MSR"
+	tcp_rounds socketmap floor_sm tlsmap msr "$P_MSR" "$NO_MSR" \
+	    tlsmap_dyn "$P_DYN"
 }
 
 for proto in $PROTOS; do
@@ -247,9 +258,11 @@ cost_row "saslauthd-lite cached" lite_c floor_sasl cyrus_c
 cost_row "saslauthd-lite uncached" lite_nc floor_sasl cyrus_nc
 cost_row "policyd-ccert" policyd floor_policy postfwd
 cost_row "tlsmap" tlsmap floor_sm msr
+cost_row "tlsmap dynamic, cached" tlsmap_dyn floor_sm msr
+cost_row "  dynamic / static" tlsmap_dyn tlsmap none
 echo "(x floor = daemon / floor, x peer = daemon / peer: the median of the per-round ratios; peers: Cyrus saslauthd -c / without, postfwd2 regex with its cache warm, postfix-mta-sts-resolver with a warm cache)"
 printf '\nper round (us/answer):\n'
 for n in floor_sasl lite_c cyrus_c lite_nc cyrus_nc floor_policy policyd postfwd \
-    floor_sm tlsmap msr; do
+    floor_sm tlsmap tlsmap_dyn msr; do
 	printf '  %-13s %s\n' "$n" "$(rounds_of "$n")"
 done

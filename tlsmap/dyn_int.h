@@ -36,6 +36,9 @@ struct dyn_entry {
 	time_t	 sts_expires;		/* fetched + max_age */
 	char	*sts_answer;		/* "OK secure ..." or NULL (no policy) */
 	char	*sts_answer_rpt;	/* the same with TLSRPT attributes */
+	char	*sts_wire, *sts_wire_rpt;	/* both as netstrings: a cached
+					 * answer is one write, as a table's */
+	size_t	 sts_wire_len, sts_wire_rpt_len;
 	char	 fail_id[STS_ID_MAX + 1];	/* a fetch of this id failed */
 	time_t	 fail_until;
 	char	*sts_detail;		/* last STS event, for explain */

@@ -122,9 +122,11 @@ dyn_entry_clear(struct dyn_entry *e)
 	free(e->sts_body);
 	free(e->sts_answer);
 	free(e->sts_answer_rpt);
+	free(e->sts_wire);
+	free(e->sts_wire_rpt);
 	free(e->sts_detail);
 	e->dane_detail = e->sts_body = e->sts_answer = e->sts_answer_rpt =
-	    e->sts_detail = NULL;
+	    e->sts_wire = e->sts_wire_rpt = e->sts_detail = NULL;
 }
 
 /* entry_dropped - lru hook: the entry goes; its job no longer writes it */
@@ -164,6 +166,24 @@ can_answer(const struct dyn_entry *e, time_t now)
 	return e->sts_body != NULL && now < e->sts_expires ? 2 : 0;
 }
 
+static const char wire_dane_only[] = "12:OK dane-only,";
+static const char wire_dane[] = "7:OK dane,";
+static const char wire_notfound[] = "9:NOTFOUND ,";
+
+/* wire_of - text as a netstring, malloc'd */
+static char *
+wire_of(const char *text, size_t *len_r)
+{
+	size_t n = strlen(text);
+	char *w = xmalloc(n + 24);
+	int h = snprintf(w, 24, "%zu:", n);
+
+	memcpy(w + h, text, n);
+	w[h + n] = ',';
+	*len_r = (size_t)h + n + 1;
+	return w;
+}
+
 /* answer_of - the reply an entry gives (can_answer() was non-zero) */
 static void
 answer_of(const struct dyn_entry *e, int tlsrpt, time_t now,
@@ -173,19 +193,32 @@ answer_of(const struct dyn_entry *e, int tlsrpt, time_t now,
 	if (e->dane == DANE_ONLY) {
 		a->level = DYN_DANE_ONLY;
 		a->text = "OK dane-only";
+		a->wire = wire_dane_only;
+		a->wire_len = sizeof(wire_dane_only) - 1;
 		a->reason = e->dane_detail;
 	} else if (e->dane == DANE_OPPORTUNISTIC) {
 		a->level = DYN_DANE;
 		a->text = "OK dane";
+		a->wire = wire_dane;
+		a->wire_len = sizeof(wire_dane) - 1;
 		a->reason = e->dane_detail;
 	} else if (e->sts_answer != NULL && now < e->sts_expires) {
 		a->level = DYN_SECURE;
-		a->text = tlsrpt && e->sts_answer_rpt ? e->sts_answer_rpt :
-		    e->sts_answer;
+		if (tlsrpt && e->sts_answer_rpt) {
+			a->text = e->sts_answer_rpt;
+			a->wire = e->sts_wire_rpt;
+			a->wire_len = e->sts_wire_rpt_len;
+		} else {
+			a->text = e->sts_answer;
+			a->wire = e->sts_wire;
+			a->wire_len = e->sts_wire_len;
+		}
 		a->reason = e->sts_detail;
 	} else {
 		a->level = DYN_NOTFOUND;
 		a->text = "NOTFOUND ";
+		a->wire = wire_notfound;
+		a->wire_len = sizeof(wire_notfound) - 1;
 		a->reason = e->sts_detail ? e->sts_detail : "no DANE, no "
 		    "MTA-STS policy";
 	}
@@ -606,6 +639,11 @@ dyn_sts_hold(struct dyn *d, struct dyn_entry *e, const char *id,
 	free(e->sts_answer_rpt);
 	e->sts_answer = enforce ? xstrdup(plain) : NULL;
 	e->sts_answer_rpt = enforce && rpt[0] ? xstrdup(rpt) : NULL;
+	free(e->sts_wire);
+	free(e->sts_wire_rpt);
+	e->sts_wire = e->sts_answer ? wire_of(plain, &e->sts_wire_len) : NULL;
+	e->sts_wire_rpt = e->sts_answer_rpt ? wire_of(rpt,
+	    &e->sts_wire_rpt_len) : NULL;
 	e->fail_id[0] = 0;
 	snprintf(note, sizeof(note), "mode %s, max_age %lu",
 	    pol.mode == STS_MODE_ENFORCE ? "enforce" :
@@ -765,6 +803,8 @@ dyn_lookup(struct dyn *d, const char *key, size_t len, int tlsrpt,
 		memset(&a, 0, sizeof(a));
 		a.level = DYN_NOTFOUND;
 		a.text = "NOTFOUND ";
+		a.wire = wire_notfound;
+		a.wire_len = sizeof(wire_notfound) - 1;
 		a.reason = "not a destination domain";
 		stats_inc(&d->st.answers[DYN_NOTFOUND]);
 		fn(&a, ctx);

@@ -71,6 +71,8 @@ struct dyn_answer {
 	enum dyn_level level;
 	const char *text;	/* the reply payload: "OK dane", "NOTFOUND ", "TEMP ..." */
 	const char *reason;	/* why, one line, for logs */
+	const char *wire;	/* text as a netstring, when prebuilt (or NULL) */
+	size_t	 wire_len;
 	int	 cached;	/* answered from the cache */
 };
 

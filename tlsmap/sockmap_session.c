@@ -122,7 +122,8 @@ dyn_answered(const struct dyn_answer *a, void *ctx)
 		stats_inc(&st->notfound[MAP_DYNAMIC]);
 	else
 		stats_inc(&st->answers[MAP_DYNAMIC][a->level]);
-	if (netstring_encode(conn_out(s->conn), a->text, strlen(a->text)) < 0) {
+	if (a->wire != NULL ? conn_write(s->conn, a->wire, a->wire_len) < 0 :
+	    netstring_encode(conn_out(s->conn), a->text, strlen(a->text)) < 0) {
 		log_warn("%s: client does not read its replies: closing",
 		    conn_peer(s->conn));
 		conn_close(s->conn);
