@@ -66,6 +66,23 @@ def free_udp_tcp_port(addr):
     raise RuntimeError("no free UDP+TCP port on %s" % addr)
 
 
+def group_alive(pgid):
+    """The pids of running (not zombie) processes in process group pgid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            out.append(int(d))
+    return out
+
+
 def _quote_txt(text):
     return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -325,12 +342,17 @@ remote-control:
         except ProcessLookupError:
             pass
         # Wait without reaping: while the leader is an unreaped zombie its
-        # pid (= the group id) cannot be reused, so the SIGKILL below can
-        # only reach nsd's own children.
+        # pid (= the group id) cannot be reused, so the group signals below
+        # only reach nsd's own processes.  nsd's server child outlives the
+        # leader briefly (orphaned to init): wait until none is running.
         deadline = time.time() + 10
         while time.time() < deadline:
-            if os.waitid(os.P_PID, p.pid,
-                         os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            try:
+                gone = os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOHANG |
+                                 os.WNOWAIT) is not None
+            except ChildProcessError:
+                gone = True
+            if gone and not group_alive(p.pid):
                 break
             time.sleep(0.05)
         try:
