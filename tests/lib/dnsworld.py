@@ -13,7 +13,10 @@ Zones built from tls_scenarios.SCENARIOS in tmpdir:
   expired.  signed with its own KSK, signatures valid in January 2020 only;
   plain.    unsigned; the only zone set_txt()/set_records() re-write.
 No delegations: the resolver under test reaches every zone through a stub
-(dns_stub_zones), so nothing ever needs port 53.
+(dns_stub_zones), so nothing ever needs port 53.  test. is one of
+libunbound's default local zones (RFC 6761: NXDOMAIN, asking no one) and a
+stub does not override it: the resolver must ub_ctx_zone_remove() each stub
+zone (tests/proto/test_dnsworld.py shows both).
 
 nsd runs in the foreground (-d) from tmpdir on addr@port, its own session;
 stop() ends it and anything it forked, by that process group, before the

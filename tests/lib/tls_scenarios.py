@@ -102,7 +102,6 @@ def txt(id_):
 
 
 TLSA_HEX = "8cb0fc6c527506a053f4f14c8464bebbd6dede2738d11468dd953d8d6deb3c5d"
-TLSA_HEX2 = "a9b1cc6bfd3b1b4b0ab5c5b0e3d0b6a1f1dbf93a2b1dd1c2b8e1e8c36d2b2a77"
 
 
 def _sts(key, label, pol_or_beh, expect, mx=None, txt_ttl=None,
@@ -128,6 +127,13 @@ def _dns(key, domain, records, expect, note, https=None, bogus=None,
                     expect_prefix, None, bogus, note, None)
 
 
+def _one_mx(domain, usage="3"):
+    """MX 10 mx.<domain>, its A, and a TLSA of this usage for it."""
+    mx = "mx." + domain
+    return [(domain, "MX", "10 %s." % mx), (mx, "A", HOST_A),
+            ("_25._tcp." + mx, "TLSA", usage + " 1 1 " + TLSA_HEX)]
+
+
 NOTFOUND = "NOTFOUND "
 TEMP = "TEMP "
 
@@ -136,9 +142,7 @@ _ENFORCE = policy("enforce", "mx.sts.plain", "*.backup.sts.plain")
 _LIST = [
     # ---- DANE, signed test. ----------------------------------------------
     _dns("dane", "dane.test",
-         [("dane.test", "MX", "10 mx.dane.test."),
-          ("mx.dane.test", "A", HOST_A),
-          ("_25._tcp.mx.dane.test", "TLSA", "3 1 1 " + TLSA_HEX)],
+         _one_mx("dane.test"),
          "OK dane-only", "secure MX, every MX has a usable TLSA"),
     _dns("dane_partial", "partial.test",
          [("partial.test", "MX", "10 mx1.partial.test."),
@@ -148,29 +152,21 @@ _LIST = [
           ("_25._tcp.mx1.partial.test", "TLSA", "3 1 1 " + TLSA_HEX)],
          "OK dane", "two MX, only one with TLSA"),
     _dns("dane_unusable", "unusable.test",
-         [("unusable.test", "MX", "10 mx.unusable.test."),
-          ("mx.unusable.test", "A", HOST_A),
-          ("_25._tcp.mx.unusable.test", "TLSA", "1 1 1 " + TLSA_HEX)],
+         _one_mx("unusable.test", "1"),
          "OK dane", "TLSA present but only usage 1 (unusable for SMTP)"),
     _dns("dane_implicit", "implicit.test",
          [("implicit.test", "A", HOST_A),
           ("_25._tcp.implicit.test", "TLSA", "3 1 1 " + TLSA_HEX)],
          "OK dane-only", "no MX: the domain is its own MX (RFC 7672 2.2.2)"),
     _dns("both", "both.test",
-         [("both.test", "MX", "10 mx.both.test."),
-          ("mx.both.test", "A", HOST_A),
-          ("_25._tcp.mx.both.test", "TLSA", "3 1 1 " + TLSA_HEX),
-          ("_mta-sts.both.test", "TXT", txt(1))],
+         _one_mx("both.test") + [("_mta-sts.both.test", "TXT", txt(1))],
          "OK dane-only", "DANE and an enforce STS policy: DANE wins",
          https={"mta-sts.both.test":
                 behave(body=policy("enforce", "mx.both.test"))}),
     _dns("nullmx", "nullmx.test", [("nullmx.test", "MX", "0 .")],
          NOTFOUND, "null MX (RFC 7505): no DANE, no STS"),
     _dns("bogus", "bogus.test",
-         [("bogus.test", "MX", "10 mx.bogus.test."),
-          ("mx.bogus.test", "A", HOST_A),
-          ("_25._tcp.mx.bogus.test", "TLSA", "3 1 1 " + TLSA_HEX),
-          ("_mta-sts.bogus.test", "TXT", txt(1))],
+         _one_mx("bogus.test") + [("_mta-sts.bogus.test", "TXT", txt(1))],
          TEMP, "TLSA rdata edited after signing (bogus): TEMP even though "
          "a valid enforce STS policy is published",
          https={"mta-sts.bogus.test":
@@ -180,9 +176,7 @@ _LIST = [
          "NXDOMAIN with a signed denial"),
     # ---- expired. (signatures from 2020) ----------------------------------
     _dns("expired", "dane.expired",
-         [("dane.expired", "MX", "10 mx.dane.expired."),
-          ("mx.dane.expired", "A", HOST_A),
-          ("_25._tcp.mx.dane.expired", "TLSA", "3 1 1 " + TLSA_HEX)],
+         _one_mx("dane.expired"),
          TEMP, "the whole zone's signatures expired in 2020: bogus",
          expect_prefix=True),
     # ---- unsigned plain. ----------------------------------------------------
