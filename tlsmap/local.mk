@@ -69,3 +69,8 @@ TESTS += tests/proto/test_tlsmap.py \
 	tests/proto/test_tlsmap_installed.py \
 	tests/integration/it_tlsmap_postmap.sh \
 	tests/integration/it_tlsmap_postfix.sh
+
+# The offline DNSSEC + MTA-STS world the dynamic map is tested against
+# (tests/lib/dnsworld.py, stsworld.py, tls_scenarios.py) checks itself:
+# nsd on a loopback high port, drill/ldns/libunbound validation, HTTPS.
+TESTS += tests/proto/test_dnsworld.py

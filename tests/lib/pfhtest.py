@@ -148,6 +148,9 @@ TOOL_PACKAGES = {
     "chromium": "chromium", "unshare": "util-linux", "mount": "mount",
     "systemd-socket-activate": "systemd", "postsuper": "postfix",
     "adduser": "adduser", "gpasswd": "passwd", "make": "build-essential",
+    "nsd": "nsd", "ldns-signzone": "ldnsutils", "ldns-keygen": "ldnsutils",
+    "drill": "ldnsutils", "ldns-verify-zone": "ldnsutils",
+    "libunbound": "libunbound-dev",
 }
 
 REQUIRE_TOOLS = os.environ.get("PFH_REQUIRE_TOOLS", "") not in ("", "0", "no")
