@@ -196,6 +196,22 @@ load_line(struct dyn *d, char *line, time_t now, const char **why)
 	}
 	e = lru_put(d->cache, dom, strlen(dom), &created);
 	snprintf(e->domain, sizeof(e->domain), "%s", dom);
+	/*
+	 * The policy first: a record refused here leaves nothing behind (a
+	 * new entry goes again; dyn_sts_hold() changes nothing when it
+	 * fails), and holding it, which clears the back-off, comes before
+	 * the record's own FAIL_ID is applied.
+	 */
+	if (body != NULL && strcmp(f[6], "-") != 0 && fetched <= now &&
+	    dyn_sts_hold(d, e, f[6], body, blen, (time_t)fetched, perr,
+	    sizeof(perr)) < 0) {
+		if (created)
+			lru_remove(d->cache, e);
+		free(body);
+		*why = "the policy held does not parse";
+		return -1;
+	}
+	free(body);
 	/* a clock that went back must not stretch anything past the cap */
 	if (dane >= 0 && dexp > now && dexp - now <= DYN_TTL_CAP) {
 		e->dane = (enum dane_result)dane;
@@ -210,14 +226,6 @@ load_line(struct dyn *d, char *line, time_t now, const char **why)
 		e->fail_until = (time_t)fail_until;
 	}
 	e->last_used = now;
-	if (body != NULL && strcmp(f[6], "-") != 0 && fetched <= now &&
-	    dyn_sts_hold(d, e, f[6], body, blen, (time_t)fetched, perr,
-	    sizeof(perr)) < 0) {
-		free(body);
-		*why = "the policy held does not parse";
-		return -1;
-	}
-	free(body);
 	return 0;
 }
 
