@@ -115,8 +115,10 @@ setup(void)
 static char *
 expand(const uint8_t *data, size_t len, time_t now, size_t *outlen)
 {
-	char *out = xmalloc(len * 2 + 1);
-	size_t i = 0, o = 0, k;
+	/* a template is 2 bytes or more for at most 14 ("-" and 13 digits:
+	 * |now +- 10^12| < 10^13) */
+	size_t cap = len * 7 + 1, i = 0, o = 0, k;
+	char *out = xmalloc(cap);
 
 	while (i < len) {
 		size_t neg = i + 1 < len && data[i + 1] == '-';
@@ -129,9 +131,9 @@ expand(const uint8_t *data, size_t len, time_t now, size_t *outlen)
 			out[o++] = (char)data[i++];
 			continue;
 		}
-		/* at most 21 bytes for at least 2 */
-		o += (size_t)sprintf(out + o, "%lld",
+		o += (size_t)snprintf(out + o, cap - o, "%lld",
 		    (long long)now + (neg ? -n : n));
+		FUZZ_CHECK(o < cap);
 		i = k;
 	}
 	out[o] = 0;
