@@ -437,7 +437,8 @@ dns_name_wire_to_text(const unsigned char *p, size_t n, char *out,
 		l = p[i++];
 		if (l == 0)
 			break;
-		if (l > 63 || i + l > n || o + l + 2 > outlen)
+		/* room for the dot before a label but the first, and the NUL */
+		if (l > 63 || i + l > n || o + (o > 0) + l + 1 > outlen)
 			return 0;
 		if (o > 0)
 			out[o++] = '.';

@@ -83,7 +83,7 @@ unsigned dns_in_flight(const struct dns_resolver *);
 const char *dns_status_name(enum dns_status);
 /* dns_name_wire_to_text - an uncompressed wire name at p (n bytes left) to
  * lower-case text without the final dot ("" for the root); bytes used, or
- * 0 when malformed */
+ * 0 when malformed or when the text and its NUL do not fit in outlen */
 size_t	dns_name_wire_to_text(const unsigned char *p, size_t n, char *out,
 	    size_t outlen);
 

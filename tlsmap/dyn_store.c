@@ -131,6 +131,23 @@ hexval(int c)
 	return -1;
 }
 
+/*
+ * parse_time - a time as the writer puts it: decimal digits, no sign, in
+ * range. sscanf("%lld") took "-9223372036854775807" (the cap checks then
+ * overflowed) and "12x".
+ */
+static int
+parse_time(const char *s, long long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return *end == 0 && errno == 0 ? 0 : -1;
+}
+
 /* load_line - one record into the cache; -1 + why when malformed */
 static int
 load_line(struct dyn *d, char *line, time_t now, const char **why)
@@ -166,9 +183,9 @@ load_line(struct dyn *d, char *line, time_t now, const char **why)
 		*why = "unknown DANE result";
 		return -1;
 	}
-	if (sscanf(f[3], "%lld", &dexp) != 1 || sscanf(f[5], "%lld",
-	    &recheck) != 1 || sscanf(f[7], "%lld", &fetched) != 1 ||
-	    sscanf(f[9], "%lld", &fail_until) != 1 ||
+	if (parse_time(f[3], &dexp) < 0 || parse_time(f[5], &recheck) < 0 ||
+	    parse_time(f[7], &fetched) < 0 ||
+	    parse_time(f[9], &fail_until) < 0 ||
 	    (strcmp(f[4], "0") != 0 && strcmp(f[4], "1") != 0) ||
 	    strlen(f[6]) > STS_ID_MAX || strlen(f[8]) > STS_ID_MAX) {
 		*why = "bad number or id";
@@ -196,6 +213,22 @@ load_line(struct dyn *d, char *line, time_t now, const char **why)
 	}
 	e = lru_put(d->cache, dom, strlen(dom), &created);
 	snprintf(e->domain, sizeof(e->domain), "%s", dom);
+	/*
+	 * The policy first: a record refused here leaves nothing behind (a
+	 * new entry goes again; dyn_sts_hold() changes nothing when it
+	 * fails), and holding it, which clears the back-off, comes before
+	 * the record's own FAIL_ID is applied.
+	 */
+	if (body != NULL && strcmp(f[6], "-") != 0 && fetched <= now &&
+	    dyn_sts_hold(d, e, f[6], body, blen, (time_t)fetched, perr,
+	    sizeof(perr)) < 0) {
+		if (created)
+			lru_remove(d->cache, e);
+		free(body);
+		*why = "the policy held does not parse";
+		return -1;
+	}
+	free(body);
 	/* a clock that went back must not stretch anything past the cap */
 	if (dane >= 0 && dexp > now && dexp - now <= DYN_TTL_CAP) {
 		e->dane = (enum dane_result)dane;
@@ -210,14 +243,6 @@ load_line(struct dyn *d, char *line, time_t now, const char **why)
 		e->fail_until = (time_t)fail_until;
 	}
 	e->last_used = now;
-	if (body != NULL && strcmp(f[6], "-") != 0 && fetched <= now &&
-	    dyn_sts_hold(d, e, f[6], body, blen, (time_t)fetched, perr,
-	    sizeof(perr)) < 0) {
-		free(body);
-		*why = "the policy held does not parse";
-		return -1;
-	}
-	free(body);
 	return 0;
 }
 

@@ -108,9 +108,13 @@ dyn_key_domain(const char *key, size_t len, char *out, size_t outlen)
 		out[i] = (char)tolower(c);
 	}
 	out[len] = 0;
-	/* one label (no dot), or an IPv4 literal: nothing to look up */
+	/*
+	 * one label (no dot), or an IPv4 literal: nothing to look up; an
+	 * empty last label ("example.com..", one final dot dropped) is no
+	 * domain either: its cache record would stop the cache file's load
+	 */
 	if (memchr(out, '.', len) == NULL || digits_dots == len ||
-	    out[len - 1] == '-')
+	    out[len - 1] == '-' || out[len - 1] == '.')
 		return -1;
 	return 0;
 }

@@ -92,6 +92,11 @@ struct dyn_stats {
 	struct stats_recent recent;		/* decisions, with their reason */
 };
 
+/*
+ * dyn_new - reads the cache file now. The resolver and the fetcher are
+ * used only by lookups, refreshes and dyn_tick(): a dyn that only loads,
+ * explains, purges and saves (the fuzz harness) may have NULL for both.
+ */
 struct dyn *dyn_new(struct ev *, struct dns_resolver *, struct sts_fetcher *,
 	    const struct dyn_cfg *, char *err, size_t errlen);
 /* dyn_free - cancels every resolution; waiters are not called */

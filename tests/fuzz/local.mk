@@ -14,6 +14,8 @@ FUZZ_HARNESSES = \
 	tests/fuzz/fuzz_endpoint \
 	tests/fuzz/fuzz_tls_policy \
 	tests/fuzz/fuzz_sts_policy \
+	tests/fuzz/fuzz_dyn_store \
+	tests/fuzz/fuzz_dns_wire \
 	tests/fuzz/fuzz_ccert \
 	tests/fuzz/fuzz_pwfile \
 	tests/fuzz/fuzz_realm
@@ -28,6 +30,8 @@ FUZZ_SPECS = \
 	tests/fuzz/endpoint.fuzz \
 	tests/fuzz/tls_policy.fuzz \
 	tests/fuzz/sts_policy.fuzz \
+	tests/fuzz/dyn_store.fuzz \
+	tests/fuzz/dns_wire.fuzz \
 	tests/fuzz/ccert.fuzz \
 	tests/fuzz/pwfile.fuzz \
 	tests/fuzz/realm.fuzz
@@ -73,6 +77,24 @@ tests_fuzz_fuzz_sts_policy_SOURCES = tests/fuzz/fuzz_sts_policy.c \
 	tlsmap/tls_policy.c tlsmap/tls_policy.h
 tests_fuzz_fuzz_sts_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tlsmap
 tests_fuzz_fuzz_sts_policy_LDADD = $(FUZZ_LDADD)
+# The dynamic map's untrusted inputs: the cache file, DNS names and TLSA
+# rdata, lookup keys. dynamic.c needs the resolver, DANE and fetcher
+# sources to link (and libunbound, libcurl), though no lookup ever starts.
+FUZZ_DYN_SOURCES = \
+	tlsmap/dynamic.c tlsmap/dynamic.h tlsmap/dyn_int.h tlsmap/dyn_store.c \
+	tlsmap/dane.c tlsmap/dane.h \
+	tlsmap/dns_resolver.c tlsmap/dns_resolver.h \
+	tlsmap/sts_policy.c tlsmap/sts_policy.h \
+	tlsmap/sts_fetch.c tlsmap/sts_fetch.h \
+	tlsmap/tls_policy.c tlsmap/tls_policy.h
+tests_fuzz_fuzz_dyn_store_SOURCES = tests/fuzz/fuzz_dyn_store.c \
+	$(FUZZ_DYN_SOURCES)
+tests_fuzz_fuzz_dyn_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tlsmap
+tests_fuzz_fuzz_dyn_store_LDADD = $(FUZZ_LDADD) $(DYN_LIBS)
+tests_fuzz_fuzz_dns_wire_SOURCES = tests/fuzz/fuzz_dns_wire.c \
+	$(FUZZ_DYN_SOURCES)
+tests_fuzz_fuzz_dns_wire_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tlsmap
+tests_fuzz_fuzz_dns_wire_LDADD = $(FUZZ_LDADD) $(DYN_LIBS)
 tests_fuzz_fuzz_ccert_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd-ccert
 tests_fuzz_fuzz_ccert_LDADD = policyd-ccert/libccert.a $(FUZZ_LDADD)
 tests_fuzz_fuzz_pwfile_SOURCES = tests/fuzz/fuzz_pwfile.c \
@@ -94,6 +116,7 @@ EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/attrs.dict tests/fuzz/cfg.dict tests/fuzz/table.dict \
 	tests/fuzz/endpoint.dict tests/fuzz/tls_policy.dict \
 	tests/fuzz/sts_policy.dict \
+	tests/fuzz/dyn_store.dict tests/fuzz/dns_wire.dict \
 	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict
 
 # `make fuzz-check`: build the harnesses and run every .fuzz spec (and
