@@ -284,6 +284,11 @@ maps_new(const char *spec, const char *report_only, unsigned version,
 			    "\"%.*s\" in maps", (int)n, w);
 			goto fail;
 		}
+		if (m->kind == MAP_DYNAMIC) {
+			snprintf(err, errlen, "report_only_maps: %s is a dynamic "
+			    "map (report-only is for tables)", m->name);
+			goto fail;
+		}
 		m->report_only = 1;
 	}
 	return ms;

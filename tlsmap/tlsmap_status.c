@@ -197,6 +197,9 @@ tlsmap_status(struct server *srv, struct status_writer *w)
 
 	status_section(w, "answers", "Answers");
 	for (k = 0; k < MAP_KIND_COUNT; k++) {
+		/* the dynamic kind's rows only where a dynamic map is served */
+		if (k == MAP_DYNAMIC && tm->ndyns == 0)
+			continue;
 		for (l = 0; l < map_level_count(k); l++) {
 			snprintf(labels, sizeof(labels),
 			    "kind=\"%s\",level=\"%s\"", map_kind_name(k),
@@ -212,6 +215,8 @@ tlsmap_status(struct server *srv, struct status_writer *w)
 		    stats_get(&st->notfound[k]));
 	}
 	for (k = 0; k < MAP_KIND_COUNT; k++) {
+		if (k == MAP_DYNAMIC)
+			continue;	/* report_only_maps has no dynamic form */
 		snprintf(labels, sizeof(labels), "kind=\"%s\"",
 		    map_kind_name(k));
 		status_counter(w, "tlsmap_report_only_total", "Matches in "
