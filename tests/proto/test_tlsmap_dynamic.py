@@ -353,6 +353,33 @@ def test_postmap_reads_each_answer_type():
 
 
 @pfhtest.test
+def test_metrics_count_what_happened():
+    from promparse import check_naming_scheme, mval, parse_exposition
+    dns, sts = world()
+    sp = free_port()
+    with start(extra="status_listen = inet:127.0.0.1:%d\n" % sp) as d:
+        c = Client(d)
+        for k in ("dane", "dane", "bogus", "sts_enforce", "sts_404"):
+            c.q("dyn", SCENARIOS[k].domain)
+        c.close()
+        st, text = pfhtest.http_text("http://127.0.0.1:%d/metrics" % sp)
+        assert st == 200, st
+        fams = parse_exposition(text)
+        check_naming_scheme(fams, "tlsmap")
+        assert mval(fams, "tlsmap_answers_total", kind="dynamic",
+                    level="dane-only") == 2
+        assert mval(fams, "tlsmap_dynamic_cache_lookups_total",
+                    result="hit") == 1
+        assert mval(fams, "tlsmap_dynamic_resolution_errors_total",
+                    error="dnssec-bogus") == 1
+        assert mval(fams, "tlsmap_dynamic_policy_fetch_errors_total",
+                    error="http-status") == 1
+        assert mval(fams, "tlsmap_dynamic_cache_entries") == 4
+        st, page = pfhtest.http_text("http://127.0.0.1:%d/" % sp)
+        assert "Recent dynamic decisions" in page and "bogus.test" in page
+
+
+@pfhtest.test
 def test_tlsrpt_map_needs_postfix_310():
     dns, sts = world()
     d = Daemon(PROG, config="""\
