@@ -19,14 +19,16 @@ bench_scripts_dist = \
 	bench/run-saslauthd.sh \
 	bench/run-policyd.sh \
 	bench/run-tlsmap.sh \
-	bench/run-cost.sh
+	bench/run-cost.sh \
+	bench/run-storm.sh \
+	bench/dyn_cache.py
 EXTRA_DIST += $(bench_scripts_dist)
 
 TESTS += tests/proto/test_pfh_load.py
 
 # make bench: every scenario, in one run, from this build tree.
 bench: bench/pfh-load
-	@for s in ceiling saslauthd policyd tlsmap cost; do \
+	@for s in ceiling saslauthd policyd tlsmap cost storm; do \
 		PFH_BUILDDIR='$(abs_top_builddir)' \
 		$(SHELL) $(srcdir)/bench/run-$$s.sh; st=$$?; \
 		if [ $$st -eq 77 ]; then echo "bench/run-$$s.sh: skipped"; \
