@@ -68,7 +68,8 @@ TESTS += tests/proto/test_tlsmap.py \
 	tests/proto/test_tlsmap_tables.py \
 	tests/proto/test_tlsmap_installed.py \
 	tests/integration/it_tlsmap_postmap.sh \
-	tests/integration/it_tlsmap_postfix.sh
+	tests/integration/it_tlsmap_postfix.sh \
+	tests/integration/it_tlsmap_sts_postfix.sh
 
 # The offline DNSSEC + MTA-STS world the dynamic map is tested against
 # (tests/lib/dnsworld.py, stsworld.py, tls_scenarios.py) checks itself:

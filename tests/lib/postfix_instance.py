@@ -148,13 +148,20 @@ class PostfixInstance:
                  spawn service).
     mynetworks   default "127.0.0.0/8".
     port         smtpd port (default: a free one).
+    resolv_conf  a resolv.conf (path; "@DIR@" replaced) the instance's
+                 processes read instead of /etc/resolv.conf: master is
+                 started in a mount namespace of its own (unshare) where
+                 that file is bind-mounted over /etc/resolv.conf, so smtp(8)
+                 asks a test name server and the host's resolver is left
+                 alone.  Its services must not be chrooted (they are not).
 
     Attributes: dir, config_dir (DIR/etc), queue_dir (DIR/spool), data_dir
     (DIR/data), maillog (DIR/maillog), port, host ("127.0.0.1").
     """
 
     def __init__(self, main_cf=None, smtpd_args=None, extra_files=None,
-                 extra_master=None, mynetworks="127.0.0.0/8", port=None):
+                 extra_master=None, mynetworks="127.0.0.0/8", port=None,
+                 resolv_conf=None):
         self.main_cf = dict(main_cf or {})
         self.smtpd_args = smtpd_args or {}
         self.extra_files = dict(extra_files or {})
@@ -162,6 +169,7 @@ class PostfixInstance:
         self.mynetworks = mynetworks
         self.host = "127.0.0.1"
         self.port = port
+        self.resolv_conf = resolv_conf
         self.dir = None
         self.running = False
         self._master_pid = None
@@ -342,7 +350,10 @@ class PostfixInstance:
         self.running = True
         _live_instances.append(self)
         try:
-            self.postfix("start")
+            if self.resolv_conf:
+                self._start_with_resolv_conf()
+            else:
+                self.postfix("start")
             deadline = time.monotonic() + timeout
             while True:
                 try:
@@ -364,6 +375,19 @@ class PostfixInstance:
             self.stop()
             raise
         return self
+
+    def _start_with_resolv_conf(self):
+        tools = pfhtest.need_tools("unshare", "mount")
+        conf = self._subst(self.resolv_conf)
+        if not os.path.isfile(conf):
+            raise PostfixError("resolv_conf %s: no such file" % conf)
+        # the private propagation keeps the bind mount out of the host's
+        # namespace; master and every child it forks stay in the new one
+        self._run([tools["unshare"], "--mount", "--propagation", "private",
+                   "--", "sh", "-c",
+                   '"$1" --bind "$2" /etc/resolv.conf && shift 2 && '
+                   'exec "$@"', "sh", tools["mount"], conf,
+                   self.postfix_cmd, "-c", self.config_dir, "start"])
 
     def _read_master_pid(self):
         try:
@@ -510,7 +534,8 @@ class SinkMessage(SimpleNamespace):
 class Sink:
     """A minimal SMTP server in a thread on a loopback port.
 
-    certfile/keyfile: advertise STARTTLS and wrap with ssl on request.
+    certfile/keyfile: advertise STARTTLS and wrap with ssl on request;
+    server_names lists the SNI each handshake sent (None: none sent).
     replies: dict overriding replies, keys "MAIL", "RCPT", "DATA" (the reply
     after the final dot), "EHLO_GREETING"; e.g. {"RCPT": "450 4.2.0 try later"}.
     """
@@ -534,9 +559,12 @@ class Sink:
         self._thread = None
         self._conns = []
         self._ctx = None
+        self.server_names = []      # the SNI of each TLS handshake
         if certfile:
             self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self._ctx.load_cert_chain(certfile, keyfile)
+            self._ctx.sni_callback = (
+                lambda sock, name, ctx: self.server_names.append(name))
 
     def start(self):
         self._lsock.listen(16)
