@@ -171,6 +171,33 @@ def test_dns_down_is_temp_within_the_deadline():
 
 
 @pfhtest.test
+def test_forward_mode_validates_in_process():
+    """dns_forwarders instead of stubs: every query goes to the forwarder
+    (here the world's nsd, which answers but never validates), and
+    libunbound still validates each answer itself against the anchors: the
+    expired zone is TEMP, not the forwarder's word. A forwarder that does
+    not answer is TEMP within the deadline."""
+    dns, sts = world()
+    fwd = "dns_forwarders = %s@%d\n" % (dns.addr, dns.port)
+    with start(stubs="", extra=fwd) as d:
+        c = Client(d)
+        for key in ("sts_enforce", "absent_plain", "expired"):
+            sc = SCENARIOS[key]
+            a = c.q("dyn", sc.domain)
+            assert answer_ok(sc, a), (key, sc.expect, a)
+        c.close()
+        assert d.wait_log(r"dynamic: dane\.expired: TEMP: .*DNSSEC")
+    dead = "dns_forwarders = 127.0.0.1@%d\ndns_timeout = 2s\n" % free_port()
+    with start(stubs="", extra=dead) as d:
+        c = Client(d)
+        t0 = time.time()
+        a = c.q("dyn", "sts.plain")
+        assert a.startswith("TEMP "), a
+        assert time.time() - t0 < 4.0
+        c.close()
+
+
+@pfhtest.test
 def test_keys_that_are_not_domains_answer_notfound_at_once():
     """Postfix's parent probes and [host]:port next hops: no DNS at all
     (the resolver here points at nothing, so any lookup would wait)."""
