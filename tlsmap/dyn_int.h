@@ -56,7 +56,9 @@ struct dyn {
 	struct dyn_job *jobs;
 	unsigned njobs;
 	int	 dirty;
-	time_t	 saved;
+	time_t	 save_tried;		/* the last save began: a minute apart */
+	struct workq *saver;		/* the writer thread, made on first use */
+	int	 saving;		/* a save is on it */
 	struct dyn_stats st;
 };
 
@@ -70,5 +72,7 @@ int	dyn_sts_hold(struct dyn *, struct dyn_entry *, const char *id,
 time_t	dyn_clamp_ttl(const struct dyn *, unsigned long long seconds);
 /* dyn_store_load - read the cache file into d->cache (dyn_store.c) */
 void	dyn_store_load(struct dyn *);
+/* dyn_store_end - wait for a save in flight, end the writer (dyn_free) */
+void	dyn_store_end(struct dyn *);
 
 #endif /* PFH_DYN_INT_H */

@@ -24,6 +24,7 @@
 #include "dyn_int.h"
 #include "log.h"
 #include "lru.h"
+#include "workq.h"
 #include "xalloc.h"
 
 #define STORE_MAGIC	"# tlsmap dynamic cache v1\n"
@@ -70,55 +71,172 @@ write_entry(const void *key, size_t klen, void *data, void *arg)
 	return 0;
 }
 
-int
-dyn_save(struct dyn *d, int force, char *err, size_t errlen)
-{
-	char tmp[4096];
-	struct writer w;
-	int fd, saved_errno;
+/*
+ * A save: the records formatted on the loop, written by save_write() on
+ * the writer thread (or on the loop at a stop). The job owns its copies.
+ */
+struct save_job {
+	struct dyn *d;
+	char	*path, *tmp;
+	char	*text;
+	size_t	 len, n;
+	time_t	 when;
+	int	 error;			/* errno of the failed step, 0 done */
+};
 
-	if (!d->dirty && !force)
-		return 0;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", d->cache_file) >=
-	    sizeof(tmp)) {
-		snprintf(err, errlen, "cache file name too long");
-		return -1;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+static void
+save_job_free(struct save_job *j)
+{
+	free(j->path);
+	free(j->tmp);
+	free(j->text);
+	free(j);
+}
+
+/* save_write - temp file, fsync, rename; touches only the job */
+static void
+save_write(struct save_job *j)
+{
+	size_t off = 0;
+	ssize_t w;
+	int fd;
+
+	j->error = 0;
+	if ((fd = open(j->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 	    O_NOFOLLOW, 0640)) < 0) {
-		snprintf(err, errlen, "cache file %s: %s", tmp,
-		    strerror(errno));
-		return -1;
+		j->error = errno;
+		return;
 	}
+	while (off < j->len) {
+		if ((w = write(fd, j->text + off, j->len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		off += (size_t)w;
+	}
+	/* a full disk shows here: the old file stays as it was */
+	if (off < j->len || fsync(fd) < 0)
+		j->error = errno ? errno : EIO;
+	if (close(fd) < 0 && j->error == 0)
+		j->error = errno;
+	if (j->error == 0 && rename(j->tmp, j->path) < 0)
+		j->error = errno;
+	if (j->error != 0)
+		(void)unlink(j->tmp);
+}
+
+static void
+save_report(struct save_job *j, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "cannot write the cache file %s: %s (the "
+	    "previous one is kept)", j->path, strerror(j->error));
+}
+
+/* save_ended - on the loop, after the thread wrote (or failed) */
+static void
+save_ended(struct save_job *j)
+{
+	struct dyn *d = j->d;
+	char err[512];
+
+	d->saving = 0;
+	if (j->error != 0) {
+		d->dirty = 1;		/* tried again a minute later */
+		save_report(j, err, sizeof(err));
+		log_warn("dynamic: %s", err);
+	} else {
+		log_debug("dynamic: saved %zu entries to %s", j->n, j->path);
+	}
+	save_job_free(j);
+}
+
+static void
+save_work(void *arg)
+{
+	save_write(arg);
+}
+
+static void
+save_done(void *arg)
+{
+	save_ended(arg);
+}
+
+/* format - the cache's records as the file's text, into a new job */
+static struct save_job *
+format(struct dyn *d, char *err, size_t errlen)
+{
+	struct save_job *j = xcalloc(1, sizeof(*j));
+	struct writer w;
+
+	j->d = d;
+	j->path = xstrdup(d->cache_file);
+	j->tmp = xmalloc(strlen(d->cache_file) + sizeof(".tmp"));
+	memcpy(j->tmp, d->cache_file, strlen(d->cache_file));
+	memcpy(j->tmp + strlen(d->cache_file), ".tmp", sizeof(".tmp"));
 	memset(&w, 0, sizeof(w));
-	w.now = time(NULL);
-	if ((w.f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		goto fail;
+	w.now = j->when = time(NULL);
+	if ((w.f = open_memstream(&j->text, &j->len)) == NULL) {
+		snprintf(err, errlen, "cache file %s: %s", d->cache_file,
+		    strerror(errno));
+		save_job_free(j);
+		return NULL;
 	}
 	fputs(STORE_MAGIC, w.f);
 	(void)lru_foreach(d->cache, write_entry, &w);
-	/* a full disk shows here: the old file stays as it was */
-	if (fflush(w.f) != 0 || fsync(fileno(w.f)) < 0) {
-		saved_errno = errno;
-		fclose(w.f);
-		errno = saved_errno;
-		goto fail;
+	if (fclose(w.f) != 0) {
+		snprintf(err, errlen, "cache file %s: %s", d->cache_file,
+		    strerror(errno));
+		save_job_free(j);
+		return NULL;
 	}
-	if (fclose(w.f) != 0)
-		goto fail;
-	if (rename(tmp, d->cache_file) < 0)
-		goto fail;
+	j->n = w.n;
+	return j;
+}
+
+void
+dyn_store_end(struct dyn *d)
+{
+	if (d->saver != NULL) {
+		workq_free(d->saver);	/* runs the done() of a save on it */
+		d->saver = NULL;
+	}
+}
+
+int
+dyn_save(struct dyn *d, int force, char *err, size_t errlen)
+{
+	struct save_job *j;
+
+	if (!d->dirty && !force)
+		return 0;
+	if (force)
+		dyn_store_end(d);
+	else if (d->saving)
+		return 0;		/* still dirty: the next tick */
+	d->save_tried = time(NULL);
+	if ((j = format(d, err, errlen)) == NULL)
+		return -1;
 	d->dirty = 0;
-	d->saved = w.now;
-	log_debug("dynamic: saved %zu entries to %s", w.n, d->cache_file);
+	if (!force && d->ev != NULL) {
+		if (d->saver == NULL)
+			d->saver = workq_new(d->ev, 1, 1);
+		if (workq_submit(d->saver, save_work, save_done, j) == 0) {
+			d->saving = 1;
+			return 0;
+		}
+	}
+	save_write(j);
+	if (j->error != 0) {
+		d->dirty = 1;
+		save_report(j, err, errlen);
+		save_job_free(j);
+		return -1;
+	}
+	log_debug("dynamic: saved %zu entries to %s", j->n, j->path);
+	save_job_free(j);
 	return 0;
-fail:
-	saved_errno = errno;
-	(void)unlink(tmp);
-	snprintf(err, errlen, "cannot write the cache file %s: %s (the "
-	    "previous one is kept)", d->cache_file, strerror(saved_errno));
-	return -1;
 }
 
 static int

@@ -967,7 +967,7 @@ dyn_tick(struct dyn *d)
 		stats_inc(&d->st.refreshes);
 	}
 	/* at most a write a minute; a clean stop writes the rest */
-	if (d->dirty && p.now - d->saved >= 60 &&
+	if (d->dirty && p.now - d->save_tried >= 60 &&
 	    dyn_save(d, 0, err, sizeof(err)) < 0)
 		log_warn("dynamic: %s", err);
 }
@@ -1013,6 +1013,7 @@ dyn_free(struct dyn *d)
 			dyn_wait_cancel(w);
 		job_end(d->jobs, NULL);
 	}
+	dyn_store_end(d);
 	lru_free(d->cache);
 	stats_recent_free(&d->st.recent);
 	free(d->cache_file);

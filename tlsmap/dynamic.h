@@ -35,8 +35,12 @@
  *   file, fsync, rename) and dyn_new() reads it back, so a restart during
  *   a DNS or network outage keeps answering within the TTLs. A damaged
  *   file is refused from the first bad record on (the records before it
- *   are kept) with a warning; the daemon starts either way.
- * Threads: loop thread only.
+ *   are kept) with a warning; the daemon starts either way. The periodic
+ *   save only formats the records on the loop: the write and the fsync
+ *   run on a thread of the map's own, one save at a time, so a slow or
+ *   full disk never holds up an answer (a failed save is logged there and
+ *   tried again at the next tick; the previous file stays whole).
+ * Threads: loop thread only (but for that writer).
  */
 #ifndef PFH_DYNAMIC_H
 #define PFH_DYNAMIC_H
@@ -112,7 +116,12 @@ const char *dyn_cache_file(const struct dyn *);
 int	dyn_lookup(struct dyn *, const char *key, size_t len, int tlsrpt,
 	    dyn_fn *, void *ctx, struct dyn_wait **wait_r);
 void	dyn_wait_cancel(struct dyn_wait *);
-/* dyn_save - write the cache file now (when changed, unless force) */
+/*
+ * dyn_save - write the cache file (when changed, unless force). Not
+ * forced: handed to the writer thread, 0 (its error is logged when it
+ * ends). Forced (a stop): waits for a save in flight, then writes on the
+ * calling thread; -1 + err when that fails.
+ */
 int	dyn_save(struct dyn *, int force, char *err, size_t errlen);
 /* dyn_tick - periodic: save when changed, refresh what is about to expire */
 void	dyn_tick(struct dyn *);

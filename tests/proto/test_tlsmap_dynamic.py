@@ -304,6 +304,57 @@ def test_restart_with_dns_down_answers_from_the_cache_file():
 
 
 @pfhtest.test
+def test_full_disk_keeps_the_previous_cache_file():
+    """The cache file's filesystem fills up: the periodic save (on the
+    writer thread) fails once, says so, is not retried at every tick, and
+    leaves the previous file whole; answers go on meanwhile. With room
+    again, the save at the stop writes the new entry."""
+    dns, sts = world()
+    need_tools("mount", "umount")
+    disk = pfhtest.make_tmpdir(prefix="pfh-disk-")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k,mode=0755",
+                    "tmpfs", disk], check=True)
+    pfhtest.add_cleanup(subprocess.run, ["umount", "-l", disk])
+    cache = os.path.join(disk, "cache")
+    sts_sc, dane_sc = SCENARIOS["sts_enforce"], SCENARIOS["dane"]
+    with start(cache=cache) as d:
+        c = Client(d)
+        assert c.q("dyn", sts_sc.domain) == sts_sc.expect
+        c.close()
+    with open(cache) as f:
+        before = f.read()
+    assert " %s " % sts_sc.domain in before, before
+    filler = os.path.join(disk, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while os.write(fd, b"x" * 4096) > 0:
+            pass
+    except OSError:
+        pass
+    os.close(fd)
+    with start(cache=cache) as d:
+        c = Client(d)
+        mark = d.log_mark()
+        assert c.q("dyn", dane_sc.domain) == dane_sc.expect
+        assert d.wait_log(r"warning: dynamic: cannot write the cache file "
+                          r"%s: No space left on device \(the previous one "
+                          r"is kept\)" % cache, since=mark)
+        time.sleep(1.5)         # several ticks: one try a minute, not each
+        assert d.log(since=mark).count("cannot write the cache file") == 1
+        assert c.q("dyn", sts_sc.domain) == sts_sc.expect
+        assert c.q("dyn", dane_sc.domain) == dane_sc.expect
+        c.close()
+        with open(cache) as f:
+            assert f.read() == before
+        assert sorted(os.listdir(disk)) == ["cache", "filler"]
+        os.unlink(filler)
+    assert d.wait_log(r"dynamic: cache saved to %s" % cache)
+    with open(cache) as f:
+        after = f.read()
+    assert " %s " % dane_sc.domain in after and " %s " % sts_sc.domain in after
+
+
+@pfhtest.test
 def test_damaged_cache_file_keeps_the_good_records():
     dns, sts = world()
     wd = pfhtest.make_tmpdir(prefix="pfh-dyn-")
