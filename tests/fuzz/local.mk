@@ -101,10 +101,12 @@ tests_fuzz_fuzz_pwfile_SOURCES = tests/fuzz/fuzz_pwfile.c \
 	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth.c \
 	saslauthd-lite/auth.h saslauthd-lite/saslauthd.h \
 	saslauthd-lite/auth_pam.c saslauthd-lite/auth_shadow.c \
+	$(SASL_LDAP_SOURCES) \
 	saslauthd-lite/realm.c saslauthd-lite/realm.h
 tests_fuzz_fuzz_pwfile_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/saslauthd-lite
-tests_fuzz_fuzz_pwfile_LDADD = $(FUZZ_LDADD) $(PAM_LIBS) $(CRYPT_LIBS)
+tests_fuzz_fuzz_pwfile_LDADD = $(FUZZ_LDADD) $(PAM_LIBS) $(CRYPT_LIBS) \
+	$(LDAP_LIBS)
 tests_fuzz_fuzz_realm_SOURCES = tests/fuzz/fuzz_realm.c \
 	saslauthd-lite/realm.c saslauthd-lite/realm.h
 tests_fuzz_fuzz_realm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
