@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -284,6 +285,22 @@ validate(struct build *b, struct ldap_conf *lc, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * secrecy_warning - a Cyrus file that holds the service password and that
+ * everyone may read: said at every start and reload, but not refused (a
+ * Cyrus install moves over unchanged; Cyrus never minded)
+ */
+static void
+secrecy_warning(const char *path, const char *password)
+{
+	struct stat st;
+
+	if (*password && stat(path, &st) == 0 && (st.st_mode & S_IROTH))
+		log_warn("%s: holds ldap_password and everyone may read it "
+		    "(mode %04o): chmod 0600 (or 0640 for a group)", path,
+		    (unsigned)(st.st_mode & 07777));
+}
+
 /* ldap_conf_build - parameters, the Cyrus file over them, validated */
 int
 ldap_conf_build(const struct sasl_cfg *cfg, struct ldap_conf *lc, char *err,
@@ -309,6 +326,9 @@ ldap_conf_build(const struct sasl_cfg *cfg, struct ldap_conf *lc, char *err,
 		    errlen) < 0)
 			goto out;
 		lc->source = xstrdup(cfg->ldap_config);
+		/* only when the password is the file's own */
+		secrecy_warning(cfg->ldap_config, *b.origin[K_PASSWORD] ?
+		    b.raw[K_PASSWORD] : "");
 	}
 	if (validate(&b, lc, err, errlen) < 0)
 		goto out;

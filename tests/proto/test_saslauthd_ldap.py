@@ -195,6 +195,41 @@ def test_two_servers_the_first_one_down():
     assert s2.auth("alice", ALICE_PW) == "OK"
 
 
+def test_a_hung_first_server_fails_over_within_the_budget():
+    # ldap_timeout below backend_timeout: the hung one costs ldap_timeout,
+    # the next server answers, and later requests skip the hung one
+    hung, ds = directory(), directory()
+    s = daemon("%s %s" % (hung.url, ds.url),
+               {"ldap_timeout": "400ms", "backend_timeout": "3s"})
+    assert s.auth("alice", ALICE_PW) == "OK"        # from the first
+    hung.pause()
+    try:
+        r, took = s.timed("alice", ALICE_PW)
+        assert r == "OK" and took < 3.0, (r, took)
+        r, took = s.timed("alice", ALICE_PW)
+        assert r == "OK" and took < 0.4, (r, took)  # skipped now
+    finally:
+        hung.resume()
+
+
+def test_starttls_to_a_stopped_server_is_bounded():
+    ds = directory(tls=True)
+    s = daemon(ds, {"ldap_start_tls": "yes", "ldap_tls_cacert_file":
+                    ds.ca_file, "backend_timeout": "1s",
+                    "ldap_timeout": "30s"})
+    ds.pause()
+    try:
+        r, took = s.timed("alice", ALICE_PW)
+        assert r in ("NO temporary failure", "NO backend timeout"), r
+        assert took < 1.0 + 1.0, took
+    finally:
+        ds.resume()
+    deadline = time.monotonic() + 10
+    while s.auth("alice", ALICE_PW) != "OK":
+        assert time.monotonic() < deadline, "never answered after SIGCONT"
+        time.sleep(0.2)
+
+
 def test_all_servers_down_is_a_temporary_failure():
     dead = "ldap://127.0.0.1:%d ldap://127.0.0.1:%d" % (free_port(),
                                                           free_port())
@@ -321,6 +356,50 @@ def test_cyrus_format_file_with_dash_O():
     s2.d.args += ["-O", conf, "-a", "ldap"]
     s2.d.start()
     assert s2.auth("alice", ALICE_PW) == "OK"
+
+
+def test_reload_rereads_the_cyrus_file():
+    ds = directory()
+    dir = make_tmpdir(prefix="pfh-cyrus-")
+    conf = os.path.join(dir, "saslauthd.conf")
+
+    def write(filt):
+        with open(conf, "w") as f:
+            f.write("ldap_servers: %s\nldap_search_base: %s\n"
+                    "ldap_filter: %s\n" % (ds.url, SUFFIX, filt))
+
+    write("(uid=%u)")
+    s = Sasl(params={"mechanisms": "ldap", "ldap_config": conf})
+    assert s.auth("alice", ALICE_PW) == "OK"
+    # only people of ou=others now: alice is not one of them
+    write("(&(uid=%u)(ou:dn:=others))")
+    s.d.reload()
+    assert s.auth("alice", ALICE_PW) == "NO authentication failed"
+    assert 'reason="unknown' in last_decision(s, "alice")
+    # a broken file is refused: the running settings stay
+    mark = s.d.log_mark()
+    write("(uid=%u")
+    s.d.reload(wait_ready=False)
+    s.d.wait_log(r"line 3: ldap_filter: unbalanced", since=mark)
+    assert s.auth("alice", ALICE_PW) == "NO authentication failed"
+    write("(uid=%u)")
+    s.d.reload()
+    assert s.auth("alice", ALICE_PW) == "OK"
+
+
+def test_a_readable_cyrus_file_with_a_password_is_warned_about():
+    ds = directory()
+    dir = make_tmpdir(prefix="pfh-cyrus-")
+    conf = os.path.join(dir, "saslauthd.conf")
+    with open(conf, "w") as f:
+        f.write("ldap_servers: %s\nldap_search_base: %s\n"
+                "ldap_bind_dn: %s\nldap_password: %s\n"
+                % (ds.url, SUFFIX, READER_DN, READER_PW))
+    os.chmod(conf, 0o644)
+    s = Sasl(params={"mechanisms": "ldap", "ldap_config": conf})
+    assert s.auth("alice", ALICE_PW) == "OK"
+    assert "holds ldap_password and everyone may read it" in s.log()
+    assert_secret_hidden(s, READER_PW)
 
 
 def check(args):
