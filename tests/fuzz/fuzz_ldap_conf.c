@@ -175,20 +175,13 @@ check_expand(const char *tmpl, const char *login, const char *realm)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	char *in = fuzz_cstr(data, len), *f[4], *end = in + len, err[1024];
+	char *in = fuzz_cstr(data, len), *f[4], err[1024];
 	struct seen s = {0, 0};
-	size_t nf, i, flen;
+	size_t nf, flen;
 	int rc;
 
 	fuzz_input(data, len);
-	f[0] = in;
-	for (nf = 1; nf < 4; nf++) {
-		f[nf] = f[nf - 1] + strlen(f[nf - 1]) + 1;
-		if (f[nf] > end)
-			break;
-	}
-	for (i = nf; i < 4; i++)
-		f[i] = NULL;
+	nf = fuzz_fields(in, len, f, nitems(f));
 
 	/* the file: the bytes up to the first NUL (or all of them) */
 	flen = strlen(f[0]);

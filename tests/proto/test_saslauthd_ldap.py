@@ -29,8 +29,7 @@ import threading
 import time
 
 from pfhtest import (BUILDDIR, free_port, http_text, join_threads,
-                     make_tmpdir, run_tests, skip, unix_connect,
-                     sasl_request, sasl_read_reply)
+                     make_tmpdir, run_tests, skip)
 from slapd_instance import SUFFIX, Slapd, need_slapd
 from test_saslauthd import PROG, Sasl, last_decision
 
@@ -41,7 +40,7 @@ ALICE_PW = "Alice-Ldap-Pw-1"
 STAR_PW = "Star-Ldap-Pw-2"
 BACK_PW = "Back-Ldap-Pw-3"
 DUP_PW = "Dup-Ldap-Pw-4"
-LOOSE = 5.0
+LOOSE_S = 1.0   # past backend_timeout: a hang, not a slow machine
 
 
 def crypt_hash(pw):
@@ -100,6 +99,22 @@ def assert_secret_hidden(s, *secrets):
     log = s.log()
     for sec in secrets:
         assert sec not in log, "a secret in the log"
+
+
+def assert_tempfail_within(s, budget):
+    """One request to a directory that does not answer: a temporary
+    failure (the backend's or the session's deadline), within budget s
+    and LOOSE_S more."""
+    r, took = s.timed("alice", ALICE_PW)
+    assert r in ("NO temporary failure", "NO backend timeout"), r
+    assert took < budget + LOOSE_S, took
+
+
+def assert_back_after_resume(s):
+    deadline = time.monotonic() + 10
+    while s.auth("alice", ALICE_PW) != "OK":
+        assert time.monotonic() < deadline, "never answered after SIGCONT"
+        time.sleep(0.2)
 
 
 # -------------------------------------------------------------------------
@@ -219,15 +234,10 @@ def test_starttls_to_a_stopped_server_is_bounded():
                     "ldap_timeout": "30s"})
     ds.pause()
     try:
-        r, took = s.timed("alice", ALICE_PW)
-        assert r in ("NO temporary failure", "NO backend timeout"), r
-        assert took < 1.0 + 1.0, took
+        assert_tempfail_within(s, 1.0)
     finally:
         ds.resume()
-    deadline = time.monotonic() + 10
-    while s.auth("alice", ALICE_PW) != "OK":
-        assert time.monotonic() < deadline, "never answered after SIGCONT"
-        time.sleep(0.2)
+    assert_back_after_resume(s)
 
 
 def test_all_servers_down_is_a_temporary_failure():
@@ -274,20 +284,11 @@ def test_a_directory_that_stops_answering():
     assert s.auth("alice", ALICE_PW) == "OK"        # a pooled connection
     ds.pause()
     try:
-        t0 = time.monotonic()
-        r = s.auth("alice", ALICE_PW)
-        took = time.monotonic() - t0
-        assert r in ("NO temporary failure", "NO backend timeout"), r
-        assert took < 1.5 + 1.0, took
-        # a fresh connection to a stopped slapd: the same
-        r = s.auth("alice", ALICE_PW)
-        assert r in ("NO temporary failure", "NO backend timeout"), r
+        assert_tempfail_within(s, 1.5)      # the pooled connection
+        assert_tempfail_within(s, 1.5)      # a fresh one: the same
     finally:
         ds.resume()
-    deadline = time.monotonic() + 10
-    while s.auth("alice", ALICE_PW) != "OK":
-        assert time.monotonic() < deadline, "never answered after SIGCONT"
-        time.sleep(0.2)
+    assert_back_after_resume(s)
 
 
 def test_slapd_restarted_is_reconnected_to():
