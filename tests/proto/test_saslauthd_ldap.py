@@ -359,15 +359,23 @@ def test_cyrus_format_file_with_dash_O():
     assert s2.auth("alice", ALICE_PW) == "OK"
 
 
+def write_cyrus(conf, ds, mode=0o600, **keys):
+    """A Cyrus-format file: ldap_servers and ldap_search_base for ds, then
+    ldap_KEY: VALUE for each keyword, in order (ldap_filter is line 3)."""
+    with open(conf, "w") as f:
+        f.write("ldap_servers: %s\nldap_search_base: %s\n" % (ds.url, SUFFIX))
+        for k, v in keys.items():
+            f.write("ldap_%s: %s\n" % (k, v))
+    os.chmod(conf, mode)
+    return conf
+
+
 def test_reload_rereads_the_cyrus_file():
     ds = directory()
-    dir = make_tmpdir(prefix="pfh-cyrus-")
-    conf = os.path.join(dir, "saslauthd.conf")
+    conf = os.path.join(make_tmpdir(prefix="pfh-cyrus-"), "saslauthd.conf")
 
     def write(filt):
-        with open(conf, "w") as f:
-            f.write("ldap_servers: %s\nldap_search_base: %s\n"
-                    "ldap_filter: %s\n" % (ds.url, SUFFIX, filt))
+        write_cyrus(conf, ds, filter=filt)
 
     write("(uid=%u)")
     s = Sasl(params={"mechanisms": "ldap", "ldap_config": conf})
@@ -390,13 +398,9 @@ def test_reload_rereads_the_cyrus_file():
 
 def test_a_readable_cyrus_file_with_a_password_is_warned_about():
     ds = directory()
-    dir = make_tmpdir(prefix="pfh-cyrus-")
-    conf = os.path.join(dir, "saslauthd.conf")
-    with open(conf, "w") as f:
-        f.write("ldap_servers: %s\nldap_search_base: %s\n"
-                "ldap_bind_dn: %s\nldap_password: %s\n"
-                % (ds.url, SUFFIX, READER_DN, READER_PW))
-    os.chmod(conf, 0o644)
+    conf = write_cyrus(os.path.join(make_tmpdir(prefix="pfh-cyrus-"),
+                                    "saslauthd.conf"), ds, mode=0o644,
+                       bind_dn=READER_DN, password=READER_PW)
     s = Sasl(params={"mechanisms": "ldap", "ldap_config": conf})
     assert s.auth("alice", ALICE_PW) == "OK"
     assert "holds ldap_password and everyone may read it" in s.log()
