@@ -50,7 +50,8 @@ SASL_UNIT_TESTS = \
 	tests/unit/test_sasl_realm \
 	tests/unit/test_sasl_clientaddr \
 	tests/unit/test_sasl_pwfile \
-	tests/unit/test_sasl_session
+	tests/unit/test_sasl_session \
+	tests/unit/test_sasl_ldap_filter
 check_PROGRAMS += $(SASL_UNIT_TESTS)
 TESTS += $(SASL_UNIT_TESTS)
 SASL_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
@@ -83,6 +84,12 @@ tests_unit_test_sasl_pwfile_SOURCES = tests/unit/test_sasl_pwfile.c \
 tests_unit_test_sasl_pwfile_CPPFLAGS = $(SASL_UNIT_CPPFLAGS)
 tests_unit_test_sasl_pwfile_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sasl_pwfile_LDADD = $(PFH_LIBS) $(PAM_LIBS) $(CRYPT_LIBS) $(LDAP_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_sasl_ldap_filter_SOURCES = tests/unit/test_sasl_ldap_filter.c \
+	saslauthd-lite/ldap_filter.c saslauthd-lite/ldap_filter.h \
+	saslauthd-lite/cyrus_conf.c saslauthd-lite/cyrus_conf.h
+tests_unit_test_sasl_ldap_filter_CPPFLAGS = $(SASL_UNIT_CPPFLAGS)
+tests_unit_test_sasl_ldap_filter_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sasl_ldap_filter_LDADD = $(PFH_LIBS) $(CMOCKA_LIBS)
 # The session state machine on a fake clock with fake backends: the real
 # sasl_session.c, loop, conn and worker pool; sasl_fake.c stands in for
 # the server skeleton and the decision log.
