@@ -25,6 +25,8 @@
 
 struct ldap_pool_stats ldap_pool_stats;
 
+static int set_tls(LDAP *, const struct ldap_conf *);
+
 struct ldap_pool {
 	unsigned refs;			/* loop thread only */
 	struct ldap_conf conf;
@@ -46,6 +48,30 @@ ldap_pool_now(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/*
+ * warm_up - on the loop thread, before any worker: libldap's global
+ * options and, when TLS is used, its TLS library are initialised on the
+ * first handle and the first TLS context; do that once here rather than
+ * in two workers at the same moment. Nothing connects.
+ */
+static void
+warm_up(const struct ldap_conf *lc)
+{
+	LDAP *ld = NULL;
+	bool tls = lc->start_tls;
+	unsigned i;
+
+	for (i = 0; i < lc->nservers; i++)
+		tls = tls || strncasecmp(lc->servers[i], "ldaps:", 6) == 0;
+	if (lc->nservers == 0 || ldap_initialize(&ld, lc->servers[0]) !=
+	    LDAP_SUCCESS)
+		return;
+	if (tls && set_tls(ld, lc) < 0)
+		log_warn("ldap: cannot make a TLS context (CA file %s)",
+		    *lc->cacert_file ? lc->cacert_file : "of ldap.conf");
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+
 /* ldap_pool_new - empty slots; the settings are ours now */
 struct ldap_pool *
 ldap_pool_new(struct ldap_conf *lc, unsigned size)
@@ -53,6 +79,7 @@ ldap_pool_new(struct ldap_conf *lc, unsigned size)
 	struct ldap_pool *p = xcalloc(1, sizeof(*p));
 	pthread_condattr_t ca;
 
+	warm_up(lc);
 	p->refs = 1;
 	p->conf = *lc;
 	memset(lc, 0, sizeof(*lc));
