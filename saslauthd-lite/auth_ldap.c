@@ -38,6 +38,7 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "ev.h"
 #include "ldap_conf.h"
 #include "ldap_filter.h"
 #include "ldap_pool.h"
@@ -57,7 +58,7 @@ struct ldap_state {
 
 struct ldap_job {
 	struct ldap_pool *pool;
-	uint64_t deadline;		/* ldap_pool_now() ms */
+	uint64_t deadline;		/* ev_monotonic_ms() ms */
 };
 
 /*
@@ -121,7 +122,7 @@ ldb_prepare(void *state)
 
 	ms -= ms > 4 * LDAP_MARGIN_MS ? LDAP_MARGIN_MS : ms / 4;
 	j->pool = ldap_pool_ref(ls->pool);
-	j->deadline = ldap_pool_now() + (uint64_t)ms;
+	j->deadline = ev_monotonic_ms() + (uint64_t)ms;
 	return j;
 }
 

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ev.h"
 #include "ldap_conf.h"
 #include "ldap_pool.h"
 #include "log.h"
@@ -37,16 +38,6 @@ struct ldap_pool {
 	uint64_t down_until[LDAP_MAX_SERVERS];	/* monotonic ms */
 	int	 in_use;		/* last server connected, -1 none */
 };
-
-/* ldap_pool_now - CLOCK_MONOTONIC in milliseconds */
-uint64_t
-ldap_pool_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /*
  * warm_up - on the loop thread, before any worker: libldap's global
@@ -130,7 +121,7 @@ ldap_pool_conf(const struct ldap_pool *p)
 long long
 ldap_pool_budget(const struct ldap_pool *p, uint64_t deadline)
 {
-	uint64_t now = ldap_pool_now();
+	uint64_t now = ev_monotonic_ms();
 	long long left;
 
 	if (now >= deadline)
@@ -209,7 +200,7 @@ void
 ldap_pool_failed(struct ldap_pool *p, const struct ldap_slot *s)
 {
 	pthread_mutex_lock(&p->mu);
-	p->down_until[s->server] = ldap_pool_now() + LDAP_POOL_DOWN_MS;
+	p->down_until[s->server] = ev_monotonic_ms() + LDAP_POOL_DOWN_MS;
 	if (p->in_use == (int)s->server)
 		p->in_use = -1;
 	pthread_mutex_unlock(&p->mu);
@@ -353,7 +344,7 @@ ldap_pool_connect(struct ldap_pool *p, struct ldap_slot *s,
     uint64_t deadline, char *why, size_t whylen)
 {
 	unsigned order[LDAP_MAX_SERVERS], n = 0, i;
-	uint64_t now = ldap_pool_now();
+	uint64_t now = ev_monotonic_ms();
 	int rc = LDAP_SERVER_DOWN, pass;
 	char one[256];
 
@@ -381,7 +372,7 @@ ldap_pool_connect(struct ldap_pool *p, struct ldap_slot *s,
 		log_warn("ldap: %s: %s", p->conf.servers[order[i]], one);
 		snprintf(why, whylen, "%s: %s", p->conf.servers[order[i]], one);
 		pthread_mutex_lock(&p->mu);
-		p->down_until[order[i]] = ldap_pool_now() + LDAP_POOL_DOWN_MS;
+		p->down_until[order[i]] = ev_monotonic_ms() + LDAP_POOL_DOWN_MS;
 		pthread_mutex_unlock(&p->mu);
 	}
 	return rc;
@@ -392,7 +383,7 @@ void
 ldap_pool_status(struct ldap_pool *p, struct status_writer *w)
 {
 	unsigned i, connected = 0, busy, down = 0;
-	uint64_t now = ldap_pool_now();
+	uint64_t now = ev_monotonic_ms();
 	int in_use;
 
 	pthread_mutex_lock(&p->mu);

@@ -62,8 +62,8 @@ const struct ldap_conf *ldap_pool_conf(const struct ldap_pool *);
 /* the counters: one set for the daemon, they survive reloads */
 extern struct ldap_pool_stats ldap_pool_stats;
 
-/* deadline: CLOCK_MONOTONIC milliseconds (ldap_pool_now()) */
-uint64_t ldap_pool_now(void);
+/* deadline: CLOCK_MONOTONIC milliseconds (ev_monotonic_ms(), never the
+ * loop's cached ev_now(): workers read the clock themselves) */
 struct ldap_slot *ldap_pool_get(struct ldap_pool *, uint64_t deadline);
 void	ldap_pool_put(struct ldap_pool *, struct ldap_slot *, bool broken);
 /* ldap_pool_drop - close the slot's connection (an error, a timeout) */
