@@ -18,7 +18,8 @@ FUZZ_HARNESSES = \
 	tests/fuzz/fuzz_dns_wire \
 	tests/fuzz/fuzz_ccert \
 	tests/fuzz/fuzz_pwfile \
-	tests/fuzz/fuzz_realm
+	tests/fuzz/fuzz_realm \
+	tests/fuzz/fuzz_ldap_conf
 check_PROGRAMS += $(FUZZ_HARNESSES)
 # One .fuzz spec per harness, in the same order: each is a libFuzzer test.
 FUZZ_SPECS = \
@@ -34,7 +35,8 @@ FUZZ_SPECS = \
 	tests/fuzz/dns_wire.fuzz \
 	tests/fuzz/ccert.fuzz \
 	tests/fuzz/pwfile.fuzz \
-	tests/fuzz/realm.fuzz
+	tests/fuzz/realm.fuzz \
+	tests/fuzz/ldap_conf.fuzz
 
 if ENABLE_FUZZING
 TESTS += $(FUZZ_SPECS)
@@ -101,14 +103,22 @@ tests_fuzz_fuzz_pwfile_SOURCES = tests/fuzz/fuzz_pwfile.c \
 	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth.c \
 	saslauthd-lite/auth.h saslauthd-lite/saslauthd.h \
 	saslauthd-lite/auth_pam.c saslauthd-lite/auth_shadow.c \
+	$(SASL_LDAP_SOURCES) \
 	saslauthd-lite/realm.c saslauthd-lite/realm.h
 tests_fuzz_fuzz_pwfile_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/saslauthd-lite
-tests_fuzz_fuzz_pwfile_LDADD = $(FUZZ_LDADD) $(PAM_LIBS) $(CRYPT_LIBS)
+tests_fuzz_fuzz_pwfile_LDADD = $(FUZZ_LDADD) $(PAM_LIBS) $(CRYPT_LIBS) \
+	$(LDAP_LIBS)
 tests_fuzz_fuzz_realm_SOURCES = tests/fuzz/fuzz_realm.c \
 	saslauthd-lite/realm.c saslauthd-lite/realm.h
 tests_fuzz_fuzz_realm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
 tests_fuzz_fuzz_realm_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_ldap_conf_SOURCES = tests/fuzz/fuzz_ldap_conf.c \
+	saslauthd-lite/cyrus_conf.c saslauthd-lite/cyrus_conf.h \
+	saslauthd-lite/ldap_filter.c saslauthd-lite/ldap_filter.h
+tests_fuzz_fuzz_ldap_conf_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/saslauthd-lite
+tests_fuzz_fuzz_ldap_conf_LDADD = $(FUZZ_LDADD)
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/specs_complete.sh \
@@ -117,7 +127,8 @@ EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/endpoint.dict tests/fuzz/tls_policy.dict \
 	tests/fuzz/sts_policy.dict \
 	tests/fuzz/dyn_store.dict tests/fuzz/dns_wire.dict \
-	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict
+	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict \
+	tests/fuzz/ldap_conf.dict
 
 # `make fuzz-check`: build the harnesses and run every .fuzz spec (and
 # nothing else), as scripts/test's fuzz step does.
