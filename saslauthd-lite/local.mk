@@ -15,6 +15,7 @@ saslauthd_lite_saslauthd_lite_SOURCES = \
 	saslauthd-lite/main.c saslauthd-lite/saslauthd.h \
 	saslauthd-lite/sasl_params.c \
 	saslauthd-lite/sasl_session.c \
+	saslauthd-lite/sasl_request.c saslauthd-lite/sasl_request.h \
 	saslauthd-lite/sasl_status.c \
 	saslauthd-lite/auth.c saslauthd-lite/auth.h \
 	saslauthd-lite/auth_pwfile.c \
@@ -73,11 +74,13 @@ tests_unit_test_sasl_pwfile_CPPFLAGS = $(SASL_UNIT_CPPFLAGS)
 tests_unit_test_sasl_pwfile_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sasl_pwfile_LDADD = $(PFH_LIBS) $(PAM_LIBS) $(CRYPT_LIBS) $(CMOCKA_LIBS)
 # The session state machine on a fake clock with fake backends: the real
-# sasl_session.c, loop, conn and worker pool; sasl_fake.c stands in for
+# sasl_session.c and sasl_request.c, loop, conn and worker pool;
+# sasl_fake.c stands in for
 # the server skeleton and the decision log.
 tests_unit_test_sasl_session_SOURCES = tests/unit/test_sasl_session.c \
 	tests/unit/sasl_fake.c tests/unit/sasl_fake.h \
 	saslauthd-lite/sasl_session.c saslauthd-lite/saslauthd.h \
+	saslauthd-lite/sasl_request.c saslauthd-lite/sasl_request.h \
 	saslauthd-lite/auth.c saslauthd-lite/auth.h \
 	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth_pam.c \
 	saslauthd-lite/auth_shadow.c \

@@ -7,8 +7,9 @@
  * log line per decision. Modules, one job each:
  *   main.c          parameters, Cyrus flag translation, server_spec hooks
  *   sasl_params.c   the parameter table (shared with saslauthd-lite-test)
- *   sasl_session.c  one client connection: decode, policy, cache, throttle,
- *                   backend chain on the worker pool, reply, drain
+ *   sasl_session.c  one mux connection: decode, reply, drain
+ *   sasl_request.c  one password check: policy, throttle, cache, backend
+ *                   chain on the worker pool, decision (sasl_request.h)
  *   sasl_status.c   the status page and the per-decision log line
  *   realm.c         the realm policy (pure)
  *   clientaddr.c    the 5th field's client address, whole or not (pure)
