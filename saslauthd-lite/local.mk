@@ -16,6 +16,8 @@ saslauthd_lite_saslauthd_lite_SOURCES = \
 	saslauthd-lite/sasl_params.c \
 	saslauthd-lite/sasl_session.c \
 	saslauthd-lite/sasl_request.c saslauthd-lite/sasl_request.h \
+	saslauthd-lite/dovecot_session.c saslauthd-lite/dovecot_session.h \
+	saslauthd-lite/dovecot_proto.c saslauthd-lite/dovecot_proto.h \
 	saslauthd-lite/sasl_status.c \
 	saslauthd-lite/auth.c saslauthd-lite/auth.h \
 	saslauthd-lite/auth_pwfile.c \

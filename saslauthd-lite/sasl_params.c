@@ -46,6 +46,9 @@ const struct cfg_param sasl_params[] = {
 	{"throttle_quiet", CFG_TIME, "600s", P(throttle_quiet), 100, 86400000, RL},
 	{"throttle_table_size", CFG_INT, "10000", P(throttle_table_size), 16, 10000000, RS},
 	{"recent_size", CFG_INT, "50", P(recent_size), 1, 10000, RS},
+	{"dovecot_listen", CFG_STR, "", P(dovecot_listen), 0, 0, RS},
+	{"dovecot_allow_unsecured", CFG_BOOL, "no",
+	    P(dovecot_allow_unsecured), 0, 0, RL},
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 

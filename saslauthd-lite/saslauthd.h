@@ -10,6 +10,8 @@
  *   sasl_session.c  one mux connection: decode, reply, drain
  *   sasl_request.c  one password check: policy, throttle, cache, backend
  *                   chain on the worker pool, decision (sasl_request.h)
+ *   dovecot_session.c  one connection on the Dovecot auth socket
+ *                   (dovecot_session.h); its lines: dovecot_proto.c
  *   sasl_status.c   the status page and the per-decision log line
  *   realm.c         the realm policy (pure)
  *   clientaddr.c    the 5th field's client address, whole or not (pure)
@@ -68,8 +70,12 @@ struct sasl_cfg {
 	long long throttle_quiet;	/* ms without failures: forget */
 	long long throttle_table_size;	/* keys per table */
 	long long recent_size;		/* decisions kept for the status page */
+	char	*dovecot_listen;	/* "" = no Dovecot auth socket */
+	bool	 dovecot_allow_unsecured;	/* plaintext without TLS */
 	/* derived by the config check */
 	char	 socket_ep[128];	/* "unix:" run_dir "/mux" */
+	char	 dovecot_ep[300];	/* dovecot_listen, canonical */
+	char	 listen_eps[440];	/* both, the sockets hook's list */
 };
 
 /* sasl_params.c */
