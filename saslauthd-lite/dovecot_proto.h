@@ -30,7 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define DOVECOT_MAX_LINE	8192	/* bytes, LF included (Dovecot 2.3's cap) */
+#define DOVECOT_MAX_LINE	16384	/* bytes, LF included (Dovecot 2.3's cap) */
 #define DOVECOT_MAX_WORDS	32
 
 enum dovecot_cmd {

@@ -95,5 +95,6 @@ endif
 TESTS += tests/proto/test_saslauthd.py \
 	tests/proto/test_saslauthd_pwleak.py \
 	tests/proto/test_saslauthd_status.py \
+	tests/proto/test_saslauthd_dovecot.py \
 	tests/integration/it_saslauthd_testsaslauthd.sh \
 	tests/integration/it_saslauthd_postfix.sh
