@@ -97,4 +97,5 @@ TESTS += tests/proto/test_saslauthd.py \
 	tests/proto/test_saslauthd_status.py \
 	tests/proto/test_saslauthd_dovecot.py \
 	tests/integration/it_saslauthd_testsaslauthd.sh \
-	tests/integration/it_saslauthd_postfix.sh
+	tests/integration/it_saslauthd_postfix.sh \
+	tests/integration/it_saslauthd_dovecot_postfix.sh

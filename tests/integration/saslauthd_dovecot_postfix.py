@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""saslauthd-lite's Dovecot socket against a real Postfix smtpd.
+
+A private Postfix whose test smtpd runs chrooted in its queue directory
+(master.cf column 5 y, as Debian does it) with `smtpd_sasl_type = dovecot`
+and `smtpd_sasl_path = private/auth`; saslauthd-lite listens there
+(dovecot_listen = unix:QUEUE/private/auth, socket_group = postfix). swaks
+drives AUTH PLAIN and LOGIN (235), wrong passwords (535), and failures
+from one client address (127.0.0.2) that the per-address throttle then
+delays, while another address (127.0.0.3) goes through at once: the
+client address is Postfix's rip=, which libsasl2 never sends.
+
+Exit 77 when a tool is missing or when not root (a failure under
+PFH_REQUIRE_TOOLS=1).
+"""
+
+import grp
+import os
+import pwd
+import re
+import subprocess
+import time
+
+from pfhtest import (BUILDDIR, Daemon, make_tmpdir, need_root, need_tools,
+                     run_tests, skip, wait_for)
+
+PROG = "saslauthd-lite/saslauthd-lite"
+PASSWD_TOOL = os.path.join(BUILDDIR, "saslauthd-lite/saslauthd-lite-passwd")
+SECRET = "Dovecot-interop-s3cret"
+DELAY_MS = 1500
+
+
+def start_daemon(socket_path):
+    """saslauthd-lite with alice (yescrypt), its Dovecot socket at path."""
+    d = make_tmpdir(prefix="pfh-sdc-it-", mode=0o755)
+    h = subprocess.run([PASSWD_TOOL, "alice"], input=SECRET.encode(),
+                       capture_output=True, check=True).stdout.decode()
+    pw = os.path.join(d, "passwd")
+    with open(pw, "w") as f:
+        f.write(h)
+    os.chmod(pw, 0o600)
+    conf = os.path.join(d, "sasl.conf")
+    with open(conf, "w") as f:
+        f.write("run_dir = %s/run\npwfile = %s\nsocket_group = postfix\n"
+                "throttle = yes\nthrottle_after = 2\nthrottle_delay = %dms\n"
+                "throttle_max_delay = 10s\n" % (d, pw, DELAY_MS))
+    daemon = Daemon(PROG, args=["-C", conf, "-o",
+                                "dovecot_listen=unix:" + socket_path],
+                    workdir=d, name="saslauthd-lite")
+    daemon.start()
+    return daemon
+
+
+def chrooted_smtpds(queue_dir):
+    """pids of smtpd processes whose root is the queue directory."""
+    pids = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % p) as f:
+                if f.read().strip() != "smtpd":
+                    continue
+            if os.path.realpath(os.readlink("/proc/%s/root" % p)) == \
+                    os.path.realpath(queue_dir):
+                pids.append(int(p))
+        except OSError:
+            continue
+    return pids
+
+
+def decisions(d):
+    return [l for l in d.log().splitlines() if "auth: result=" in l]
+
+
+def test_postfix_smtpd_dovecot_sasl_chrooted():
+    need_root()
+    need_tools("postfix", "postconf", "swaks")
+    from postfix_instance import PostfixInstance, Sink, swaks
+    try:
+        grp.getgrnam("postfix")
+    except KeyError:
+        skip("no postfix group")
+    with Sink() as sink:
+        pf = PostfixInstance(
+            main_cf={"relayhost": "[127.0.0.1]:%d" % sink.port,
+                     "smtp_tls_security_level": "none",
+                     "smtpd_sasl_auth_enable": "yes",
+                     "smtpd_sasl_type": "dovecot",
+                     "smtpd_sasl_path": "private/auth",
+                     "smtpd_tls_auth_only": "no",
+                     "smtpd_relay_restrictions":
+                         "permit_sasl_authenticated, reject_unauth_destination"},
+            mynetworks="192.0.2.0/24",       # 127.0.0.x must authenticate
+            smtpd_chroot=True)
+        # smtpd asks the socket for its mechanisms as it starts: the
+        # socket comes first, in private/ as postfix start would make it
+        # (postfix's, 0700; root binds there)
+        pf.write_config()
+        private = os.path.join(pf.queue_dir, "private")
+        os.makedirs(private, mode=0o700, exist_ok=True)
+        os.chown(private, pwd.getpwnam("postfix").pw_uid, -1)
+        d = start_daemon(os.path.join(private, "auth"))
+        with d, pf:
+            run_sessions(pf, d, sink, swaks)
+            assert chrooted_smtpds(pf.queue_dir), \
+                "no smtpd chrooted in %s" % pf.queue_dir
+    log = d.log()
+    assert SECRET not in log
+
+
+def run_sessions(pf, d, sink, swaks):
+    def base(addr):
+        return ["--server", "127.0.0.1", "--port", str(pf.port),
+                "--local-interface", addr,
+                "--from", "sender@test.example",
+                "--to", "user@outside.example",
+                "--helo", "client.test.example"]
+
+    for mech in ("PLAIN", "LOGIN"):
+        rc, out = swaks(base("127.0.0.1") + ["--auth", mech, "--auth-user",
+                                             "alice", "--auth-password",
+                                             SECRET])
+        assert rc == 0, out
+        assert "235 2.7.0 Authentication successful" in out, out
+        assert "250 2.0.0 Ok: queued" in out, out
+    sink.wait_messages(2, timeout=30)
+    rc, out = swaks(base("127.0.0.1") + ["--auth", "PLAIN", "--auth-user",
+                                         "alice", "--auth-password",
+                                         "wrong"])
+    assert rc != 0 and "535 5.7.8" in out, out
+    rc, out = swaks(base("127.0.0.1"))
+    assert rc != 0 and "554 5.7.1" in out and "Relay access denied" in out
+    ok = [l for l in decisions(d) if "result=OK user=alice" in l]
+    assert len(ok) == 2 and all(" client=127.0.0.1 " in l for l in ok), ok
+
+    # two guesses from 127.0.0.2, for two users nobody knows: the address
+    # (not a login) has failed, and its next request waits (the throttle
+    # counts a repeated wrong password once, so two different ones)
+    for user, guess in (("bob", "guess-1"), ("carol", "guess-2")):
+        rc, out = swaks(base("127.0.0.2") + ["--auth", "LOGIN", "--auth-user",
+                                             user, "--auth-password", guess,
+                                             "--quit-after", "AUTH"])
+        assert rc != 0 and "535 5.7.8" in out, out
+    t0 = time.monotonic()
+    rc, out = swaks(base("127.0.0.2") + ["--auth", "PLAIN", "--auth-user",
+                                         "alice", "--auth-password", SECRET,
+                                         "--quit-after", "AUTH"])
+    slow = time.monotonic() - t0
+    assert rc == 0 and "235 2.7.0" in out, out
+    t0 = time.monotonic()
+    rc, out = swaks(base("127.0.0.3") + ["--auth", "PLAIN", "--auth-user",
+                                         "alice", "--auth-password", SECRET,
+                                         "--quit-after", "AUTH"])
+    fast = time.monotonic() - t0
+    assert rc == 0 and "235 2.7.0" in out, out
+    dec = decisions(d)
+    two = [l for l in dec if " client=127.0.0.2 " in l]
+    assert [bool(re.search(r"result=NO user=(bob|carol) ", l))
+            for l in two] == [True, True, False], two
+    m = re.search(r"result=OK user=alice .* throttled=(\d+)ms", two[2])
+    assert m and int(m.group(1)) >= DELAY_MS - 100, two
+    assert slow >= (DELAY_MS - 100) / 1000.0, slow
+    three = [l for l in dec if " client=127.0.0.3 " in l]
+    assert len(three) == 1 and "result=OK user=alice" in three[0], three
+    assert "throttled=" not in three[0], three
+    assert fast < slow, (fast, slow)
+
+
+if __name__ == "__main__":
+    if not os.access(os.path.join(BUILDDIR, PROG), os.X_OK):
+        skip("%s not built" % PROG)
+    run_tests(tests=[test_postfix_smtpd_dovecot_sasl_chrooted], argv=[])
