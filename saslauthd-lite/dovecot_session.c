@@ -254,6 +254,7 @@ check(struct dc_auth *a, const char *pw, size_t pwlen)
 	in.client = a->rip;
 	a->state = A_CHECK;
 	dc->nchecking++;
+	stats_inc(&dc->ctx->st.dovecot_requests);
 	/* reading waits for the answers (the drain's cue) */
 	conn_pause(dc->conn);
 	a->req = sasl_req_new(dc->ctx, &in, check_done, a);

@@ -87,6 +87,7 @@ struct sasl_stats {
 	struct stats_counter requests, ok, no, tempfail, cached_ok, cached_no,
 	    empty_field, oversize, bad_request, queue_full, timeouts,
 	    throttled, throttle_refused;
+	struct stats_counter dovecot_requests;	/* of requests: the Dovecot socket's */
 	struct stats_hist latency;
 	struct stats_recent recent;
 };

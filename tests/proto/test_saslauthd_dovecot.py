@@ -27,9 +27,10 @@ import stat
 import subprocess
 import time
 
-from pfhtest import (BUILDDIR, Daemon, add_cleanup, is_closed, make_tmpdir,
-                     need_tools, run_tests, sasl_auth, skip, test,
-                     unix_connect, wait_for, write_conf)
+from pfhtest import (BUILDDIR, Daemon, add_cleanup, free_port, http_text,
+                     is_closed, make_tmpdir, need_tools, run_tests, sasl_auth,
+                     skip, test, unix_connect, wait_for, write_conf)
+from promparse import check_naming_scheme, mval, parse_exposition
 
 PROG = "saslauthd-lite/saslauthd-lite"
 PASSWD_TOOL = os.path.join(BUILDDIR, "saslauthd-lite/saslauthd-lite-passwd")
@@ -679,6 +680,32 @@ def test_peer_going_away_mid_check_is_harmless():
     w = c.words()
     assert w[:2] == ["FAIL", "3"], w
     assert s.d.proc.poll() is None
+
+
+@test
+def test_metrics_count_the_dovecot_requests():
+    port = free_port()
+    s = Lite({"status_listen": "inet:127.0.0.1:%d" % port})
+    assert sasl_auth(s.mux, "alice", SECRET) == "OK"
+    c = Client(s)
+    assert login(c, 1, "alice", SECRET)[0] == "OK"
+    assert login(c, 2, "alice", "wrong")[0] == "FAIL"
+    c.auth(3, "PLAIN", "!!!!")
+    expect(c, "FAIL", 3)
+    c.auth(4, "PLAIN", "A" * 20000)
+    assert c.closed()
+    st, text = http_text("http://127.0.0.1:%d/metrics" % port)
+    assert st == 200, (st, text)
+    fams = parse_exposition(text)
+    check_naming_scheme(fams, "saslauthd-lite")
+    proto = "saslauthd_lite_protocol_requests_total"
+    assert mval(fams, proto, kind="dovecot") == 2, text
+    assert mval(fams, proto, kind="mux") == 1, text
+    assert mval(fams, "saslauthd_lite_requests_total") == 3, text
+    refused = "saslauthd_lite_refused_total"
+    assert mval(fams, refused, reason="bad_request") == 1, text
+    assert mval(fams, refused, reason="oversize") == 1, text
+    assert mval(fams, "saslauthd_lite_answers_total", result="ok") == 2
 
 
 if __name__ == "__main__":
