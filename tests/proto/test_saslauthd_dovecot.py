@@ -683,6 +683,25 @@ def test_peer_going_away_mid_check_is_harmless():
 
 
 @test
+def test_sigterm_lets_the_answer_in_flight_go_out():
+    need_pam_exec()
+    s = Lite(pam={"smtp": "auth required pam_exec.so quiet /bin/sleep 1\n"
+                          "auth required pam_deny.so\n"
+                          "account required pam_permit.so\n"})
+    idle = Client(s)
+    c = Client(s)
+    c.auth(1, "PLAIN", plain("alice", SECRET))
+    time.sleep(0.3)
+    s.d.proc.send_signal(signal.SIGTERM)
+    # an idle connection goes at once; the one with a check waits for it
+    assert idle.closed()
+    w = c.words()
+    assert w[:3] == ["FAIL", "1", "user=alice"], w
+    assert c.closed()
+    assert s.d.proc.wait(10) == 0
+
+
+@test
 def test_metrics_count_the_dovecot_requests():
     port = free_port()
     s = Lite({"status_listen": "inet:127.0.0.1:%d" % port})
