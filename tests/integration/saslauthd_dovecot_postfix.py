@@ -14,14 +14,13 @@ Exit 77 when a tool is missing or when not root (a failure under
 PFH_REQUIRE_TOOLS=1).
 """
 
-import grp
 import os
 import pwd
 import re
 import time
 
-from pfhtest import BUILDDIR, need_root, need_tools, run_tests, skip
-from saslauthd_interop import PROG, SECRET, start_daemon
+from pfhtest import BUILDDIR, run_tests, skip
+from saslauthd_interop import PROG, SECRET, need_postfix, start_daemon
 
 DELAY_MS = 1500
 
@@ -59,13 +58,8 @@ def decisions(d):
 
 
 def test_postfix_smtpd_dovecot_sasl_chrooted():
-    need_root()
-    need_tools("postfix", "postconf", "swaks")
+    need_postfix()
     from postfix_instance import PostfixInstance, Sink, swaks
-    try:
-        grp.getgrnam("postfix")
-    except KeyError:
-        skip("no postfix group")
     with Sink() as sink:
         pf = PostfixInstance(
             main_cf={"relayhost": "[127.0.0.1]:%d" % sink.port,

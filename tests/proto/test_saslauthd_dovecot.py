@@ -43,6 +43,13 @@ _rip = [0]
 USERS = [("alice", SECRET), ("bob", "bob-pw")]
 
 
+def slow_deny(seconds):
+    """A PAM stack for service smtp that takes this long to say no."""
+    return {"smtp": "auth required pam_exec.so quiet /bin/sleep %d\n"
+                    "auth required pam_deny.so\n"
+                    "account required pam_permit.so\n" % seconds}
+
+
 def need_pam_exec():
     if not os.path.exists(os.path.join(PAMDIR, "pam_exec.so")):
         skip("pam_exec.so not found in %s" % PAMDIR)
@@ -587,9 +594,7 @@ def test_backend_timeout_is_a_temporary_failure():
     # a temporary failure: Dovecot's passwd-file has none to show
     need_pam_exec()
     s = Lite({"backend_timeout": "300ms"},
-             pam={"smtp": "auth required pam_exec.so quiet /bin/sleep 3\n"
-                          "auth required pam_deny.so\n"
-                          "account required pam_permit.so\n"})
+             pam=slow_deny(3))
     c = Client(s)
     w = login(c, 1, "alice", SECRET)
     assert w[:2] == ["FAIL", "1"], w
@@ -650,12 +655,12 @@ def test_mux_socket_keeps_working_beside():
 def test_peer_going_away_mid_check_is_harmless():
     need_pam_exec()
     s = Lite({"backend_timeout": "3s"},
-             pam={"smtp": "auth required pam_exec.so quiet /bin/sleep 1\n"
-                          "auth required pam_deny.so\n"
-                          "account required pam_permit.so\n"})
+             pam=slow_deny(1))
     c = Client(s)
-    c.auth(1, "PLAIN", plain("alice", SECRET))
-    c.auth(2, "LOGIN")
+    # in one write: lines that arrive together are taken together
+    c.send("AUTH\t1\tPLAIN\tservice=smtp\trip=%s\tresp=%s\n"
+           "AUTH\t2\tLOGIN\tservice=smtp\trip=%s\n"
+           % (rip(), plain("alice", SECRET), rip()))
     assert c.words() == ["CONT", "2", b64("Username:")]
     c.close()
     # reading waits while a check is in flight (the drain's cue), so the
@@ -673,9 +678,7 @@ def test_peer_going_away_mid_check_is_harmless():
 @test
 def test_sigterm_lets_the_answer_in_flight_go_out():
     need_pam_exec()
-    s = Lite(pam={"smtp": "auth required pam_exec.so quiet /bin/sleep 1\n"
-                          "auth required pam_deny.so\n"
-                          "account required pam_permit.so\n"})
+    s = Lite(pam=slow_deny(1))
     idle = Client(s)
     c = Client(s)
     c.auth(1, "PLAIN", plain("alice", SECRET))
