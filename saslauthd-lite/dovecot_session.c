@@ -361,6 +361,13 @@ on_auth(struct dc_conn *dc, const struct dovecot_line *l,
 		    "disconnecting", conn_peer(dc->conn), l->id);
 		return -1;
 	}
+	if (strlen(l->service) > SASL_FIELD_MAX) {
+		/* cut short, it would name another PAM service */
+		log_warn("%s: dovecot: request %lu: service= longer than %d "
+		    "bytes: disconnecting", conn_peer(dc->conn), l->id,
+		    SASL_FIELD_MAX);
+		return -1;
+	}
 	if (find(dc, l->id) != NULL) {
 		log_warn("%s: dovecot: duplicate request id %lu: "
 		    "disconnecting", conn_peer(dc->conn), l->id);

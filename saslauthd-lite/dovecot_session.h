@@ -32,7 +32,8 @@
  *              for an unknown id); a log line and a disconnect for a
  *              broken protocol (unknown command or mechanism, malformed
  *              line, a line over DOVECOT_MAX_LINE, a duplicate id, a NUL
- *              byte in a line), as Dovecot does. Never OK without a
+ *              byte in a line, a service= over 256 bytes), as Dovecot
+ *              does. Never OK without a
  *              backend's OK.
  *   reading    pauses while checks are in flight (requests that arrived
  *              together run together; a later line waits for them), so a

@@ -624,6 +624,19 @@ def test_nul_byte_in_a_line_disconnects():
 
 
 @test
+def test_overlong_service_disconnects():
+    # Dovecot takes any service name; ours names a PAM service, and one
+    # cut short could name another
+    s = Lite()
+    disconnects(s, "AUTH\t1\tPLAIN\tservice=%s\trip=127.0.0.1\tresp=%s\n"
+                % ("s" * 257, plain("alice", SECRET)))
+    c = Client(s)
+    c.send("AUTH\t1\tPLAIN\tservice=%s\trip=127.0.0.1\tresp=%s\n"
+           % ("s" * 256, plain("alice", SECRET)))
+    expect(c, "OK", 1)
+
+
+@test
 def test_per_ip_throttle_from_rip():
     s = Lite({"throttle": "yes", "throttle_after": "2",
               "throttle_delay": "400ms", "throttle_max_delay": "5s"})
