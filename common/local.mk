@@ -10,6 +10,7 @@ common_libpfh_a_SOURCES = \
 	common/log.c common/log.h \
 	common/codec.c common/codec.h \
 	common/netstring.c common/netstring.h \
+	common/base64.c common/base64.h \
 	common/cstrings.c common/cstrings.h \
 	common/attrs.c common/attrs.h \
 	common/cfg_lines.c common/cfg_lines.h \

@@ -23,6 +23,9 @@ saslauthd_lite_saslauthd_lite_SOURCES = \
 	saslauthd-lite/main.c saslauthd-lite/saslauthd.h \
 	saslauthd-lite/sasl_params.c \
 	saslauthd-lite/sasl_session.c \
+	saslauthd-lite/sasl_request.c saslauthd-lite/sasl_request.h \
+	saslauthd-lite/dovecot_session.c saslauthd-lite/dovecot_session.h \
+	saslauthd-lite/dovecot_proto.c saslauthd-lite/dovecot_proto.h \
 	saslauthd-lite/sasl_status.c \
 	saslauthd-lite/auth.c saslauthd-lite/auth.h \
 	saslauthd-lite/auth_pwfile.c \
@@ -91,11 +94,13 @@ tests_unit_test_sasl_ldap_filter_CPPFLAGS = $(SASL_UNIT_CPPFLAGS)
 tests_unit_test_sasl_ldap_filter_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sasl_ldap_filter_LDADD = $(PFH_LIBS) $(CMOCKA_LIBS)
 # The session state machine on a fake clock with fake backends: the real
-# sasl_session.c, loop, conn and worker pool; sasl_fake.c stands in for
+# sasl_session.c and sasl_request.c, loop, conn and worker pool;
+# sasl_fake.c stands in for
 # the server skeleton and the decision log.
 tests_unit_test_sasl_session_SOURCES = tests/unit/test_sasl_session.c \
 	tests/unit/sasl_fake.c tests/unit/sasl_fake.h \
 	saslauthd-lite/sasl_session.c saslauthd-lite/saslauthd.h \
+	saslauthd-lite/sasl_request.c saslauthd-lite/sasl_request.h \
 	saslauthd-lite/auth.c saslauthd-lite/auth.h \
 	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth_pam.c \
 	saslauthd-lite/auth_shadow.c \
@@ -110,5 +115,7 @@ TESTS += tests/proto/test_saslauthd.py \
 	tests/proto/test_saslauthd_pwleak.py \
 	tests/proto/test_saslauthd_status.py \
 	tests/proto/test_saslauthd_ldap.py \
+	tests/proto/test_saslauthd_dovecot.py \
 	tests/integration/it_saslauthd_testsaslauthd.sh \
-	tests/integration/it_saslauthd_postfix.sh
+	tests/integration/it_saslauthd_postfix.sh \
+	tests/integration/it_saslauthd_dovecot_postfix.sh

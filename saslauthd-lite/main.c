@@ -22,6 +22,8 @@
 
 #include "auth.h"
 #include "auth_cache.h"
+#include "dovecot_session.h"
+#include "endpoint.h"
 #include "ldap_conf.h"
 #include "log.h"
 #include "privs.h"
@@ -36,6 +38,9 @@
 static char opt_mechs[256];
 static const char *opt_O;
 static int opt_l;
+/* the Dovecot listener bound at start ("" none): dovecot_listen is
+ * restart-only, so later configs do not say which socket is which */
+static char dovecot_bound[300];
 
 /* numeric - digits only */
 static int
@@ -290,6 +295,36 @@ prepare_run_dir(struct server *srv, const struct sasl_cfg *cfg, char *err,
 	return 0;
 }
 
+/*
+ * dovecot_check - dovecot_listen: one endpoint, not the mux socket; the
+ * sockets hook then lists both
+ */
+static int
+dovecot_check(struct sasl_cfg *c, char *err, size_t errlen)
+{
+	struct endpoint ep;
+
+	snprintf(c->listen_eps, sizeof(c->listen_eps), "%s", c->socket_ep);
+	c->dovecot_ep[0] = 0;
+	if (*c->dovecot_listen == 0)
+		return 0;
+	if (strpbrk(c->dovecot_listen, ", \t") != NULL ||
+	    endpoint_canonical(c->dovecot_listen, strlen(c->dovecot_listen),
+	    &ep, c->dovecot_ep, sizeof(c->dovecot_ep)) < 0) {
+		snprintf(err, errlen, "dovecot_listen: \"%s\": want one "
+		    "endpoint, unix:/path or inet:host:port", c->dovecot_listen);
+		return -1;
+	}
+	if (strcmp(c->dovecot_ep, c->socket_ep) == 0) {
+		snprintf(err, errlen, "dovecot_listen: %s is the mux socket",
+		    c->dovecot_ep);
+		return -1;
+	}
+	snprintf(c->listen_eps, sizeof(c->listen_eps), "%s, %s", c->socket_ep,
+	    c->dovecot_ep);
+	return 0;
+}
+
 /* sasl_cfg_check - cross-field validation */
 static int
 sasl_cfg_check(void *vcfg, char *err, size_t errlen)
@@ -327,6 +362,8 @@ sasl_cfg_check(void *vcfg, char *err, size_t errlen)
 		    "0660 and socket_group", (unsigned)c->socket_mode);
 		return -1;
 	}
+	if (dovecot_check(c, err, errlen) < 0)
+		return -1;
 	if (c->throttle_max_delay < c->throttle_delay) {
 		snprintf(err, errlen, "throttle_max_delay is below "
 		    "throttle_delay");
@@ -352,8 +389,9 @@ sasl_sockets(void *vcfg, struct server_sockets *ss)
 {
 	struct sasl_cfg *cfg = vcfg;
 
+	/* dovecot_listen, restart-only, warns by its own name as well */
 	ss->listen_param = "run_dir";
-	ss->endpoints = cfg->socket_ep;
+	ss->endpoints = cfg->listen_eps;
 	ss->mode = cfg->socket_mode;
 	ss->group = cfg->socket_group;
 }
@@ -368,6 +406,16 @@ sasl_data_changed(void *vctx)
 		auth_cache_flush(ctx->cache);
 		log_info("cache flushed: the password data changed");
 	}
+}
+
+/* sasl_accept - a client of the mux socket or of the Dovecot socket */
+static void
+sasl_accept(struct listener *l, int fd, const char *peer, void *ctx)
+{
+	if (*dovecot_bound && strcmp(listener_name(l), dovecot_bound) == 0)
+		dovecot_session_accept(l, fd, peer, ctx);
+	else
+		sasl_session_accept(l, fd, peer, ctx);
 }
 
 /* sasl_init - keys, backends, run dir, socket, pool */
@@ -395,8 +443,8 @@ sasl_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (prepare_run_dir(srv, cfg, err, errlen) < 0)
 		return -1;
-	if (server_listen_config(srv, sasl_session_accept, ctx, err,
-	    errlen) < 0)
+	snprintf(dovecot_bound, sizeof(dovecot_bound), "%s", cfg->dovecot_ep);
+	if (server_listen_config(srv, sasl_accept, ctx, err, errlen) < 0)
 		return -1;
 	workers = (unsigned)cfg->workers;
 	if (workers == 0) {

@@ -58,6 +58,9 @@ const struct cfg_param sasl_params[] = {
 	{"ldap_tls_cacert_file", CFG_STR, "", P(ldap_tls_cacert_file), 0, 0, RL},
 	{"ldap_timeout", CFG_TIME, "5s", P(ldap_timeout), 10, 600000, RL},
 	{"ldap_scope", CFG_STR, "sub", P(ldap_scope), 0, 0, RL},
+	{"dovecot_listen", CFG_STR, "", P(dovecot_listen), 0, 0, RS},
+	{"dovecot_allow_unsecured", CFG_BOOL, "no",
+	    P(dovecot_allow_unsecured), 0, 0, RL},
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 

@@ -224,6 +224,12 @@ sasl_status(struct server *srv, struct status_writer *w)
 	status_kv(w, "realm_policy", "%s", cfg->realm_policy);
 	status_counter(w, "saslauthd_lite_requests_total", "requests decoded",
 	    NULL, stats_get(&st->requests));
+	status_counter(w, "saslauthd_lite_protocol_requests_total",
+	    "requests decoded by protocol", "kind=\"mux\"",
+	    stats_get(&st->requests) - stats_get(&st->dovecot_requests));
+	status_counter(w, "saslauthd_lite_protocol_requests_total",
+	    "requests decoded by protocol", "kind=\"dovecot\"",
+	    stats_get(&st->dovecot_requests));
 	status_counter(w, "saslauthd_lite_answers_total", "answers by result",
 	    "result=\"ok\"", stats_get(&st->ok));
 	status_counter(w, "saslauthd_lite_answers_total", "answers by result",

@@ -7,8 +7,11 @@
  * log line per decision. Modules, one job each:
  *   main.c          parameters, Cyrus flag translation, server_spec hooks
  *   sasl_params.c   the parameter table (shared with saslauthd-lite-test)
- *   sasl_session.c  one client connection: decode, policy, cache, throttle,
- *                   backend chain on the worker pool, reply, drain
+ *   sasl_session.c  one mux connection: decode, reply, drain
+ *   sasl_request.c  one password check: policy, throttle, cache, backend
+ *                   chain on the worker pool, decision (sasl_request.h)
+ *   dovecot_session.c  one connection on the Dovecot auth socket
+ *                   (dovecot_session.h); its lines: dovecot_proto.c
  *   sasl_status.c   the status page and the per-decision log line
  *   realm.c         the realm policy (pure)
  *   clientaddr.c    the 5th field's client address, whole or not (pure)
@@ -76,8 +79,12 @@ struct sasl_cfg {
 	    *ldap_tls_cacert_file, *ldap_scope;
 	bool	 ldap_start_tls;
 	long long ldap_timeout;		/* ms, per LDAP operation */
+	char	*dovecot_listen;	/* "" = no Dovecot auth socket */
+	bool	 dovecot_allow_unsecured;	/* plaintext without TLS */
 	/* derived by the config check */
 	char	 socket_ep[128];	/* "unix:" run_dir "/mux" */
+	char	 dovecot_ep[300];	/* dovecot_listen, canonical */
+	char	 listen_eps[440];	/* both, the sockets hook's list */
 };
 
 /* sasl_params.c */
@@ -89,6 +96,7 @@ struct sasl_stats {
 	struct stats_counter requests, ok, no, tempfail, cached_ok, cached_no,
 	    empty_field, oversize, bad_request, queue_full, timeouts,
 	    throttled, throttle_refused;
+	struct stats_counter dovecot_requests;	/* of requests: the Dovecot socket's */
 	struct stats_hist latency;
 	struct stats_recent recent;
 };

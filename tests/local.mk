@@ -10,6 +10,7 @@ UNIT_TESTS = \
 	tests/unit/test_log \
 	tests/unit/test_secret \
 	tests/unit/test_netstring \
+	tests/unit/test_base64 \
 	tests/unit/test_cstrings \
 	tests/unit/test_attrs \
 	tests/unit/test_cfg \
@@ -40,6 +41,8 @@ tests_unit_test_secret_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_secret_LDADD = $(UNIT_LDADD)
 tests_unit_test_netstring_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_netstring_LDADD = $(UNIT_LDADD)
+tests_unit_test_base64_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_base64_LDADD = $(UNIT_LDADD)
 tests_unit_test_cstrings_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cstrings_LDADD = $(UNIT_LDADD)
 tests_unit_test_attrs_CFLAGS = $(UNIT_CFLAGS)

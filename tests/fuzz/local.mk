@@ -19,7 +19,8 @@ FUZZ_HARNESSES = \
 	tests/fuzz/fuzz_ccert \
 	tests/fuzz/fuzz_pwfile \
 	tests/fuzz/fuzz_realm \
-	tests/fuzz/fuzz_ldap_conf
+	tests/fuzz/fuzz_ldap_conf \
+	tests/fuzz/fuzz_dovecot
 check_PROGRAMS += $(FUZZ_HARNESSES)
 # One .fuzz spec per harness, in the same order: each is a libFuzzer test.
 FUZZ_SPECS = \
@@ -36,7 +37,8 @@ FUZZ_SPECS = \
 	tests/fuzz/ccert.fuzz \
 	tests/fuzz/pwfile.fuzz \
 	tests/fuzz/realm.fuzz \
-	tests/fuzz/ldap_conf.fuzz
+	tests/fuzz/ldap_conf.fuzz \
+	tests/fuzz/dovecot.fuzz
 
 if ENABLE_FUZZING
 TESTS += $(FUZZ_SPECS)
@@ -119,6 +121,11 @@ tests_fuzz_fuzz_ldap_conf_SOURCES = tests/fuzz/fuzz_ldap_conf.c \
 tests_fuzz_fuzz_ldap_conf_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/saslauthd-lite
 tests_fuzz_fuzz_ldap_conf_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dovecot_SOURCES = tests/fuzz/fuzz_dovecot.c \
+	saslauthd-lite/dovecot_proto.c saslauthd-lite/dovecot_proto.h \
+	saslauthd-lite/clientaddr.c saslauthd-lite/clientaddr.h
+tests_fuzz_fuzz_dovecot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
+tests_fuzz_fuzz_dovecot_LDADD = $(FUZZ_LDADD)
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/specs_complete.sh \
@@ -128,7 +135,8 @@ EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/sts_policy.dict \
 	tests/fuzz/dyn_store.dict tests/fuzz/dns_wire.dict \
 	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict \
-	tests/fuzz/ldap_conf.dict
+	tests/fuzz/ldap_conf.dict \
+	tests/fuzz/dovecot.dict
 
 # `make fuzz-check`: build the harnesses and run every .fuzz spec (and
 # nothing else), as scripts/test's fuzz step does.

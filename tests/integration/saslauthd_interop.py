@@ -55,15 +55,21 @@ def test_testsaslauthd():
     assert SECRET not in d.log()
 
 
-def test_postfix_smtpd_auth():
+def need_postfix():
+    """Root, Postfix, swaks and the postfix group, or a skip (a failure
+    for a missing tool under PFH_REQUIRE_TOOLS)."""
     need_root()
     need_tools("postfix", "postconf", "swaks")
-    from postfix_instance import PostfixInstance, Sink, swaks
     import grp
     try:
         grp.getgrnam("postfix")
     except KeyError:
         skip("no postfix group")
+
+
+def test_postfix_smtpd_auth():
+    need_postfix()
+    from postfix_instance import PostfixInstance, Sink, swaks
     # smtpd runs as postfix: the socket's group lets it in, nobody else
     d, mux = start_daemon("socket_group = postfix\n")
     # Debian's Postfix reads $config_directory/sasl/smtpd.conf whatever

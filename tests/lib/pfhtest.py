@@ -150,7 +150,7 @@ TOOL_PACKAGES = {
     "adduser": "adduser", "gpasswd": "passwd", "make": "build-essential",
     "nsd": "nsd", "ldns-signzone": "ldnsutils", "ldns-keygen": "ldnsutils",
     "drill": "ldnsutils", "ldns-verify-zone": "ldnsutils",
-    "libunbound": "libunbound-dev",
+    "libunbound": "libunbound-dev", "dovecot": "dovecot-core",
     "slapd": "slapd", "slapadd": "slapd", "ldapsearch": "ldap-utils",
 }
 

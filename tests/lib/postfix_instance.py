@@ -153,7 +153,9 @@ class PostfixInstance:
                  started in a mount namespace of its own (unshare) where
                  that file is bind-mounted over /etc/resolv.conf, so smtp(8)
                  asks a test name server and the host's resolver is left
-                 alone.  Its services must not be chrooted (they are not).
+                 alone.  smtp(8) must not be chrooted (it is not here).
+    smtpd_chroot run the test smtpd chrooted in the queue directory
+                 (master.cf column 5 y, as Debian does); default no.
 
     Attributes: dir, config_dir (DIR/etc), queue_dir (DIR/spool), data_dir
     (DIR/data), maillog (DIR/maillog), port, host ("127.0.0.1").
@@ -161,8 +163,9 @@ class PostfixInstance:
 
     def __init__(self, main_cf=None, smtpd_args=None, extra_files=None,
                  extra_master=None, mynetworks="127.0.0.0/8", port=None,
-                 resolv_conf=None):
+                 resolv_conf=None, smtpd_chroot=False):
         self.main_cf = dict(main_cf or {})
+        self.smtpd_chroot = smtpd_chroot
         self.smtpd_args = smtpd_args or {}
         self.extra_files = dict(extra_files or {})
         self.extra_master = list(extra_master or [])
@@ -250,7 +253,8 @@ class PostfixInstance:
                 break
         else:
             base = _FALLBACK_MASTER_CF
-        smtpd = ["%s:%d inet n - n - - smtpd" % (self.host, self.port)]
+        smtpd = ["%s:%d inet n - %s - - smtpd" % (
+            self.host, self.port, "y" if self.smtpd_chroot else "n")]
         smtpd += master_cf_args({k: self._subst(_fmt_value(v)) for k, v in
                                  (self.smtpd_args.items()
                                   if isinstance(self.smtpd_args, dict)

@@ -195,9 +195,11 @@ def test_counters_move_by_exactly_the_traffic():
     for fam in m1.values():
         for _, labels, _ in fam["samples"]:
             assert set(labels) <= {"result", "reason", "backend", "le",
-                                   "listener", "source"}, labels
+                                   "listener", "source", "kind"}, labels
             # source is the table file's fixed name (pfhelpers_table_*)
             assert labels.get("source", "pwfile") == "pwfile", labels
+            # kind is the socket's protocol (protocol_requests_total)
+            assert labels.get("kind", "mux") in ("mux", "dovecot"), labels
     # the one naming scheme of the suite (promparse, pfhelpers-status(5))
     check_naming_scheme(m1, "saslauthd-lite")
 

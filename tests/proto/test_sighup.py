@@ -381,7 +381,8 @@ DAEMON_RESTART_VALUES = {
                "sts_timeout": "3s",
                "control_listen": "unix:/run/pfh-hup-test.control"},
     "saslauthd-lite": {"workers": "7", "max_queue": "100",
-                       "throttle_table_size": "500", "recent_size": "20"},
+                       "throttle_table_size": "500", "recent_size": "20",
+                       "dovecot_listen": "unix:/run/pfh-hup-test.auth"},
     "policyd-ccert": {},
 }
 LISTENER_PARAMS = {"listen", "run_dir", "socket_mode", "socket_group",
