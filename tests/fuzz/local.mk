@@ -98,7 +98,7 @@ tests_fuzz_fuzz_dns_wire_LDADD = $(FUZZ_LDADD) $(DYN_LIBS)
 tests_fuzz_fuzz_ccert_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd-ccert
 tests_fuzz_fuzz_ccert_LDADD = policyd-ccert/libccert.a $(FUZZ_LDADD)
 tests_fuzz_fuzz_pwfile_SOURCES = tests/fuzz/fuzz_pwfile.c \
-	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth.c \
+	saslauthd-lite/auth_pwfile.c saslauthd-lite/pwfile_hash.c saslauthd-lite/pwfile_hash.h saslauthd-lite/auth.c \
 	saslauthd-lite/auth.h saslauthd-lite/saslauthd.h \
 	saslauthd-lite/auth_pam.c saslauthd-lite/auth_shadow.c \
 	saslauthd-lite/realm.c saslauthd-lite/realm.h
