@@ -231,7 +231,8 @@ def check_naming_scheme(fams, program):
             "%s: %s is neither pfhelpers_ nor %s_ then [a-z0-9_]" % (program, name, own)
         if program in DAEMONS:
             assert SCHEME_RE.match(name), "%s: %s" % (program, name)
-        if name.startswith("pfhelpers_"):
+        # pfhelpers-sync's own prefix is pfhelpers_sync_
+        if name.startswith("pfhelpers_") and not name.startswith(own + "_"):
             assert name in COMMON | COMMON_TABLE, \
                 "%s: %s: pfhelpers_ is for what every daemon has" % (program, name)
         if f["type"] == "counter":
