@@ -23,3 +23,4 @@ sync_pfhelpers_sync_LDADD = sync/libsync.a policyd-ccert/libccert.a \
 
 EXTRA_DIST += sync/pfhelpers-sync.sql
 
+TESTS += tests/proto/test_sync_pgsql.py
