@@ -21,6 +21,7 @@ sync_pfhelpers_sync_CPPFLAGS = $(sync_libsync_a_CPPFLAGS) $(PQ_CFLAGS)
 sync_pfhelpers_sync_LDADD = sync/libsync.a policyd-ccert/libccert.a \
 	$(PFH_LIBS) $(PQ_LIBS) $(CRYPT_LIBS)
 
+dist_man_MANS += doc/pfhelpers-sync.8 doc/pfhelpers-sync.conf.5
 EXTRA_DIST += sync/pfhelpers-sync.sql
 
 TESTS += tests/proto/test_sync_pgsql.py

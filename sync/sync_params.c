@@ -40,7 +40,8 @@ const struct cfg_param sync_params[] = {
 };
 
 static const struct cfg_param sync_feed_params[] = {
-	{"source", CFG_STR, "", F(source), 0, 0, RL},
+	/* a conninfo may hold a password: -n and reload logs hide it */
+	{"source", CFG_STR, "", F(source), 0, 0, RL | CFG_F_SECRET},
 	{"format", CFG_STR, "", F(format), 0, 0, RL},
 	{"output", CFG_STR, "", F(output), 0, 0, RL},
 	{"query", CFG_STR, "", F(query), 0, 0, RL},
