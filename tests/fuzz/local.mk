@@ -18,7 +18,8 @@ FUZZ_HARNESSES = \
 	tests/fuzz/fuzz_dns_wire \
 	tests/fuzz/fuzz_ccert \
 	tests/fuzz/fuzz_pwfile \
-	tests/fuzz/fuzz_realm
+	tests/fuzz/fuzz_realm \
+	tests/fuzz/fuzz_sync
 check_PROGRAMS += $(FUZZ_HARNESSES)
 # One .fuzz spec per harness, in the same order: each is a libFuzzer test.
 FUZZ_SPECS = \
@@ -34,7 +35,8 @@ FUZZ_SPECS = \
 	tests/fuzz/dns_wire.fuzz \
 	tests/fuzz/ccert.fuzz \
 	tests/fuzz/pwfile.fuzz \
-	tests/fuzz/realm.fuzz
+	tests/fuzz/realm.fuzz \
+	tests/fuzz/sync.fuzz
 
 if ENABLE_FUZZING
 TESTS += $(FUZZ_SPECS)
@@ -109,6 +111,9 @@ tests_fuzz_fuzz_realm_SOURCES = tests/fuzz/fuzz_realm.c \
 	saslauthd-lite/realm.c saslauthd-lite/realm.h
 tests_fuzz_fuzz_realm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
 tests_fuzz_fuzz_realm_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_sync_CPPFLAGS = $(sync_libsync_a_CPPFLAGS) -I$(top_srcdir)/sync
+tests_fuzz_fuzz_sync_LDADD = sync/libsync.a policyd-ccert/libccert.a \
+	$(FUZZ_LDADD) $(CRYPT_LIBS)
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/specs_complete.sh \
@@ -117,7 +122,8 @@ EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/endpoint.dict tests/fuzz/tls_policy.dict \
 	tests/fuzz/sts_policy.dict \
 	tests/fuzz/dyn_store.dict tests/fuzz/dns_wire.dict \
-	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict
+	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict \
+	tests/fuzz/sync.dict
 
 # `make fuzz-check`: build the harnesses and run every .fuzz spec (and
 # nothing else), as scripts/test's fuzz step does.
