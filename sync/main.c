@@ -176,6 +176,7 @@ static const struct server_spec sync_spec = {
 	.params = sync_params,
 	.cfg_size = sizeof(struct sync_cfg),
 	.check = sync_check_cfg,
+	.warn = sync_warn_cfg,
 	.init = sync_init,
 	.ready = sync_ready,
 	.reload = sync_reload,

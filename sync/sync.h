@@ -60,6 +60,8 @@ struct sync_cfg {
 extern const struct cfg_group sync_feed_group;
 extern const struct cfg_param sync_params[];
 int	sync_check_cfg(void *cfg, char *err, size_t errlen);
+/* sync_warn_cfg - spec->warn: a store over TCP without verify-full */
+void	sync_warn_cfg(void *cfg);
 
 enum sync_feed_phase {
 	FEED_WAITING,		/* not synced since the link came up */

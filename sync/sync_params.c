@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "log.h"
 #include "sync.h"
 #include "tls_policy.h"
 
@@ -126,6 +127,52 @@ check_feed(const char *name, struct sync_feed_cfg *fc, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+/* tcp_without_tls - does a conninfo reach a host over TCP, unverified? */
+static int
+tcp_without_tls(const char *conninfo)
+{
+	PQconninfoOption *opts, *o;
+	const char *host = NULL, *hostaddr = NULL, *sslmode = NULL;
+	int risky;
+
+	if ((opts = PQconninfoParse(conninfo, NULL)) == NULL)
+		return 0;
+	for (o = opts; o->keyword; o++) {
+		if (o->val == NULL || *o->val == 0)
+			continue;
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "hostaddr") == 0)
+			hostaddr = o->val;
+		else if (strcmp(o->keyword, "sslmode") == 0)
+			sslmode = o->val;
+	}
+	/* a socket directory (or none: libpq's default socket) is local */
+	risky = (hostaddr != NULL || (host != NULL && host[0] != '/' &&
+	    host[0] != '@')) && (sslmode == NULL ||
+	    strcmp(sslmode, "verify-full") != 0);
+	PQconninfoFree(opts);
+	return risky;
+}
+
+/* sync_warn_cfg - a store reached over TCP without a verified TLS name */
+void
+sync_warn_cfg(void *vcfg)
+{
+	const struct sync_cfg *cfg = vcfg;
+	const struct sync_feed_cfg *fc;
+	size_t i;
+
+	for (i = 0; i < cfg->feed_set.n; i++) {
+		fc = cfg->feed_set.items[i];
+		if (tcp_without_tls(fc->conninfo))
+			log_warn("%s_source: reaches the store over TCP without "
+			    "sslmode=verify-full: the tables (and password "
+			    "hashes) travel unprotected, from a server whose "
+			    "name is not checked", cfg->feed_set.names[i]);
+	}
 }
 
 /* sync_check_cfg - the whole config */

@@ -9,7 +9,7 @@ the last good file, a mass delete and a bad row refused, failover to a
 second host, and check's errors.
 """
 
-import json
+import hashlib
 import os
 import signal
 import subprocess
@@ -18,7 +18,8 @@ import urllib.request
 
 import pfhtest
 from pfhtest import (BUILDDIR, SRCDIR, Daemon, free_port, ns, ns_read,
-                     run_tests, sasl_auth, test, unix_connect, wait_for)
+                     policy_query, run_tests, sasl_auth, test, unix_connect,
+                     wait_for)
 from pg_instance import PgInstance, need_postgres
 from promparse import check_naming_scheme, mval, parse_exposition
 
@@ -232,6 +233,65 @@ auth_notify_channel = mail_users
                     "INSERT INTO mail_users VALUES ('dave', NULL)")
             a.d.wait_log(r"feed auth: update refused: row 3: column 2 "
                          r"\(hash\) is NULL", timeout=2)
+
+
+def fingerprint(seed):
+    d = hashlib.sha256(seed.encode()).digest()
+    return ":".join("%02X" % b for b in d)
+
+
+def ccert_action(d, pin):
+    attrs = [("request", "smtpd_access_policy"), ("protocol_state", "RCPT"),
+             ("sender", "app@example.net"), ("ccert_fingerprint", ""),
+             ("ccert_pubkey_fingerprint", pin)]
+    with unix_connect(d.path("policy.sock")) as s:
+        return policy_query(s, attrs)["action"]
+
+
+@test
+def test_identities_feed_serves_policyd_ccert():
+    pg = store()
+    pg.psql("CREATE TABLE hosts (pin text, name text, opts text);"
+            "CREATE TRIGGER hosts_sync AFTER INSERT OR UPDATE OR DELETE "
+            "OR TRUNCATE ON hosts FOR EACH STATEMENT EXECUTE FUNCTION "
+            "pfhelpers_sync_notify('hosts');"
+            "INSERT INTO hosts VALUES ('%s', 'app-server', "
+            "'senders=@example.net')" % fingerprint("app"))
+    a = Agent(pg.conninfo(), extra="""\
+feeds = tls ids
+ids_source = pgsql:%s
+ids_format = identities
+ids_output = @DIR@/out/identities
+ids_query = SELECT pin, name, opts FROM hosts ORDER BY 1
+ids_notify_channel = hosts
+""" % pg.conninfo()).start()
+    with a.d:
+        wait_for(lambda: a.text("identities") == "%s app-server "
+                 "senders=@example.net\n" % fingerprint("app"), timeout=5,
+                 what="the identities file")
+        p = Daemon("policyd-ccert/policyd-ccert", config="""\
+listen = unix:@DIR@/policy.sock
+identities = %s
+reload_check_interval = 100ms
+table_settle_time = 0
+""" % a.out("identities"), name="policyd-ccert")
+        p.start()
+        with p:
+            assert ccert_action(p, fingerprint("app")) == "OK"
+            assert ccert_action(p, fingerprint("new")) == "DUNNO"
+            pg.psql("INSERT INTO hosts VALUES ('%s', 'new-box', NULL)"
+                    % fingerprint("new"))
+            wait_for(lambda: "new-box" in a.text("identities"), timeout=1,
+                     what="new-box in the identities file")
+            wait_for(lambda: ccert_action(p, fingerprint("new")) == "OK",
+                     timeout=2, what="policyd-ccert permitting new-box")
+            # an unknown option is refused as policyd-ccert refuses it
+            pg.psql("UPDATE hosts SET opts = 'sendrs=@x' WHERE name = "
+                    "'new-box'")
+            a.d.wait_log(r"feed ids: update refused: query result, line \d: "
+                         r"unknown attribute \"sendrs\"",
+                         timeout=2)
+            assert ccert_action(p, fingerprint("new")) == "OK"
 
 
 @test
