@@ -235,6 +235,16 @@ flush(struct sync_link *l)
 	}
 }
 
+/* sent - a command is on its way: its results move the link to st */
+static void
+sent(struct sync_link *l, enum link_state st)
+{
+	l->st = st;
+	l->busy = true;
+	l->cmd_error = false;
+	flush(l);
+}
+
 /* send_query - one simple query (several statements allowed) */
 static int
 send_query(struct sync_link *l, const char *q, enum link_state st)
@@ -246,10 +256,7 @@ send_query(struct sync_link *l, const char *q, enum link_state st)
 		link_fail(l, why);
 		return -1;
 	}
-	l->st = st;
-	l->busy = true;
-	l->cmd_error = false;
-	flush(l);
+	sent(l, st);
 	return 0;
 }
 
@@ -489,10 +496,7 @@ send_feed_query(struct sync_link *l)
 	/* bounded memory: no PGresult holds the whole table */
 	(void)PQsetSingleRowMode(l->pg);
 	sync_feed_begin(l->cur);
-	l->st = L_QUERY;
-	l->busy = true;
-	l->cmd_error = false;
-	flush(l);
+	sent(l, L_QUERY);
 }
 
 /* on_done - the outstanding command has returned all its results */

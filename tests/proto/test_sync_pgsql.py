@@ -107,6 +107,12 @@ class Agent:
     def metrics(self):
         return parse_exposition(self.get("/metrics")[1])
 
+    def first_sync(self):
+        """The store's policy rows written (the agent started by "with
+        a.d"): the file's text."""
+        self.wait_text(lambda t: "example.com secure" in t, timeout=5)
+        return self.text()
+
     def wait_text(self, pred, timeout=1.0, what="the output file"):
         """pred(text) within timeout seconds: the issue's "about a second"."""
         return wait_for(lambda: self.text() is not None and
@@ -134,10 +140,9 @@ def lookup(d, key):
 @test
 def test_changes_reach_the_file_and_tlsmap_within_a_second():
     pg = store()
-    a = Agent(pg.conninfo()).start()
+    a = Agent(pg.conninfo())
     with a.d:
-        a.wait_text(lambda t: "example.com secure" in t, timeout=5)
-        assert a.text() == "b.example may\nexample.com secure\n"
+        assert a.first_sync() == "b.example may\nexample.com secure\n"
         st = os.stat(a.out())
         assert st.st_mode & 0o777 == 0o644, oct(st.st_mode)
         with open(a.out() + ".state") as f:
@@ -297,10 +302,9 @@ table_settle_time = 0
 @test
 def test_outage_keeps_the_file_and_changes_arrive_after_it():
     pg = store()
-    a = Agent(pg.conninfo()).start()
+    a = Agent(pg.conninfo())
     with a.d:
-        a.wait_text(lambda t: "example.com secure" in t, timeout=5)
-        good = a.text()
+        good = a.first_sync()
         pg.stop()
         a.d.wait_log(r"the tables stay as they are; retrying", timeout=5)
         time.sleep(1.0)
