@@ -20,6 +20,7 @@ common_libpfh_a_SOURCES = \
 	common/atomicfile.c common/atomicfile.h \
 	common/htab.c common/htab.h \
 	common/fileread.c common/fileread.h \
+	common/filewatch.c common/filewatch.h \
 	common/table.c common/table.h common/table_source.c \
 	common/ev.c common/ev.h \
 	common/conn.c common/conn.h \

@@ -64,7 +64,7 @@ static const char html_css[] =
 "table{width:100%;border-collapse:collapse;font-size:.92rem}"
 "td,th{padding:.3rem .4rem;border-bottom:1px solid var(--line);text-align:left;"
 "vertical-align:top;overflow-wrap:break-word}"
-"td.w,.kv td+td{overflow-wrap:anywhere}"
+"td.w,.kv td+td,table.fam td:first-child{overflow-wrap:anywhere}"
 ".blk{min-width:0;overflow-x:auto}"
 "th{color:var(--mute);font-weight:600;font-size:.82rem}"
 "td.k{color:var(--mute);width:40%}"

@@ -137,6 +137,13 @@ void	table_unref(struct table *);
  * then receives every error instead. The identity of a refused file is
  * recorded, so it is not tried (and logged) again until it changes.
  *
+ * Watched: after table_source_async() the file's directory is watched
+ * too (filewatch.h): a file renamed over the path is loaded at once,
+ * without the settle wait (a rename is atomic: the file is whole), and any
+ * other change of the name is checked at once, as the periodic check
+ * would (an in-place edit still settles first, and is looked at again
+ * when it may have settled). The periodic check stays.
+ *
  * Loading off the event loop: after table_source_async(), loads started
  * by table_source_load() and table_source_check() run on a loader thread
  * (one per process, shared by every source; a workq.h pool of one), and
@@ -180,6 +187,9 @@ struct table_source {
 	void	*loaded_ctx;
 	struct table_job *job;	/* the load running, if any */
 	int	 again;		/* load again when it ends */
+	unsigned watch;		/* filewatch id (async sources), 0 none */
+	int	 renamed_in;	/* a whole file was renamed in: no settling */
+	struct ev_timer *settle_timer;	/* a watched file settling */
 	struct timespec mtime, ctime;
 	mode_t	 mode;
 	uid_t	 uid;

@@ -28,6 +28,7 @@
 
 #include "ev.h"
 #include "fileread.h"
+#include "filewatch.h"
 #include "log.h"
 #include "table.h"
 #include "workq.h"
@@ -105,7 +106,9 @@ job_new(struct table_source *ts, int decide)
 	job->ts = ts;
 	job->path = xstrdup(ts->path);
 	job->ops = ts->ops;
-	job->settle_ms = ts->settle_ms;
+	/* a file renamed in is whole: nothing to wait for */
+	job->settle_ms = ts->renamed_in ? 0 : ts->settle_ms;
+	ts->renamed_in = 0;
 	/* a first load waits for a settling file: a few settle times */
 	job->wait_ms = decide ? ts->settle_ms * 3 + 500 : 0;
 	job->shrink_pct = ts->shrink_pct;
@@ -347,6 +350,19 @@ job_work(void *v)
 	run_attempt(v);
 }
 
+static void watched(void *, int);
+
+/* settle_fire - the settle time of a watched, changing file is over */
+static void
+settle_fire(struct ev *ev, void *ctx)
+{
+	struct table_source *ts = ctx;
+
+	(void)ev;
+	ts->settle_timer = NULL;
+	watched(ts, 0);
+}
+
 /* job_done - loop thread: apply the result, tell the daemon */
 static void
 job_done(void *v)
@@ -363,6 +379,10 @@ job_done(void *v)
 	ts->loading = 0;
 	rc = apply(ts, job);
 	job_free(job);
+	/* a watched file still settling: look again when it may have */
+	if (ts->pending && ts->watch != 0 && ts->settle_timer == NULL)
+		ts->settle_timer = ev_timer_add(ts->ev,
+		    (uint64_t)ts->settle_ms + 50, settle_fire, ts);
 	/* the next load first: the callback may free the source */
 	if (ts->again) {
 		ts->again = 0;
@@ -423,6 +443,9 @@ table_source_free(struct table_source *ts)
 
 	if (ts == NULL)
 		return;
+	filewatch_remove(ts->watch);
+	if (ts->settle_timer != NULL)
+		ev_timer_cancel(ts->ev, ts->settle_timer);
 	if ((job = ts->job) != NULL) {
 		/* ops->arg may go right after us: let the parse end first */
 		while (!atomic_load_explicit(&job->finished,
@@ -454,6 +477,22 @@ table_source_report(struct table_source *ts, table_report_fn *fn, void *ctx)
 	ts->report_ctx = ctx;
 }
 
+/* watched - filewatch_fn: the file's name changed in its directory */
+static void
+watched(void *ctx, int renamed)
+{
+	struct table_source *ts = ctx;
+
+	ts->renamed_in |= renamed;
+	if (ts->job != NULL) {
+		ts->again = 1;	/* after the load running now */
+		return;
+	}
+	(void)table_source_check(ts);
+	if (ts->job == NULL)
+		ts->renamed_in = 0;	/* nothing new: no load to hurry */
+}
+
 /* table_source_async - loads go to the process's loader thread */
 void
 table_source_async(struct table_source *ts, struct ev *ev,
@@ -468,6 +507,8 @@ table_source_async(struct table_source *ts, struct ev *ev,
 	ts->ev = ev;
 	ts->loaded = fn;
 	ts->loaded_ctx = ctx;
+	if (ts->watch == 0)
+		ts->watch = filewatch_add(ev, ts->path, watched, ts);
 }
 
 /* table_source_load - load now (or start loading); keep the old table on failure */

@@ -39,6 +39,15 @@ AC_DEFUN([PFH_CHECK_DEPS], [
   CRYPT_LIBS=$LIBS; LIBS=$save_LIBS
   AC_SUBST([CRYPT_LIBS])
 
+  dnl saslauthd-lite's ldap backend (OpenLDAP >= 2.5: ldap_connect())
+  AC_CHECK_HEADERS([ldap.h], [],
+    [AC_MSG_ERROR([ldap.h not found: install libldap-dev])])
+  save_LIBS=$LIBS; LIBS=
+  AC_SEARCH_LIBS([ldap_connect], [ldap], [],
+    [AC_MSG_ERROR([libldap >= 2.5 not found: install libldap-dev])])
+  LDAP_LIBS=$LIBS; LIBS=$save_LIBS
+  AC_SUBST([LDAP_LIBS])
+
   dnl pfhelpers-sync's PostgreSQL feeds: libpq's asynchronous API
   PKG_CHECK_MODULES([PQ], [libpq >= 10], [],
     [AC_MSG_ERROR([libpq not found: install libpq-dev])])

@@ -22,7 +22,7 @@
 struct auth_stats auth_stats[AUTH_NMECH];
 
 static const struct auth_mech *const auth_mechs[] = {
-	&auth_mech_pwfile, &auth_mech_pam, &auth_mech_shadow,
+	&auth_mech_pwfile, &auth_mech_pam, &auth_mech_shadow, &auth_mech_ldap,
 };
 
 /* auth_mech_find - a mechanism by name, case-insensitive like Cyrus -a */
@@ -41,7 +41,7 @@ auth_mech_find(const char *name)
 const char *
 auth_mech_names(void)
 {
-	return "pwfile pam shadow";
+	return "pwfile pam shadow ldap";
 }
 
 /* auth_list_next - the next name of a list value, copied out */

@@ -96,7 +96,8 @@ struct auth_chain {
 };
 
 /* Per-mechanism counters; they survive reloads, hence global. */
-enum { AUTH_MECH_PWFILE, AUTH_MECH_PAM, AUTH_MECH_SHADOW, AUTH_NMECH };
+enum { AUTH_MECH_PWFILE, AUTH_MECH_PAM, AUTH_MECH_SHADOW, AUTH_MECH_LDAP,
+    AUTH_NMECH };
 struct auth_stats {
 	struct stats_counter calls, ok, fail, tempfail, timeouts;
 	struct stats_hist latency;
@@ -104,7 +105,7 @@ struct auth_stats {
 extern struct auth_stats auth_stats[AUTH_NMECH];
 
 extern const struct auth_mech auth_mech_pwfile, auth_mech_pam,
-    auth_mech_shadow;
+    auth_mech_shadow, auth_mech_ldap;
 
 /*
  * Set by the daemon before auth_chain_new() (left NULL for "check"): the
@@ -128,7 +129,7 @@ extern void *auth_data_changed_ctx;
 const char *auth_list_next(const char *p, char *out, size_t outlen,
 	    bool *toolong);
 const struct auth_mech *auth_mech_find(const char *name);
-/* auth_mech_names - "pwfile pam shadow", for -v and errors */
+/* auth_mech_names - "pwfile pam shadow ldap", for -v and errors */
 const char *auth_mech_names(void);
 /* auth_mechanisms_check - validate a `mechanisms` value */
 int	auth_mechanisms_check(const char *list, char *err, size_t errlen);

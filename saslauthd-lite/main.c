@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 
 #include "auth.h"
 #include "auth_cache.h"
+#include "ldap_conf.h"
 #include "log.h"
 #include "privs.h"
 #include "realm.h"
@@ -32,6 +34,7 @@
 #include "xalloc.h"
 
 static char opt_mechs[256];
+static const char *opt_O;
 static int opt_l;
 
 /* numeric - digits only */
@@ -57,6 +60,23 @@ set(struct server *s, const char *name, const char *value)
 	return rc;
 }
 
+static int uses_mech(const char *list, const char *name);
+
+/*
+ * set_O - Cyrus's -O is the mechanism's option: with -a ldap the
+ * Cyrus-format LDAP file (ldap_config), else the pwfile path. -a may come
+ * after -O: it calls this again, and the later override wins.
+ */
+static int
+set_O(struct server *s)
+{
+	if (opt_O == NULL)
+		return 0;
+	if (uses_mech(opt_mechs, "ldap"))
+		return set(s, "ldap_config", opt_O);
+	return set(s, "pwfile", opt_O);
+}
+
 /* sasl_option - translate a Cyrus flag into a configuration override */
 static int
 sasl_option(struct server *s, int ch, const char *arg)
@@ -75,7 +95,9 @@ sasl_option(struct server *s, int ch, const char *arg)
 		}
 		snprintf(opt_mechs + n, sizeof(opt_mechs) - n, "%s%s",
 		    n ? "," : "", arg);
-		return set(s, "mechanisms", opt_mechs);
+		if (set(s, "mechanisms", opt_mechs) < 0)
+			return -1;
+		return set_O(s);
 	case 'c':
 		return set(s, "cache", "yes");
 	case 'l':
@@ -90,7 +112,8 @@ sasl_option(struct server *s, int ch, const char *arg)
 		}
 		return set(s, "workers", arg);
 	case 'O':
-		return set(s, "pwfile", arg);
+		opt_O = arg;
+		return set_O(s);
 	case 'r':
 		return set(s, "realm_policy", "join");
 	case 's':
@@ -417,7 +440,9 @@ sasl_reload(struct server *srv, void *vnew, char *err, size_t errlen)
 	    differs(o->pam_confdir, n->pam_confdir) ||
 	    differs(o->pam_services, n->pam_services) ||
 	    o->pam_acct_mgmt != n->pam_acct_mgmt ||
-	    o->pwfile_allow_weak_hashes != n->pwfile_allow_weak_hashes) {
+	    o->pwfile_allow_weak_hashes != n->pwfile_allow_weak_hashes ||
+	    o->backend_timeout != n->backend_timeout ||
+	    ldap_cfg_changed(o, n)) {
 		if ((chain = auth_chain_new(n, err, errlen)) == NULL)
 			return -1;
 	}
@@ -465,7 +490,7 @@ uses_mech(const char *list, const char *name)
 	char mech[32];
 
 	while ((list = auth_list_next(list, mech, sizeof(mech), NULL)) != NULL)
-		if (strcmp(mech, name) == 0)
+		if (strcasecmp(mech, name) == 0)
 			return 1;
 	return 0;
 }
@@ -496,18 +521,20 @@ sasl_verify(struct server *srv, void *vcfg)
 
 static const struct server_spec sasl_spec = {
 	.name = SASL_PROG,
-	.version_extra = "authentication mechanisms: pwfile pam shadow\n",
+	.version_extra = "authentication mechanisms: pwfile pam shadow ldap\n",
 	.default_config = SASL_DEFAULT_CONFIG,
 	.config_flag = 'C',
 	.usage =
 	    "Cyrus saslauthd flags (they override the config file, like -o):\n"
-	    "  -a MECH        mechanism: pwfile, pam, shadow (repeat or comma "
-	    "list for a chain)\n"
+	    "  -a MECH        mechanism: pwfile, pam, shadow, ldap (repeat or "
+	    "comma list for a chain)\n"
 	    "  -c             enable the credential cache\n"
 	    "  -l             accepted for compatibility (no accept lock)\n"
 	    "  -m DIR         run directory; the socket is DIR/mux\n"
 	    "  -n N           worker threads (0 is taken as 1)\n"
-	    "  -O FILE        mechanism option: the pwfile path\n"
+	    "  -O FILE        mechanism option: with -a ldap the Cyrus-format "
+	    "LDAP file\n                 (/etc/saslauthd.conf), else the pwfile "
+	    "path\n"
 	    "  -r             join login and realm (login@realm)\n"
 	    "  -s KB          cache size in kilobytes (128 bytes per entry)\n"
 	    "  -t SECONDS     cache entry lifetime\n"

@@ -46,6 +46,18 @@ const struct cfg_param sasl_params[] = {
 	{"throttle_quiet", CFG_TIME, "600s", P(throttle_quiet), 100, 86400000, RL},
 	{"throttle_table_size", CFG_INT, "10000", P(throttle_table_size), 16, 10000000, RS},
 	{"recent_size", CFG_INT, "50", P(recent_size), 1, 10000, RS},
+	{"ldap_config", CFG_STR, "", P(ldap_config), 0, 0, RL},
+	{"ldap_servers", CFG_STR, "ldap://localhost/", P(ldap_servers), 0, 0, RL},
+	{"ldap_search_base", CFG_STR, "", P(ldap_search_base), 0, 0, RL},
+	{"ldap_filter", CFG_STR, "(uid=%u)", P(ldap_filter), 0, 0, RL},
+	{"ldap_bind_dn", CFG_STR, "", P(ldap_bind_dn), 0, 0, RL},
+	{"ldap_password", CFG_STR, "", P(ldap_password), 0, 0,
+	    RL | CFG_F_SECRET},
+	{"ldap_auth_method", CFG_STR, "bind", P(ldap_auth_method), 0, 0, RL},
+	{"ldap_start_tls", CFG_BOOL, "no", P(ldap_start_tls), 0, 0, RL},
+	{"ldap_tls_cacert_file", CFG_STR, "", P(ldap_tls_cacert_file), 0, 0, RL},
+	{"ldap_timeout", CFG_TIME, "5s", P(ldap_timeout), 10, 600000, RL},
+	{"ldap_scope", CFG_STR, "sub", P(ldap_scope), 0, 0, RL},
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 

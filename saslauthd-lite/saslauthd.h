@@ -12,7 +12,10 @@
  *   sasl_status.c   the status page and the per-decision log line
  *   realm.c         the realm policy (pure)
  *   clientaddr.c    the 5th field's client address, whole or not (pure)
- *   auth.c          the backend chain (pwfile, pam, shadow)
+ *   auth.c          the backend chain (pwfile, pam, shadow, ldap)
+ *   auth_ldap.c     the ldap backend; ldap_conf.c its settings (and
+ *                   cyrus_conf.c the Cyrus -O file), ldap_filter.c the
+ *                   escaped %-expansion, ldap_pool.c the connections
  *   auth_cache.c    the credential cache (pure, loop thread)
  *   throttle.c      failure throttling (pure, loop thread)
  *   lru.c           bounded hash map with LRU eviction used by both
@@ -67,6 +70,12 @@ struct sasl_cfg {
 	long long throttle_quiet;	/* ms without failures: forget */
 	long long throttle_table_size;	/* keys per table */
 	long long recent_size;		/* decisions kept for the status page */
+	/* the ldap backend (ldap_conf.h); ldap_config is a Cyrus-format file */
+	char	*ldap_config, *ldap_servers, *ldap_search_base, *ldap_filter,
+	    *ldap_bind_dn, *ldap_password, *ldap_auth_method,
+	    *ldap_tls_cacert_file, *ldap_scope;
+	bool	 ldap_start_tls;
+	long long ldap_timeout;		/* ms, per LDAP operation */
 	/* derived by the config check */
 	char	 socket_ep[128];	/* "unix:" run_dir "/mux" */
 };

@@ -103,6 +103,9 @@ TESTS += tests/proto/test_contrib_samples.py
 # Every daemon's data files cut short, emptied or missing (issue #12);
 # tlsmap's own are in tests/proto/test_tlsmap_tables.py.
 TESTS += tests/proto/test_tables_daemons.py
+# A table renamed into place is served within a second (the directory
+# watch, common/filewatch.c), with the periodic check at 1 h.
+TESTS += tests/proto/test_renamed_in.py
 
 # The harness checks itself against a private Postfix (skips unless root).
 TESTS += tests/integration/it_harness_selftest.sh

@@ -32,7 +32,16 @@ struct dane_host {
 	int	 has_addr, addr_secure, addr_insecure;
 	enum tlsa_state tlsa;
 	unsigned tlsa_n;
-	struct dane_q qs[3];	/* A, AAAA, TLSA */
+	/*
+	 * A host name that is a secure CNAME alias: TLSA records at the
+	 * expanded name come first, those at the alias only when the
+	 * expanded name has none (RFC 7672 section 2.2.3), as Postfix's
+	 * smtp(8) looks them up.
+	 */
+	char	 canon[NAME_MAX_TEXT];
+	enum tlsa_state tlsa_canon;
+	unsigned tlsa_canon_n;
+	struct dane_q qs[4];	/* A, AAAA, TLSA, TLSA at the expanded name */
 };
 
 struct dane_job {
@@ -92,10 +101,17 @@ cancel_all(struct dane_job *j)
 	dns_query_cancel(j->mxq.q);
 	j->mxq.q = NULL;
 	for (i = 0; i < j->nhosts; i++)
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < 4; k++) {
 			dns_query_cancel(j->hosts[i].qs[k].q);
 			j->hosts[i].qs[k].q = NULL;
 		}
+}
+
+/* host_tlsa - what counts for a host: the expanded name's, else its own */
+static enum tlsa_state
+host_tlsa(const struct dane_host *h)
+{
+	return h->tlsa_canon != TLSA_NONE ? h->tlsa_canon : h->tlsa;
 }
 
 /* finish - tell the caller and free the job */
@@ -127,9 +143,15 @@ finish(struct dane_job *j, enum dane_result res, const char *why)
 			    h->addr_secure && !h->addr_insecure ?
 			    "address secure" : h->addr_secure ?
 			    "address partly secure" : "address insecure");
-			text_str(&t, h->tlsa == TLSA_USABLE ? ", TLSA usable" :
-			    h->tlsa == TLSA_UNUSABLE ? ", TLSA unusable" :
-			    ", no secure TLSA");
+			if (h->canon[0] != 0) {
+				text_str(&t, ", alias of ");
+				text_str(&t, h->canon);
+			}
+			text_str(&t, host_tlsa(h) == TLSA_USABLE ?
+			    ", TLSA usable" : host_tlsa(h) == TLSA_UNUSABLE ?
+			    ", TLSA unusable" : ", no secure TLSA");
+			if (h->tlsa_canon != TLSA_NONE)
+				text_str(&t, " at the expanded name");
 			text_str(&t, "]");
 		}
 		if (j->truncated)
@@ -175,10 +197,10 @@ decide(struct dane_job *j)
 			continue;	/* unreachable: Postfix skips it too */
 		reachable++;
 		/* TLSA counts only behind secure addresses (RFC 7672 §2.2.2) */
-		if (!h->addr_secure || h->tlsa == TLSA_NONE)
+		if (!h->addr_secure || host_tlsa(h) == TLSA_NONE)
 			continue;
 		with_tlsa++;
-		if (!h->addr_insecure && h->tlsa == TLSA_USABLE)
+		if (!h->addr_insecure && host_tlsa(h) == TLSA_USABLE)
 			full++;
 	}
 	if (j->mx_secure && !j->truncated && reachable > 0 &&
@@ -299,19 +321,30 @@ got_mx(struct dane_job *j, const struct dns_answer *a)
 	}
 }
 
-/* got_host - one of a host's three answers */
+/* got_host - one of a host's answers */
 static int
-got_host(struct dane_job *j, struct dane_host *h, int rrtype,
-    const struct dns_answer *a, char *why, size_t whylen)
+got_host(struct dane_job *j, struct dane_q *dq, const struct dns_answer *a,
+    char *why, size_t whylen)
 {
-	int k;
+	struct dane_host *h = dq->host;
+	int rrtype = dq->rrtype, at_canon = dq == &h->qs[3], k;
+	char name[NAME_MAX_TEXT + 16];
 
 	if (a->status == DNS_FAIL || a->status == DNS_BOGUS) {
 		snprintf(why, whylen, "%s lookup of %s%s: %s",
 		    rrtype == DNS_T_TLSA ? "TLSA" : rrtype == DNS_T_A ? "A" :
-		    "AAAA", rrtype == DNS_T_TLSA ? "_25._tcp." : "", h->name,
-		    a->why);
+		    "AAAA", rrtype == DNS_T_TLSA ? "_25._tcp." : "",
+		    at_canon ? h->canon : h->name, a->why);
 		return -1;
+	}
+	/* a secure alias: ask for TLSA at the expanded name too, once */
+	if (rrtype != DNS_T_TLSA && a->status == DNS_SECURE &&
+	    a->canonname != NULL && h->canon[0] == 0 &&
+	    strlen(a->canonname) < sizeof(h->canon)) {
+		snprintf(h->canon, sizeof(h->canon), "%s", a->canonname);
+		snprintf(name, sizeof(name), "_25._tcp.%s", h->canon);
+		if (ask(j, &h->qs[3], h, name, DNS_T_TLSA, why, whylen) < 0)
+			return -1;
 	}
 	if (a->data[0] == NULL) {
 		if (a->status == DNS_SECURE)
@@ -329,12 +362,17 @@ got_host(struct dane_job *j, struct dane_host *h, int rrtype,
 	}
 	if (a->status != DNS_SECURE)
 		return 0;	/* insecure TLSA records are not DANE */
-	h->tlsa = TLSA_UNUSABLE;
-	for (k = 0; a->data[k] != NULL; k++) {
-		h->tlsa_n++;
-		if (dane_tlsa_usable((const unsigned char *)a->data[k],
-		    (size_t)a->len[k]))
-			h->tlsa = TLSA_USABLE;
+	{
+		enum tlsa_state *st = at_canon ? &h->tlsa_canon : &h->tlsa;
+		unsigned *n = at_canon ? &h->tlsa_canon_n : &h->tlsa_n;
+
+		*st = TLSA_UNUSABLE;
+		for (k = 0; a->data[k] != NULL; k++) {
+			(*n)++;
+			if (dane_tlsa_usable((const unsigned char *)a->data[k],
+			    (size_t)a->len[k]))
+				*st = TLSA_USABLE;
+		}
 	}
 	return 0;
 }
@@ -352,7 +390,7 @@ answered(const struct dns_answer *a, void *vdq)
 		got_mx(j, a);
 		return;
 	}
-	if (got_host(j, dq->host, dq->rrtype, a, why, sizeof(why)) < 0) {
+	if (got_host(j, dq, a, why, sizeof(why)) < 0) {
 		finish(j, DANE_TEMP, why);
 		return;
 	}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <unbound.h>
 
@@ -344,7 +345,8 @@ answered(void *vq, int rc, struct ub_result *res)
 	struct dns_answer a;
 	static char *none[1];
 	static int nolen[1];
-	char why[256];
+	char why[256], canon[256];
+	size_t cl;
 
 	memset(&a, 0, sizeof(a));
 	a.data = none;
@@ -375,6 +377,14 @@ answered(void *vq, int rc, struct ub_result *res)
 			if (res->havedata) {
 				a.data = res->data;
 				a.len = res->len;
+			}
+			if (res->canonname != NULL && res->qname != NULL &&
+			    strcasecmp(res->canonname, res->qname) != 0 &&
+			    (cl = strlen(res->canonname)) < sizeof(canon)) {
+				memcpy(canon, res->canonname, cl + 1);
+				if (cl > 1 && canon[cl - 1] == '.')
+					canon[cl - 1] = 0;
+				a.canonname = canon;
 			}
 		}
 	}

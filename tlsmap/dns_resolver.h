@@ -64,6 +64,9 @@ struct dns_answer {
 	char	**data;		/* rdata, NULL-terminated */
 	int	*len;
 	const char *why;	/* BOGUS and FAIL: for logs */
+	/* the name the records belong to when a CNAME chain was followed
+	 * (libunbound's canonname, no trailing dot), else NULL */
+	const char *canonname;
 };
 
 typedef void dns_fn(const struct dns_answer *, void *ctx);

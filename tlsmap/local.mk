@@ -69,7 +69,7 @@ TESTS += tests/proto/test_tlsmap.py \
 	tests/proto/test_tlsmap_installed.py \
 	tests/integration/it_tlsmap_postmap.sh \
 	tests/integration/it_tlsmap_postfix.sh \
-	tests/integration/it_tlsmap_sts_postfix.sh
+	tests/integration/tlsmap_sts_postfix.py
 
 # The offline DNSSEC + MTA-STS world the dynamic map is tested against
 # (tests/lib/dnsworld.py, stsworld.py, tls_scenarios.py) checks itself:

@@ -61,7 +61,7 @@ struct tlsmap_stats {
 	struct stats_counter answers[MAP_KIND_COUNT][MAP_LEVEL_MAX];
 	struct stats_counter notfound[MAP_KIND_COUNT];
 	struct stats_counter report_only[MAP_KIND_COUNT];
-	struct stats_counter temp;		/* map not loaded */
+	struct stats_counter temp;		/* map not loaded, dynamic TEMP */
 	struct stats_counter perm;		/* unknown map, bad request */
 	struct stats_counter proto_errors;	/* bad netstring: closed */
 	struct stats_counter oversize;		/* > 10000 bytes: closed */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dns_resolver.h"
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "maps.h"
 #include "server.h"
+#include "sockaccess.h"
 #include "sts_fetch.h"
 #include "tlsmap.h"
 #include "xalloc.h"
@@ -155,17 +157,43 @@ tlsmap_dyn_stop(struct tlsmap *tm)
 }
 
 /* dir_writable - can the daemon write the cache file's directory */
+/*
+ * cache_writable - can the daemon, as the user it will run as, make the
+ * cache file's temp file and rename it in: started as root with `user`
+ * set, that user's permissions judge (sockaccess: search on every
+ * directory, write on the last one, the sticky bit), else access()
+ */
 static int
-dir_writable(const char *path)
+cache_writable(const struct tlsmap_cfg *cfg, const char *path, char *why,
+    size_t whylen)
 {
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	const char *user = cfg->common.user;
+	char *dir, *slash;
+	struct sockaccess_user u;
+	struct stat st;
 	int ok;
 
-	if (slash == dir)
+	if (geteuid() == 0 && user != NULL && *user != 0) {
+		if (sockaccess_user_lookup(user, &u, why, whylen) < 0)
+			return 0;
+		memset(&st, 0, sizeof(st));
+		st.st_mode = S_IFREG | 0640;	/* as dyn_save makes it */
+		st.st_uid = u.uid;
+		st.st_gid = u.gid;
+		ok = sockaccess_unlink(&u, path, &st, why, whylen) == 1;
+		sockaccess_user_free(&u);
+		return ok;
+	}
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, strlen(dir) + 1, ".");
+	else if (slash == dir)
 		slash[1] = 0;
 	else
 		*slash = 0;
 	ok = access(dir, W_OK | X_OK) == 0;
+	if (!ok)
+		snprintf(why, whylen, "%s: %s", dir, strerror(errno));
 	free(dir);
 	return ok;
 }
@@ -190,10 +218,14 @@ tlsmap_dyn_verify(const struct tlsmap_cfg *cfg, const struct maps *ms)
 		printf("map %s: %s:%s: resolved live (DANE, then MTA-STS%s)\n",
 		    m->name, m->tlsrpt ? "dynamic-tlsrpt" : "dynamic", m->path,
 		    m->tlsrpt ? ", with TLSRPT attributes" : "");
-		if (!dir_writable(m->path)) {
-			log_error("map %s: cache file %s: its directory is not "
-			    "writable: the cache cannot be saved", m->name,
-			    m->path);
+		if (!cache_writable(cfg, m->path, err, sizeof(err))) {
+			int as = geteuid() == 0 && cfg->common.user != NULL &&
+			    *cfg->common.user != 0;
+
+			log_error("map %s: cache file %s: the daemon%s%s%s "
+			    "cannot write it (%s): the cache cannot be saved",
+			    m->name, m->path, as ? ", as " : "",
+			    as ? cfg->common.user : "", as ? "," : "", err);
 			bad++;
 		}
 	}

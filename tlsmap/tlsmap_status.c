@@ -83,8 +83,8 @@ status_maps(struct status_writer *w, struct tlsmap *tm)
 static void
 status_fixed_counters(struct status_writer *w, const struct tlsmap_stats *st)
 {
-	static const char errors[] = "TEMP answers (map not loaded) and PERM "
-	    "(unknown map, no key)";
+	static const char errors[] = "TEMP answers (map not loaded, dynamic "
+	    "lookup failed or timed out) and PERM (unknown map, no key)";
 	static const char closed[] = "Connections closed for a bad request";
 	const struct {
 		const char *name, *help, *labels;

@@ -62,6 +62,12 @@ const char *fuzz_where(const char *err, const char *origin, unsigned nlines);
  */
 struct table *fuzz_load_table(const uint8_t *data, size_t len,
 	    const char *origin, const struct table_ops *ops);
+/*
+ * fuzz_fields - split in (fuzz_cstr()'s copy of len bytes) at its NULs
+ * into at most max fields: f[0..n) point into it, f[n..max) are NULL (the
+ * input held fewer fields). Returns n, at least 1.
+ */
+size_t	fuzz_fields(char *in, size_t len, char **f, size_t max);
 /* fuzz_each_line - fn(line, length without the LF, arg) for each line */
 void	fuzz_each_line(const uint8_t *data, size_t len,
 	    void (*fn)(const char *, size_t, void *), void *arg);

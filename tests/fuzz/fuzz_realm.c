@@ -159,21 +159,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static const char *const names[] = {"pass", "join", "strip", "default"};
-	char *in = fuzz_cstr(data, len), *f[4], *end = in + len;
+	char *in = fuzz_cstr(data, len), *f[4];
 	enum realm_policy p;
-	size_t i, nf;
+	size_t i;
 	int want;
 
 	fuzz_input(data, len);
 	/* up to four NUL-separated fields; missing ones are absent */
-	f[0] = in;
-	for (nf = 1; nf < 4; nf++) {
-		f[nf] = f[nf - 1] + strlen(f[nf - 1]) + 1;
-		if (f[nf] > end)
-			break;
-	}
-	for (i = nf; i < 4; i++)
-		f[i] = NULL;
+	(void)fuzz_fields(in, len, f, nitems(f));
 
 	for (p = REALM_PASS; p <= REALM_DEFAULT; p++)
 		check_policy(p, f[2], f[0], f[1] ? f[1] : "");

@@ -156,3 +156,21 @@ fuzz_each_line(const uint8_t *data, size_t len,
 		fn(p, (size_t)(nl - p), arg);
 	}
 }
+
+/* fuzz_fields - the NUL-separated fields of an input */
+size_t
+fuzz_fields(char *in, size_t len, char **f, size_t max)
+{
+	char *end = in + len;
+	size_t n, i;
+
+	f[0] = in;
+	for (n = 1; n < max; n++) {
+		f[n] = f[n - 1] + strlen(f[n - 1]) + 1;
+		if (f[n] > end)
+			break;
+	}
+	for (i = n; i < max; i++)
+		f[i] = NULL;
+	return n;
+}

@@ -19,6 +19,7 @@ FUZZ_HARNESSES = \
 	tests/fuzz/fuzz_ccert \
 	tests/fuzz/fuzz_pwfile \
 	tests/fuzz/fuzz_realm \
+	tests/fuzz/fuzz_ldap_conf \
 	tests/fuzz/fuzz_sync
 check_PROGRAMS += $(FUZZ_HARNESSES)
 # One .fuzz spec per harness, in the same order: each is a libFuzzer test.
@@ -36,6 +37,7 @@ FUZZ_SPECS = \
 	tests/fuzz/ccert.fuzz \
 	tests/fuzz/pwfile.fuzz \
 	tests/fuzz/realm.fuzz \
+	tests/fuzz/ldap_conf.fuzz \
 	tests/fuzz/sync.fuzz
 
 if ENABLE_FUZZING
@@ -103,14 +105,22 @@ tests_fuzz_fuzz_pwfile_SOURCES = tests/fuzz/fuzz_pwfile.c \
 	saslauthd-lite/auth_pwfile.c saslauthd-lite/pwfile_hash.c saslauthd-lite/pwfile_hash.h saslauthd-lite/auth.c \
 	saslauthd-lite/auth.h saslauthd-lite/saslauthd.h \
 	saslauthd-lite/auth_pam.c saslauthd-lite/auth_shadow.c \
+	$(SASL_LDAP_SOURCES) \
 	saslauthd-lite/realm.c saslauthd-lite/realm.h
 tests_fuzz_fuzz_pwfile_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/saslauthd-lite
-tests_fuzz_fuzz_pwfile_LDADD = $(FUZZ_LDADD) $(PAM_LIBS) $(CRYPT_LIBS)
+tests_fuzz_fuzz_pwfile_LDADD = $(FUZZ_LDADD) $(PAM_LIBS) $(CRYPT_LIBS) \
+	$(LDAP_LIBS)
 tests_fuzz_fuzz_realm_SOURCES = tests/fuzz/fuzz_realm.c \
 	saslauthd-lite/realm.c saslauthd-lite/realm.h
 tests_fuzz_fuzz_realm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
 tests_fuzz_fuzz_realm_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_ldap_conf_SOURCES = tests/fuzz/fuzz_ldap_conf.c \
+	saslauthd-lite/cyrus_conf.c saslauthd-lite/cyrus_conf.h \
+	saslauthd-lite/ldap_filter.c saslauthd-lite/ldap_filter.h
+tests_fuzz_fuzz_ldap_conf_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/saslauthd-lite
+tests_fuzz_fuzz_ldap_conf_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_sync_CPPFLAGS = $(sync_libsync_a_CPPFLAGS) -I$(top_srcdir)/sync
 tests_fuzz_fuzz_sync_LDADD = sync/libsync.a policyd-ccert/libccert.a \
 	$(FUZZ_LDADD) $(CRYPT_LIBS)
@@ -123,6 +133,7 @@ EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/sts_policy.dict \
 	tests/fuzz/dyn_store.dict tests/fuzz/dns_wire.dict \
 	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict \
+	tests/fuzz/ldap_conf.dict \
 	tests/fuzz/sync.dict
 
 # `make fuzz-check`: build the harnesses and run every .fuzz spec (and

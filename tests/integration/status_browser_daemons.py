@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 
+import pfhtest
 from pfhtest import (BUILDDIR, Daemon, free_port, make_tmpdir, policy_query,
                      run_tests, sasl_auth, skip, socketmap_query, tcp_connect,
                      unix_connect)
@@ -286,6 +287,63 @@ maps = tlspolicy=policy:@DIR@/etc/postfix/tls_policy \
     assert accepted(dom) == 1
     check_layout(url)
     screenshot(url, "tlsmap")
+    assert d.stop() == 0
+
+
+def test_tlsmap_page_with_a_dynamic_map():
+    """A static and a dynamic map on one page: the dynamic answers by
+    result, the cache, the recent decisions with their reasons, at every
+    layout width. The dynamic map resolves in the offline world of the
+    dynamic-map tests (nsd with signed zones, an HTTPS policy host)."""
+    browser()
+    pfhtest.need_tools("nsd", "ldns-signzone", "ldns-keygen", "drill",
+                       "openssl")
+    from dnsworld import DnsWorld
+    from stsworld import StsWorld
+    import tls_scenarios
+    p = os.getpid()
+    host = "127.%d.%d.%d" % (150 + p % 50, (p >> 6) % 250 + 1, p % 250 + 2)
+    dns = DnsWorld(make_tmpdir(prefix="pfh-dnsw-"), host_addr=host).start()
+    sts = StsWorld(make_tmpdir(prefix="pfh-stsw-"), addr=host, port=443)
+    sts.start()
+    pfhtest.add_cleanup(sts.stop)
+    pfhtest.add_cleanup(dns.stop)
+    sport, opt = status_opt()
+    port = free_port()
+    d = Daemon("tlsmap/tlsmap", config="""\
+listen = inet:127.0.0.1:%d
+maps = tlspolicy=policy:@DIR@/etc/postfix/tls_policy \
+    dynamic=dynamic:@DIR@/tlsmap.cache
+postfix_version = 3.10
+postconf_command =
+dns_stub_zones = %s
+dns_trust_anchor_file = %s
+sts_ca_file = %s
+""" % (port, dns.stub_zones(), dns.trust_anchor_file, sts.ca_file),
+        options=[opt], name="tlsmap")
+    d.write("etc/postfix/tls_policy", TLS_POLICY)
+    d.start()
+    s = tcp_connect("127.0.0.1", port, timeout=30)
+    sc = tls_scenarios.SCENARIOS
+    want = {}
+    for key in ("dane", "dane_partial", "sts_enforce", "absent_plain",
+                "bogus", "dane", "sts_enforce"):
+        a = socketmap_query(s, "dynamic", sc[key].domain).decode()
+        assert tls_scenarios.answer_ok(sc[key], a), (key, a)
+        kind = a.split()[1] if a.startswith("OK") else a.split()[0]
+        want[kind] = want.get(kind, 0) + 1
+    assert socketmap_query(s, "tlspolicy", "example.com").startswith(b"OK")
+    s.close()
+    assert want == {"dane-only": 2, "dane": 1, "secure": 2, "NOTFOUND": 1,
+                    "TEMP": 1}, want
+    url = "http://127.0.0.1:%d/" % sport
+    dom = dom_of(url)
+    assert "<h1>tlsmap</h1>" in dom and 'id="ready">ready</span>' in dom
+    assert "Recent dynamic decisions" in dom
+    for key in ("dane", "sts_enforce", "bogus"):
+        assert sc[key].domain in dom, key
+    check_layout(url)
+    screenshot(url, "tlsmap-dynamic")
     assert d.stop() == 0
 
 

@@ -23,7 +23,7 @@ touched. The MX host's address runs an SMTP sink on port 25:
      (servername=hostname).
 
 Needs root (ports 25, 53, 443; Postfix master; unshare), postfix, swaks,
-nsd, ldnsutils, openssl. Run by it_tlsmap_sts_postfix.sh.
+nsd, ldnsutils, openssl. Run directly by make check (TESTS).
 """
 
 import atexit

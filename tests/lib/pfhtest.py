@@ -151,6 +151,7 @@ TOOL_PACKAGES = {
     "nsd": "nsd", "ldns-signzone": "ldnsutils", "ldns-keygen": "ldnsutils",
     "drill": "ldnsutils", "ldns-verify-zone": "ldnsutils",
     "libunbound": "libunbound-dev",
+    "slapd": "slapd", "slapadd": "slapd", "ldapsearch": "ldap-utils",
 }
 
 REQUIRE_TOOLS = os.environ.get("PFH_REQUIRE_TOOLS", "") not in ("", "0", "no")

@@ -163,6 +163,11 @@ _LIST = [
          "OK dane-only", "DANE and an enforce STS policy: DANE wins",
          https={"mta-sts.both.test":
                 behave(body=policy("enforce", "mx.both.test"))}),
+    _dns("dane_cname", "cname.test",
+         [("cname.test", "MX", "10 alias.cname.test."),
+          ("alias.cname.test", "CNAME", "mx.dane.test.")],
+         "OK dane-only", "the MX host is a secure CNAME alias: its TLSA "
+         "records are at the expanded name only (RFC 7672 2.2.3)"),
     _dns("nullmx", "nullmx.test", [("nullmx.test", "MX", "0 .")],
          NOTFOUND, "null MX (RFC 7505): no DANE, no STS"),
     _dns("bogus", "bogus.test",

@@ -167,8 +167,10 @@ def test_reload_refused_status_page():
     assert s.auth("alice", SECRET) == "OK"
     pages = []
     for i, (name, bad, pws) in enumerate(CASES):
-        write_file(s.pwfile, pwfile_text(bad))
+        # the mark first: the directory watch may log the refusal before
+        # the SIGHUP does (a refused file is not tried again unchanged)
         mark = s.d.log_mark()
+        write_file(s.pwfile, pwfile_text(bad))
         s.d.reload()
         s.d.wait_log(r"keeping the table loaded before", since=mark)
         assert s.auth("alice", SECRET) == "OK", name

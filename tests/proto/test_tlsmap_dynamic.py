@@ -472,5 +472,39 @@ postconf_command =
         "3.10" in r.stderr, r
 
 
+@pfhtest.test
+def test_check_judges_the_cache_dir_as_the_run_user():
+    """check as root with `user` set: the cache directory must be writable
+    by that user, not by root (who may write anywhere)."""
+    import pwd
+    dns, sts = world()
+    nobody = pwd.getpwnam("nobody")
+    base = pfhtest.make_tmpdir(prefix="pfh-dyncheck-", mode=0o755)
+    rootdir = os.path.join(base, "root-only")
+    os.mkdir(rootdir, 0o755)
+    theirs = os.path.join(base, "theirs")
+    os.mkdir(theirs, 0o755)
+    os.chown(theirs, nobody.pw_uid, nobody.pw_gid)
+
+    def check(cache):
+        d = Daemon(PROG, config="""\
+listen = inet:127.0.0.1:%d
+maps = dyn=dynamic:%s
+user = nobody
+postconf_command =
+dns_stub_zones = %s
+dns_trust_anchor_file = %s
+""" % (free_port(), cache, dns.stub_zones(), dns.trust_anchor_file))
+        return subprocess.run([d.prog, "-c", d.config_file, "check"],
+                              capture_output=True, text=True, timeout=30)
+    r = check(os.path.join(rootdir, "cache"))
+    assert r.returncode != 0, r
+    assert "map dyn: cache file %s/cache: the daemon, as nobody, cannot " \
+        "write it" % rootdir in r.stderr, r.stderr
+    r = check(os.path.join(theirs, "cache"))
+    assert r.returncode == 0, r
+    assert "cannot write" not in r.stderr, r.stderr
+
+
 if __name__ == "__main__":
     run_tests(module_globals=globals())
