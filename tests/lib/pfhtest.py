@@ -152,6 +152,8 @@ TOOL_PACKAGES = {
     "drill": "ldnsutils", "ldns-verify-zone": "ldnsutils",
     "libunbound": "libunbound-dev",
     "slapd": "slapd", "slapadd": "slapd", "ldapsearch": "ldap-utils",
+    "initdb": "postgresql", "pg_ctl": "postgresql",
+    "psql": "postgresql",
 }
 
 REQUIRE_TOOLS = os.environ.get("PFH_REQUIRE_TOOLS", "") not in ("", "0", "no")

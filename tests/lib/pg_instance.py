@@ -20,11 +20,6 @@ import time
 
 import pfhtest
 
-TOOL = "postgres"
-pfhtest.TOOL_PACKAGES.setdefault("initdb", "postgresql")
-pfhtest.TOOL_PACKAGES.setdefault("pg_ctl", "postgresql")
-pfhtest.TOOL_PACKAGES.setdefault("psql", "postgresql-client")
-
 
 def _bindir():
     """Debian keeps the server tools off PATH: ask pg_config, then look."""
