@@ -385,6 +385,36 @@ def test_failover_to_the_second_host():
 
 
 @test
+def test_sighup_adds_a_feed_and_keeps_the_files():
+    pg = store()
+    pg.psql("INSERT INTO mail_users VALUES ('alice', '!')")
+    a = Agent(pg.conninfo())
+    with a.d:
+        good = a.first_sync()
+        with open(a.d.config_file, "a") as f:
+            f.write("feeds = tls auth\n"
+                    "auth_source = pgsql:%s\n"
+                    "auth_format = pwfile\n"
+                    "auth_output = %s\n"
+                    "auth_query = SELECT login, hash FROM mail_users\n"
+                    "auth_notify_channel = mail_users\n"
+                    % (pg.conninfo(), a.out("passwd")))
+        a.d.reload()
+        wait_for(lambda: a.text("passwd") == "alice:!\n", timeout=2,
+                 what="the new feed's file")
+        assert a.text() == good
+        # a bad config on SIGHUP keeps the running one
+        with open(a.d.config_file, "a") as f:
+            f.write("auth_format = csv\n")
+        mark = a.d.log_mark()
+        a.d.reload()
+        a.d.wait_log(r"auth_format = csv", since=mark)
+        pg.psql("INSERT INTO mail_users VALUES ('bob', '*')")
+        wait_for(lambda: "bob:*" in a.text("passwd"), timeout=1,
+                 what="the running config still syncing")
+
+
+@test
 def test_check_names_the_bad_line():
     need_postgres()
     d = pfhtest.make_tmpdir(prefix="pfh-sync-")
