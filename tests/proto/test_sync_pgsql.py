@@ -11,6 +11,7 @@ second host, and check's errors.
 
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -337,6 +338,27 @@ def test_outage_keeps_the_file_and_changes_arrive_after_it():
                 "pid <> pg_backend_pid(); "
                 "INSERT INTO tls_policy VALUES ('lost.example', 'may')")
         a.wait_text(lambda t: "lost.example may" in t, timeout=3)
+
+
+@test
+def test_never_synced_is_not_ready():
+    need_postgres()
+    dead = pfhtest.make_tmpdir(prefix="pfh-nopg-")
+    a = Agent("host=%s port=5 dbname=postgres" % dead)
+    with a.d:
+        a.d.wait_log(r"store .*: connection to server on socket .*failed.*"
+                     r"the tables stay as they are; retrying", timeout=5)
+        status, body = a.get("/readyz")
+        assert status == 503 and "feed tls has never synced" in body, body
+        assert a.text() is None
+        fams = a.metrics()
+        assert mval(fams, "pfhelpers_sync_feed_connected", source="tls") == 0
+        assert mval(fams, "pfhelpers_sync_feed_sync_age_seconds",
+                    source="tls") == -1
+        # backoff: a few attempts in a second, not hundreds
+        time.sleep(1.0)
+        tries = len(re.findall(r"retrying in", a.d.log()))
+        assert 2 <= tries <= 8, tries
 
 
 @test
