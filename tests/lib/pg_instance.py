@@ -16,7 +16,6 @@ import pwd
 import shutil
 import signal
 import subprocess
-import time
 
 import pfhtest
 
@@ -102,20 +101,8 @@ class PgInstance:
         """Fast shutdown by pid (SIGINT); wait until it is gone."""
         pid = self.pid()
         self.started = False
-        if pid is None:
-            return
-        try:
-            os.kill(pid, signal.SIGINT)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
+        if pid is not None:
+            pfhtest.stop_pid(pid, signal.SIGINT, 30.0)
 
     def conninfo(self, dbname="postgres"):
         """Over the Unix socket, as the postgres superuser."""
