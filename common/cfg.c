@@ -605,6 +605,35 @@ cfg_value_text(const struct cfg_param *p, const void *target, char *out,
 	}
 }
 
+/* list_find - the setting of that name in a list, or NULL */
+static const struct cfg_setting *
+list_find(const struct cfg_list *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+/* cfg_raw - the unexpanded text of a setting: -o wins over the file */
+const char *
+cfg_raw(const struct cfg *c, const char *name, const char **origin,
+    unsigned *line)
+{
+	const struct cfg_setting *s;
+
+	if ((s = list_find(&c->over, name)) == NULL &&
+	    (s = list_find(&c->file, name)) == NULL)
+		return NULL;
+	if (origin)
+		*origin = s->origin;
+	if (line)
+		*line = s->line;
+	return s->value;
+}
+
 /* cfg_table_join - first + second, with overridden defaults for first */
 struct cfg_param *
 cfg_table_join(const struct cfg_param *first, const struct cfg_param *second,

@@ -84,6 +84,13 @@ int	cfg_dump(const struct cfg_param *table, const void *target,
 void	cfg_value_text(const struct cfg_param *, const void *target,
 	    char *out, size_t outlen);
 /*
+ * cfg_raw - the text a name was set to, before expansion: the -o
+ * override, else the file's line; NULL when neither sets it. origin and
+ * line (may be NULL) say where (line 0 for -o). For cfg_group.h.
+ */
+const char *cfg_raw(const struct cfg *, const char *name,
+	    const char **origin, unsigned *line);
+/*
  * cfg_table_join - `first` then `second` (NULL: none), and for each
  * name/value pair of `defaults` (NULL-terminated, or NULL) the entry of
  * `first` of that name gets that default. Names and texts are borrowed;

@@ -17,6 +17,8 @@ common_libpfh_a_SOURCES = \
 	common/cfg_conv.c common/cfg_conv.h \
 	common/cfg_expand.c common/cfg_expand.h \
 	common/cfg.c common/cfg.h \
+	common/cfg_group.c common/cfg_group.h \
+	common/atomicfile.c common/atomicfile.h \
 	common/htab.c common/htab.h \
 	common/fileread.c common/fileread.h \
 	common/filewatch.c common/filewatch.h \

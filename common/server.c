@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "cfg_conv.h"
+#include "cfg_group.h"
 #include "conn.h"
 #include "endpoint.h"
 #include "ev.h"
@@ -93,7 +94,7 @@ load_config(struct server *s, char *err, size_t errlen)
 static void
 free_config(struct server *s, void *cfg)
 {
-	server_config_free(s->table, cfg);
+	server_config_free(s->spec, s->table, cfg);
 }
 
 /* server_cfg_set - record an override (daemon-specific flags use this) */
@@ -190,6 +191,8 @@ check_only(struct server *s)
 
 	buf_init(&out, 0);
 	(void)cfg_dump(s->table, s->cfg, &out);
+	if (s->spec->group)
+		(void)cfg_group_dump(s->spec->group, s->cfg, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	buf_free(&out);
 	fflush(stdout);
@@ -510,6 +513,10 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 	parse_args(s, argc, argv);
 	if (s->list_params) {
 		server_reload_list(s->table);
+		if (spec->group) {
+			cfg_group_list(spec->group);
+			fflush(stdout);
+		}
 		exit(0);
 	}
 

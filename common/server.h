@@ -54,6 +54,7 @@
 #include "listen.h"
 #include "table.h"
 
+struct cfg_group;
 struct ev;
 struct server;
 struct status_writer;
@@ -166,6 +167,12 @@ struct server_spec {
 	unsigned (*verify)(struct server *, void *cfg);
 	/* check's exit status when verify found problems (0: EX_DATAERR) */
 	int	check_exit;
+	/*
+	 * parameters per named instance (cfg_group.h; optional): applied,
+	 * shown by -n and listed by "params" with the daemon's own; each
+	 * carries its reload flag like every parameter
+	 */
+	const struct cfg_group *group;
 };
 
 int	server_main(int argc, char **argv, const struct server_spec *);

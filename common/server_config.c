@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "cfg_group.h"
 #include "log.h"
 #include "server.h"
 #include "server_config.h"
@@ -54,6 +55,8 @@ server_config_table(const struct server_spec *spec)
 	t = cfg_table_join(server_common_params, spec->params,
 	    spec->common_defaults);
 	server_reload_table(t, spec->name);
+	if (spec->group)
+		server_reload_table(spec->group->params, spec->name);
 	return t;
 }
 
@@ -80,19 +83,21 @@ server_config_load(const struct server_spec *spec,
 		if (cfg_set(c, overrides[i], "-o", err, errlen) < 0)
 			goto out;
 	target = xcalloc(1, spec->cfg_size);
-	if (cfg_apply(c, table, target, err, errlen) < 0) {
+	if ((spec->group ? cfg_group_apply(c, table, spec->cfg_size,
+	    spec->group, target, err, errlen) :
+	    cfg_apply(c, table, target, err, errlen)) < 0) {
 		free(target);
 		target = NULL;
 		goto out;
 	}
 	sc = target;
 	if (spec->check && spec->check(target, err, errlen) < 0) {
-		server_config_free(table, target);
+		server_config_free(spec, table, target);
 		target = NULL;
 	} else if (!log_facility_valid(sc->syslog_facility)) {
 		snprintf(err, errlen, "syslog_facility: unknown facility \"%s\"",
 		    sc->syslog_facility);
-		server_config_free(table, target);
+		server_config_free(spec, table, target);
 		target = NULL;
 	}
 out:
@@ -102,11 +107,15 @@ out:
 
 /* server_config_free - release a loaded config */
 void
-server_config_free(const struct cfg_param *table, void *cfg)
+server_config_free(const struct server_spec *spec,
+    const struct cfg_param *table, void *cfg)
 {
 	if (cfg == NULL)
 		return;
-	cfg_release(table, cfg);
+	if (spec->group)
+		cfg_group_release(table, spec->group, cfg);
+	else
+		cfg_release(table, cfg);
 	free(cfg);
 }
 

@@ -9,11 +9,12 @@
  *   server_common_params - the parameters every daemon has.
  *   server_config_table() - the daemon's parameter table:
  *     server_common_params, then spec->params, with spec->common_defaults
- *     (cfg_table_join); every entry's reload flag is checked (a table
+ *     (cfg_table_join); every entry's reload flag (and spec->group's) is checked (a table
  *     without one is a panic, server_reload.h). Free it with free().
  *   server_config_load() - the file (when it was named, or when the
  *     default exists; *missing_r = 1 when the default did not), then the
- *     -o overrides, applied to the table (cfg_apply), then spec->check and
+ *     -o overrides, applied to the table (cfg_apply; with spec->group,
+ *     cfg_group_apply), then spec->check and
  *     the syslog_facility check, into a fresh struct of spec->cfg_size.
  *   server_config_free() - release what server_config_load() returned
  *     (NULL is a no-op).
@@ -43,7 +44,8 @@ void	*server_config_load(const struct server_spec *spec,
 	    const struct cfg_param *table, const char *path, int named,
 	    char *const *overrides, size_t noverrides, int *missing_r,
 	    char *err, size_t errlen);
-void	 server_config_free(const struct cfg_param *table, void *cfg);
+void	 server_config_free(const struct server_spec *spec,
+	    const struct cfg_param *table, void *cfg);
 void	 server_config_warn_missing(const struct server_spec *spec,
 	    const char *path, size_t noverrides);
 int	 server_config_sockets(const struct server_spec *spec, void *cfg,

@@ -48,6 +48,18 @@ AC_DEFUN([PFH_CHECK_DEPS], [
   LDAP_LIBS=$LIBS; LIBS=$save_LIBS
   AC_SUBST([LDAP_LIBS])
 
+  dnl pfhelpers-sync's PostgreSQL feeds: libpq's asynchronous API
+  PKG_CHECK_MODULES([PQ], [libpq >= 10], [],
+    [AC_MSG_ERROR([libpq not found: install libpq-dev])])
+  save_CPPFLAGS=$CPPFLAGS; CPPFLAGS="$CPPFLAGS $PQ_CFLAGS"
+  AC_CHECK_HEADERS([libpq-fe.h], [],
+    [AC_MSG_ERROR([libpq-fe.h not found: install libpq-dev])])
+  CPPFLAGS=$save_CPPFLAGS
+  save_LIBS=$LIBS; LIBS="$LIBS $PQ_LIBS"
+  AC_CHECK_FUNC([PQsetSingleRowMode], [],
+    [AC_MSG_ERROR([libpq >= 9.2 (PQsetSingleRowMode) not found: install libpq-dev])])
+  LIBS=$save_LIBS
+
   AX_PTHREAD_SIMPLE
 
   PKG_CHECK_MODULES([CMOCKA], [cmocka >= 1.1], [have_cmocka=yes],

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 
 #include "cstrings.h"
+#include "pwfile_hash.h"
 #include "stats.h"
 
 struct sasl_cfg;
@@ -153,16 +154,6 @@ void	auth_req_wipe(struct auth_req *);
 int	auth_identity_login(const char *login, const char *realm, char *out,
 	    size_t outlen);
 
-/* auth_pwfile.c: the value parser, exported for its unit test */
-struct pw_hash {
-	char	*hash;		/* crypt(3) string; may be "" when locked */
-	bool	 locked;
-};
-struct pw_hash *pwfile_parse_hash(const char *value, bool allow_weak,
-	    char *err, size_t errlen);
-void	pwfile_hash_free(struct pw_hash *);
-/* pwfile_scheme - "yescrypt", "bcrypt", ... or NULL for an unknown prefix */
-const char *pwfile_scheme(const char *hash, bool *weak);
 /* pwfile_verify - "check": log each problem of cfg's pwfile; how many */
 unsigned pwfile_verify(const struct sasl_cfg *);
 /*

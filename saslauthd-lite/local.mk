@@ -28,7 +28,7 @@ saslauthd_lite_saslauthd_lite_SOURCES = \
 	saslauthd-lite/dovecot_proto.c saslauthd-lite/dovecot_proto.h \
 	saslauthd-lite/sasl_status.c \
 	saslauthd-lite/auth.c saslauthd-lite/auth.h \
-	saslauthd-lite/auth_pwfile.c \
+	saslauthd-lite/auth_pwfile.c saslauthd-lite/pwfile_hash.c saslauthd-lite/pwfile_hash.h \
 	saslauthd-lite/auth_pam.c \
 	saslauthd-lite/auth_shadow.c \
 	$(SASL_LDAP_SOURCES) \
@@ -79,7 +79,7 @@ tests_unit_test_sasl_clientaddr_CPPFLAGS = $(SASL_UNIT_CPPFLAGS)
 tests_unit_test_sasl_clientaddr_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sasl_clientaddr_LDADD = $(PFH_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_sasl_pwfile_SOURCES = tests/unit/test_sasl_pwfile.c \
-	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth.c \
+	saslauthd-lite/auth_pwfile.c saslauthd-lite/pwfile_hash.c saslauthd-lite/pwfile_hash.h saslauthd-lite/auth.c \
 	saslauthd-lite/auth.h saslauthd-lite/saslauthd.h \
 	saslauthd-lite/auth_pam.c saslauthd-lite/auth_shadow.c \
 	$(SASL_LDAP_SOURCES) \
@@ -102,7 +102,7 @@ tests_unit_test_sasl_session_SOURCES = tests/unit/test_sasl_session.c \
 	saslauthd-lite/sasl_session.c saslauthd-lite/saslauthd.h \
 	saslauthd-lite/sasl_request.c saslauthd-lite/sasl_request.h \
 	saslauthd-lite/auth.c saslauthd-lite/auth.h \
-	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth_pam.c \
+	saslauthd-lite/auth_pwfile.c saslauthd-lite/pwfile_hash.c saslauthd-lite/pwfile_hash.h saslauthd-lite/auth_pam.c \
 	saslauthd-lite/auth_shadow.c \
 	$(SASL_LDAP_SOURCES) \
 	$(SASL_CORE_SOURCES)

@@ -14,6 +14,7 @@ UNIT_TESTS = \
 	tests/unit/test_cstrings \
 	tests/unit/test_attrs \
 	tests/unit/test_cfg \
+	tests/unit/test_cfg_group \
 	tests/unit/test_cfg_lines \
 	tests/unit/test_table \
 	tests/unit/test_table_source \
@@ -49,6 +50,8 @@ tests_unit_test_attrs_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_attrs_LDADD = $(UNIT_LDADD)
 tests_unit_test_cfg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cfg_LDADD = $(UNIT_LDADD)
+tests_unit_test_cfg_group_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cfg_group_LDADD = $(UNIT_LDADD)
 tests_unit_test_cfg_lines_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cfg_lines_LDADD = $(UNIT_LDADD)
 # test_table and test_table_source share table_testutil.c

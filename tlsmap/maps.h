@@ -31,6 +31,8 @@
 
 #include <stddef.h>
 
+#include "tls_policy.h"
+
 struct ev;
 struct server_common;
 struct table_entry;
@@ -114,8 +116,6 @@ typedef void maps_recheck_fn(const struct tlsmap_map *,
 unsigned maps_recheck(const struct maps *, unsigned version,
 	    maps_recheck_fn *fn, void *ctx);
 
-/* map_key_normalise - in place; 0, or -1 + err for a malformed key */
-int	map_key_normalise(char *key, size_t *len, char *err, size_t errlen);
 const char *map_kind_name(enum map_kind);
 unsigned map_level_count(enum map_kind);
 const char *map_level_name(enum map_kind, unsigned level);

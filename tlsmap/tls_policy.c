@@ -540,3 +540,48 @@ tls_policy_check(const char *value, unsigned version, enum tls_level *level_r,
 	*level_r = level;
 	return 0;
 }
+
+/*
+ * map_key_normalise - lower-case, drop one trailing dot.
+ *
+ * smtp(8) sends the next-hop in the case it has it (socketmap gets no
+ * folding for smtp_tls_policy_maps), so we fold. A trailing dot is the
+ * same name in DNS. Brackets and a port mark an explicit next-hop that
+ * smtp(8) looks up exactly once, so they stay part of the key.
+ */
+int
+map_key_normalise(char *key, size_t *len, char *err, size_t errlen)
+{
+	size_t i, n = *len;
+	char *rb;
+
+	for (i = 0; i < n; i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
+	if (n > 1 && key[n - 1] == '.')
+		n--;
+	if (n > 0 && key[0] == '[') {
+		rb = memchr(key, ']', n);
+		if (rb == NULL || rb == key + 1) {
+			snprintf(err, errlen, "malformed key \"%.*s\": "
+			    "expected [host] or [host]:port",
+			    (int)(n > 64 ? 64 : n), key);
+			return -1;
+		}
+		if (rb + 1 < key + n) {
+			const char *p = rb + 1;
+
+			if (*p != ':' || p + 1 == key + n)
+				goto badport;
+			for (p++; p < key + n; p++)
+				if (!isdigit((unsigned char)*p) &&
+				    !isalpha((unsigned char)*p))
+					goto badport;
+		}
+	}
+	*len = n;
+	return 0;
+badport:
+	snprintf(err, errlen, "malformed key \"%.*s\": expected [host] or "
+	    "[host]:port", (int)(n > 64 ? 64 : n), key);
+	return -1;
+}

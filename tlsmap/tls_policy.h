@@ -54,4 +54,11 @@ int	tls_level_lookup(const char *name, size_t len);
 int	tls_policy_check(const char *value, unsigned version,
 	    enum tls_level *level_r, char *err, size_t errlen);
 
+/*
+ * map_key_normalise - a policy table key (a next-hop) in place, as tlsmap
+ * looks it up: ASCII lower case, one trailing dot removed, "[host]" and
+ * "[host]:port" kept exact; 0, or -1 + err for a malformed key
+ */
+int	map_key_normalise(char *key, size_t *len, char *err, size_t errlen);
+
 #endif /* PFH_TLS_POLICY_H */

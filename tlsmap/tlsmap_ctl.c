@@ -83,7 +83,7 @@ static void
 ctl_free(struct ctl *c)
 {
 	maps_free(c->maps);
-	server_config_free(c->table, c->cfg);
+	server_config_free(c->spec, c->table, c->cfg);
 	free(c->table);
 	free(c->ovr);
 }

@@ -20,7 +20,8 @@ FUZZ_HARNESSES = \
 	tests/fuzz/fuzz_pwfile \
 	tests/fuzz/fuzz_realm \
 	tests/fuzz/fuzz_ldap_conf \
-	tests/fuzz/fuzz_dovecot
+	tests/fuzz/fuzz_dovecot \
+	tests/fuzz/fuzz_sync
 check_PROGRAMS += $(FUZZ_HARNESSES)
 # One .fuzz spec per harness, in the same order: each is a libFuzzer test.
 FUZZ_SPECS = \
@@ -38,7 +39,8 @@ FUZZ_SPECS = \
 	tests/fuzz/pwfile.fuzz \
 	tests/fuzz/realm.fuzz \
 	tests/fuzz/ldap_conf.fuzz \
-	tests/fuzz/dovecot.fuzz
+	tests/fuzz/dovecot.fuzz \
+	tests/fuzz/sync.fuzz
 
 if ENABLE_FUZZING
 TESTS += $(FUZZ_SPECS)
@@ -102,7 +104,7 @@ tests_fuzz_fuzz_dns_wire_LDADD = $(FUZZ_LDADD) $(DYN_LIBS)
 tests_fuzz_fuzz_ccert_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd-ccert
 tests_fuzz_fuzz_ccert_LDADD = policyd-ccert/libccert.a $(FUZZ_LDADD)
 tests_fuzz_fuzz_pwfile_SOURCES = tests/fuzz/fuzz_pwfile.c \
-	saslauthd-lite/auth_pwfile.c saslauthd-lite/auth.c \
+	saslauthd-lite/auth_pwfile.c saslauthd-lite/pwfile_hash.c saslauthd-lite/pwfile_hash.h saslauthd-lite/auth.c \
 	saslauthd-lite/auth.h saslauthd-lite/saslauthd.h \
 	saslauthd-lite/auth_pam.c saslauthd-lite/auth_shadow.c \
 	$(SASL_LDAP_SOURCES) \
@@ -126,6 +128,9 @@ tests_fuzz_fuzz_dovecot_SOURCES = tests/fuzz/fuzz_dovecot.c \
 	saslauthd-lite/clientaddr.c saslauthd-lite/clientaddr.h
 tests_fuzz_fuzz_dovecot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
 tests_fuzz_fuzz_dovecot_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_sync_CPPFLAGS = $(sync_libsync_a_CPPFLAGS) -I$(top_srcdir)/sync
+tests_fuzz_fuzz_sync_LDADD = sync/libsync.a policyd-ccert/libccert.a \
+	$(FUZZ_LDADD) $(CRYPT_LIBS)
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/specs_complete.sh \
@@ -136,7 +141,8 @@ EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/dyn_store.dict tests/fuzz/dns_wire.dict \
 	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict \
 	tests/fuzz/ldap_conf.dict \
-	tests/fuzz/dovecot.dict
+	tests/fuzz/dovecot.dict \
+	tests/fuzz/sync.dict
 
 # `make fuzz-check`: build the harnesses and run every .fuzz spec (and
 # nothing else), as scripts/test's fuzz step does.

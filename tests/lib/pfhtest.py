@@ -152,6 +152,8 @@ TOOL_PACKAGES = {
     "drill": "ldnsutils", "ldns-verify-zone": "ldnsutils",
     "libunbound": "libunbound-dev", "dovecot": "dovecot-core",
     "slapd": "slapd", "slapadd": "slapd", "ldapsearch": "ldap-utils",
+    "initdb": "postgresql", "pg_ctl": "postgresql",
+    "psql": "postgresql",
 }
 
 REQUIRE_TOOLS = os.environ.get("PFH_REQUIRE_TOOLS", "") not in ("", "0", "no")
@@ -215,6 +217,25 @@ def need_perl_module(module):
 def need_root():
     if os.geteuid() != 0:
         skip("needs root")
+
+
+def stop_pid(pid, sig=signal.SIGINT, timeout=10.0, interval=0.02):
+    """Stop a server that is not our child (it daemonized: slapd,
+    postgres) by its pid: SIGCONT (a paused one cannot stop), sig, then
+    wait until it is gone; SIGKILL once timeout passes."""
+    try:
+        os.kill(pid, signal.SIGCONT)
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(interval)
+    os.kill(pid, signal.SIGKILL)
 
 
 def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):

@@ -215,14 +215,15 @@ def singular(word):
     return word
 
 
-def check_naming_scheme(fams, program):
+def check_naming_scheme(fams, program, listeners=True):
     """The scheme on the parsed /metrics of program (one of DAEMONS, or a
     test daemon): every name is pfhelpers_ or the program's own prefix
     then [a-z0-9_] (for the daemons: SCHEME_RE), pfhelpers_ only for what
     common/ reports in every daemon (COMMON, and COMMON_TABLE per table
     file), counters end in _total and nothing else does, histograms end in
     _seconds, no two names differ only by a plural, and labels come from
-    the scheme's names (LABELS)."""
+    the scheme's names (LABELS).  listeners=False: a daemon with no
+    listener has no pfhelpers_connections metrics."""
     own = metric_prefix(program)
     own_re = re.compile(r"(pfhelpers|%s)_[a-z0-9_]+\Z" % re.escape(own))
     by_singular = {}
@@ -231,7 +232,8 @@ def check_naming_scheme(fams, program):
             "%s: %s is neither pfhelpers_ nor %s_ then [a-z0-9_]" % (program, name, own)
         if program in DAEMONS:
             assert SCHEME_RE.match(name), "%s: %s" % (program, name)
-        if name.startswith("pfhelpers_"):
+        # pfhelpers-sync's own prefix is pfhelpers_sync_
+        if name.startswith("pfhelpers_") and not name.startswith(own + "_"):
             assert name in COMMON | COMMON_TABLE, \
                 "%s: %s: pfhelpers_ is for what every daemon has" % (program, name)
         if f["type"] == "counter":
@@ -246,7 +248,10 @@ def check_naming_scheme(fams, program):
         by_singular[key] = name
         for _, labels, _ in f["samples"]:
             assert set(labels) <= LABELS, "%s: labels %r" % (name, sorted(labels))
-    missing = COMMON - set(fams)
+    # a daemon without listeners (pfhelpers-sync) has no connections
+    want = COMMON if listeners else {n for n in COMMON
+                                     if not n.startswith("pfhelpers_connections")}
+    missing = want - set(fams)
     assert not missing, "%s has no %s" % (program, sorted(missing))
     # the table-source helper reports all four, for the same sources
     sources = {n: sorted(l["source"] for _, l, _ in fams[n]["samples"])

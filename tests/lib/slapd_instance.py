@@ -26,7 +26,8 @@ import subprocess
 import time
 import urllib.parse
 
-from pfhtest import add_cleanup, free_port, make_tmpdir, need_root, need_tools
+from pfhtest import (add_cleanup, free_port, make_tmpdir, need_root, need_tools,
+                     stop_pid)
 
 SUFFIX = "dc=example,dc=net"
 ROOTDN = "cn=admin," + SUFFIX
@@ -170,19 +171,7 @@ class Slapd:
         if self.pid is None:
             return
         pid, self.pid = self.pid, None
-        try:
-            os.kill(pid, signal.SIGCONT)    # a paused one cannot stop
-            os.kill(pid, signal.SIGINT)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.02)
-        os.kill(pid, signal.SIGKILL)
+        stop_pid(pid, signal.SIGINT, timeout)
 
     def restart(self):
         self.stop()

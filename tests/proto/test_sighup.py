@@ -33,6 +33,7 @@ TLSMAP = "tlsmap/tlsmap"
 POLICYD = "policyd-ccert/policyd-ccert"
 SASL = "saslauthd-lite/saslauthd-lite"
 TESTD = "tests/status-testd"
+SYNC = "sync/pfhelpers-sync"
 
 DAEMONS = {
     "tlsmap": TLSMAP,
@@ -559,7 +560,9 @@ def page_params(page):
 
 @test
 def test_conf_pages_mark_exactly_the_restart_parameters():
-    for name, prog in DAEMONS.items():
+    # pfhelpers-sync has no listener for the tests above, but its page too
+    # lists each parameter (a feed's as NAME_param) and marks the restart ones
+    for name, prog in dict(DAEMONS, **{"pfhelpers-sync": SYNC}).items():
         page = os.path.join(SRCDIR, "doc", name + ".conf.5")
         kinds = params_of(prog)
         doc = page_params(page)

@@ -1,0 +1,120 @@
+"""A throwaway PostgreSQL cluster for tests (design: fleet.md section 3a).
+
+PgInstance(port=None) runs initdb as the "postgres" OS user (initdb refuses
+root) in a fresh temp dir, starts the server on a Unix socket in that dir
+and a loopback TCP port (fsync off: a test cluster), and stops it by the
+pid in postmaster.pid.  start()/stop() may be called again (an outage);
+the data survives.  psql(sql) runs SQL through the socket as the postgres
+superuser and returns stdout ("-At": unaligned, tuples only).
+
+need_postgres() skips the test (exit 77) without root, the postgres user
+or the server binaries; under PFH_REQUIRE_TOOLS=1 a missing one fails.
+"""
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+
+import pfhtest
+
+
+def _bindir():
+    """Debian keeps the server tools off PATH: ask pg_config, then look."""
+    try:
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True,
+                             text=True, timeout=10)
+        d = out.stdout.strip()
+        if out.returncode == 0 and os.path.exists(os.path.join(d, "initdb")):
+            return d
+    except OSError:
+        pass
+    base = "/usr/lib/postgresql"
+    if os.path.isdir(base):
+        for v in sorted(os.listdir(base), reverse=True):
+            d = os.path.join(base, v, "bin")
+            if os.path.exists(os.path.join(d, "initdb")):
+                return d
+    return None
+
+
+def need_postgres():
+    """The server binaries, root and the postgres user, or skip/fail."""
+    pfhtest.need_root()
+    d = _bindir()
+    if d is None:
+        pfhtest.missing_tool(["initdb", "pg_ctl"])
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        pfhtest.missing_tool(["initdb"])
+    if shutil.which("psql") is None and not os.path.exists(
+            os.path.join(d, "psql")):
+        pfhtest.missing_tool(["psql"])
+    return d
+
+
+class PgInstance:
+    def __init__(self, port=None):
+        self.bindir = need_postgres()
+        self.dir = pfhtest.make_tmpdir(prefix="pfh-pg-")
+        self.port = port or pfhtest.free_port()
+        self.data = os.path.join(self.dir, "data")
+        self.log = os.path.join(self.dir, "server.log")
+        pw = pwd.getpwnam("postgres")
+        os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.dir, 0o755)
+        self._as_postgres([os.path.join(self.bindir, "initdb"), "-D",
+                           self.data, "-U", "postgres", "-A", "trust",
+                           "-E", "UTF8", "--locale=C.UTF-8", "-N",
+                           "--no-instructions"])
+        self.started = False
+        pfhtest.add_cleanup(self.stop)
+
+    def _as_postgres(self, argv, timeout=60):
+        r = subprocess.run(["runuser", "-u", "postgres", "--"] + argv,
+                           capture_output=True, text=True, timeout=timeout)
+        if r.returncode != 0:
+            raise AssertionError("%s failed: %s%s" % (argv[0], r.stdout,
+                                                      r.stderr))
+        return r.stdout
+
+    def start(self):
+        opts = ("-k %s -p %d -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off"
+                % (self.dir, self.port))
+        self._as_postgres([os.path.join(self.bindir, "pg_ctl"), "-D",
+                           self.data, "-l", self.log, "-w", "-t", "30",
+                           "-o", opts, "start"])
+        self.started = True
+        return self
+
+    def pid(self):
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                return int(f.readline())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        """Fast shutdown by pid (SIGINT); wait until it is gone."""
+        pid = self.pid()
+        self.started = False
+        if pid is not None:
+            pfhtest.stop_pid(pid, signal.SIGINT, 30.0)
+
+    def conninfo(self, dbname="postgres"):
+        """Over the Unix socket, as the postgres superuser."""
+        return "host=%s port=%d dbname=%s user=postgres" % (
+            self.dir, self.port, dbname)
+
+    def psql(self, sql, dbname="postgres"):
+        psql = shutil.which("psql") or os.path.join(self.bindir, "psql")
+        r = subprocess.run([psql, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
+                            "-h", self.dir, "-p", str(self.port), "-U",
+                            "postgres", "-d", dbname, "-c", sql],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError("psql failed: %s" % r.stderr)
+        return r.stdout
