@@ -250,6 +250,7 @@ check_ccert(struct doctor *doc)
 		if (probed)
 			continue;
 		probed = true;
+		ccert_check_pins(doc, svc);
 		if (probe_policy(ep, DOCTOR_PROBE_MS, action, sizeof(action),
 		    why, sizeof(why)) < 0) {
 			snprintf(what, sizeof(what), "policyd-ccert at %s does "

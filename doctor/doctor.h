@@ -58,6 +58,8 @@ void	check_sasl_cyrus(struct doctor *);
 void	check_sasl_dovecot(struct doctor *);
 void	check_relay_order(struct doctor *);
 void	check_ccert(struct doctor *);
+/* ccert_check_pins - the identities' pins against svc's fingerprint digest */
+void	ccert_check_pins(struct doctor *, const struct pf_service *);
 void	check_tls_maps(struct doctor *);
 void	check_tlsmap_version(struct doctor *);
 void	check_daemon_own(struct doctor *);

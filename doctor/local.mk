@@ -8,13 +8,15 @@ doctor_pfhelpers_doctor_SOURCES = \
 	doctor/probe.c doctor/probe.h \
 	doctor/sockcheck.c doctor/sockcheck.h \
 	doctor/check_sasl.c \
-	doctor/check_relay.c \
+	doctor/check_relay.c doctor/check_pins.c \
 	doctor/check_tls.c \
 	doctor/check_daemons.c \
 	saslauthd-lite/sasl_params.c saslauthd-lite/saslauthd.h
 # saslauthd-lite's own parameter table reads its configuration file.
-doctor_pfhelpers_doctor_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
-doctor_pfhelpers_doctor_LDADD = $(PFH_LIBS)
+# policyd-ccert's fingerprint parser reads the identities' pins.
+doctor_pfhelpers_doctor_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/saslauthd-lite -I$(top_srcdir)/policyd-ccert
+doctor_pfhelpers_doctor_LDADD = policyd-ccert/libccert.a $(PFH_LIBS)
 
 dist_man_MANS += doc/pfhelpers-doctor.8
 

@@ -274,6 +274,21 @@ def test_no_ask_ccert():
     run_fix(w, lines[0])
 
 
+def test_pins_of_another_digest():
+    w = world()
+    w.postconf(smtpd_tls_fingerprint_digest="md5")
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    ids = w.ccert.path("identities")
+    assert ("sends md5 fingerprints (smtpd_tls_fingerprint_digest = md5), "
+            "but in %s no identity has a md5 pin (laptop)" % ids) in line, line
+    assert fix_of(line).startswith("add each identity's md5 pin")
+    # the identity's md5 pin as well (policyd-ccert reads it on its own)
+    with open(ids, "a") as f:
+        f.write("%s laptop kind=pubkey\n" % (":".join(["CD"] * 16)))
+    assert_clean(w)
+
+
 def test_map_tlsmap_does_not_serve():
     w = world()
     table = "socketmap:inet:127.0.0.1:%d:nosuchmap" % w.tlsmap_port
