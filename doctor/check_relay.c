@@ -14,6 +14,7 @@
 #include "doctor.h"
 #include "endpoint.h"
 #include "probe.h"
+#include "sockcheck.h"
 
 #define MAX_ITEMS	64
 
@@ -251,6 +252,11 @@ check_ccert(struct doctor *doc)
 			continue;
 		probed = true;
 		ccert_check_pins(doc, svc);
+		snprintf(what, sizeof(what), "smtpd (service %s/%s)", svc->name,
+		    svc->type);
+		if (strncmp(ep, "unix:", 5) == 0 && !sockcheck_postfix(doc,
+		    what, "check_policy_service", ep + 5, NULL))
+			continue;
 		if (probe_policy(ep, DOCTOR_PROBE_MS, action, sizeof(action),
 		    why, sizeof(why)) < 0) {
 			snprintf(what, sizeof(what), "policyd-ccert at %s does "

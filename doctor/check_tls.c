@@ -13,6 +13,7 @@
 #include "doctor.h"
 #include "endpoint.h"
 #include "probe.h"
+#include "sockcheck.h"
 
 struct map_param {
 	const char *param;
@@ -131,6 +132,11 @@ check_table(struct doctor *doc, const struct map_param *mp,
 		    "here" : "name a policy or dynamic map here");
 		return;
 	}
+	snprintf(what, sizeof(what), "smtp (service smtp/unix%s)",
+	    smtp != NULL && smtp->chroot ? ", chrooted" : "");
+	if (strncmp(ep, "unix:", 5) == 0 && !sockcheck_postfix(doc, what,
+	    mp->param, ep + 5, NULL))
+		return;
 	if (probe_socketmap(ep, name, "pfhelpers-doctor.invalid",
 	    DOCTOR_PROBE_MS, reply, sizeof(reply), why, sizeof(why)) < 0) {
 		snprintf(what, sizeof(what), "tlsmap at %s does not answer a "

@@ -14,6 +14,7 @@ verbatim and the doctor then says nothing again), and -q prints nothing.
 
 import os
 import re
+import signal
 import subprocess
 
 import pfhtest
@@ -84,27 +85,28 @@ class World:
         self.sasl = d
         self.mux = os.path.join(self.queue, "var/run/saslauthd/mux")
 
-    def start_ccert(self):
+    def start_ccert(self, listen=None):
         d = Daemon("policyd-ccert/policyd-ccert", config="")
         ids = d.write("identities", "%s laptop kind=pubkey\n" % PIN)
-        d.write(d.config_file, "listen = inet:127.0.0.1:%d\nidentities = %s\n"
-                % (self.ccert_port, ids))
+        d.write(d.config_file, "listen = %s\nidentities = %s\n"
+                "socket_group = postfix\n"
+                % (listen or "inet:127.0.0.1:%d" % self.ccert_port, ids))
         d.start()
         self.ccert = d
         self.ccert_conf = d.config_file
 
-    def start_tlsmap(self):
+    def start_tlsmap(self, listen=None):
         version = subprocess.run(["postconf", "-d", "-h", "mail_version"],
                                  capture_output=True, text=True,
                                  check=True).stdout.strip()
         self.version = ".".join(version.split(".")[:2])
         d = Daemon("tlsmap/tlsmap", config="")
         d.write("tls_policy", "example.com secure\n")
-        self.tlsmap_text = ("listen = inet:127.0.0.1:%d\n"
+        self.tlsmap_text = ("listen = %s\nsocket_group = postfix\n"
                             "maps = tlspolicy=policy:%s\n"
                             "postfix_version = %s\n"
-                            % (self.tlsmap_port, d.path("tls_policy"),
-                               self.version))
+                            % (listen or "inet:127.0.0.1:%d" % self.tlsmap_port,
+                               d.path("tls_policy"), self.version))
         d.write(d.config_file, self.tlsmap_text)
         d.start()
         self.tlsmap = d
@@ -364,6 +366,52 @@ def test_daemon_not_answering():
     assert (rc, out) == (2, "")
     w.start_ccert()
     assert_clean(w)
+
+
+def test_daemon_hung():
+    w = world()
+    # the socket accepts (the kernel's backlog), the daemon never answers
+    os.kill(w.sasl.pid, signal.SIGSTOP)
+    try:
+        rc, out = w.doctor()
+    finally:
+        os.kill(w.sasl.pid, signal.SIGCONT)
+    line = only_finding(out, "error")
+    assert rc == 2
+    assert ("saslauthd at %s does not answer a password check: unix:%s "
+            "sent no answer within 3000 ms" % (w.mux, w.mux)) in line, line
+    assert_clean(w)
+
+
+def test_unix_sockets_inside_the_queue_directory():
+    """policyd-ccert and tlsmap on unix sockets under queue_directory,
+    named relative to it in main.cf: found, judged for the postfix user,
+    asked; a socket postfix may not open is an error."""
+    w = world()
+    private = os.path.join(w.queue, "private")
+    os.makedirs(private, mode=0o755, exist_ok=True)
+    w.ccert.stop()
+    w.tlsmap.stop()
+    w.start_ccert("unix:" + os.path.join(private, "policyd-ccert"))
+    sock = os.path.join(private, "tlsmap")
+    w.start_tlsmap("unix:" + sock)
+    policy = "check_policy_service unix:private/policyd-ccert"
+    w.postconf(smtpd_relay_restrictions=w.relay.replace(w.policy, policy),
+               smtp_tls_policy_maps="socketmap:unix:private/tlsmap:tlspolicy")
+    assert_clean(w)
+    os.chmod(sock, 0o600)
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert ("smtp (service smtp/unix) cannot connect to %s "
+            "(smtp_tls_policy_maps): user postfix is not allowed" % sock
+            ) in line, line
+    os.chmod(sock, 0o660)
+    w.postconf(smtpd_relay_restrictions="permit_mynetworks, "
+               "permit_sasl_authenticated, reject_unauth_destination, "
+               + policy)
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert ("has %s after reject_unauth_destination" % policy) in line, line
 
 
 def test_broken_daemon_configuration():
