@@ -12,7 +12,6 @@
 
 #include "cfg_conv.h"
 #include "doctor.h"
-#include "endpoint.h"
 #include "probe.h"
 #include "sockcheck.h"
 
@@ -114,9 +113,8 @@ ccert_item(const struct doctor *doc, const struct pf_service *svc,
     const char *item, char *ep, size_t eplen)
 {
 	const struct daemon_conf *d = &doc->daemon[DAEMON_CCERT];
-	const char *arg, *listen, *it;
-	char host[1100], mine[512], theirs[512];
-	size_t len;
+	const char *arg;
+	char host[1100];
 
 	if (!d->loaded || strncmp(item, "check_policy_service ", 21) != 0)
 		return false;
@@ -126,14 +124,7 @@ ccert_item(const struct doctor *doc, const struct pf_service *svc,
 		snprintf(ep, eplen, "unix:%s", host);
 	} else
 		snprintf(ep, eplen, "%s", arg);
-	(void)endpoint_canonical(ep, strlen(ep), NULL, mine, sizeof(mine));
-	listen = daemon_conf_setting(d, "listen");
-	while ((it = cfg_conv_list_next(&listen, &len)) != NULL) {
-		(void)endpoint_canonical(it, len, NULL, theirs, sizeof(theirs));
-		if (strcmp(mine, theirs) == 0)
-			return true;
-	}
-	return false;
+	return daemon_conf_listens(d, ep);
 }
 
 /* misplaced - item at i after the unauth check at u: an error */

@@ -5,7 +5,6 @@
  */
 #include "sysdep.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "doctor.h"
+#include "postconf.h"
 #include "probe.h"
 #include "sockcheck.h"
 
@@ -43,20 +43,6 @@ sasl_enabled(const struct doctor *doc, const struct pf_service *svc,
 	    && t != NULL && strcmp(t, type) == 0;
 }
 
-/* trim - blanks off both ends, in place */
-static char *
-trim(char *s)
-{
-	size_t n;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = 0;
-	return s;
-}
-
 /* read_smtpd_conf - libsasl2's "key: value" lines; 0, or -1 (not there) */
 static int
 read_smtpd_conf(const char *search, const char *name, struct smtpd_conf *c)
@@ -76,12 +62,12 @@ read_smtpd_conf(const char *search, const char *name, struct smtpd_conf *c)
 	snprintf(c->saslauthd_path, sizeof(c->saslauthd_path), "%s",
 	    SASLAUTHD_DEFAULT_PATH);
 	while (fgets(line, sizeof(line), f) != NULL) {
-		k = trim(line);
+		k = postconf_first_line(line);
 		if (*k == '#' || (v = strchr(k, ':')) == NULL)
 			continue;
 		*v++ = 0;
-		k = trim(k);
-		v = trim(v);
+		k = postconf_first_line(k);
+		v = postconf_first_line(v);
 		if (strcmp(k, "pwcheck_method") == 0)
 			snprintf(c->pwcheck, sizeof(c->pwcheck), "%s", v);
 		else if (strcmp(k, "mech_list") == 0) {
@@ -283,15 +269,23 @@ seen_before(const struct doctor *doc, size_t n, const char *type)
 	return false;
 }
 
-void
-check_sasl_cyrus(struct doctor *doc)
+/* each_service - fn for each smtpd offering SMTP AUTH of this type, once */
+static void
+each_service(struct doctor *doc, const char *type,
+    void (*fn)(struct doctor *, const struct pf_service *))
 {
 	size_t i;
 
 	for (i = 0; i < doc->pf.nsvc; i++)
-		if (sasl_enabled(doc, &doc->pf.svc[i], "cyrus") &&
-		    !seen_before(doc, i, "cyrus"))
-			check_cyrus_service(doc, &doc->pf.svc[i]);
+		if (sasl_enabled(doc, &doc->pf.svc[i], type) &&
+		    !seen_before(doc, i, type))
+			fn(doc, &doc->pf.svc[i]);
+}
+
+void
+check_sasl_cyrus(struct doctor *doc)
+{
+	each_service(doc, "cyrus", check_cyrus_service);
 }
 
 /* check_dovecot_service - one smtpd with smtpd_sasl_type = dovecot */
@@ -330,10 +324,5 @@ check_dovecot_service(struct doctor *doc, const struct pf_service *svc)
 void
 check_sasl_dovecot(struct doctor *doc)
 {
-	size_t i;
-
-	for (i = 0; i < doc->pf.nsvc; i++)
-		if (sasl_enabled(doc, &doc->pf.svc[i], "dovecot") &&
-		    !seen_before(doc, i, "dovecot"))
-			check_dovecot_service(doc, &doc->pf.svc[i]);
+	each_service(doc, "dovecot", check_dovecot_service);
 }

@@ -11,7 +11,6 @@
 
 #include "cfg_conv.h"
 #include "doctor.h"
-#include "endpoint.h"
 #include "probe.h"
 #include "sockcheck.h"
 
@@ -37,23 +36,6 @@ smtp_service(const struct doctor *doc)
 		    strcmp(doc->pf.svc[i].type, "unix") == 0)
 			return &doc->pf.svc[i];
 	return NULL;
-}
-
-/* tlsmap_listens - is canonical endpoint ep one of tlsmap's listen? */
-static bool
-tlsmap_listens(const struct daemon_conf *d, const char *ep)
-{
-	const char *listen = daemon_conf_setting(d, "listen"), *it;
-	char mine[512], theirs[512];
-	size_t len;
-
-	(void)endpoint_canonical(ep, strlen(ep), NULL, mine, sizeof(mine));
-	while ((it = cfg_conv_list_next(&listen, &len)) != NULL) {
-		(void)endpoint_canonical(it, len, NULL, theirs, sizeof(theirs));
-		if (strcmp(mine, theirs) == 0)
-			return true;
-	}
-	return false;
 }
 
 /* map_type - the type tlsmap's maps setting gives name, or "" */
@@ -101,7 +83,7 @@ check_table(struct doctor *doc, const struct map_param *mp,
 			snprintf(host, sizeof(host), "%.1100s", ep + 5);
 		snprintf(ep, sizeof(ep), "unix:%.1100s", host);
 	}
-	if (!tlsmap_listens(d, ep)) {
+	if (!daemon_conf_listens(d, ep)) {
 		snprintf(what, sizeof(what), "%s names %s, but tlsmap (%s) "
 		    "listens on %s, not %s", mp->param, table, d->config,
 		    daemon_conf_setting(d, "listen"), ep);

@@ -11,8 +11,10 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "cfg_conv.h"
 #include "daemons.h"
 #include "doctor.h"
+#include "endpoint.h"
 #include "postconf.h"
 #include "saslauthd.h"
 #include "server_config.h"
@@ -120,4 +122,20 @@ void
 daemon_conf_free(struct daemon_conf *d)
 {
 	kvlist_free(&d->settings);
+}
+
+bool
+daemon_conf_listens(const struct daemon_conf *d, const char *ep)
+{
+	const char *listen = daemon_conf_setting(d, "listen"), *it;
+	char mine[512], theirs[512];
+	size_t len;
+
+	(void)endpoint_canonical(ep, strlen(ep), NULL, mine, sizeof(mine));
+	while ((it = cfg_conv_list_next(&listen, &len)) != NULL) {
+		(void)endpoint_canonical(it, len, NULL, theirs, sizeof(theirs));
+		if (strcmp(mine, theirs) == 0)
+			return true;
+	}
+	return false;
 }

@@ -13,6 +13,8 @@
  *   not set up here: a named file that is missing is -1); -1 with one
  *   sentence in d->err when the configuration cannot be read.
  * daemon_conf_setting() - one setting's value, or "" when unknown.
+ * daemon_conf_listens() - is ep (an endpoint text) one of the daemon's
+ *   listen endpoints, compared in endpoint.h's canonical form?
  * daemon_conf_free() frees the settings.
  */
 #ifndef PFH_DAEMONS_H
@@ -49,6 +51,7 @@ void	daemon_conf_init(struct daemon_conf *, enum daemon_id,
 	    const char *config, const char *progdir);
 int	daemon_conf_load(struct daemon_conf *);
 const char *daemon_conf_setting(const struct daemon_conf *, const char *name);
+bool	daemon_conf_listens(const struct daemon_conf *, const char *ep);
 void	daemon_conf_free(struct daemon_conf *);
 
 #endif /* PFH_DAEMONS_H */

@@ -127,9 +127,12 @@ fail:
 	return -1;
 }
 
-/* exchange - send req on a fresh connection, read until decode says done */
+/*
+ * exchange - send req on a fresh connection, read until decode says done;
+ * req is freed
+ */
 static int
-exchange(const char *endpoint, const struct buf *req, reply_fn decode,
+exchange(const char *endpoint, struct buf *req, reply_fn decode,
     int timeout_ms, char *out, size_t outlen, char *why, size_t whylen)
 {
 	uint64_t deadline = ev_monotonic_ms() + (uint64_t)timeout_ms;
@@ -138,8 +141,10 @@ exchange(const char *endpoint, const struct buf *req, reply_fn decode,
 	ssize_t n;
 	int fd, rc = -1, r;
 
-	if ((fd = open_endpoint(endpoint, deadline, why, whylen)) < 0)
+	if ((fd = open_endpoint(endpoint, deadline, why, whylen)) < 0) {
+		buf_free(req);
 		return -1;
+	}
 	while (sent < req->len) {
 		if (!wait_fd(fd, POLLOUT, deadline)) {
 			snprintf(why, whylen, "%s took no request within %d ms",
@@ -183,6 +188,7 @@ exchange(const char *endpoint, const struct buf *req, reply_fn decode,
 	}
 done:
 	close(fd);
+	buf_free(req);
 	return rc;
 }
 
@@ -219,15 +225,13 @@ probe_saslauthd(const char *endpoint, const char *login, int timeout_ms,
 {
 	const char *field[4] = {login, "pfhelpers-doctor", "smtp", ""};
 	struct buf req;
-	int i, rc;
+	int i;
 
 	buf_init(&req, 4096);
 	for (i = 0; i < 4; i++)
 		(void)sasl_cstring_encode(&req, field[i], strlen(field[i]));
-	rc = exchange(endpoint, &req, sasl_reply, timeout_ms, out, outlen,
+	return exchange(endpoint, &req, sasl_reply, timeout_ms, out, outlen,
 	    why, whylen);
-	buf_free(&req);
-	return rc;
 }
 
 /* policy_reply - an attribute block with action= */
@@ -258,7 +262,6 @@ probe_policy(const char *endpoint, int timeout_ms, char *out, size_t outlen,
     char *why, size_t whylen)
 {
 	struct buf req;
-	int rc;
 
 	buf_init(&req, 4096);
 	if (buf_puts(&req, "request=smtpd_access_policy\n"
@@ -269,10 +272,8 @@ probe_policy(const char *endpoint, int timeout_ms, char *out, size_t outlen,
 	    "recipient=postmaster@example.invalid\n"
 	    "ccert_fingerprint=\nccert_pubkey_fingerprint=\n\n") < 0)
 		abort();	/* a fixed text under the cap */
-	rc = exchange(endpoint, &req, policy_reply, timeout_ms, out, outlen,
+	return exchange(endpoint, &req, policy_reply, timeout_ms, out, outlen,
 	    why, whylen);
-	buf_free(&req);
-	return rc;
 }
 
 /* socketmap_reply - one netstring that starts with a socketmap status */
@@ -314,7 +315,6 @@ probe_socketmap(const char *endpoint, const char *name, const char *key,
 	(void)netstring_encode(&req, q.data, q.len);
 	rc = exchange(endpoint, &req, socketmap_reply, timeout_ms, out,
 	    outlen, why, whylen);
-	buf_free(&req);
 	buf_free(&q);
 	return rc;
 }
@@ -340,12 +340,9 @@ probe_dovecot(const char *endpoint, int timeout_ms, char *out, size_t outlen,
     char *why, size_t whylen)
 {
 	struct buf req;
-	int rc;
 
 	buf_init(&req, 256);
 	(void)buf_printf(&req, "VERSION\t1\t2\nCPID\t%ld\n", (long)getpid());
-	rc = exchange(endpoint, &req, dovecot_reply, timeout_ms, out, outlen,
+	return exchange(endpoint, &req, dovecot_reply, timeout_ms, out, outlen,
 	    why, whylen);
-	buf_free(&req);
-	return rc;
 }
