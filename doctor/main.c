@@ -143,8 +143,8 @@ main(int argc, char **argv)
 	if (pfconf_load(&doc.pf, pfdir, err, sizeof(err)) < 0) {
 		doctor_finding(&doc, DOC_ERROR, err, "without postconf's view "
 		    "of the Postfix configuration nothing can be checked",
-		    "install Postfix, or name its configuration directory "
-		    "with -C");
+		    "configure Postfix (main.cf), or name its configuration "
+		    "directory with -C");
 		return 2;
 	}
 	load_daemons(&doc, config, progdir);

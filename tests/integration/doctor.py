@@ -183,6 +183,44 @@ def test_cram_md5_over_saslauthd():
     assert_clean(w)
 
 
+def test_smtpd_conf_without_mech_list_or_saslauthd():
+    w = world()
+    w.pf.write("sasl/smtpd.conf", "pwcheck_method: saslauthd\n")
+    rc, out = w.doctor()
+    line = only_finding(out, "warning")
+    assert rc == 1
+    assert "%s has no mech_list" % w.smtpd_conf in line, line
+    assert fix_of(line) == "mech_list: PLAIN LOGIN in %s" % w.smtpd_conf
+    w.pf.write("sasl/smtpd.conf", GOOD_SMTPD_CONF.replace(
+        "pwcheck_method: saslauthd", "pwcheck_method: auxprop"))
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert "%s has pwcheck_method: auxprop, not saslauthd" % w.smtpd_conf \
+        in line, line
+    assert fix_of(line) == "pwcheck_method: saslauthd in %s" % w.smtpd_conf
+    w.pf.write("sasl/smtpd.conf", GOOD_SMTPD_CONF)
+    assert_clean(w)
+
+
+def test_cyrus_sasl_config_path_wins():
+    w = world()
+    empty = make_tmpdir(prefix="pfh-doc-sasl-")
+    # -S names a directory without smtpd.conf: libsasl2 looks only in
+    # cyrus_sasl_config_path when it is set
+    w.postconf(cyrus_sasl_config_path=empty)
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert "there is no smtpd.conf in %s" % empty in line, line
+    assert fix_of(line) == ("create %s/smtpd.conf with the lines "
+                            "pwcheck_method: saslauthd and mech_list: PLAIN "
+                            "LOGIN" % empty)
+    w.postconf(cyrus_sasl_config_path=w.sasl_dir)
+    argv = [DOCTOR, "-C", w.dir, "-S", empty, "-s", w.sasl_conf,
+            "-p", w.ccert_conf, "-t", w.tlsmap_conf, "-B", w.progs]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (0, ""), r.stdout
+
+
 def test_saslauthd_path_outside_the_chroot():
     w = world()
     # the path as the host sees it: the chrooted smtpd looks inside the
