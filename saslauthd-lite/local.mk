@@ -90,5 +90,6 @@ endif
 TESTS += tests/proto/test_saslauthd.py \
 	tests/proto/test_saslauthd_pwleak.py \
 	tests/proto/test_saslauthd_status.py \
+	tests/proto/test_fail2ban.py \
 	tests/integration/it_saslauthd_testsaslauthd.sh \
 	tests/integration/it_saslauthd_postfix.sh

@@ -151,6 +151,9 @@ TOOL_PACKAGES = {
     "nsd": "nsd", "ldns-signzone": "ldnsutils", "ldns-keygen": "ldnsutils",
     "drill": "ldnsutils", "ldns-verify-zone": "ldnsutils",
     "libunbound": "libunbound-dev",
+    "fail2ban-regex": "fail2ban", "fail2ban-client": "fail2ban",
+    "dpkg-buildpackage": "dpkg-dev", "dh": "debhelper", "lintian": "lintian",
+    "apt-get": "apt",
 }
 
 REQUIRE_TOOLS = os.environ.get("PFH_REQUIRE_TOOLS", "") not in ("", "0", "no")
