@@ -66,3 +66,6 @@ contrib-dist-hook:
 
 # The demo (scripts/demo) and the test runner are shipped too.
 EXTRA_DIST += scripts/demo scripts/install-deps scripts/test
+
+# debian/ builds the packages from the tree or from the dist tarball.
+EXTRA_DIST += debian
