@@ -173,6 +173,8 @@ def check_installed():
         # a matching `listen` is not
         assert os.path.islink("/etc/systemd/system/multi-user.target.wants/"
                               "%s.service" % d), d
+    assert os.path.islink("/etc/systemd/system/sockets.target.wants/"
+                          "saslauthd-lite.socket")
     for d in ("policyd-ccert", "tlsmap"):
         assert not os.path.lexists("/etc/systemd/system/sockets.target.wants/"
                                    "%s.socket" % d), d
