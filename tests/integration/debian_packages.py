@@ -32,7 +32,6 @@ import stat
 import subprocess
 import sys
 
-import pfhtest
 from pfhtest import (SRCDIR, Daemon, make_tmpdir, need_root, need_tools,
                      policy_query, run_tests, sasl_auth, skip,
                      socketmap_query, unix_connect, write_conf)
@@ -243,15 +242,27 @@ def daemon_as(prog, user, args, tmp):
     return d
 
 
-def run_tlsmap():
-    tmp = make_tmpdir(prefix="pfh-deb-tlsmap-", mode=0o755)
+def user_dirs(user):
+    """A temp dir anyone may read (the daemon's config and tables) with a
+    run/ subdir the user owns (its socket): (tmp, run)."""
+    tmp = make_tmpdir(prefix="pfh-deb-%s-" % user.lstrip("_"), mode=0o755)
     rundir = os.path.join(tmp, "run")
     os.mkdir(rundir)
-    shutil.chown(rundir, "_tlsmap", "_tlsmap")
-    pol = os.path.join(tmp, "tls_policy")
-    with open(pol, "w") as f:
-        f.write("example.com secure match=.example.com\n")
-    os.chmod(pol, 0o644)
+    shutil.chown(rundir, user, user)
+    return tmp, rundir
+
+
+def readable_file(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    return path
+
+
+def run_tlsmap():
+    tmp, rundir = user_dirs("_tlsmap")
+    pol = readable_file(os.path.join(tmp, "tls_policy"),
+                        "example.com secure match=.example.com\n")
     sock = os.path.join(rundir, "tlsmap.sock")
     conf = write_conf(os.path.join(tmp, "tlsmap.conf"),
                       {"listen": "unix:" + sock,
@@ -266,15 +277,10 @@ def run_tlsmap():
 
 
 def run_policyd():
-    tmp = make_tmpdir(prefix="pfh-deb-policyd-", mode=0o755)
-    rundir = os.path.join(tmp, "run")
-    os.mkdir(rundir)
-    shutil.chown(rundir, "_policyd-ccert", "_policyd-ccert")
-    ids = os.path.join(tmp, "identities")
+    tmp, rundir = user_dirs("_policyd-ccert")
     fp = ":".join(["AB"] * 32)
-    with open(ids, "w") as f:
-        f.write("sha256:%s laptop-bob kind=pubkey\n" % fp)
-    os.chmod(ids, 0o644)
+    ids = readable_file(os.path.join(tmp, "identities"),
+                        "sha256:%s laptop-bob kind=pubkey\n" % fp)
     sock = os.path.join(rundir, "policy.sock")
     # the packaged sample's user line: a no-op when started as that user
     conf = write_conf(os.path.join(tmp, "policyd-ccert.conf"),
