@@ -36,6 +36,13 @@ dist_examples_DATA = \
 	contrib/tls_policy \
 	contrib/tls_per_site
 
+# fail2ban: the filter and the (disabled) jail for saslauthd-lite's failed
+# decisions, in fail2ban's own layout (copy both into /etc/fail2ban).
+fail2ban_filterdir = $(docdir)/fail2ban/filter.d
+dist_fail2ban_filter_DATA = contrib/fail2ban/filter.d/pfhelpers-saslauthd-lite.conf
+fail2ban_jaildir = $(docdir)/fail2ban/jail.d
+dist_fail2ban_jail_DATA = contrib/fail2ban/jail.d/pfhelpers-saslauthd-lite.conf
+
 contrib_subst = sed \
 	-e 's|@sbindir[@]|$(sbindir)|g' \
 	-e 's|@pfhsysconfdir[@]|$(PFH_CONFDIR)|g'
@@ -59,3 +66,6 @@ contrib-dist-hook:
 
 # The demo (scripts/demo) and the test runner are shipped too.
 EXTRA_DIST += scripts/demo scripts/install-deps scripts/test
+
+# debian/ builds the packages from the tree or from the dist tarball.
+EXTRA_DIST += debian

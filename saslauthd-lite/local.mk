@@ -116,6 +116,7 @@ TESTS += tests/proto/test_saslauthd.py \
 	tests/proto/test_saslauthd_status.py \
 	tests/proto/test_saslauthd_ldap.py \
 	tests/proto/test_saslauthd_dovecot.py \
+	tests/proto/test_fail2ban.py \
 	tests/integration/it_saslauthd_testsaslauthd.sh \
 	tests/integration/it_saslauthd_postfix.sh \
 	tests/integration/it_saslauthd_dovecot_postfix.sh

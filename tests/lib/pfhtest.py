@@ -154,6 +154,9 @@ TOOL_PACKAGES = {
     "slapd": "slapd", "slapadd": "slapd", "ldapsearch": "ldap-utils",
     "initdb": "postgresql", "pg_ctl": "postgresql",
     "psql": "postgresql",
+    "fail2ban-regex": "fail2ban", "fail2ban-client": "fail2ban",
+    "dpkg-buildpackage": "dpkg-dev", "dh": "debhelper", "lintian": "lintian",
+    "apt-get": "apt",
 }
 
 REQUIRE_TOOLS = os.environ.get("PFH_REQUIRE_TOOLS", "") not in ("", "0", "no")
