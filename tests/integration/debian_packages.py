@@ -3,7 +3,7 @@
 
 One dpkg-buildpackage -us -uc -b from a clean copy of the source tree (the
 files git knows, committed or not, or the tree without _b when it is not a
-git checkout); lintian must print no E: line. The four binary packages
+git checkout); lintian must print no E: line. The six binary packages
 are then installed on this machine with `apt-get install ./*.deb` (offline:
 every Depends must already be satisfiable) and checked: owners, modes and
 paths of binaries, units, conffiles, the system users, the postfix user's
@@ -36,13 +36,15 @@ from pfhtest import (SRCDIR, Daemon, make_tmpdir, need_root, need_tools,
                      policy_query, run_tests, sasl_auth, skip,
                      socketmap_query, unix_connect, write_conf)
 
-PACKAGES = ["pfhelpers-common", "saslauthd-lite", "policyd-ccert", "tlsmap"]
+PACKAGES = ["pfhelpers-common", "saslauthd-lite", "policyd-ccert", "tlsmap",
+            "pfhelpers-sync", "pfhelpers-doctor"]
 DAEMONS = ["saslauthd-lite", "policyd-ccert", "tlsmap"]
 USERS = {"policyd-ccert": "_policyd-ccert", "tlsmap": "_tlsmap"}
 CHROOT_RUN = "/var/spool/postfix/var/run/saslauthd"
 BINARIES = ["/usr/sbin/saslauthd-lite", "/usr/bin/saslauthd-lite-test",
             "/usr/bin/saslauthd-lite-passwd", "/usr/sbin/policyd-ccert",
-            "/usr/sbin/policyd-ccert-enrol", "/usr/sbin/tlsmap"]
+            "/usr/sbin/policyd-ccert-enrol", "/usr/sbin/tlsmap",
+            "/usr/sbin/pfhelpers-sync", "/usr/sbin/pfhelpers-doctor"]
 F2B = ["/etc/fail2ban/filter.d/pfhelpers-saslauthd-lite.conf",
        "/etc/fail2ban/jail.d/pfhelpers-saslauthd-lite.conf"]
 # what the packages may touch; a purge must leave these as they were
@@ -376,15 +378,17 @@ def test_packages():
     try:
         r = run(["apt-get", "install", "-y", "-q"] + S.debs)
         # offline: the Depends are met by what is here, nothing is fetched
-        assert "\n0 upgraded, 4 newly installed, 0 to remove" in \
-            "\n" + r.stdout, r.stdout
+        want = "\n0 upgraded, %d newly installed, 0 to remove" % len(PACKAGES)
+        assert want in "\n" + r.stdout, r.stdout
         check_installed()
         run_tlsmap()
         run_policyd()
         run_saslauthd()
         run(["apt-get", "remove", "-y", "-q"] + PACKAGES)
         check_removed()
-        run(["apt-get", "purge", "-y", "-q"] + PACKAGES)
+        # those without conffiles went whole with the remove
+        run(["apt-get", "purge", "-y", "-q"] +
+            [p for p in PACKAGES if installed(p)])
         for p in PACKAGES:
             assert not installed(p), p
         check_purged()
