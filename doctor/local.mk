@@ -20,4 +20,4 @@ doctor_pfhelpers_doctor_LDADD = policyd-ccert/libccert.a $(PFH_LIBS)
 
 dist_man_MANS += doc/pfhelpers-doctor.8
 
-TESTS += tests/integration/it_doctor.sh
+TESTS += tests/integration/doctor.py

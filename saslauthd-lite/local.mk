@@ -119,4 +119,4 @@ TESTS += tests/proto/test_saslauthd.py \
 	tests/proto/test_fail2ban.py \
 	tests/integration/it_saslauthd_testsaslauthd.sh \
 	tests/integration/it_saslauthd_postfix.sh \
-	tests/integration/it_saslauthd_dovecot_postfix.sh
+	tests/integration/saslauthd_dovecot_postfix.py

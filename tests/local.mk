@@ -106,7 +106,7 @@ TESTS += tests/proto/test_contrib_samples.py
 # The Debian packages (debian/): one dpkg-buildpackage, lintian, installed
 # with apt-get, each daemon run as its packaged user, removed, purged
 # (issue #18; skips unless root with dpkg-buildpackage).
-TESTS += tests/integration/it_debian_packages.sh
+TESTS += tests/integration/debian_packages.py
 
 # Every daemon's data files cut short, emptied or missing (issue #12);
 # tlsmap's own are in tests/proto/test_tlsmap_tables.py.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """pfhelpers-doctor against a real Postfix configuration and the real
-daemons (run by it_doctor.sh).
+daemons (run straight from TESTS).
 
 A private Postfix configuration directory (postfix_instance.py; postconf
 -c reads it, Postfix itself is not started) has a chrooted smtpd with SMTP
