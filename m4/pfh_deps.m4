@@ -39,10 +39,13 @@ AC_DEFUN([PFH_CHECK_DEPS], [
   CRYPT_LIBS=$LIBS; LIBS=$save_LIBS
   AC_SUBST([CRYPT_LIBS])
 
-  dnl saslauthd-lite's ldap backend (OpenLDAP >= 2.5: ldap_connect())
+  dnl saslauthd-lite's ldap backend (OpenLDAP >= 2.5: ldap_connect()) and
+  dnl pfhelpers-sync's LDAP feeds (liblber: the RFC 4533 values)
   AC_CHECK_HEADERS([ldap.h], [],
     [AC_MSG_ERROR([ldap.h not found: install libldap-dev])])
   save_LIBS=$LIBS; LIBS=
+  AC_SEARCH_LIBS([ber_scanf], [lber], [],
+    [AC_MSG_ERROR([liblber not found: install libldap-dev])])
   AC_SEARCH_LIBS([ldap_connect], [ldap], [],
     [AC_MSG_ERROR([libldap >= 2.5 not found: install libldap-dev])])
   LDAP_LIBS=$LIBS; LIBS=$save_LIBS

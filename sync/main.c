@@ -2,7 +2,7 @@
  * main.c - pfhelpers-sync: keeps local table files in step with a store
  *
  * The server_spec hooks. init makes the feeds (each reads its last good
- * file for the mass-delete baseline) and one link per distinct conninfo;
+ * file for the mass-delete baseline) and one link per store;
  * ready (after the privilege drop, so the files belong to the user the
  * daemon runs as) starts connecting. A SIGHUP remakes feeds and links
  * from the new config: every link reconnects and every feed is read
@@ -40,12 +40,10 @@ build(struct sync_daemon *sd, const struct sync_cfg *cfg)
 		sd->feeds[sd->nfeeds++] = f;
 		/* one connection per store, however many feeds use it */
 		for (j = 0; j < sd->nlinks; j++)
-			if (strcmp(sync_link_conninfo(sd->links[j]),
-			    fc->conninfo) == 0)
+			if (sync_link_serves(sd->links[j], fc))
 				break;
 		if (j == sd->nlinks)
-			sd->links[sd->nlinks++] = sync_link_new(sd,
-			    fc->conninfo);
+			sd->links[sd->nlinks++] = sync_link_new(sd, fc);
 		l = sd->links[j];
 		sync_link_add_feed(l, f);
 	}

@@ -1,14 +1,15 @@
 /*
  * sync.h - pfhelpers-sync's private header: config, feeds, store links
  *
- * The daemon keeps local table files in step with a store (PostgreSQL):
- * each feed reads one query's rows and writes them, atomically, in a
- * format another pfhelpers daemon reloads (sync_format.h). Feeds with the
- * same conninfo share one connection (a struct sync_link, sync_pg.c):
- * LISTEN on their channels, a consistent read per feed on connect and
- * after each (debounced) notification, jittered exponential backoff after
- * a failure. A refused update (bad row, mass delete, write error) keeps
- * the last good file. Everything runs on the loop thread.
+ * The daemon keeps local table files in step with a store (PostgreSQL or
+ * LDAP): each feed reads one table's rows and writes them, atomically, in
+ * a format another pfhelpers daemon reloads (sync_format.h). Feeds of the
+ * same store share one connection (a struct sync_link, sync_link.h):
+ * PostgreSQL LISTENs and reads a snapshot per feed on connect and after
+ * each (debounced) notification (sync_pg.c); LDAP runs one RFC 4533
+ * refreshAndPersist search per feed (sync_ldap.c). Jittered exponential
+ * backoff after a failure. A refused update (bad row, mass delete, write
+ * error) keeps the last good file. Everything runs on the loop thread.
  */
 #ifndef PFH_SYNC_H
 #define PFH_SYNC_H
@@ -27,18 +28,36 @@
 
 #define SYNC_PROG	"pfhelpers-sync"
 
+enum sync_source_kind { SYNC_SRC_PGSQL, SYNC_SRC_LDAP };
+
+#define SYNC_LDAP_MAX_ATTRS	3
+
 /* one feed's parameters (sync_feed_params; "NAME_" in the file) */
 struct sync_feed_cfg {
-	char	*source;		/* "pgsql:CONNINFO" */
+	char	*source;		/* "pgsql:CONNINFO" or "ldap:URI ..." */
 	char	*format;		/* pwfile | identities | policy */
 	char	*output;		/* absolute path */
 	char	*query;
 	char	*notify_channel;
 	mode_t	 output_mode;		/* 0: the format's default */
 	char	*output_group;		/* "": the daemon's group */
+	/* LDAP */
+	char	*search_base;
+	char	*filter;
+	char	*scope;
+	char	*attributes;
+	char	*bind_dn;
+	char	*bind_password_file;
+	bool	 start_tls;
+	char	*tls_ca_cert_file;
 	/* derived by the check */
 	enum sync_format fmt;
+	enum sync_source_kind kind;
 	const char *conninfo;		/* into source, past "pgsql:" */
+	const char *uris;		/* into source, past "ldap:" */
+	int	 scope_v;		/* LDAP_SCOPE_* */
+	unsigned nattrs;
+	char	 attr[SYNC_LDAP_MAX_ATTRS][128];
 };
 
 struct sync_cfg {
@@ -113,20 +132,25 @@ void	sync_feed_row(struct sync_feed *, const char *const *cols,
 	    unsigned ncols);
 void	sync_feed_end(struct sync_feed *, const char *generation,
 	    const char *source);
+/* sync_feed_row_of - a row whose error names who (an LDAP entry's DN) */
+void	sync_feed_row_of(struct sync_feed *, const char *who,
+	    const char *const *cols, unsigned ncols);
+/* sync_feed_row_error - a row that cannot be written: the update is refused */
+void	sync_feed_row_error(struct sync_feed *, const char *why);
 void	sync_feed_failed(struct sync_feed *, const char *why);
 
-/* sync_pg.c: one connection per conninfo */
-struct sync_link *sync_link_new(struct sync_daemon *, const char *conninfo);
+/* sync_link.c: one connection per store (sync_link.h) */
+struct sync_link *sync_link_new(struct sync_daemon *,
+	    const struct sync_feed_cfg *);
+int	sync_link_serves(const struct sync_link *,
+	    const struct sync_feed_cfg *);
 void	sync_link_add_feed(struct sync_link *, struct sync_feed *);
 void	sync_link_start(struct sync_link *);
 void	sync_link_free(struct sync_link *);
-const char *sync_link_conninfo(const struct sync_link *);
 const char *sync_link_state(const struct sync_link *);
 int	sync_link_connected(const struct sync_link *);
-unsigned long sync_link_connects(const struct sync_link *);
-unsigned long sync_link_failures(const struct sync_link *);
 const char *sync_link_error(const struct sync_link *);
-/* sync_link_describe - "pgsql host=... port=... dbname=..." of the live connection */
+/* sync_link_describe - "pgsql host=... port=... dbname=..." or "ldap URI" of the live connection */
 void	sync_link_describe(const struct sync_link *, char *out, size_t len);
 
 /* sync_status.c */

@@ -114,9 +114,10 @@ sync_feed_begin(struct sync_feed *f)
 	f->row_error[0] = 0;
 }
 
-/* sync_feed_row - one row of the query; the first bad one is kept */
+/* sync_feed_row_of - one row; the first bad one is kept, named by who */
 void
-sync_feed_row(struct sync_feed *f, const char *const *cols, unsigned ncols)
+sync_feed_row_of(struct sync_feed *f, const char *who,
+    const char *const *cols, unsigned ncols)
 {
 	char why[384];
 
@@ -126,9 +127,31 @@ sync_feed_row(struct sync_feed *f, const char *const *cols, unsigned ncols)
 	if (sync_format_row(f->cfg->fmt, cols, ncols, &f->text, why,
 	    sizeof(why)) < 0) {
 		f->row_bad = true;
-		snprintf(f->row_error, sizeof(f->row_error), "row %zu: %s",
-		    f->rows, why);
+		if (who)
+			snprintf(f->row_error, sizeof(f->row_error), "%s: %s",
+			    who, why);
+		else
+			snprintf(f->row_error, sizeof(f->row_error),
+			    "row %zu: %s", f->rows, why);
 	}
+}
+
+/* sync_feed_row - one row of a query, named by its number */
+void
+sync_feed_row(struct sync_feed *f, const char *const *cols, unsigned ncols)
+{
+	sync_feed_row_of(f, NULL, cols, ncols);
+}
+
+/* sync_feed_row_error - a row the source could not turn into columns */
+void
+sync_feed_row_error(struct sync_feed *f, const char *why)
+{
+	f->rows++;
+	if (f->row_bad)
+		return;
+	f->row_bad = true;
+	snprintf(f->row_error, sizeof(f->row_error), "%s", why);
 }
 
 /* refuse - keep the last good file; say why */
@@ -211,7 +234,8 @@ sync_feed_end(struct sync_feed *f, const char *generation,
 		return;
 	}
 	if (sync_format_check(f->cfg->fmt, cfg->version, f->text.data ?
-	    f->text.data : "", f->text.len, "query result", &n, why,
+	    f->text.data : "", f->text.len, f->cfg->kind == SYNC_SRC_LDAP ?
+	    "the entries as written" : "query result", &n, why,
 	    sizeof(why)) < 0) {
 		/* "query result, line N" is row N: one line per row */
 		refuse(f, &f->refused_rows, why);

@@ -8,10 +8,13 @@
  */
 #include "sysdep.h"
 
+#include <ctype.h>
+#include <ldap.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cfg.h"
 #include "log.h"
@@ -50,6 +53,14 @@ static const struct cfg_param sync_feed_params[] = {
 	    RL},
 	{"output_mode", CFG_MODE, "0", F(output_mode), 0, 0, RL},
 	{"output_group", CFG_STR, "", F(output_group), 0, 0, RL},
+	{"search_base", CFG_STR, "", F(search_base), 0, 0, RL},
+	{"filter", CFG_STR, "(objectClass=*)", F(filter), 0, 0, RL},
+	{"scope", CFG_STR, "sub", F(scope), 0, 0, RL},
+	{"attributes", CFG_STR, "", F(attributes), 0, 0, RL},
+	{"bind_dn", CFG_STR, "", F(bind_dn), 0, 0, RL},
+	{"bind_password_file", CFG_STR, "", F(bind_password_file), 0, 0, RL},
+	{"start_tls", CFG_BOOL, "no", F(start_tls), 0, 0, RL},
+	{"tls_ca_cert_file", CFG_STR, "", F(tls_ca_cert_file), 0, 0, RL},
 	{NULL, CFG_STR, NULL, 0, 0, 0, 0},
 };
 
@@ -60,24 +71,15 @@ const struct cfg_group sync_feed_group = {
 	.offset = offsetof(struct sync_cfg, feed_set),
 };
 
-/* check_source - "pgsql:CONNINFO" that libpq can parse */
+/* check_pgsql - "pgsql:CONNINFO" that libpq can parse */
 static int
-check_source(const char *name, struct sync_feed_cfg *fc, char *err,
+check_pgsql(const char *name, struct sync_feed_cfg *fc, char *err,
     size_t errlen)
 {
 	PQconninfoOption *opts;
 	char *msg = NULL;
 
-	if (strncmp(fc->source, "ldap:", 5) == 0) {
-		snprintf(err, errlen, "%s_source: ldap: sources are not "
-		    "supported by this build yet", name);
-		return -1;
-	}
-	if (strncmp(fc->source, "pgsql:", 6) != 0 || fc->source[6] == 0) {
-		snprintf(err, errlen, "%s_source: want pgsql:CONNINFO (a "
-		    "libpq connection string or URI)", name);
-		return -1;
-	}
+	fc->kind = SYNC_SRC_PGSQL;
 	fc->conninfo = fc->source + 6;
 	/* never echo the conninfo: it may hold a password */
 	if ((opts = PQconninfoParse(fc->conninfo, &msg)) == NULL) {
@@ -89,24 +91,10 @@ check_source(const char *name, struct sync_feed_cfg *fc, char *err,
 		return -1;
 	}
 	PQconninfoFree(opts);
-	return 0;
-}
-
-/* check_feed - one feed's parameters */
-static int
-check_feed(const char *name, struct sync_feed_cfg *fc, char *err,
-    size_t errlen)
-{
-	if (check_source(name, fc, err, errlen) < 0)
-		return -1;
-	if (sync_format_parse(fc->format, &fc->fmt) < 0) {
-		snprintf(err, errlen, "%s_format = %s: want pwfile, "
-		    "identities or policy", name, fc->format);
-		return -1;
-	}
-	if (fc->output[0] != '/') {
-		snprintf(err, errlen, "%s_output = %s: want an absolute path",
-		    name, fc->output);
+	if (fc->attributes[0] || fc->search_base[0] || fc->bind_dn[0]) {
+		snprintf(err, errlen, "%s_attributes, _search_base and _bind_dn "
+		    "are for ldap: sources; a pgsql: feed takes %s_query",
+		    name, name);
 		return -1;
 	}
 	if (fc->query[0] == 0) {
@@ -116,6 +104,149 @@ check_feed(const char *name, struct sync_feed_cfg *fc, char *err,
 	}
 	if (fc->notify_channel[0] == 0) {
 		snprintf(err, errlen, "%s_notify_channel: empty", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* check_attributes - the LDAP attributes that give the format's columns */
+static int
+check_attributes(const char *name, struct sync_feed_cfg *fc, char *err,
+    size_t errlen)
+{
+	unsigned want_min = 2, want_max = fc->fmt == SYNC_FMT_IDENTITIES ? 3 : 2;
+	const char *p = fc->attributes, *q;
+	size_t len, i;
+
+	fc->nattrs = 0;
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == 0)
+			break;
+		len = strcspn(p, " \t,");
+		if (fc->nattrs == SYNC_LDAP_MAX_ATTRS || fc->nattrs == want_max) {
+			snprintf(err, errlen, "%s_attributes: more than %u "
+			    "attributes; a %s feed takes %s", name, want_max,
+			    sync_format_name(fc->fmt), want_max == 3 ?
+			    "the certificate or fingerprint, the name and the "
+			    "options" : "two (key and value)");
+			return -1;
+		}
+		for (i = 0, q = p; i < len; i++, q++)
+			if (!(isalnum((unsigned char)*q) || *q == '-' ||
+			    *q == ';' || *q == '.'))
+				break;
+		if (i < len || len >= sizeof(fc->attr[0])) {
+			snprintf(err, errlen, "%s_attributes: \"%.*s\" is not "
+			    "an attribute description", name,
+			    (int)(len > 64 ? 64 : len), p);
+			return -1;
+		}
+		memcpy(fc->attr[fc->nattrs], p, len);
+		fc->attr[fc->nattrs++][len] = 0;
+		p += len;
+	}
+	if (fc->nattrs < want_min) {
+		snprintf(err, errlen, "%s_attributes: want %s", name,
+		    fc->fmt == SYNC_FMT_PWFILE ? "the login and the hash "
+		    "attributes (e.g. uid userPassword)" :
+		    fc->fmt == SYNC_FMT_POLICY ? "the key and the policy "
+		    "attributes" : "the certificate (userCertificate;binary) "
+		    "or fingerprint attribute, the name attribute and "
+		    "optionally the options attribute");
+		return -1;
+	}
+	return 0;
+}
+
+/* check_ldap - "ldap:URI [URI ...]" and the search's parameters */
+static int
+check_ldap(const char *name, struct sync_feed_cfg *fc, char *err,
+    size_t errlen)
+{
+	const char *p;
+	size_t len;
+
+	fc->kind = SYNC_SRC_LDAP;
+	fc->uris = fc->source + 5;
+	for (p = fc->uris; *(p += strspn(p, " \t")); p += len) {
+		len = strcspn(p, " \t");
+		if (!(len > 7 && strncasecmp(p, "ldap://", 7) == 0) &&
+		    !(len > 8 && strncasecmp(p, "ldaps://", 8) == 0) &&
+		    !(len > 8 && strncasecmp(p, "ldapi://", 8) == 0)) {
+			snprintf(err, errlen, "%s_source: \"%.*s\": want "
+			    "ldap://, ldaps:// or ldapi:// URIs", name,
+			    (int)(len > 64 ? 64 : len), p);
+			return -1;
+		}
+	}
+	if (strcmp(fc->scope, "sub") == 0)
+		fc->scope_v = LDAP_SCOPE_SUBTREE;
+	else if (strcmp(fc->scope, "one") == 0)
+		fc->scope_v = LDAP_SCOPE_ONELEVEL;
+	else if (strcmp(fc->scope, "base") == 0)
+		fc->scope_v = LDAP_SCOPE_BASE;
+	else {
+		snprintf(err, errlen, "%s_scope = %s: want sub, one or base",
+		    name, fc->scope);
+		return -1;
+	}
+	if (fc->query[0]) {
+		snprintf(err, errlen, "%s_query is for pgsql: sources; an "
+		    "ldap: feed takes %s_search_base, %s_filter and "
+		    "%s_attributes", name, name, name, name);
+		return -1;
+	}
+	if (fc->filter[0] != '(') {
+		snprintf(err, errlen, "%s_filter = %s: want an LDAP filter in "
+		    "parentheses, e.g. (objectClass=inetOrgPerson)", name,
+		    fc->filter);
+		return -1;
+	}
+	if (fc->bind_dn[0] && fc->bind_password_file[0] == 0) {
+		snprintf(err, errlen, "%s_bind_dn is set but %s_"
+		    "bind_password_file is not: the password is read from a "
+		    "file, never from this one", name, name);
+		return -1;
+	}
+	if (fc->bind_password_file[0] && fc->bind_password_file[0] != '/') {
+		snprintf(err, errlen, "%s_bind_password_file = %s: want an "
+		    "absolute path", name, fc->bind_password_file);
+		return -1;
+	}
+	return check_attributes(name, fc, err, errlen);
+}
+
+/* check_source - which store, and its own parameters */
+static int
+check_source(const char *name, struct sync_feed_cfg *fc, char *err,
+    size_t errlen)
+{
+	if (strncmp(fc->source, "ldap:", 5) == 0 && fc->source[5] &&
+	    fc->source[5 + strspn(fc->source + 5, " \t")])
+		return check_ldap(name, fc, err, errlen);
+	if (strncmp(fc->source, "pgsql:", 6) == 0 && fc->source[6] != 0)
+		return check_pgsql(name, fc, err, errlen);
+	snprintf(err, errlen, "%s_source: want pgsql:CONNINFO (a libpq "
+	    "connection string or URI) or ldap:URI [URI ...]", name);
+	return -1;
+}
+
+/* check_feed - one feed's parameters */
+static int
+check_feed(const char *name, struct sync_feed_cfg *fc, char *err,
+    size_t errlen)
+{
+	if (sync_format_parse(fc->format, &fc->fmt) < 0) {
+		snprintf(err, errlen, "%s_format = %s: want pwfile, "
+		    "identities or policy", name, fc->format);
+		return -1;
+	}
+	if (check_source(name, fc, err, errlen) < 0)
+		return -1;
+	if (fc->output[0] != '/') {
+		snprintf(err, errlen, "%s_output = %s: want an absolute path",
+		    name, fc->output);
 		return -1;
 	}
 	/* saslauthd-lite refuses a password file others could read */
@@ -157,6 +288,29 @@ tcp_without_tls(const char *conninfo)
 	return risky;
 }
 
+/* ldap_in_clear - an ldap:// URI to another host, without StartTLS */
+static int
+ldap_in_clear(const struct sync_feed_cfg *fc)
+{
+	const char *p, *h;
+	size_t len, hl;
+
+	if (fc->start_tls)
+		return 0;
+	for (p = fc->uris; *(p += strspn(p, " \t")); p += len) {
+		len = strcspn(p, " \t");
+		if (len < 7 || strncasecmp(p, "ldap://", 7) != 0)
+			continue;
+		h = p + 7;
+		hl = strcspn(h, ":/ \t");
+		if (!((hl == 9 && strncmp(h, "127.0.0.1", 9) == 0) ||
+		    (hl == 9 && strncasecmp(h, "localhost", 9) == 0) ||
+		    (hl == 5 && strncmp(h, "[::1]", 5) == 0)))
+			return 1;
+	}
+	return 0;
+}
+
 /* sync_warn_cfg - a store reached over TCP without a verified TLS name */
 void
 sync_warn_cfg(void *vcfg)
@@ -167,7 +321,13 @@ sync_warn_cfg(void *vcfg)
 
 	for (i = 0; i < cfg->feed_set.n; i++) {
 		fc = cfg->feed_set.items[i];
-		if (tcp_without_tls(fc->conninfo))
+		if (fc->kind == SYNC_SRC_LDAP && ldap_in_clear(fc))
+			log_warn("%s_source: an ldap:// server on another host "
+			    "without %s_start_tls = yes: the entries (and "
+			    "password hashes) travel unprotected, from a server "
+			    "whose name is not checked; use ldaps:// or StartTLS",
+			    cfg->feed_set.names[i], cfg->feed_set.names[i]);
+		if (fc->kind == SYNC_SRC_PGSQL && tcp_without_tls(fc->conninfo))
 			log_warn("%s_source: reaches the store over TCP without "
 			    "sslmode=verify-full: the tables (and password "
 			    "hashes) travel unprotected, from a server whose "

@@ -40,6 +40,7 @@
 #include "ev.h"
 #include "log.h"
 #include "sync.h"
+#include "sync_link.h"
 #include "xalloc.h"
 
 enum link_state {
@@ -66,7 +67,8 @@ static const char *const state_names[] = {
 	[L_HEARTBEAT] = "connected",
 };
 
-struct sync_link {
+struct pg_link {
+	struct sync_link base;		/* first: the ops see a sync_link */
 	struct sync_daemon *sd;
 	char	*conninfo;
 	PGconn	*pg;
@@ -87,17 +89,17 @@ struct sync_link {
 };
 
 static void link_io(struct ev *, int, uint32_t, void *);
-static void link_fail(struct sync_link *, const char *why);
-static void next_read(struct sync_link *);
+static void link_fail(struct pg_link *, const char *why);
+static void next_read(struct pg_link *);
 
 static const struct sync_cfg *
-cfg_of(const struct sync_link *l)
+cfg_of(const struct pg_link *l)
 {
 	return server_cfg(l->sd->srv);
 }
 
 static struct ev *
-ev_of(const struct sync_link *l)
+ev_of(const struct pg_link *l)
 {
 	return server_ev(l->sd->srv);
 }
@@ -118,7 +120,7 @@ pg_error(const char *msg, char *out, size_t len)
 
 /* unwatch - the descriptor leaves the loop */
 static void
-unwatch(struct sync_link *l)
+unwatch(struct pg_link *l)
 {
 	if (l->fd >= 0)
 		ev_fd_del(ev_of(l), l->fd);
@@ -127,7 +129,7 @@ unwatch(struct sync_link *l)
 
 /* watch - (re-)register libpq's socket of now: it may be a new one */
 static void
-watch(struct sync_link *l, uint32_t events)
+watch(struct pg_link *l, uint32_t events)
 {
 	unwatch(l);
 	if ((l->fd = PQsocket(l->pg)) < 0 ||
@@ -139,7 +141,7 @@ watch(struct sync_link *l, uint32_t events)
 
 /* set_timer - the one timer of the link, replaced */
 static void
-set_timer(struct sync_link *l, uint64_t ms, ev_timer_fn *fn)
+set_timer(struct pg_link *l, uint64_t ms, ev_timer_fn *fn)
 {
 	if (l->timer)
 		ev_timer_cancel(ev_of(l), l->timer);
@@ -150,7 +152,7 @@ static void connect_begin(struct ev *, void *);
 
 /* retry_delay - jittered exponential backoff, ms */
 static uint64_t
-retry_delay(const struct sync_link *l)
+retry_delay(const struct pg_link *l)
 {
 	const struct sync_cfg *cfg = cfg_of(l);
 	double d = (double)cfg->retry_min;
@@ -167,7 +169,7 @@ retry_delay(const struct sync_link *l)
 
 /* link_fail - close, keep every file, retry later */
 static void
-link_fail(struct sync_link *l, const char *why)
+link_fail(struct pg_link *l, const char *why)
 {
 	uint64_t ms;
 
@@ -199,7 +201,7 @@ link_fail(struct sync_link *l, const char *why)
 static void
 connect_timeout(struct ev *ev, void *ctx)
 {
-	struct sync_link *l = ctx;
+	struct pg_link *l = ctx;
 
 	l->timer = NULL;
 	link_fail(l, l->st == L_HEARTBEAT ? "no answer to the heartbeat "
@@ -210,7 +212,7 @@ connect_timeout(struct ev *ev, void *ctx)
 static void
 notice(void *ctx, const char *msg)
 {
-	struct sync_link *l = ctx;
+	struct pg_link *l = ctx;
 	char line[512];
 
 	pg_error(msg, line, sizeof(line));
@@ -219,7 +221,7 @@ notice(void *ctx, const char *msg)
 
 /* flush - push the queued query out; wait for writability while needed */
 static void
-flush(struct sync_link *l)
+flush(struct pg_link *l)
 {
 	int r = PQflush(l->pg);
 
@@ -237,7 +239,7 @@ flush(struct sync_link *l)
 
 /* sent - a command is on its way: its results move the link to st */
 static void
-sent(struct sync_link *l, enum link_state st)
+sent(struct pg_link *l, enum link_state st)
 {
 	l->st = st;
 	l->busy = true;
@@ -247,7 +249,7 @@ sent(struct sync_link *l, enum link_state st)
 
 /* send_query - one simple query (several statements allowed) */
 static int
-send_query(struct sync_link *l, const char *q, enum link_state st)
+send_query(struct pg_link *l, const char *q, enum link_state st)
 {
 	char why[512];
 
@@ -262,7 +264,7 @@ send_query(struct sync_link *l, const char *q, enum link_state st)
 
 /* send_listen - LISTEN on every channel of the link's feeds */
 static void
-send_listen(struct sync_link *l)
+send_listen(struct pg_link *l)
 {
 	struct buf q;
 	char *id;
@@ -292,7 +294,7 @@ send_listen(struct sync_link *l)
 
 /* describe - the server we are connected to, for logs and state files */
 static void
-describe(struct sync_link *l)
+describe(struct pg_link *l)
 {
 	const char *h = PQhost(l->pg), *p = PQport(l->pg), *d = PQdb(l->pg);
 
@@ -302,7 +304,7 @@ describe(struct sync_link *l)
 
 /* connected - up: listen, then read every feed */
 static void
-connected(struct sync_link *l)
+connected(struct pg_link *l)
 {
 	size_t i;
 
@@ -327,7 +329,7 @@ connected(struct sync_link *l)
 
 /* connect_poll - one PQconnectPoll step */
 static void
-connect_poll(struct sync_link *l)
+connect_poll(struct pg_link *l)
 {
 	char why[512];
 
@@ -352,7 +354,7 @@ connect_poll(struct sync_link *l)
 static void
 connect_begin(struct ev *ev, void *ctx)
 {
-	struct sync_link *l = ctx;
+	struct pg_link *l = ctx;
 	char why[512];
 
 	(void)ev;
@@ -375,7 +377,7 @@ connect_begin(struct ev *ev, void *ctx)
 
 /* start_read - BEGIN and the snapshot for the feed's read */
 static void
-start_read(struct sync_link *l, struct sync_feed *f)
+start_read(struct pg_link *l, struct sync_feed *f)
 {
 	f->dirty = false;
 	l->cur = f;
@@ -388,7 +390,7 @@ start_read(struct sync_link *l, struct sync_feed *f)
 static void
 heartbeat(struct ev *ev, void *ctx)
 {
-	struct sync_link *l = ctx;
+	struct pg_link *l = ctx;
 	size_t i;
 
 	(void)ev;
@@ -403,7 +405,7 @@ heartbeat(struct ev *ev, void *ctx)
 
 /* next_read - the next feed that wants reading, else the heartbeat */
 static void
-next_read(struct sync_link *l)
+next_read(struct pg_link *l)
 {
 	size_t i;
 
@@ -422,7 +424,7 @@ next_read(struct sync_link *l)
 static void
 debounced(struct ev *ev, void *ctx)
 {
-	struct sync_link *l = ctx;
+	struct pg_link *l = ctx;
 	size_t i;
 
 	(void)ev;
@@ -437,7 +439,7 @@ debounced(struct ev *ev, void *ctx)
 
 /* notifications - mark the feeds of each channel notified */
 static void
-notifications(struct sync_link *l)
+notifications(struct pg_link *l)
 {
 	PGnotify *n;
 	size_t i;
@@ -456,7 +458,7 @@ notifications(struct sync_link *l)
 
 /* on_result - one result of the outstanding command */
 static void
-on_result(struct sync_link *l, PGresult *res)
+on_result(struct pg_link *l, PGresult *res)
 {
 	ExecStatusType s = PQresultStatus(res);
 	const char *cols[3];
@@ -483,7 +485,7 @@ on_result(struct sync_link *l, PGresult *res)
 
 /* send_feed_query - the feed's query alone, rows one by one */
 static void
-send_feed_query(struct sync_link *l)
+send_feed_query(struct pg_link *l)
 {
 	char why[512];
 
@@ -501,7 +503,7 @@ send_feed_query(struct sync_link *l)
 
 /* on_done - the outstanding command has returned all its results */
 static void
-on_done(struct sync_link *l)
+on_done(struct pg_link *l)
 {
 	struct sync_feed *f = l->cur;
 	char why[600];
@@ -560,7 +562,7 @@ on_done(struct sync_link *l)
 
 /* drain - every result libpq has complete, then the notifications */
 static void
-drain(struct sync_link *l)
+drain(struct pg_link *l)
 {
 	PGresult *res;
 
@@ -579,7 +581,7 @@ drain(struct sync_link *l)
 static void
 link_io(struct ev *ev, int fd, uint32_t events, void *ctx)
 {
-	struct sync_link *l = ctx;
+	struct pg_link *l = ctx;
 	char why[512];
 
 	(void)ev;
@@ -603,42 +605,31 @@ link_io(struct ev *ev, int fd, uint32_t events, void *ctx)
 		link_fail(l, "the connection broke");
 }
 
-/* sync_link_new - a link for a conninfo; started by sync_link_start */
-struct sync_link *
-sync_link_new(struct sync_daemon *sd, const char *conninfo)
+/* pg_link_add_feed - one more feed served by the link */
+static void
+pg_link_add_feed(struct sync_link *base, struct sync_feed *f)
 {
-	struct sync_link *l = xcalloc(1, sizeof(*l));
+	struct pg_link *l = (struct pg_link *)base;
 
-	l->sd = sd;
-	l->conninfo = xstrdup(conninfo);
-	l->fd = -1;
-	l->st = L_WAIT;
-	snprintf(l->desc, sizeof(l->desc), "pgsql (not connected yet)");
-	return l;
-}
-
-/* sync_link_add_feed - one more feed served by the link */
-void
-sync_link_add_feed(struct sync_link *l, struct sync_feed *f)
-{
 	l->feeds = xreallocarray(l->feeds, l->nfeeds + 1, sizeof(*l->feeds));
 	l->feeds[l->nfeeds++] = f;
-	f->link = l;
 }
 
-/* sync_link_start - the first attempt, now */
-void
-sync_link_start(struct sync_link *l)
+/* pg_link_start - the first attempt, now */
+static void
+pg_link_start(struct sync_link *base)
 {
+	struct pg_link *l = (struct pg_link *)base;
+
 	connect_begin(ev_of(l), l);
 }
 
-/* sync_link_free - close; the feeds are the caller's */
-void
-sync_link_free(struct sync_link *l)
+/* pg_link_free - close; the feeds are the caller's */
+static void
+pg_link_free(struct sync_link *base)
 {
-	if (l == NULL)
-		return;
+	struct pg_link *l = (struct pg_link *)base;
+
 	unwatch(l);
 	set_timer(l, 0, NULL);
 	if (l->debounce)
@@ -650,44 +641,54 @@ sync_link_free(struct sync_link *l)
 	free(l);
 }
 
-const char *
-sync_link_conninfo(const struct sync_link *l)
+static const char *
+pg_link_state(const struct sync_link *base)
 {
-	return l->conninfo;
+	return state_names[((const struct pg_link *)base)->st];
 }
 
-const char *
-sync_link_state(const struct sync_link *l)
+static int
+pg_link_connected(const struct sync_link *base)
 {
-	return state_names[l->st];
-}
+	const struct pg_link *l = (const struct pg_link *)base;
 
-int
-sync_link_connected(const struct sync_link *l)
-{
 	return l->st != L_WAIT && l->st != L_CONNECTING;
 }
 
-unsigned long
-sync_link_connects(const struct sync_link *l)
+static const char *
+pg_link_error(const struct sync_link *base)
 {
-	return l->connects;
+	return ((const struct pg_link *)base)->error;
 }
 
-unsigned long
-sync_link_failures(const struct sync_link *l)
+static void
+pg_link_describe(const struct sync_link *base, char *out, size_t len)
 {
-	return l->failures;
+	snprintf(out, len, "%s", ((const struct pg_link *)base)->desc);
 }
 
-const char *
-sync_link_error(const struct sync_link *l)
-{
-	return l->error;
-}
+static const struct sync_link_ops pg_link_ops = {
+	.add_feed = pg_link_add_feed,
+	.start = pg_link_start,
+	.free = pg_link_free,
+	.state = pg_link_state,
+	.connected = pg_link_connected,
+	.error = pg_link_error,
+	.describe = pg_link_describe,
+};
 
-void
-sync_link_describe(const struct sync_link *l, char *out, size_t len)
+/* sync_pg_link_new - a link for a conninfo; started by sync_link_start */
+struct sync_link *
+sync_pg_link_new(struct sync_daemon *sd, const struct sync_feed_cfg *fc)
 {
-	snprintf(out, len, "%s", l->desc);
+	struct pg_link *l = xcalloc(1, sizeof(*l));
+
+	l->base.ops = &pg_link_ops;
+	l->base.first = fc;
+	l->sd = sd;
+	l->conninfo = xstrdup(fc->conninfo);
+	l->fd = -1;
+	l->st = L_WAIT;
+	snprintf(l->desc, sizeof(l->desc), "pgsql (not connected yet)");
+	return &l->base;
 }

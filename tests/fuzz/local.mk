@@ -21,7 +21,8 @@ FUZZ_HARNESSES = \
 	tests/fuzz/fuzz_realm \
 	tests/fuzz/fuzz_ldap_conf \
 	tests/fuzz/fuzz_dovecot \
-	tests/fuzz/fuzz_sync
+	tests/fuzz/fuzz_sync \
+	tests/fuzz/fuzz_sync_ldap
 check_PROGRAMS += $(FUZZ_HARNESSES)
 # One .fuzz spec per harness, in the same order: each is a libFuzzer test.
 FUZZ_SPECS = \
@@ -40,7 +41,8 @@ FUZZ_SPECS = \
 	tests/fuzz/realm.fuzz \
 	tests/fuzz/ldap_conf.fuzz \
 	tests/fuzz/dovecot.fuzz \
-	tests/fuzz/sync.fuzz
+	tests/fuzz/sync.fuzz \
+	tests/fuzz/sync_ldap.fuzz
 
 if ENABLE_FUZZING
 TESTS += $(FUZZ_SPECS)
@@ -131,6 +133,10 @@ tests_fuzz_fuzz_dovecot_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_sync_CPPFLAGS = $(sync_libsync_a_CPPFLAGS) -I$(top_srcdir)/sync
 tests_fuzz_fuzz_sync_LDADD = sync/libsync.a policyd-ccert/libccert.a \
 	$(FUZZ_LDADD) $(CRYPT_LIBS)
+tests_fuzz_fuzz_sync_ldap_CPPFLAGS = $(sync_libsync_a_CPPFLAGS) \
+	-I$(top_srcdir)/sync
+tests_fuzz_fuzz_sync_ldap_LDADD = sync/libsync.a $(FUZZ_LDADD) \
+	$(LDAP_LIBS) $(OPENSSL_LIBS)
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/specs_complete.sh \
@@ -142,7 +148,8 @@ EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh $(FUZZ_SPECS) \
 	tests/fuzz/ccert.dict tests/fuzz/pwfile.dict tests/fuzz/realm.dict \
 	tests/fuzz/ldap_conf.dict \
 	tests/fuzz/dovecot.dict \
-	tests/fuzz/sync.dict
+	tests/fuzz/sync.dict \
+	tests/fuzz/sync_ldap.dict
 
 # `make fuzz-check`: build the harnesses and run every .fuzz spec (and
 # nothing else), as scripts/test's fuzz step does.

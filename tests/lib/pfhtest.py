@@ -151,7 +151,7 @@ TOOL_PACKAGES = {
     "nsd": "nsd", "ldns-signzone": "ldnsutils", "ldns-keygen": "ldnsutils",
     "drill": "ldnsutils", "ldns-verify-zone": "ldnsutils",
     "libunbound": "libunbound-dev", "dovecot": "dovecot-core",
-    "slapd": "slapd", "slapadd": "slapd", "ldapsearch": "ldap-utils",
+    "slapd": "slapd", "slapadd": "slapd", "ldapsearch": "ldap-utils", "ldapmodify": "ldap-utils",
     "initdb": "postgresql", "pg_ctl": "postgresql",
     "psql": "postgresql",
     "fail2ban-regex": "fail2ban", "fail2ban-client": "fail2ban",

@@ -109,11 +109,16 @@ class PgInstance:
         return "host=%s port=%d dbname=%s user=postgres" % (
             self.dir, self.port, dbname)
 
-    def psql(self, sql, dbname="postgres"):
+    def psql(self, sql, dbname="postgres", script=False):
+        """sql with -c (one transaction), or with script=True read from
+        stdin as psql reads a file: each statement its own transaction,
+        all from one process (a burst of commits)."""
         psql = shutil.which("psql") or os.path.join(self.bindir, "psql")
-        r = subprocess.run([psql, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
-                            "-h", self.dir, "-p", str(self.port), "-U",
-                            "postgres", "-d", dbname, "-c", sql],
+        args = [psql, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h",
+                self.dir, "-p", str(self.port), "-U", "postgres", "-d",
+                dbname]
+        r = subprocess.run(args + ([] if script else ["-c", sql]),
+                           input=sql if script else None,
                            capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
             raise AssertionError("psql failed: %s" % r.stderr)

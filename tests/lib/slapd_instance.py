@@ -16,6 +16,8 @@ pidfile (SIGINT, then waited for), never by name.
         ds.url, ds.ldaps_url, ds.ldapi_url, ds.ca_file
         ds.pause(); ds.resume()       # SIGSTOP / SIGCONT: a directory that hangs
         ds.restart()                  # same port, same data
+    with Slapd(seed=LDIF, syncprov=True) as ds:   # RFC 4533 provider
+        ds.modify(LDIF_CHANGES)       # ldapmodify as the rootdn
 
 Every instance is also stopped at exit (pfhtest.add_cleanup).
 """
@@ -86,7 +88,8 @@ class Slapd:
     is added here), acl the access lines (DEFAULT_ACL)."""
 
     def __init__(self, seed="", acl=DEFAULT_ACL, tls=False, start=True,
-                 schemas=("core", "cosine", "inetorgperson", "nis")):
+                 schemas=("core", "cosine", "inetorgperson", "nis"),
+                 syncprov=False, sessionlog=1000, limits=""):
         tools = need_slapd()
         self.slapd, self.slapadd = tools["slapd"], tools["slapadd"]
         self.ldapsearch = tools["ldapsearch"]
@@ -100,7 +103,10 @@ class Slapd:
         self.pidfile = os.path.join(self.dir, "slapd.pid")
         self.pid = None
         lines = ["include %s/%s.schema" % (SCHEMA_DIR, s) for s in schemas]
-        lines += ["modulepath " + MODULE_DIR, "moduleload back_mdb",
+        lines += ["modulepath " + MODULE_DIR, "moduleload back_mdb"]
+        if syncprov:
+            lines += ["moduleload syncprov"]
+        lines += [
                   "pidfile " + self.pidfile,
                   "argsfile " + os.path.join(self.dir, "slapd.args"),
                   "loglevel none"]
@@ -114,8 +120,18 @@ class Slapd:
         lines += ["database mdb", 'suffix "%s"' % SUFFIX,
                   'rootdn "%s"' % ROOTDN, "rootpw " + ROOTPW,
                   "directory " + os.path.join(self.dir, "db"),
-                  "maxsize 67108864", "index objectClass eq", "index uid eq",
-                  acl]
+                  "maxsize 67108864", "index objectClass eq", "index uid eq"]
+        if syncprov:
+            # fleet.md 3b: the sessionlog (in memory) lets a returning
+            # consumer get the deletes it missed; it is lost at a restart
+            lines += ["index entryCSN,entryUUID eq"]
+        if limits:
+            lines += [limits]
+        lines += [acl]
+        if syncprov:
+            lines += ["overlay syncprov", "syncprov-checkpoint 100 10"]
+            if sessionlog:
+                lines += ["syncprov-sessionlog %d" % sessionlog]
         self.conf = os.path.join(self.dir, "slapd.conf")
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -158,6 +174,18 @@ class Slapd:
                 return
             time.sleep(0.02)
         raise RuntimeError("slapd did not answer within %.0f s" % timeout)
+
+    def modify(self, ldif, add=False):
+        """ldapmodify (ldapadd with add=True) as the rootdn over ldapi."""
+        tools = need_tools("ldapmodify")
+        args = [tools["ldapmodify"], "-x", "-H", self.url, "-D", ROOTDN,
+                "-w", ROOTPW]
+        if add:
+            args.append("-a")
+        r = subprocess.run(args, input=ldif, capture_output=True, text=True,
+                           timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError("ldapmodify failed: %s" % r.stderr)
 
     def search_ok(self):
         r = subprocess.run([self.ldapsearch, "-x", "-H", self.url, "-b", "",

@@ -1,0 +1,845 @@
+/*
+ * sync_ldap.c - one LDAP connection (a link) serving the feeds that name
+ * the same directory, with one RFC 4533 refreshAndPersist search per feed
+ *
+ * libldap's ldap_sync_init() runs the whole refresh phase before it
+ * returns, so the agent drives the search itself (as FreeRADIUS does):
+ * the Sync Request control (sync_ldap_msg.h) on an asynchronous
+ * ldap_search_ext(), then from the loop ldap_result() with a zero
+ * timeout, called until two calls in a row return nothing (a zero-timeout
+ * call may read a message off the socket and only queue it, and TLS may
+ * hold data the socket does not show), each message handed to the feed.
+ *
+ * The connect (the URIs in their order), StartTLS and the bind use
+ * libldap's synchronous calls, each bounded by connect_timeout: the agent
+ * answers no lookups itself, so only its other feeds and its status page
+ * wait. ldaps:// and StartTLS verify the server's certificate (demand,
+ * from tls_ca_cert_file when set) in a TLS context of the connection's
+ * own; an ldapi:// socket without bind_dn binds with SASL EXTERNAL (the
+ * agent's uid), a bind_dn with the password read from its file at each
+ * connect.
+ *
+ * Per feed: entries are kept by entryUUID (sync_ldap_table.h). A search
+ * starts with the cookie of the last complete refresh of this run; without
+ * one the table starts empty. Refresh phase: entries add, present and
+ * delete; syncIdSet lists present or deleted UUIDs; the end of a present
+ * phase (refreshPresent) removes every entry not mentioned. The file is
+ * written only when a refresh is done (refreshDone), never from part of
+ * one; e-syncRefreshRequired drops the cookie and refreshes from nothing.
+ * Persist phase: each change updates the table and, after the debounce,
+ * the file. The mass-delete guard and the format's checks are the feed's
+ * (sync_feed.c), as for PostgreSQL. A search that ends with an error
+ * fails its feed only; it is started again at the next heartbeat.
+ *
+ * A rootDSE search every heartbeat_interval, answered within
+ * connect_timeout, finds a half-open connection. Any connection failure
+ * closes it and retries after the jittered backoff; the files stay.
+ */
+#include "sysdep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ldap.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "ev.h"
+#include "log.h"
+#include "secret.h"
+#include "sync.h"
+#include "sync_ldap_msg.h"
+#include "sync_ldap_table.h"
+#include "sync_link.h"
+#include "xalloc.h"
+
+#define PASSWORD_MAX	1024
+
+struct lfeed {
+	struct sync_feed *f;
+	struct sync_ldap_table *table;
+	int	 msgid;			/* the sync search, or -1 */
+	bool	 refreshing;		/* no complete refresh since the
+					 * search (re)started: never written */
+	bool	 dirty;			/* persist changes not written yet */
+	struct sync_cookie cookie;	/* of the last complete refresh */
+	struct sync_cookie pending;	/* the refresh's, until it is done */
+};
+
+enum llink_state { LL_WAIT, LL_UP };
+
+struct ldap_link {
+	struct sync_link base;		/* first: the ops see a sync_link */
+	struct sync_daemon *sd;
+	const struct sync_feed_cfg *fc;	/* the store's parameters */
+	LDAP	*ld;
+	int	 fd;			/* registered with the loop, or -1 */
+	enum llink_state st;
+	int	 hb_msgid;		/* the heartbeat search, or -1 */
+	char	 error[512];
+	char	 desc[300];		/* "ldap URI" */
+	struct lfeed *feeds;
+	size_t	 nfeeds;
+	struct ev_timer *timer;		/* retry, or heartbeat */
+	struct ev_timer *debounce;
+	unsigned failures_in_row;
+};
+
+static void link_fail(struct ldap_link *, const char *why);
+static void start_search(struct ldap_link *, struct lfeed *);
+
+static const struct sync_cfg *
+cfg_of(const struct ldap_link *l)
+{
+	return server_cfg(l->sd->srv);
+}
+
+static struct ev *
+ev_of(const struct ldap_link *l)
+{
+	return server_ev(l->sd->srv);
+}
+
+static void
+set_timer(struct ldap_link *l, uint64_t ms, ev_timer_fn *fn)
+{
+	if (l->timer)
+		ev_timer_cancel(ev_of(l), l->timer);
+	l->timer = fn ? ev_timer_add(ev_of(l), ms, fn, l) : NULL;
+}
+
+static void
+cookie_set(struct sync_cookie *to, struct sync_cookie *from)
+{
+	free(to->data);
+	*to = *from;
+	from->data = NULL;
+	from->len = 0;
+}
+
+static void
+cookie_drop(struct sync_cookie *c)
+{
+	free(c->data);
+	c->data = NULL;
+	c->len = 0;
+}
+
+/* generation - the cookie as the state file shows it: printable, bounded */
+static void
+generation(const struct lfeed *lf, char *out, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; lf->cookie.data && i < lf->cookie.len && n + 1 < len; i++)
+		out[n++] = lf->cookie.data[i] > 0x20 &&
+		    lf->cookie.data[i] < 0x7f ? lf->cookie.data[i] : '?';
+	if (n == 0 && len > 5)
+		n = (size_t)snprintf(out, len, "none");
+	out[n] = 0;
+}
+
+/* write_feed - the feed's file from its entries */
+static void
+write_feed(struct ldap_link *l, struct lfeed *lf)
+{
+	char gen[SYNC_STATE_TEXT];
+
+	lf->dirty = false;
+	generation(lf, gen, sizeof(gen));
+	sync_ldap_table_write(lf->table, lf->f, gen, l->desc);
+}
+
+/* ---- connecting ---- */
+
+/* read_password - the bind password from its file, without line end */
+static int
+read_password(const char *path, char *out, size_t outlen, char *why,
+    size_t whylen)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		snprintf(why, whylen, "bind_password_file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	n = read(fd, out, outlen - 1);
+	(void)close(fd);
+	if (n < 0) {
+		snprintf(why, whylen, "bind_password_file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		n--;
+	out[n] = 0;
+	if (n == 0 || (size_t)n == outlen - 1 || memchr(out, 0, (size_t)n)) {
+		secret_wipe(out, outlen);
+		snprintf(why, whylen, "bind_password_file %s: %s", path,
+		    n == 0 ? "empty (an empty password is an unauthenticated "
+		    "bind)" : "not one line of text");
+		return -1;
+	}
+	return 0;
+}
+
+/* set_options - version 3, no referrals, bounded calls, verified TLS */
+static int
+set_options(LDAP *ld, const struct sync_feed_cfg *fc, bool tls,
+    long long ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) *
+	    1000 };
+	int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND;
+	int is_server = 0;
+
+	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) ||
+	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) ||
+	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) ||
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv))
+		return -1;
+	if (!tls)
+		return 0;
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) ||
+	    (fc->tls_ca_cert_file[0] && ldap_set_option(ld,
+	    LDAP_OPT_X_TLS_CACERTFILE, fc->tls_ca_cert_file)) ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server))
+		return -1;
+	return 0;
+}
+
+/* do_bind - as bind_dn, as ourselves over ldapi, or anonymously */
+static int
+do_bind(struct ldap_link *l, LDAP *ld, bool ldapi, char *why, size_t whylen)
+{
+	const struct sync_feed_cfg *fc = l->fc;
+	char pw[PASSWORD_MAX];
+	struct berval cred;
+	int rc;
+
+	if (fc->bind_dn[0]) {
+		if (read_password(fc->bind_password_file, pw, sizeof(pw), why,
+		    whylen) < 0)
+			return -1;
+		cred.bv_val = pw;
+		cred.bv_len = strlen(pw);
+		rc = ldap_sasl_bind_s(ld, fc->bind_dn, LDAP_SASL_SIMPLE, &cred,
+		    NULL, NULL, NULL);
+		secret_wipe(pw, sizeof(pw));
+		if (rc != LDAP_SUCCESS) {
+			snprintf(why, whylen, "bind as %s: %s", fc->bind_dn,
+			    ldap_err2string(rc));
+			return -1;
+		}
+	} else if (ldapi) {
+		/* an empty initial response: "authorize me as who I am" */
+		cred.bv_val = (char *)(uintptr_t)"";
+		cred.bv_len = 0;
+		rc = ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &cred, NULL, NULL,
+		    NULL);
+		if (rc != LDAP_SUCCESS) {
+			snprintf(why, whylen, "SASL EXTERNAL bind: %s",
+			    ldap_err2string(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* connect_one - one URI: connect, TLS, bind */
+static LDAP *
+connect_one(struct ldap_link *l, const char *uri, char *why, size_t whylen)
+{
+	const struct sync_feed_cfg *fc = l->fc;
+	bool ldaps = strncasecmp(uri, "ldaps:", 6) == 0;
+	bool ldapi = strncasecmp(uri, "ldapi:", 6) == 0;
+	LDAP *ld = NULL;
+	int rc;
+
+	if ((rc = ldap_initialize(&ld, uri)) != LDAP_SUCCESS) {
+		snprintf(why, whylen, "%s: %s", uri, ldap_err2string(rc));
+		return NULL;
+	}
+	if (set_options(ld, fc, ldaps || fc->start_tls,
+	    cfg_of(l)->connect_timeout) < 0) {
+		snprintf(why, whylen, "%s: cannot set the connection's "
+		    "options", uri);
+		goto fail;
+	}
+	rc = fc->start_tls ? ldap_start_tls_s(ld, NULL, NULL) :
+	    ldap_connect(ld);
+	if (rc != LDAP_SUCCESS) {
+		char *diag = NULL;
+
+		(void)ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+		snprintf(why, whylen, "%s: %s%s%s%s", uri, fc->start_tls ?
+		    "StartTLS: " : "", ldap_err2string(rc), diag && *diag ?
+		    ": " : "", diag ? diag : "");
+		ldap_memfree(diag);
+		goto fail;
+	}
+	if (do_bind(l, ld, ldapi, why, whylen) < 0)
+		goto fail;
+	return ld;
+fail:
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	return NULL;
+}
+
+static void link_io(struct ev *, int, uint32_t, void *);
+static void heartbeat(struct ev *, void *);
+
+/* connect_begin - every URI in its order until one takes us */
+static void
+connect_begin(struct ev *ev, void *ctx)
+{
+	struct ldap_link *l = ctx;
+	char uri[256], why[600] = "no URI";
+	const char *p;
+	size_t len, i;
+
+	(void)ev;
+	l->timer = NULL;
+	for (p = l->fc->uris; *(p += strspn(p, " \t")); p += len) {
+		len = strcspn(p, " \t");
+		snprintf(uri, sizeof(uri), "%.*s", (int)len, p);
+		if ((l->ld = connect_one(l, uri, why, sizeof(why))) != NULL)
+			break;
+		if (p[len])
+			log_info("store ldap %s: %s; trying the next URI", uri,
+			    why);
+	}
+	if (l->ld == NULL) {
+		link_fail(l, why);
+		return;
+	}
+	if (ldap_get_option(l->ld, LDAP_OPT_DESC, &l->fd) != LDAP_OPT_SUCCESS ||
+	    l->fd < 0 || ev_fd_add(ev_of(l), l->fd, EV_READ, link_io, l) < 0) {
+		l->fd = -1;
+		link_fail(l, "no socket to wait on");
+		return;
+	}
+	snprintf(l->desc, sizeof(l->desc), "ldap %s", uri);
+	l->st = LL_UP;
+	if (l->failures_in_row > 0)
+		log_info("store %s: connected again after %u failed attempts; "
+		    "refreshing every feed", l->desc, l->failures_in_row);
+	else
+		log_info("store %s: connected", l->desc);
+	l->failures_in_row = 0;
+	l->error[0] = 0;
+	for (i = 0; i < l->nfeeds && l->ld; i++)
+		start_search(l, &l->feeds[i]);
+	if (l->ld)
+		set_timer(l, (uint64_t)cfg_of(l)->heartbeat_interval,
+		    heartbeat);
+}
+
+/* retry_delay - jittered exponential backoff, ms */
+static uint64_t
+retry_delay(const struct ldap_link *l)
+{
+	const struct sync_cfg *cfg = cfg_of(l);
+	double d = (double)cfg->retry_min;
+	unsigned i;
+
+	for (i = 1; i < l->failures_in_row && d < (double)cfg->retry_max; i++)
+		d *= 2;
+	if (d > (double)cfg->retry_max)
+		d = (double)cfg->retry_max;
+	d *= 0.5 + (double)random() / (double)RAND_MAX;
+	return (uint64_t)d;
+}
+
+/* link_fail - close; a refresh in progress fails; the files stay */
+static void
+link_fail(struct ldap_link *l, const char *why)
+{
+	struct lfeed *lf;
+	uint64_t ms;
+	size_t i;
+
+	for (i = 0; i < l->nfeeds; i++) {
+		lf = &l->feeds[i];
+		if (lf->msgid >= 0 && lf->refreshing)
+			sync_feed_failed(lf->f, why);
+		lf->msgid = -1;
+		cookie_drop(&lf->pending);
+		/* changes already applied are whole: write them now */
+		if (lf->dirty && !lf->refreshing)
+			write_feed(l, lf);
+	}
+	if (l->fd >= 0)
+		ev_fd_del(ev_of(l), l->fd);
+	l->fd = -1;
+	if (l->ld)
+		ldap_unbind_ext_s(l->ld, NULL, NULL);
+	l->ld = NULL;
+	l->hb_msgid = -1;
+	l->st = LL_WAIT;
+	l->failures_in_row++;
+	snprintf(l->error, sizeof(l->error), "%s", why);
+	ms = retry_delay(l);
+	if (l->failures_in_row == 1)
+		log_warn("store %s: %s; the tables stay as they are; retrying "
+		    "in %llu ms", l->desc, why, (unsigned long long)ms);
+	else
+		log_info("store %s: %s; retrying in %llu ms", l->desc, why,
+		    (unsigned long long)ms);
+	set_timer(l, ms, connect_begin);
+}
+
+/* ld_error - the connection's last error, as text */
+static void
+ld_error(LDAP *ld, char *out, size_t len)
+{
+	int code = LDAP_OTHER;
+
+	(void)ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &code);
+	snprintf(out, len, "%s", ldap_err2string(code));
+}
+
+/* ---- the sync search ---- */
+
+static void
+start_search(struct ldap_link *l, struct lfeed *lf)
+{
+	const struct sync_feed_cfg *fc = lf->f->cfg;
+	char *attrs[SYNC_LDAP_MAX_ATTRS + 1], why[600];
+	LDAPControl *ctrl = NULL, *ctrls[2];
+	struct berval v;
+	unsigned i;
+	int rc;
+
+	if (sync_ldap_request_value(lf->cookie.data, lf->cookie.len, &v) < 0) {
+		link_fail(l, "cannot encode the Sync Request control");
+		return;
+	}
+	rc = ldap_control_create(LDAP_CONTROL_SYNC, 1, &v, 1, &ctrl);
+	ber_memfree(v.bv_val);
+	if (rc != LDAP_SUCCESS) {
+		link_fail(l, "cannot make the Sync Request control");
+		return;
+	}
+	ctrls[0] = ctrl;
+	ctrls[1] = NULL;
+	for (i = 0; i < fc->nattrs; i++)
+		attrs[i] = (char *)(uintptr_t)fc->attr[i];
+	attrs[i] = NULL;
+	if (lf->cookie.data == NULL)
+		sync_ldap_table_clear(lf->table);
+	sync_ldap_table_unmark(lf->table);
+	cookie_drop(&lf->pending);
+	lf->refreshing = true;
+	rc = ldap_search_ext(l->ld, fc->search_base, fc->scope_v, fc->filter,
+	    attrs, 0, ctrls, NULL, NULL, LDAP_NO_LIMIT, &lf->msgid);
+	ldap_control_free(ctrl);
+	if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT) {
+		lf->msgid = -1;
+		link_fail(l, ldap_err2string(rc));
+	} else if (rc != LDAP_SUCCESS) {
+		lf->msgid = -1;
+		snprintf(why, sizeof(why), "search: %s", ldap_err2string(rc));
+		sync_feed_failed(lf->f, why);
+	}
+}
+
+/* feed_stop - this feed's search is over (an error): retried later */
+static void
+feed_stop(struct ldap_link *l, struct lfeed *lf, const char *why)
+{
+	if (lf->msgid >= 0)
+		(void)ldap_abandon_ext(l->ld, lf->msgid, NULL, NULL);
+	lf->msgid = -1;
+	sync_feed_failed(lf->f, why);
+}
+
+/* changed - a persist change: written after the debounce */
+static void debounced(struct ev *, void *);
+
+static void
+changed(struct ldap_link *l, struct lfeed *lf)
+{
+	lf->dirty = true;
+	if (l->debounce == NULL)
+		l->debounce = ev_timer_add(ev_of(l),
+		    (uint64_t)cfg_of(l)->debounce, debounced, l);
+}
+
+static void
+debounced(struct ev *ev, void *ctx)
+{
+	struct ldap_link *l = ctx;
+	size_t i;
+
+	(void)ev;
+	l->debounce = NULL;
+	for (i = 0; i < l->nfeeds; i++)
+		if (l->feeds[i].dirty && !l->feeds[i].refreshing)
+			write_feed(l, &l->feeds[i]);
+}
+
+/* take_cookie - a refresh's cookie waits for its end; a persist one counts */
+static void
+take_cookie(struct lfeed *lf, struct sync_cookie *c)
+{
+	if (c->data == NULL)
+		return;
+	cookie_set(lf->refreshing ? &lf->pending : &lf->cookie, c);
+}
+
+/* refresh_done - the refresh is whole: the file may be written */
+static void
+refresh_done(struct ldap_link *l, struct lfeed *lf)
+{
+	lf->refreshing = false;
+	if (lf->pending.data)
+		cookie_set(&lf->cookie, &lf->pending);
+	log_info("feed %s: refresh done: %zu entries", lf->f->name,
+	    sync_ldap_table_count(lf->table));
+	write_feed(l, lf);
+}
+
+static void
+on_entry(struct ldap_link *l, struct lfeed *lf, LDAPMessage *msg)
+{
+	LDAPControl **ctrls = NULL, *c;
+	struct sync_ldap_state st;
+	char why[300];
+
+	if (ldap_get_entry_controls(l->ld, msg, &ctrls) != LDAP_SUCCESS ||
+	    (c = ldap_control_find(LDAP_CONTROL_SYNC_STATE, ctrls, NULL)) ==
+	    NULL) {
+		ldap_controls_free(ctrls);
+		feed_stop(l, lf, "an entry came without a Sync State control: "
+		    "the server does not do RFC 4533 content sync (slapd needs "
+		    "the syncprov overlay on this database)");
+		return;
+	}
+	if (sync_ldap_parse_state(c->ldctl_value.bv_val, c->ldctl_value.bv_len,
+	    &st, why, sizeof(why)) < 0) {
+		ldap_controls_free(ctrls);
+		link_fail(l, why);
+		return;
+	}
+	ldap_controls_free(ctrls);
+	switch (st.state) {
+	case LDAP_SYNC_PRESENT:
+		sync_ldap_table_mark(lf->table, st.uuid);
+		break;
+	case LDAP_SYNC_ADD:
+	case LDAP_SYNC_MODIFY:
+		sync_ldap_table_put(lf->table, st.uuid, sync_ldap_entry_new(
+		    l->ld, msg, lf->f->cfg));
+		break;
+	case LDAP_SYNC_DELETE:
+		sync_ldap_table_delete(lf->table, st.uuid);
+		break;
+	}
+	take_cookie(lf, &st.cookie);
+	sync_ldap_state_free(&st);
+	if (sync_ldap_table_bytes(lf->table) > (size_t)cfg_of(l)->max_table_size) {
+		sync_ldap_table_clear(lf->table);
+		cookie_drop(&lf->cookie);
+		lf->refreshing = true;
+		feed_stop(l, lf, "the entries are larger than max_table_size");
+		return;
+	}
+	if (!lf->refreshing)
+		changed(l, lf);
+}
+
+static void
+on_info(struct ldap_link *l, struct lfeed *lf, LDAPMessage *msg)
+{
+	struct berval *data = NULL;
+	struct sync_ldap_info in;
+	char *oid = NULL, why[300];
+	size_t i, gone;
+	int rc;
+
+	rc = ldap_parse_intermediate(l->ld, msg, &oid, &data, NULL, 0);
+	if (rc != LDAP_SUCCESS || oid == NULL || strcmp(oid, LDAP_SYNC_INFO) ||
+	    data == NULL) {
+		ldap_memfree(oid);
+		ber_bvfree(data);
+		return;
+	}
+	rc = sync_ldap_parse_info(data->bv_val, data->bv_len, &in, why,
+	    sizeof(why));
+	ldap_memfree(oid);
+	ber_bvfree(data);
+	if (rc < 0) {
+		link_fail(l, why);
+		return;
+	}
+	switch (in.kind) {
+	case SYNC_INFO_NEW_COOKIE:
+		break;
+	case SYNC_INFO_REFRESH_PRESENT:
+		/* the present phase is over: what it did not name is gone */
+		gone = sync_ldap_table_sweep(lf->table);
+		if (gone)
+			log_info("feed %s: %zu entries deleted while we were "
+			    "away", lf->f->name, gone);
+		break;
+	case SYNC_INFO_REFRESH_DELETE:
+		break;
+	case SYNC_INFO_ID_SET:
+		for (i = 0; i < in.nuuids; i++)
+			if (in.refresh_deletes)
+				sync_ldap_table_delete(lf->table, in.uuids[i]);
+			else
+				sync_ldap_table_mark(lf->table, in.uuids[i]);
+		break;
+	}
+	take_cookie(lf, &in.cookie);
+	if ((in.kind == SYNC_INFO_REFRESH_PRESENT ||
+	    in.kind == SYNC_INFO_REFRESH_DELETE) && in.refresh_done &&
+	    lf->refreshing)
+		refresh_done(l, lf);
+	else if (!lf->refreshing && in.kind == SYNC_INFO_ID_SET)
+		changed(l, lf);
+	sync_ldap_info_free(&in);
+}
+
+static void
+on_result(struct ldap_link *l, struct lfeed *lf, LDAPMessage *msg)
+{
+	char *text = NULL, why[700];
+	int err = LDAP_OTHER;
+
+	(void)ldap_parse_result(l->ld, msg, &err, NULL, &text, NULL, NULL, 0);
+	lf->msgid = -1;
+	if (err == LDAP_SYNC_REFRESH_REQUIRED) {
+		log_info("feed %s: the server asks for a full refresh "
+		    "(e-syncRefreshRequired): reading every entry again",
+		    lf->f->name);
+		ldap_memfree(text);
+		cookie_drop(&lf->cookie);
+		start_search(l, lf);
+		return;
+	}
+	snprintf(why, sizeof(why), "the sync search ended: %s%s%s%s",
+	    ldap_err2string(err), text && *text ? " (" : "", text ? text : "",
+	    text && *text ? ")" : "");
+	ldap_memfree(text);
+	if (err == LDAP_SIZELIMIT_EXCEEDED || err == LDAP_TIMELIMIT_EXCEEDED)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), "; give "
+		    "the agent's DN \"limits ... size=unlimited "
+		    "time=unlimited\" in slapd");
+	else if (err == LDAP_NO_SUCH_OBJECT)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), "; "
+		    "check %s_search_base", lf->f->name);
+	sync_feed_failed(lf->f, why);
+}
+
+/* on_message - one message: the heartbeat's, or a feed's */
+static void
+on_message(struct ldap_link *l, LDAPMessage *msg)
+{
+	int id = ldap_msgid(msg), type = ldap_msgtype(msg);
+	size_t i;
+
+	if (id == l->hb_msgid && l->hb_msgid >= 0) {
+		if (type == LDAP_RES_SEARCH_RESULT) {
+			l->hb_msgid = -1;
+			set_timer(l, (uint64_t)cfg_of(l)->heartbeat_interval,
+			    heartbeat);
+		}
+		return;
+	}
+	for (i = 0; i < l->nfeeds; i++)
+		if (l->feeds[i].msgid == id && id >= 0)
+			break;
+	if (i == l->nfeeds)
+		return;			/* an abandoned search's last words */
+	switch (type) {
+	case LDAP_RES_SEARCH_ENTRY:
+		on_entry(l, &l->feeds[i], msg);
+		break;
+	case LDAP_RES_INTERMEDIATE:
+		on_info(l, &l->feeds[i], msg);
+		break;
+	case LDAP_RES_SEARCH_RESULT:
+		on_result(l, &l->feeds[i], msg);
+		break;
+	default:
+		break;			/* references: referrals are off */
+	}
+}
+
+/* link_io - every message libldap can give us now */
+static void
+link_io(struct ev *ev, int fd, uint32_t events, void *ctx)
+{
+	struct ldap_link *l = ctx;
+	struct timeval zero = { 0, 0 };
+	LDAPMessage *msg;
+	char why[300];
+	int rc, empty = 0;
+
+	(void)ev;
+	(void)fd;
+	(void)events;
+	while (l->ld && empty < 2) {
+		msg = NULL;
+		rc = ldap_result(l->ld, LDAP_RES_ANY, LDAP_MSG_ONE, &zero, &msg);
+		if (rc < 0) {
+			ld_error(l->ld, why, sizeof(why));
+			link_fail(l, why);
+			return;
+		}
+		if (rc == 0) {
+			empty++;
+			continue;
+		}
+		empty = 0;
+		on_message(l, msg);
+		ldap_msgfree(msg);
+	}
+}
+
+/* heartbeat - a rootDSE read; no answer by the next tick closes the link */
+static void
+heartbeat(struct ev *ev, void *ctx)
+{
+	struct ldap_link *l = ctx;
+	char *attrs[] = { (char *)"1.1", NULL };
+	size_t i;
+	int rc;
+
+	(void)ev;
+	l->timer = NULL;
+	if (l->hb_msgid >= 0) {
+		link_fail(l, "no answer to the heartbeat within connect_timeout");
+		return;
+	}
+	for (i = 0; i < l->nfeeds && l->ld; i++)
+		if (l->feeds[i].msgid < 0)
+			start_search(l, &l->feeds[i]);
+	if (l->ld == NULL)
+		return;
+	rc = ldap_search_ext(l->ld, "", LDAP_SCOPE_BASE, "(objectClass=*)",
+	    attrs, 0, NULL, NULL, NULL, 1, &l->hb_msgid);
+	if (rc != LDAP_SUCCESS) {
+		l->hb_msgid = -1;
+		link_fail(l, ldap_err2string(rc));
+		return;
+	}
+	set_timer(l, (uint64_t)cfg_of(l)->connect_timeout, heartbeat);
+}
+
+/* ---- the link's face ---- */
+
+static void
+ldap_link_add_feed(struct sync_link *base, struct sync_feed *f)
+{
+	struct ldap_link *l = (struct ldap_link *)base;
+	struct lfeed *lf;
+
+	l->feeds = xreallocarray(l->feeds, l->nfeeds + 1, sizeof(*l->feeds));
+	lf = &l->feeds[l->nfeeds++];
+	memset(lf, 0, sizeof(*lf));
+	lf->f = f;
+	lf->msgid = -1;
+	lf->refreshing = true;
+	lf->table = sync_ldap_table_new();
+}
+
+static void
+ldap_link_start(struct sync_link *base)
+{
+	struct ldap_link *l = (struct ldap_link *)base;
+
+	connect_begin(ev_of(l), l);
+}
+
+static void
+ldap_link_free(struct sync_link *base)
+{
+	struct ldap_link *l = (struct ldap_link *)base;
+	size_t i;
+
+	set_timer(l, 0, NULL);
+	if (l->debounce)
+		ev_timer_cancel(ev_of(l), l->debounce);
+	for (i = 0; i < l->nfeeds; i++) {
+		/* a change still in its debounce is not lost at a stop */
+		if (l->feeds[i].dirty && !l->feeds[i].refreshing)
+			write_feed(l, &l->feeds[i]);
+		sync_ldap_table_free(l->feeds[i].table);
+		cookie_drop(&l->feeds[i].cookie);
+		cookie_drop(&l->feeds[i].pending);
+	}
+	if (l->fd >= 0)
+		ev_fd_del(ev_of(l), l->fd);
+	if (l->ld)
+		ldap_unbind_ext_s(l->ld, NULL, NULL);
+	free(l->feeds);
+	free(l);
+}
+
+static const char *
+ldap_link_state(const struct sync_link *base)
+{
+	const struct ldap_link *l = (const struct ldap_link *)base;
+	size_t i;
+
+	if (l->st == LL_WAIT)
+		return l->error[0] ? "waiting to reconnect" : "connecting";
+	for (i = 0; i < l->nfeeds; i++)
+		if (l->feeds[i].refreshing)
+			return "refreshing";
+	return "connected";
+}
+
+static int
+ldap_link_connected(const struct sync_link *base)
+{
+	return ((const struct ldap_link *)base)->st == LL_UP;
+}
+
+static const char *
+ldap_link_error(const struct sync_link *base)
+{
+	return ((const struct ldap_link *)base)->error;
+}
+
+static void
+ldap_link_describe(const struct sync_link *base, char *out, size_t len)
+{
+	snprintf(out, len, "%s", ((const struct ldap_link *)base)->desc);
+}
+
+static const struct sync_link_ops ldap_link_ops = {
+	.add_feed = ldap_link_add_feed,
+	.start = ldap_link_start,
+	.free = ldap_link_free,
+	.state = ldap_link_state,
+	.connected = ldap_link_connected,
+	.error = ldap_link_error,
+	.describe = ldap_link_describe,
+};
+
+struct sync_link *
+sync_ldap_link_new(struct sync_daemon *sd, const struct sync_feed_cfg *fc)
+{
+	struct ldap_link *l = xcalloc(1, sizeof(*l));
+
+	l->base.ops = &ldap_link_ops;
+	l->base.first = fc;
+	l->sd = sd;
+	l->fc = fc;
+	l->fd = -1;
+	l->hb_msgid = -1;
+	l->st = LL_WAIT;
+	snprintf(l->desc, sizeof(l->desc), "ldap %.280s", fc->uris +
+	    strspn(fc->uris, " \t"));
+	return &l->base;
+}
