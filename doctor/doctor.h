@@ -61,6 +61,7 @@ void	check_ccert(struct doctor *);
 /* ccert_check_pins - the identities' pins against svc's fingerprint digest */
 void	ccert_check_pins(struct doctor *, const struct pf_service *);
 void	check_tls_maps(struct doctor *);
+void	check_tlsmap_idle(struct doctor *);
 void	check_tlsmap_version(struct doctor *);
 void	check_daemon_own(struct doctor *);
 
