@@ -7,6 +7,9 @@ A private Postfix configuration directory (postfix_instance.py; postconf
 AUTH through Cyrus SASL (smtpd.conf: pwcheck_method saslauthd), the relay
 decided by policyd-ccert, and smtp_tls_policy_maps on tlsmap; the three
 daemons run from the build tree where that configuration expects them.
+Some cases rewire it: master.cf -o overrides of the relay transport's TLS
+tables, tlsmap's idle_timeout, and SMTP AUTH through saslauthd-lite's
+Dovecot socket (dovecot_listen in the queue directory).
 The correct configuration has no finding (exit 0). Then one mistake at a
 time: the doctor names it with the right fix (a postconf fix is run
 verbatim and the doctor then says nothing again), and -q prints nothing.
@@ -69,7 +72,7 @@ class World:
         self.start_ccert()
         self.start_tlsmap()
 
-    def start_sasl(self):
+    def start_sasl(self, **extra):
         d = Daemon("saslauthd-lite/saslauthd-lite", name="saslauthd-lite")
         pw = subprocess.run([PASSWD_TOOL, "-m", "sha512crypt", "alice"],
                             input=b"alice-pw", capture_output=True,
@@ -79,7 +82,7 @@ class World:
             "run_dir": os.path.join(self.queue, "var/run/saslauthd"),
             "pwfile": d.path("passwd"),
             "socket_group": "postfix",
-            "throttle": "no"})
+            "throttle": "no", **extra})
         d.args = ["-C", self.sasl_conf]
         d.start()
         self.sasl = d
@@ -524,7 +527,83 @@ def test_dovecot_socket_missing():
     assert ("looks for %s/private/auth (smtpd_sasl_path = private/auth, "
             "relative to queue_directory), which does not exist"
             % w.queue) in line, line
+    # saslauthd-lite is set up here without a Dovecot socket: say how
+    assert fix_of(line).startswith("dovecot_listen = unix:%s/private/auth "
+                                   "in %s" % (w.queue, w.sasl_conf)), line
     assert_clean(w)
+
+
+def dovecot_world():
+    """saslauthd-lite serving the Dovecot protocol where the chrooted
+    smtpd looks (dovecot_listen = unix:QUEUE/private/auth, smtpd_sasl_path
+    = private/auth), the way saslauthd_dovecot_postfix.py runs it."""
+    w = world()
+    private = os.path.join(w.queue, "private")
+    os.makedirs(private, mode=0o755, exist_ok=True)
+    w.auth = os.path.join(private, "auth")
+    w.sasl.stop()
+    w.start_sasl(dovecot_listen="unix:" + w.auth)
+    w.postconf(smtpd_sasl_type="dovecot", smtpd_sasl_path="private/auth")
+    return w
+
+
+def test_dovecot_wiring_correct():
+    """No finding, and the doctor's AUTH PLAIN really reached saslauthd-lite
+    over the Dovecot socket (its decision log names the doctor's login)."""
+    w = dovecot_world()
+    assert_clean(w)
+    log = [l for l in w.sasl.log().splitlines()
+           if "pfhelpers-doctor-no-such-user" in l]
+    assert log, w.sasl.log()[-2000:]
+    # the socket postfix may not open, as the chrooted smtpd would meet it
+    os.chmod(w.auth, 0o600)
+    try:
+        rc, out = w.doctor()
+    finally:
+        os.chmod(w.auth, 0o660)
+    line = only_finding(out, "error")
+    assert ("smtpd (service 127.0.0.1:%d/inet) cannot connect to %s "
+            "(smtpd_sasl_path = private/auth, relative to queue_directory)"
+            ": user postfix is not allowed" % (w.chroot_port, w.auth)) \
+        in line, line
+    assert_clean(w)
+
+
+def test_dovecot_path_as_the_chrooted_smtpd_sees_it():
+    """The host's path in smtpd_sasl_path: the chrooted smtpd looks inside
+    the queue directory for it. The fix is the path relative to it."""
+    w = dovecot_world()
+    w.postconf(smtpd_sasl_path=w.auth)
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert rc == 2
+    assert ("smtpd (service 127.0.0.1:%d/inet, chrooted) looks for the "
+            "Dovecot auth socket at unix:%s%s (smtpd_sasl_path = %s), but "
+            "saslauthd-lite (%s) serves it on unix:%s (dovecot_listen)"
+            % (w.chroot_port, w.queue, w.auth, w.auth, w.sasl_conf, w.auth)
+            ) in line, line
+    assert fix_of(line) == ("postconf -c %s -e 'smtpd_sasl_path = "
+                            "private/auth'" % w.dir)
+    run_fix(w, line)
+    # the mux socket is not the Dovecot one either
+    w.postconf(smtpd_sasl_path="var/run/saslauthd/mux")
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert "looks for the Dovecot auth socket at unix:%s" % w.mux in line, \
+        line
+    run_fix(w, line)
+
+
+def test_dovecot_socket_not_dovecot():
+    """saslauthd-lite without dovecot_listen: smtpd_sasl_path at a socket
+    that does not speak the Dovecot protocol (the mux) fails the probe."""
+    w = world()
+    w.postconf(smtpd_sasl_type="dovecot",
+               smtpd_sasl_path="var/run/saslauthd/mux")
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert ("the Dovecot auth socket unix:%s does not answer the auth "
+            "handshake and one AUTH PLAIN" % w.mux) in line, line
 
 
 def test_daemon_not_answering():
