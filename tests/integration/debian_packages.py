@@ -170,16 +170,9 @@ def check_installed():
             assert "ConditionPathExists=/etc/pfhelpers/%s.conf\n" % d in text
             if d in USERS and kind == "service":
                 assert "User=%s\n" % USERS[d] in text, text
-        # installed, not configured: the admin's .conf is not made for him
-        example = "/etc/pfhelpers/%s.conf.example" % d
-        assert os.path.isfile(example), example
-        assert not os.path.exists("/etc/pfhelpers/%s.conf" % d)
-        conff = run(["dpkg-query", "-W", "-f=${Conffiles}", d]).stdout
-        assert " %s " % example in conff, conff
-        # enabled (it starts at boot once configured); a socket that needs
-        # a matching `listen` is not
-        assert os.path.islink("/etc/systemd/system/multi-user.target.wants/"
-                              "%s.service" % d), d
+        check_sample_enabled(d)
+    # saslauthd-lite's socket is enabled; one that needs a matching
+    # `listen` is not
     assert os.path.islink("/etc/systemd/system/sockets.target.wants/"
                           "saslauthd-lite.socket")
     for d in ("policyd-ccert", "tlsmap"):
@@ -209,6 +202,20 @@ def check_installed():
     assert not running(), running()
 
 
+def check_sample_enabled(d):
+    """Installed, not configured: d's sample is a conffile of its package
+    and the admin's .conf is not made for him; the service is enabled (it
+    starts at boot once configured). The sample's path."""
+    example = "/etc/pfhelpers/%s.conf.example" % d
+    assert os.path.isfile(example), example
+    assert not os.path.exists("/etc/pfhelpers/%s.conf" % d)
+    conff = run(["dpkg-query", "-W", "-f=${Conffiles}", d]).stdout
+    assert " %s " % example in conff, conff
+    assert os.path.islink("/etc/systemd/system/multi-user.target.wants/"
+                          "%s.service" % d), d
+    return example
+
+
 def check_sync_installed():
     """pfhelpers-sync: a service unit (no socket: it listens on nothing)
     that waits for its .conf, runs as its user and reloads on SIGHUP."""
@@ -228,13 +235,7 @@ def check_sync_installed():
     assert "ConditionPathExists=/etc/pfhelpers/%s.conf\n" % SYNC in text
     assert "User=%s\n" % USERS[SYNC] in text, text
     assert "DynamicUser=no\n" in text, text
-    example = "/etc/pfhelpers/%s.conf.example" % SYNC
-    assert os.path.isfile(example), example
-    assert not os.path.exists("/etc/pfhelpers/%s.conf" % SYNC)
-    conff = run(["dpkg-query", "-W", "-f=${Conffiles}", SYNC]).stdout
-    assert " %s " % example in conff, conff
-    assert os.path.islink("/etc/systemd/system/multi-user.target.wants/"
-                          "%s.service" % SYNC)
+    example = check_sample_enabled(SYNC)
     # the sample is a configuration the installed agent accepts
     r = run(["/usr/sbin/pfhelpers-sync", "-c", example, "-n"], check=False)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -242,13 +242,18 @@ def test_saslauthd_path_outside_the_chroot():
     assert_clean(w)
 
 
+def doctor_with_mode(w, sock, mode):
+    """The doctor's (rc, out) while sock has mode; 0660 again after."""
+    os.chmod(sock, mode)
+    try:
+        return w.doctor()
+    finally:
+        os.chmod(sock, 0o660)
+
+
 def test_socket_postfix_cannot_open():
     w = world()
-    os.chmod(w.mux, 0o600)
-    try:
-        rc, out = w.doctor()
-    finally:
-        os.chmod(w.mux, 0o660)
+    rc, out = doctor_with_mode(w, w.mux, 0o600)
     line = only_finding(out, "error")
     assert rc == 2
     assert ("cannot connect to %s (saslauthd_path: /var/run/saslauthd/mux "
@@ -556,11 +561,7 @@ def test_dovecot_wiring_correct():
            if "pfhelpers-doctor-no-such-user" in l]
     assert log, w.sasl.log()[-2000:]
     # the socket postfix may not open, as the chrooted smtpd would meet it
-    os.chmod(w.auth, 0o600)
-    try:
-        rc, out = w.doctor()
-    finally:
-        os.chmod(w.auth, 0o660)
+    rc, out = doctor_with_mode(w, w.auth, 0o600)
     line = only_finding(out, "error")
     assert ("smtpd (service 127.0.0.1:%d/inet) cannot connect to %s "
             "(smtpd_sasl_path = private/auth, relative to queue_directory)"
