@@ -356,9 +356,11 @@ uses_tlsmap(const struct doctor *doc)
 
 	for (u.mp = map_params; u.mp->param != NULL; u.mp++) {
 		u.svc = smtp_service(doc);
-		if ((u.value = pfconf_get(&doc->pf, u.mp->param)) != NULL &&
-		    (served_table(doc, &u, t, sizeof(t)), *t))
-			return true;
+		if ((u.value = pfconf_get(&doc->pf, u.mp->param)) != NULL) {
+			served_table(doc, &u, t, sizeof(t));
+			if (*t)
+				return true;
+		}
 		for (i = 0; i < doc->pf.nsvc; i++) {
 			u.svc = &doc->pf.svc[i];
 			if (strcmp(u.svc->command, "smtp") != 0 ||
