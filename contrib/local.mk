@@ -14,7 +14,8 @@ systemd_DATA = \
 	contrib/systemd/policyd-ccert.service \
 	contrib/systemd/policyd-ccert.socket \
 	contrib/systemd/tlsmap.service \
-	contrib/systemd/tlsmap.socket
+	contrib/systemd/tlsmap.socket \
+	contrib/systemd/pfhelpers-sync.service
 CLEANFILES += $(systemd_DATA)
 
 postfixdir = $(docdir)/postfix
@@ -34,7 +35,8 @@ dist_examples_DATA = \
 	contrib/policyd-ccert.identities \
 	contrib/tlsmap.conf \
 	contrib/tls_policy \
-	contrib/tls_per_site
+	contrib/tls_per_site \
+	contrib/pfhelpers-sync.conf
 
 # fail2ban: the filter and the (disabled) jail for saslauthd-lite's failed
 # decisions, in fail2ban's own layout (copy both into /etc/fail2ban).
@@ -56,6 +58,7 @@ contrib/systemd/policyd-ccert.service: $(srcdir)/contrib/systemd/policyd-ccert.s
 contrib/systemd/policyd-ccert.socket: $(srcdir)/contrib/systemd/policyd-ccert.socket.in
 contrib/systemd/tlsmap.service: $(srcdir)/contrib/systemd/tlsmap.service.in
 contrib/systemd/tlsmap.socket: $(srcdir)/contrib/systemd/tlsmap.socket.in
+contrib/systemd/pfhelpers-sync.service: $(srcdir)/contrib/systemd/pfhelpers-sync.service.in
 
 # EXTRA_DIST carries all of contrib/; an in-tree build leaves the made units
 # next to their .in, and they must not ship with one build's paths.

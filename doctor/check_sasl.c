@@ -1,7 +1,9 @@
 /*
  * check_sasl.c - SMTP AUTH wiring: smtpd's SASL settings, Cyrus's
- * smtpd.conf, the saslauthd or Dovecot socket as smtpd sees it, and one
- * request over it.
+ * smtpd.conf, the saslauthd or Dovecot socket as smtpd sees it (against
+ * saslauthd-lite's run_dir or dovecot_listen when it is set up here), and
+ * one request over it: a password check, or the Dovecot handshake and one
+ * AUTH PLAIN.
  */
 #include "sysdep.h"
 
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "doctor.h"
+#include "endpoint.h"
 #include "postconf.h"
 #include "probe.h"
 #include "sockcheck.h"
@@ -288,13 +291,91 @@ check_sasl_cyrus(struct doctor *doc)
 	each_service(doc, "cyrus", check_cyrus_service);
 }
 
+/*
+ * dovecot_sasl_path - the smtpd_sasl_path that reaches saslauthd-lite's
+ * dovecot_listen from svc: a socket under queue_directory relative to it
+ * (chrooted or not), else the path itself, which a chrooted smtpd cannot
+ * reach (then "" and the run_dir-like fix is to move the socket)
+ */
+static void
+dovecot_sasl_path(const struct doctor *doc, const struct pf_service *svc,
+    const char *listen, char *out, size_t outlen)
+{
+	const char *q = pfconf_get(&doc->pf, "queue_directory");
+	size_t ql = q != NULL ? strlen(q) : 0;
+
+	if (strncmp(listen, "unix:", 5) != 0)
+		snprintf(out, outlen, "%s", listen);
+	else if (ql > 0 && strncmp(listen + 5, q, ql) == 0 &&
+	    listen[5 + ql] == '/')
+		snprintf(out, outlen, "%s", listen + 6 + ql);
+	else if (!svc->chroot)
+		snprintf(out, outlen, "%s", listen + 5);
+	else
+		out[0] = 0;
+}
+
+/* same_endpoint - two endpoints, unix paths through realpath */
+static bool
+same_endpoint(const char *a, const char *b)
+{
+	char ca[4096], cb[4096];
+
+	if (strncmp(a, "unix:", 5) == 0 && strncmp(b, "unix:", 5) == 0) {
+		if (realpath(a + 5, ca) == NULL)
+			snprintf(ca, sizeof(ca), "%s", a + 5);
+		if (realpath(b + 5, cb) == NULL)
+			snprintf(cb, sizeof(cb), "%s", b + 5);
+		return strcmp(ca, cb) == 0;
+	}
+	(void)endpoint_canonical(a, strlen(a), NULL, ca, sizeof(ca));
+	(void)endpoint_canonical(b, strlen(b), NULL, cb, sizeof(cb));
+	return strcmp(ca, cb) == 0;
+}
+
+/*
+ * check_saslauthd_lite_dovecot - smtpd and saslauthd-lite's
+ * dovecot_listen on one endpoint (ep: smtpd's, as this host sees it);
+ * false (and an error) when they are not
+ */
+static bool
+check_saslauthd_lite_dovecot(struct doctor *doc, const struct pf_service *svc,
+    const char *path, const char *ep)
+{
+	const struct daemon_conf *d = &doc->daemon[DAEMON_SASL];
+	const char *listen = daemon_conf_setting(d, "dovecot_listen");
+	const char *q = pfconf_get(&doc->pf, "queue_directory");
+	char what[8192], fix[4096], want[1100];
+
+	if (!d->loaded || *listen == 0 || same_endpoint(ep, listen))
+		return true;
+	snprintf(what, sizeof(what), "smtpd (service %s/%s, %s) looks for the "
+	    "Dovecot auth socket at %s (smtpd_sasl_path = %s), but "
+	    "saslauthd-lite (%s) serves it on %s (dovecot_listen)", svc->name,
+	    svc->type, svc->chroot ? "chrooted" : "not chrooted", ep, path,
+	    d->config, listen);
+	dovecot_sasl_path(doc, svc, listen, want, sizeof(want));
+	if (*want)
+		doctor_fix_param(doc, svc, "smtpd_sasl_path", want, fix,
+		    sizeof(fix));
+	else
+		snprintf(fix, sizeof(fix), "dovecot_listen = unix:%s/private/"
+		    "auth in %s (inside the chroot), and smtpd_sasl_path = "
+		    "private/auth", q != NULL ? q : "", d->config);
+	doctor_finding(doc, DOC_ERROR, what, "every SMTP AUTH fails: smtpd "
+	    "logs \"SASL: Connect to ... failed\" and offers no AUTH", fix);
+	return false;
+}
+
 /* check_dovecot_service - one smtpd with smtpd_sasl_type = dovecot */
 static void
 check_dovecot_service(struct doctor *doc, const struct pf_service *svc)
 {
+	const struct daemon_conf *d = &doc->daemon[DAEMON_SASL];
 	const char *path = pfconf_service_get(&doc->pf, svc, "smtpd_sasl_path");
 	char what[8192], host[1100], ep[1200], setting[4096], reply[512];
-	char why[1024];
+	char why[1024], fixbuf[4096];
+	const char *fix_missing = NULL;
 
 	check_auth_only(doc, svc);
 	if (path == NULL)
@@ -303,21 +384,38 @@ check_dovecot_service(struct doctor *doc, const struct pf_service *svc)
 		snprintf(ep, sizeof(ep), "%s", path);
 	else {
 		pfconf_smtpd_path(&doc->pf, svc, path, host, sizeof(host));
+		snprintf(ep, sizeof(ep), "unix:%s", host);
+	}
+	if (!check_saslauthd_lite_dovecot(doc, svc, path, ep))
+		return;
+	if (strncmp(ep, "unix:", 5) == 0) {
 		snprintf(what, sizeof(what), "smtpd (service %s/%s)",
 		    svc->name, svc->type);
 		snprintf(setting, sizeof(setting), "smtpd_sasl_path = %s%s",
 		    path, path[0] == '/' ? (svc->chroot ? ", chrooted" : "") :
 		    ", relative to queue_directory");
-		if (!sockcheck_postfix(doc, what, setting, host, NULL))
+		/* saslauthd-lite is here but serves no Dovecot socket */
+		if (d->loaded && *daemon_conf_setting(d, "dovecot_listen") == 0) {
+			snprintf(fixbuf, sizeof(fixbuf), "dovecot_listen = "
+			    "unix:%s in %s, so that saslauthd-lite answers "
+			    "there; or point smtpd_sasl_path at Dovecot's auth "
+			    "client socket", host, d->config);
+			fix_missing = fixbuf;
+		}
+		if (!sockcheck_postfix(doc, what, setting, host, fix_missing))
 			return;
-		snprintf(ep, sizeof(ep), "unix:%s", host);
 	}
-	if (probe_dovecot(ep, DOCTOR_PROBE_MS, reply, sizeof(reply), why,
+	if (probe_dovecot(ep, "pfhelpers-doctor-no-such-user",
+	    DOCTOR_DOVECOT_PROBE_MS, reply, sizeof(reply), why,
 	    sizeof(why)) < 0) {
 		snprintf(what, sizeof(what), "the Dovecot auth socket %s does "
-		    "not answer the auth handshake: %s", ep, why);
+		    "not answer the auth handshake and one AUTH PLAIN: %s", ep,
+		    why);
 		doctor_finding(doc, DOC_ERROR, what, "every SMTP AUTH fails",
-		    "point smtpd_sasl_path at a Dovecot auth client socket");
+		    "point smtpd_sasl_path at a Dovecot auth client socket "
+		    "(saslauthd-lite's dovecot_listen, or Dovecot's "
+		    "service auth unix_listener), and look at that server's "
+		    "log");
 	}
 }
 

@@ -31,6 +31,8 @@ enum doctor_sev { DOC_OK, DOC_INFO, DOC_WARNING, DOC_ERROR };
 /* Milliseconds a probe or a daemon's own check may take. */
 #define DOCTOR_PROBE_MS		3000
 #define DOCTOR_COMMAND_MS	10000
+/* Dovecot delays a failed login (auth_failure_delay, 2 s by default). */
+#define DOCTOR_DOVECOT_PROBE_MS	5000
 
 struct doctor {
 	struct pfconf pf;
@@ -61,6 +63,7 @@ void	check_ccert(struct doctor *);
 /* ccert_check_pins - the identities' pins against svc's fingerprint digest */
 void	ccert_check_pins(struct doctor *, const struct pf_service *);
 void	check_tls_maps(struct doctor *);
+void	check_tlsmap_idle(struct doctor *);
 void	check_tlsmap_version(struct doctor *);
 void	check_daemon_own(struct doctor *);
 

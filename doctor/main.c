@@ -25,6 +25,7 @@ const struct doctor_check doctor_checks[] = {
 	{"relay-order", check_relay_order},
 	{"ccert", check_ccert},
 	{"tls-maps", check_tls_maps},
+	{"tlsmap-idle", check_tlsmap_idle},
 	{"tlsmap-version", check_tlsmap_version},
 	{"daemon-check", check_daemon_own},
 	{NULL, NULL},

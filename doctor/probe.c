@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "attrs.h"
+#include "base64.h"
 #include "buf.h"
 #include "cstrings.h"
 #include "endpoint.h"
@@ -319,11 +320,14 @@ probe_socketmap(const char *endpoint, const char *name, const char *key,
 	return rc;
 }
 
-/* dovecot_reply - VERSION 1.x first, then lines up to DONE */
+/*
+ * dovecot_reply - VERSION 1.x first, the handshake up to DONE, then the
+ * answer to AUTH 1: a whole OK or FAIL line (out: that line)
+ */
 static int
 dovecot_reply(const char *in, size_t len, char *out, size_t outlen)
 {
-	const char *done;
+	const char *done, *line, *end;
 
 	if (len < 10)
 		return 0;
@@ -331,18 +335,45 @@ dovecot_reply(const char *in, size_t len, char *out, size_t outlen)
 		return -1;
 	if ((done = memmem(in, len, "\nDONE\n", 6)) == NULL)
 		return 0;
-	copy_out(out, outlen, in, (size_t)(done - in));
+	line = done + 6;
+	if ((end = memchr(line, '\n', len - (size_t)(line - in))) == NULL)
+		return 0;
+	if ((size_t)(end - line) < 5 || (memcmp(line, "OK\t1", 4) != 0 &&
+	    memcmp(line, "FAIL\t1", 6) != 0) || (line[0] == 'O' ?
+	    (line[4] != '\t' && line[4] != '\n') :
+	    (line[6] != '\t' && line[6] != '\n')))
+		return -1;
+	copy_out(out, outlen, line, (size_t)(end - line));
 	return 1;
 }
 
 int
-probe_dovecot(const char *endpoint, int timeout_ms, char *out, size_t outlen,
-    char *why, size_t whylen)
+probe_dovecot(const char *endpoint, const char *login, int timeout_ms,
+    char *out, size_t outlen, char *why, size_t whylen)
 {
+	static const char password[] = "pfhelpers-doctor";
 	struct buf req;
+	char plain[300], resp[420];
+	size_t ll = strnlen(login, 255), n = 0;
 
-	buf_init(&req, 256);
-	(void)buf_printf(&req, "VERSION\t1\t2\nCPID\t%ld\n", (long)getpid());
+	/* PLAIN's initial response: empty authzid, authcid, password */
+	plain[n++] = 0;
+	memcpy(plain + n, login, ll);
+	n += ll;
+	plain[n++] = 0;
+	memcpy(plain + n, password, sizeof(password) - 1);
+	n += sizeof(password) - 1;
+	if (base64_encode(plain, n, resp, sizeof(resp)) < 0)
+		abort();	/* 4/3 of at most 273 bytes fits */
+	/*
+	 * The handshake and one AUTH sent together: a server answers AUTH
+	 * once it has VERSION and CPID. "secured" as smtpd says it under TLS
+	 * (the doctor's request comes from no real client: no rip=).
+	 */
+	buf_init(&req, 2048);
+	(void)buf_printf(&req, "VERSION\t1\t2\nCPID\t%ld\n"
+	    "AUTH\t1\tPLAIN\tservice=smtp\tnologin\tsecured\tresp=%s\n",
+	    (long)getpid(), resp);
 	return exchange(endpoint, &req, dovecot_reply, timeout_ms, out, outlen,
 	    why, whylen);
 }

@@ -14,8 +14,10 @@
  *   value of action=.
  * probe_socketmap() - the netstring "name key": "OK ...", "NOTFOUND ",
  *   "TEMP ..." or "PERM ...".
- * probe_dovecot() - the Dovecot auth client handshake (VERSION, CPID):
- *   the server's mechanisms, up to its DONE line.
+ * probe_dovecot() - the Dovecot auth client handshake (VERSION, CPID)
+ *   and one AUTH PLAIN for login (flagged secured, as smtpd under TLS):
+ *   the server's handshake up to DONE, then its "OK\t1..." or
+ *   "FAIL\t1..." line, which is the reply.
  * Blocking: up to timeout_ms each.
  */
 #ifndef PFH_PROBE_H
@@ -30,7 +32,8 @@ int	probe_policy(const char *endpoint, int timeout_ms, char *out,
 int	probe_socketmap(const char *endpoint, const char *name,
 	    const char *key, int timeout_ms, char *out, size_t outlen,
 	    char *why, size_t whylen);
-int	probe_dovecot(const char *endpoint, int timeout_ms, char *out,
-	    size_t outlen, char *why, size_t whylen);
+int	probe_dovecot(const char *endpoint, const char *login,
+	    int timeout_ms, char *out, size_t outlen, char *why,
+	    size_t whylen);
 
 #endif /* PFH_PROBE_H */

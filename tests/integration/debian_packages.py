@@ -13,7 +13,10 @@ Each daemon then runs from its installed path as the packaged user (root
 for saslauthd-lite, which drops privileges itself like Cyrus saslauthd)
 with a configuration in a temp dir, and answers one real request:
 tlsmap a socketmap lookup, policyd-ccert a policy request, saslauthd-lite
-a login made as the postfix user through its sasl membership.
+a login made as the postfix user through its sasl membership;
+pfhelpers-sync (its unit has no socket) reads a feed from a throwaway
+PostgreSQL cluster, writes the table as its user, reads it again on
+SIGHUP, and its `check` passes as that user; the packaged sample passes -n.
 `apt-get remove` must leave the conffiles and users, `apt-get purge` must
 take away everything install made (the state it noted included) and
 nothing else: a snapshot of the directories the packages touch, taken
@@ -34,12 +37,15 @@ import sys
 
 from pfhtest import (SRCDIR, Daemon, make_tmpdir, need_root, need_tools,
                      policy_query, run_tests, sasl_auth, skip,
-                     socketmap_query, unix_connect, write_conf)
+                     socketmap_query, unix_connect, wait_for, write_conf)
+from pg_instance import PgInstance, need_postgres
 
 PACKAGES = ["pfhelpers-common", "saslauthd-lite", "policyd-ccert", "tlsmap",
             "pfhelpers-sync", "pfhelpers-doctor"]
 DAEMONS = ["saslauthd-lite", "policyd-ccert", "tlsmap"]
-USERS = {"policyd-ccert": "_policyd-ccert", "tlsmap": "_tlsmap"}
+USERS = {"policyd-ccert": "_policyd-ccert", "tlsmap": "_tlsmap",
+         "pfhelpers-sync": "_pfhelpers-sync"}
+SYNC = "pfhelpers-sync"
 CHROOT_RUN = "/var/spool/postfix/var/run/saslauthd"
 BINARIES = ["/usr/sbin/saslauthd-lite", "/usr/bin/saslauthd-lite-test",
             "/usr/bin/saslauthd-lite-passwd", "/usr/sbin/policyd-ccert",
@@ -164,21 +170,15 @@ def check_installed():
             assert "ConditionPathExists=/etc/pfhelpers/%s.conf\n" % d in text
             if d in USERS and kind == "service":
                 assert "User=%s\n" % USERS[d] in text, text
-        # installed, not configured: the admin's .conf is not made for him
-        example = "/etc/pfhelpers/%s.conf.example" % d
-        assert os.path.isfile(example), example
-        assert not os.path.exists("/etc/pfhelpers/%s.conf" % d)
-        conff = run(["dpkg-query", "-W", "-f=${Conffiles}", d]).stdout
-        assert " %s " % example in conff, conff
-        # enabled (it starts at boot once configured); a socket that needs
-        # a matching `listen` is not
-        assert os.path.islink("/etc/systemd/system/multi-user.target.wants/"
-                              "%s.service" % d), d
+        check_sample_enabled(d)
+    # saslauthd-lite's socket is enabled; one that needs a matching
+    # `listen` is not
     assert os.path.islink("/etc/systemd/system/sockets.target.wants/"
                           "saslauthd-lite.socket")
     for d in ("policyd-ccert", "tlsmap"):
         assert not os.path.lexists("/etc/systemd/system/sockets.target.wants/"
                                    "%s.socket" % d), d
+    check_sync_installed()
     for f in F2B:
         assert os.path.isfile(f), f
     conff = run(["dpkg-query", "-W", "-f=${Conffiles}",
@@ -200,6 +200,45 @@ def check_installed():
             (0, grp.getgrnam("sasl").gr_gid, 0o750), oct(st.st_mode)
     # no daemon runs: none was configured
     assert not running(), running()
+
+
+def check_sample_enabled(d):
+    """Installed, not configured: d's sample is a conffile of its package
+    and the admin's .conf is not made for him; the service is enabled (it
+    starts at boot once configured). The sample's path."""
+    example = "/etc/pfhelpers/%s.conf.example" % d
+    assert os.path.isfile(example), example
+    assert not os.path.exists("/etc/pfhelpers/%s.conf" % d)
+    conff = run(["dpkg-query", "-W", "-f=${Conffiles}", d]).stdout
+    assert " %s " % example in conff, conff
+    assert os.path.islink("/etc/systemd/system/multi-user.target.wants/"
+                          "%s.service" % d), d
+    return example
+
+
+def check_sync_installed():
+    """pfhelpers-sync: a service unit (no socket: it listens on nothing)
+    that waits for its .conf, runs as its user and reloads on SIGHUP."""
+    unit = "/lib/systemd/system/%s.service" % SYNC
+    drop = "/lib/systemd/system/%s.service.d/debian.conf" % SYNC
+    for p in (unit, drop):
+        st = os.stat(p)
+        assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o644), p
+    assert not os.path.lexists("/lib/systemd/system/%s.socket" % SYNC)
+    with open(unit) as f:
+        text = f.read()
+    assert "\nExecStart=/usr/sbin/pfhelpers-sync -d\n" in text, text
+    assert "\nExecReload=/bin/kill -HUP $MAINPID\n" in text, text
+    assert "\nType=notify\n" in text, text
+    with open(drop) as f:
+        text = f.read()
+    assert "ConditionPathExists=/etc/pfhelpers/%s.conf\n" % SYNC in text
+    assert "User=%s\n" % USERS[SYNC] in text, text
+    assert "DynamicUser=no\n" in text, text
+    example = check_sample_enabled(SYNC)
+    # the sample is a configuration the installed agent accepts
+    r = run(["/usr/sbin/pfhelpers-sync", "-c", example, "-n"], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def running():
@@ -340,6 +379,49 @@ def run_saslauthd():
         assert d.stop() == 0, d.log()
 
 
+def run_sync():
+    """The installed agent as _pfhelpers-sync: a feed from a real store
+    written as that user, read again on SIGHUP; its check passes."""
+    user = USERS[SYNC]
+    pg = PgInstance().start()
+    pg.psql("CREATE TABLE tls_policy (next_hop text, policy text);"
+            "INSERT INTO tls_policy VALUES ('example.com', 'secure');")
+    tmp, rundir = user_dirs(user)
+    out = os.path.join(rundir, "tls_policy")
+    conf = write_conf(os.path.join(tmp, "pfhelpers-sync.conf"), {
+        "feeds": "tls",
+        "tls_source": "pgsql:" + pg.conninfo(),
+        "tls_format": "policy",
+        "tls_query": "SELECT next_hop, policy FROM tls_policy ORDER BY 1",
+        "tls_output": out})
+    os.chmod(conf, 0o644)
+
+    def content():
+        try:
+            with open(out) as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+    d = daemon_as("/usr/sbin/pfhelpers-sync", user, ["-c", conf], tmp)
+    try:
+        wait_for(lambda: content() is not None, what="the first sync")
+        assert content() == "example.com secure\n", content()
+        st = os.stat(out)
+        assert st.st_uid == pwd.getpwnam(user).pw_uid, st
+        # no trigger on the table: only the reload's read can see this row
+        pg.psql("INSERT INTO tls_policy VALUES ('example.net', 'dane');")
+        # ExecReload's SIGHUP: RELOADING=1 then READY=1, as systemd waits
+        d.reload()
+        wait_for(lambda: "example.net dane\n" in (content() or ""),
+                 what="the sync after SIGHUP")
+        r = run(as_user(user) + ["/usr/sbin/pfhelpers-sync", "-c", conf,
+                                 "check"], check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        assert d.stop() == 0, d.log()
+        pg.stop()
+
+
 def check_removed():
     for b in BINARIES:
         assert not os.path.exists(b), b
@@ -384,6 +466,7 @@ def test_packages():
         run_tlsmap()
         run_policyd()
         run_saslauthd()
+        run_sync()
         run(["apt-get", "remove", "-y", "-q"] + PACKAGES)
         check_removed()
         # those without conffiles went whole with the remove
@@ -420,6 +503,7 @@ def _group_exists(g):
 if __name__ == "__main__":
     need_root()
     need_tools("dpkg-buildpackage", "dh", "lintian", "apt-get", "setpriv")
+    need_postgres()
     if any(installed(p) for p in PACKAGES):
         skip("pfhelpers packages already installed here: not this test's "
              "to purge")

@@ -7,6 +7,9 @@ A private Postfix configuration directory (postfix_instance.py; postconf
 AUTH through Cyrus SASL (smtpd.conf: pwcheck_method saslauthd), the relay
 decided by policyd-ccert, and smtp_tls_policy_maps on tlsmap; the three
 daemons run from the build tree where that configuration expects them.
+Some cases rewire it: master.cf -o overrides of the relay transport's TLS
+tables, tlsmap's idle_timeout, and SMTP AUTH through saslauthd-lite's
+Dovecot socket (dovecot_listen in the queue directory).
 The correct configuration has no finding (exit 0). Then one mistake at a
 time: the doctor names it with the right fix (a postconf fix is run
 verbatim and the doctor then says nothing again), and -q prints nothing.
@@ -69,7 +72,7 @@ class World:
         self.start_ccert()
         self.start_tlsmap()
 
-    def start_sasl(self):
+    def start_sasl(self, **extra):
         d = Daemon("saslauthd-lite/saslauthd-lite", name="saslauthd-lite")
         pw = subprocess.run([PASSWD_TOOL, "-m", "sha512crypt", "alice"],
                             input=b"alice-pw", capture_output=True,
@@ -79,7 +82,7 @@ class World:
             "run_dir": os.path.join(self.queue, "var/run/saslauthd"),
             "pwfile": d.path("passwd"),
             "socket_group": "postfix",
-            "throttle": "no"})
+            "throttle": "no", **extra})
         d.args = ["-C", self.sasl_conf]
         d.start()
         self.sasl = d
@@ -239,13 +242,18 @@ def test_saslauthd_path_outside_the_chroot():
     assert_clean(w)
 
 
+def doctor_with_mode(w, sock, mode):
+    """The doctor's (rc, out) while sock has mode; 0660 again after."""
+    os.chmod(sock, mode)
+    try:
+        return w.doctor()
+    finally:
+        os.chmod(sock, 0o660)
+
+
 def test_socket_postfix_cannot_open():
     w = world()
-    os.chmod(w.mux, 0o600)
-    try:
-        rc, out = w.doctor()
-    finally:
-        os.chmod(w.mux, 0o660)
+    rc, out = doctor_with_mode(w, w.mux, 0o600)
     line = only_finding(out, "error")
     assert rc == 2
     assert ("cannot connect to %s (saslauthd_path: /var/run/saslauthd/mux "
@@ -352,9 +360,144 @@ def test_map_on_the_wrong_endpoint():
     line = only_finding(out, "error")
     assert ("listens on inet:127.0.0.1:%d, not inet:127.0.0.1:%d"
             % (w.tlsmap_port, other)) in line, line
-    assert fix_of(line) == ("in smtp_tls_policy_maps, use socketmap:"
-                            "inet:127.0.0.1:%d:tlspolicy" % w.tlsmap_port)
+    w.postconf(smtp_tls_policy_maps="socketmap:inet:127.0.0.1:%d:tlspolicy"
+               % other)
+    assert fix_of(line) == ("postconf -c %s -e 'smtp_tls_policy_maps = "
+                            "socketmap:inet:127.0.0.1:%d:tlspolicy'"
+                            % (w.dir, w.tlsmap_port))
+    run_fix(w, line)
+
+
+def set_override(w, service, name, value):
+    """-o name=value on master.cf's service, written into master.cf as an
+    admin would (the braced -o { name = value } when the value has blanks
+    or commas, which postconf -P refuses); None removes it. postconf -M
+    must then show it."""
+    path = os.path.join(w.dir, "master.cf")
+    with open(path) as f:
+        lines = f.read().splitlines()
+    svc, typ = service.split("/")
+    start = next(i for i, l in enumerate(lines)
+                 if l.split()[:2] == [svc, typ])
+    end = start + 1
+    while end < len(lines) and lines[end][:1] in (" ", "\t"):
+        end += 1
+    own = re.compile(r"\s+-o\s+(\{\s*)?%s\s*=" % re.escape(name))
+    body = [l for l in lines[start + 1:end] if not own.match(l)]
+    if value is not None:
+        body.append("  -o { %s = %s }" % (name, value)
+                    if re.search(r"[\s,]", value) else
+                    "  -o %s=%s" % (name, value))
+    lines[start + 1:end] = body
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    shown = subprocess.run(["postconf", "-c", w.dir, "-M", service],
+                           capture_output=True, text=True, check=True).stdout
+    assert (value is None) == (name + "=" not in shown), shown
+
+
+def run_master_fix(w, line, service):
+    """Apply a "in master.cf, service S: -o name=value" fix as printed
+    (the braced -o { name = value } form too); then nothing is wrong."""
+    fix = fix_of(line)
+    m = re.fullmatch(r"in master\.cf, service %s: -o (?:\{ (\S+) = (.*) \}|"
+                     r"([^=\s]+)=(\S*))" % re.escape(service), fix)
+    assert m, fix
+    name, value = (m.group(1), m.group(2)) if m.group(1) else \
+        (m.group(3), m.group(4))
+    set_override(w, service, name, value)
     assert_clean(w)
+
+
+def test_transport_override_checked_like_main_cf():
+    """A transport's -o smtp_tls_policy_maps in master.cf: a map tlsmap
+    does not serve, an endpoint it does not listen on, and a list without
+    tlsmap's table are found, with the master.cf line to change."""
+    w = world()
+    good = "socketmap:inet:127.0.0.1:%d:tlspolicy" % w.tlsmap_port
+    # the same table as main.cf: nothing to say
+    set_override(w, "relay/unix", "smtp_tls_policy_maps", good)
+    assert_clean(w)
+    bad = good.replace("tlspolicy", "nosuchmap")
+    set_override(w, "relay/unix", "smtp_tls_policy_maps", bad)
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert ("master.cf service relay/unix's -o smtp_tls_policy_maps names "
+            "%s, but tlsmap serves no map nosuchmap" % bad) in line, line
+    other = "socketmap:inet:127.0.0.1:%d:tlspolicy" % free_port()
+    set_override(w, "relay/unix", "smtp_tls_policy_maps", other)
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert rc == 2
+    assert ("master.cf service relay/unix's -o smtp_tls_policy_maps names "
+            "%s, but tlsmap" % other) in line, line
+    assert fix_of(line) == ("in master.cf, service relay/unix: "
+                            "-o smtp_tls_policy_maps=" + good)
+    run_master_fix(w, line, "relay/unix")
+    # smtp_tls_per_site overridden to tlsmap's policy map: the wrong type
+    set_override(w, "relay/unix", "smtp_tls_per_site", good)
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert ("relay/unix's -o smtp_tls_per_site names %s, a tlsmap map of "
+            "type policy" % good) in line, line
+    set_override(w, "relay/unix", "smtp_tls_per_site", None)
+    assert_clean(w)
+
+
+def test_transport_override_drops_tlsmap():
+    w = world()
+    good = "socketmap:inet:127.0.0.1:%d:tlspolicy" % w.tlsmap_port
+    local = "hash:%s/tls_policy" % w.dir
+    set_override(w, "relay/unix", "smtp_tls_policy_maps", local)
+    rc, out = w.doctor()
+    line = only_finding(out, "warning")
+    assert rc == 1
+    assert ("master.cf service relay/unix overrides smtp_tls_policy_maps "
+            "with -o smtp_tls_policy_maps=%s, which drops tlsmap's %s"
+            % (local, good)) in line, line
+    assert fix_of(line) == ("in master.cf, service relay/unix: -o { "
+                            "smtp_tls_policy_maps = %s, %s }" % (local, good))
+    run_master_fix(w, line, "relay/unix")
+    # an empty override drops it too
+    set_override(w, "relay/unix", "smtp_tls_policy_maps", "")
+    rc, out = w.doctor()
+    line = only_finding(out, "warning")
+    assert fix_of(line) == ("in master.cf, service relay/unix: "
+                            "-o smtp_tls_policy_maps=" + good)
+    run_master_fix(w, line, "relay/unix")
+
+
+def test_tlsmap_idle_timeout_below_postfix():
+    """Postfix's socketmap client reuses a connection until it has been
+    idle 10 s; a tlsmap that closes sooner gets a warning naming the line."""
+    w = world()
+    for value, finding in (("5s", True), ("10s", True), ("11s", False),
+                           ("0", False)):
+        w.tlsmap.write(w.tlsmap_conf, w.tlsmap_text +
+                       "idle_timeout = %s\n" % value)
+        try:
+            rc, out = w.doctor()
+        finally:
+            w.tlsmap.write(w.tlsmap_conf, w.tlsmap_text)
+        if not finding:
+            assert (rc, out) == (0, ""), (value, out)
+            continue
+        line = only_finding(out, "warning")
+        assert rc == 1
+        assert ("tlsmap (%s) closes idle connections after %s (idle_timeout)"
+                ", but Postfix's socketmap client keeps each one for reuse "
+                "until it has been idle 10s" % (w.tlsmap_conf, value)) \
+            in line, line
+        n = len(w.tlsmap_text.splitlines()) + 1
+        assert fix_of(line).startswith("in %s, line %d: idle_timeout = 300s "
+                                       % (w.tlsmap_conf, n)), line
+    # not used by Postfix at all: nothing to compare
+    w.postconf(smtp_tls_policy_maps="")
+    w.tlsmap.write(w.tlsmap_conf, w.tlsmap_text + "idle_timeout = 5s\n")
+    try:
+        assert_clean(w)
+    finally:
+        w.tlsmap.write(w.tlsmap_conf, w.tlsmap_text)
 
 
 def test_tlsmap_validates_for_a_newer_postfix():
@@ -389,7 +532,79 @@ def test_dovecot_socket_missing():
     assert ("looks for %s/private/auth (smtpd_sasl_path = private/auth, "
             "relative to queue_directory), which does not exist"
             % w.queue) in line, line
+    # saslauthd-lite is set up here without a Dovecot socket: say how
+    assert fix_of(line).startswith("dovecot_listen = unix:%s/private/auth "
+                                   "in %s" % (w.queue, w.sasl_conf)), line
     assert_clean(w)
+
+
+def dovecot_world():
+    """saslauthd-lite serving the Dovecot protocol where the chrooted
+    smtpd looks (dovecot_listen = unix:QUEUE/private/auth, smtpd_sasl_path
+    = private/auth), the way saslauthd_dovecot_postfix.py runs it."""
+    w = world()
+    private = os.path.join(w.queue, "private")
+    os.makedirs(private, mode=0o755, exist_ok=True)
+    w.auth = os.path.join(private, "auth")
+    w.sasl.stop()
+    w.start_sasl(dovecot_listen="unix:" + w.auth)
+    w.postconf(smtpd_sasl_type="dovecot", smtpd_sasl_path="private/auth")
+    return w
+
+
+def test_dovecot_wiring_correct():
+    """No finding, and the doctor's AUTH PLAIN really reached saslauthd-lite
+    over the Dovecot socket (its decision log names the doctor's login)."""
+    w = dovecot_world()
+    assert_clean(w)
+    log = [l for l in w.sasl.log().splitlines()
+           if "pfhelpers-doctor-no-such-user" in l]
+    assert log, w.sasl.log()[-2000:]
+    # the socket postfix may not open, as the chrooted smtpd would meet it
+    rc, out = doctor_with_mode(w, w.auth, 0o600)
+    line = only_finding(out, "error")
+    assert ("smtpd (service 127.0.0.1:%d/inet) cannot connect to %s "
+            "(smtpd_sasl_path = private/auth, relative to queue_directory)"
+            ": user postfix is not allowed" % (w.chroot_port, w.auth)) \
+        in line, line
+    assert_clean(w)
+
+
+def test_dovecot_path_as_the_chrooted_smtpd_sees_it():
+    """The host's path in smtpd_sasl_path: the chrooted smtpd looks inside
+    the queue directory for it. The fix is the path relative to it."""
+    w = dovecot_world()
+    w.postconf(smtpd_sasl_path=w.auth)
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert rc == 2
+    assert ("smtpd (service 127.0.0.1:%d/inet, chrooted) looks for the "
+            "Dovecot auth socket at unix:%s%s (smtpd_sasl_path = %s), but "
+            "saslauthd-lite (%s) serves it on unix:%s (dovecot_listen)"
+            % (w.chroot_port, w.queue, w.auth, w.auth, w.sasl_conf, w.auth)
+            ) in line, line
+    assert fix_of(line) == ("postconf -c %s -e 'smtpd_sasl_path = "
+                            "private/auth'" % w.dir)
+    run_fix(w, line)
+    # the mux socket is not the Dovecot one either
+    w.postconf(smtpd_sasl_path="var/run/saslauthd/mux")
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert "looks for the Dovecot auth socket at unix:%s" % w.mux in line, \
+        line
+    run_fix(w, line)
+
+
+def test_dovecot_socket_not_dovecot():
+    """saslauthd-lite without dovecot_listen: smtpd_sasl_path at a socket
+    that does not speak the Dovecot protocol (the mux) fails the probe."""
+    w = world()
+    w.postconf(smtpd_sasl_type="dovecot",
+               smtpd_sasl_path="var/run/saslauthd/mux")
+    rc, out = w.doctor()
+    line = only_finding(out, "error")
+    assert ("the Dovecot auth socket unix:%s does not answer the auth "
+            "handshake and one AUTH PLAIN" % w.mux) in line, line
 
 
 def test_daemon_not_answering():
