@@ -8,6 +8,7 @@ sync_libsync_a_SOURCES = \
 	sync/sync_state.c sync/sync_state.h \
 	sync/sync_ldap_msg.c sync/sync_ldap_msg.h \
 	sync/sync_cert.c sync/sync_cert.h \
+	sync/sync_ldap_table.c sync/sync_ldap_table.h \
 	saslauthd-lite/pwfile_hash.c saslauthd-lite/pwfile_hash.h \
 	tlsmap/tls_policy.c tlsmap/tls_policy.h
 sync_libsync_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite \
@@ -21,7 +22,6 @@ sync_pfhelpers_sync_SOURCES = \
 	sync/sync_link.c sync/sync_link.h \
 	sync/sync_pg.c \
 	sync/sync_ldap.c \
-	sync/sync_ldap_table.c sync/sync_ldap_table.h \
 	sync/sync_status.c
 sync_pfhelpers_sync_CPPFLAGS = $(sync_libsync_a_CPPFLAGS) $(PQ_CFLAGS)
 sync_pfhelpers_sync_LDADD = sync/libsync.a policyd-ccert/libccert.a \

@@ -138,6 +138,9 @@ void	sync_feed_row_of(struct sync_feed *, const char *who,
 /* sync_feed_row_error - a row that cannot be written: the update is refused */
 void	sync_feed_row_error(struct sync_feed *, const char *why);
 void	sync_feed_failed(struct sync_feed *, const char *why);
+/* sync_feed_write_beside - OUTPUT.SUFFIX atomically, the output's mode and group; -1 logged */
+int	sync_feed_write_beside(struct sync_feed *, const char *suffix,
+	    const char *data, size_t len);
 
 /* sync_link.c: one connection per store (sync_link.h) */
 struct sync_link *sync_link_new(struct sync_daemon *,

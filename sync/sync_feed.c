@@ -185,6 +185,27 @@ output_gid(const struct sync_feed *f, gid_t *gid, char *err, size_t errlen)
 	return 0;
 }
 
+/* sync_feed_write_beside - OUTPUT.SUFFIX, with the output's mode and group
+ * (it may hold what the output holds: password hashes) */
+int
+sync_feed_write_beside(struct sync_feed *f, const char *suffix,
+    const char *data, size_t len)
+{
+	char *path = xasprintf("%s.%s", f->cfg->output, suffix), why[512];
+	mode_t mode = f->cfg->output_mode ? f->cfg->output_mode :
+	    sync_format_mode(f->cfg->fmt);
+	gid_t gid;
+	int rc = -1;
+
+	if (output_gid(f, &gid, why, sizeof(why)) == 0 &&
+	    atomicfile_write(path, data, len, mode, gid, why, sizeof(why)) == 0)
+		rc = 0;
+	else
+		log_warn("feed %s: %s: %s", f->name, path, why);
+	free(path);
+	return rc;
+}
+
 /* unchanged - does the file hold exactly this text already? */
 static int
 unchanged(const struct sync_feed *f)

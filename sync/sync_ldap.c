@@ -20,8 +20,11 @@
  * connect.
  *
  * Per feed: entries are kept by entryUUID (sync_ldap_table.h). A search
- * starts with the cookie of the last complete refresh of this run; without
- * one the table starts empty. Refresh phase: entries add, present and
+ * starts with the cookie of the last complete refresh; without one the
+ * table starts empty. Entries and cookie are saved beside the file
+ * (OUTPUT.ldap, with the file's mode) whenever it is written, and read
+ * back when the feed is made (start, SIGHUP), so a restart asks only for
+ * what changed; a snapshot made by another search is not used. Refresh phase: entries add, present and
  * delete; syncIdSet lists present or deleted UUIDs; the end of a present
  * phase (refreshPresent) removes every entry not mentioned. The file is
  * written only when a refresh is done (refreshDone), never from part of
@@ -45,9 +48,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "ev.h"
+#include "fileread.h"
 #include "log.h"
 #include "secret.h"
 #include "sync.h"
@@ -142,7 +148,82 @@ generation(const struct lfeed *lf, char *out, size_t len)
 	out[n] = 0;
 }
 
-/* write_feed - the feed's file from its entries */
+/* search_config - what the snapshot must have been made by: the feed's
+ * search as the directory sees it */
+static char *
+search_config(const struct sync_feed_cfg *fc)
+{
+	return xasprintf("%s|%s|%s|%s|%s|%s", fc->format, fc->uris,
+	    fc->search_base, fc->scope, fc->filter, fc->attributes);
+}
+
+/* save_snapshot - entries and cookie beside the file, for a restart */
+static void
+save_snapshot(struct lfeed *lf)
+{
+	char *config = search_config(lf->f->cfg);
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (lf->f->cfg->fmt == SYNC_FMT_PWFILE)
+		buf_set_secret(&b);
+	if (sync_ldap_table_save(lf->table, config, &lf->cookie, &b) == 0)
+		(void)sync_feed_write_beside(lf->f, "ldap", b.data, b.len);
+	buf_free(&b);
+	free(config);
+}
+
+/* load_snapshot - a snapshot of an earlier run: its cookie refreshes
+ * only what changed since; anything wrong with it refreshes from nothing */
+static void
+load_snapshot(struct lfeed *lf)
+{
+	const struct sync_feed_cfg *fc = lf->f->cfg;
+	char *path = xasprintf("%s.ldap", fc->output), *text = NULL, err[256];
+	char *config = search_config(fc);
+	struct stat st;
+	size_t len = 0;
+	int have_st;
+
+	if (fileread_stable(path, 0, &text, &len, &st, &have_st, err,
+	    sizeof(err)) == FILEREAD_OK) {
+		if (sync_ldap_table_load(lf->table, text, len, config,
+		    fc->fmt == SYNC_FMT_IDENTITIES ? 3 : fc->nattrs,
+		    fc->fmt == SYNC_FMT_PWFILE, &lf->cookie, err,
+		    sizeof(err)) == 0)
+			log_info("feed %s: %zu entries from %s; asking the "
+			    "directory for what changed since", lf->f->name,
+			    sync_ldap_table_count(lf->table), path);
+		else
+			log_info("feed %s: %s: %s; refreshing from nothing",
+			    lf->f->name, path, err);
+		secret_wipe(text, len);
+	}
+	free(text);
+	free(config);
+	free(path);
+}
+
+/* write_entry - one entry's rows into the feed's new text */
+static void
+write_entry(void *ctx, const char *dn, const char *error,
+    const char *const *cols, unsigned nrows, unsigned ncols)
+{
+	struct sync_feed *f = ctx;
+	char who[600], why[900];
+	unsigned r;
+
+	snprintf(who, sizeof(who), "entry \"%.500s\"", dn);
+	if (error) {
+		snprintf(why, sizeof(why), "%s: %s", who, error);
+		sync_feed_row_error(f, why);
+		return;
+	}
+	for (r = 0; r < nrows; r++)
+		sync_feed_row_of(f, who, cols + (size_t)r * ncols, ncols);
+}
+
+/* write_feed - the feed's file from its entries, and the snapshot */
 static void
 write_feed(struct ldap_link *l, struct lfeed *lf)
 {
@@ -150,7 +231,10 @@ write_feed(struct ldap_link *l, struct lfeed *lf)
 
 	lf->dirty = false;
 	generation(lf, gen, sizeof(gen));
-	sync_ldap_table_write(lf->table, lf->f, gen, l->desc);
+	sync_feed_begin(lf->f);
+	sync_ldap_table_each(lf->table, write_entry, lf->f);
+	sync_feed_end(lf->f, gen, l->desc);
+	save_snapshot(lf);
 }
 
 /* ---- connecting ---- */
@@ -750,6 +834,7 @@ ldap_link_add_feed(struct sync_link *base, struct sync_feed *f)
 	lf->msgid = -1;
 	lf->refreshing = true;
 	lf->table = sync_ldap_table_new();
+	load_snapshot(lf);
 }
 
 static void

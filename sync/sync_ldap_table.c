@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "htab.h"
 #include "secret.h"
 #include "sync.h"
@@ -406,13 +407,12 @@ by_first_column(const void *a, const void *b)
 }
 
 void
-sync_ldap_table_write(struct sync_ldap_table *t, struct sync_feed *f,
-    const char *generation, const char *source)
+sync_ldap_table_each(struct sync_ldap_table *t, sync_ldap_visit_fn *fn,
+    void *ctx)
 {
 	struct sync_ldap_entry **all, *e;
 	const struct htab_ent *he;
-	char who[600];
-	size_t i, n = 0, r;
+	size_t i, n = 0;
 
 	all = xcalloc(t->live ? t->live : 1, sizeof(*all));
 	for (i = 0; i < htab_count(t->by_uuid); i++) {
@@ -421,21 +421,316 @@ sync_ldap_table_write(struct sync_ldap_table *t, struct sync_feed *f,
 			all[n++] = he->val;
 	}
 	qsort(all, n, sizeof(*all), by_first_column);
-	sync_feed_begin(f);
 	for (i = 0; i < n; i++) {
 		e = all[i];
-		snprintf(who, sizeof(who), "entry \"%.500s\"", e->dn);
-		if (e->error) {
-			char why[900];
-
-			snprintf(why, sizeof(why), "%s: %s", who, e->error);
-			sync_feed_row_error(f, why);
-			continue;
-		}
-		for (r = 0; r < e->nrows; r++)
-			sync_feed_row_of(f, who, (const char *const *)e->cols +
-			    r * e->ncols, e->ncols);
+		fn(ctx, e->dn, e->error, (const char *const *)e->cols,
+		    e->error ? 0 : e->nrows, e->ncols);
 	}
 	free(all);
-	sync_feed_end(f, generation, source);
+}
+
+/* ---- the snapshot beside the file: entries and cookie across restarts ---- */
+
+#define SNAP_MAGIC	"# pfhelpers-sync LDAP snapshot: the agent rewrites it\n" \
+			"version 1\n"
+
+/* put_esc - a field: bytes outside '!'..'~' and '%' as %XX; "" as "%" */
+static int
+put_esc(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char tmp[3];
+	size_t i;
+
+	if (len == 0)
+		return buf_append(b, "%", 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c > 0x20 && c < 0x7f && c != '%') {
+			if (buf_append(b, &s[i], 1) < 0)
+				return -1;
+			continue;
+		}
+		tmp[0] = '%';
+		tmp[1] = hex[c >> 4];
+		tmp[2] = hex[c & 15];
+		if (buf_append(b, tmp, 3) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+sync_ldap_table_save(const struct sync_ldap_table *t, const char *config,
+    const struct sync_cookie *cookie, struct buf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const struct sync_ldap_entry *e;
+	const struct htab_ent *he;
+	char uuid[2 * SYNC_UUID_LEN + 1];
+	size_t i, j, r, c;
+
+	if (buf_puts(out, SNAP_MAGIC "config ") < 0 ||
+	    put_esc(out, config, strlen(config)) < 0 ||
+	    buf_puts(out, "\ncookie ") < 0 ||
+	    put_esc(out, cookie->data ? cookie->data : "", cookie->len) < 0 ||
+	    buf_puts(out, "\n") < 0)
+		return -1;
+	for (i = 0; i < htab_count(t->by_uuid); i++) {
+		he = htab_at(t->by_uuid, i);
+		if ((e = he->val) == NULL)
+			continue;
+		for (j = 0; j < SYNC_UUID_LEN; j++) {
+			uuid[2 * j] = hex[(unsigned char)he->key[j] >> 4];
+			uuid[2 * j + 1] = hex[(unsigned char)he->key[j] & 15];
+		}
+		uuid[2 * SYNC_UUID_LEN] = 0;
+		if (buf_printf(out, "E %s ", uuid) < 0 ||
+		    put_esc(out, e->dn, strlen(e->dn)) < 0 ||
+		    buf_puts(out, "\n") < 0)
+			return -1;
+		if (e->error && (buf_puts(out, "X ") < 0 || put_esc(out,
+		    e->error, strlen(e->error)) < 0 || buf_puts(out, "\n") < 0))
+			return -1;
+		for (r = 0; e->error == NULL && r < e->nrows; r++) {
+			if (buf_puts(out, "R") < 0)
+				return -1;
+			for (c = 0; c < e->ncols; c++) {
+				const char *v = e->cols[r * e->ncols + c];
+
+				if (buf_puts(out, " ") < 0 ||
+				    put_esc(out, v, strlen(v)) < 0)
+					return -1;
+			}
+			if (buf_puts(out, "\n") < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* get_esc - one field back, as a malloc'd C string; NULL when malformed
+ * or when it would hold a NUL byte */
+static char *
+get_esc(const char *s, size_t len, size_t *out_len)
+{
+	char *out, *o;
+	size_t i;
+	int hi, lo;
+
+	if (len == 0)
+		return NULL;
+	if (len == 1 && s[0] == '%') {
+		*out_len = 0;
+		return xstrdup("");
+	}
+	o = out = xmalloc(len + 1);
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%') {
+			/* only what _save writes raw: '!'..'~' */
+			if ((unsigned char)s[i] <= 0x20 ||
+			    (unsigned char)s[i] >= 0x7f) {
+				free(out);
+				return NULL;
+			}
+			*o++ = s[i];
+			continue;
+		}
+		if (i + 2 >= len || (hi = hexval(s[i + 1])) < 0 ||
+		    (lo = hexval(s[i + 2])) < 0 || (hi == 0 && lo == 0)) {
+			free(out);
+			return NULL;
+		}
+		*o++ = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	*o = 0;
+	*out_len = (size_t)(o - out);
+	return out;
+}
+
+/* field - the next blank-separated field of a line, decoded */
+static char *
+field(const char **p, const char *end, size_t *len)
+{
+	const char *q;
+
+	if (*p < end && **p == ' ')
+		(*p)++;
+	for (q = *p; q < end && *q != ' '; q++)
+		;
+	if (q == *p)
+		return NULL;
+	{
+		char *v = get_esc(*p, (size_t)(q - *p), len);
+
+		*p = q;
+		return v;
+	}
+}
+
+/* header_field - "NAME VALUE\n" at *p: the value, *p past the line */
+static char *
+header_field(const char **p, const char *end, const char *name)
+{
+	size_t nlen = strlen(name), n;
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p)), *q;
+	char *v;
+
+	if (nl == NULL || (size_t)(nl - *p) <= nlen ||
+	    memcmp(*p, name, nlen) != 0)
+		return NULL;
+	q = *p + nlen - 1;		/* at the blank: field() skips it */
+	if ((v = field(&q, nl, &n)) == NULL)
+		return NULL;
+	if (q != nl || strlen(v) != n) {
+		free(v);
+		return NULL;
+	}
+	*p = nl + 1;
+	return v;
+}
+
+/* load_line - one line into the entry being read (or a new one) */
+static int
+load_line(struct sync_ldap_table *t, struct sync_ldap_entry **cur,
+    const char *p, const char *end, unsigned ncols, bool secret,
+    size_t *rows_alloc)
+{
+	unsigned char uuid[SYNC_UUID_LEN];
+	struct sync_ldap_entry *e = *cur;
+	char *v;
+	size_t n, i;
+	int hi, lo;
+
+	if (end - p > 2 && p[0] == 'E' && p[1] == ' ') {
+		p += 2;
+		if (end - p < 2 * SYNC_UUID_LEN + 2 || p[2 * SYNC_UUID_LEN] != ' ')
+			return -1;
+		for (i = 0; i < SYNC_UUID_LEN; i++) {
+			if ((hi = hexval(p[2 * i])) < 0 ||
+			    (lo = hexval(p[2 * i + 1])) < 0)
+				return -1;
+			uuid[i] = (unsigned char)(hi << 4 | lo);
+		}
+		p += 2 * SYNC_UUID_LEN;
+		if ((v = field(&p, end, &n)) == NULL || p != end) {
+			free(v);
+			return -1;
+		}
+		if (htab_find(t->by_uuid, (const char *)uuid, SYNC_UUID_LEN)) {
+			free(v);
+			return -1;		/* a UUID twice */
+		}
+		e = xcalloc(1, sizeof(*e));
+		e->dn = v;
+		e->secret = secret;
+		e->ncols = ncols;
+		e->bytes = n + 64;
+		sync_ldap_table_put(t, uuid, e);
+		*cur = e;
+		*rows_alloc = 0;
+		return 0;
+	}
+	if (e == NULL)
+		return -1;
+	if (end - p > 2 && p[0] == 'X' && p[1] == ' ') {
+		p += 2;
+		if (e->error || e->nrows || (v = field(&p, end, &n)) == NULL)
+			return -1;
+		e->error = v;
+		return p == end ? 0 : -1;
+	}
+	if (end - p > 1 && p[0] == 'R' && p[1] == ' ' && e->error == NULL) {
+		p += 1;
+		if (e->nrows == *rows_alloc) {
+			*rows_alloc = *rows_alloc ? 2 * *rows_alloc : 1;
+			e->cols = xreallocarray(e->cols, *rows_alloc * ncols,
+			    sizeof(char *));
+			memset(e->cols + (size_t)e->nrows * ncols, 0,
+			    (*rows_alloc - e->nrows) * ncols * sizeof(char *));
+			e->nalloc = (unsigned)*rows_alloc;
+		}
+		for (i = 0; i < ncols; i++) {
+			if ((v = field(&p, end, &n)) == NULL)
+				return -1;
+			e->cols[(size_t)e->nrows * ncols + i] = v;
+			e->bytes += n + 1;
+			t->bytes += n + 1;
+		}
+		if (p != end)
+			return -1;
+		e->nrows++;
+		return 0;
+	}
+	return -1;
+}
+
+int
+sync_ldap_table_load(struct sync_ldap_table *t, const char *text, size_t len,
+    const char *config, unsigned ncols, bool secret, struct sync_cookie *cookie,
+    char *err, size_t errlen)
+{
+	const char *p = text, *end = text + len, *nl;
+	struct sync_ldap_entry *cur = NULL;
+	size_t magic = strlen(SNAP_MAGIC), lineno = 2, rows_alloc = 0;
+	char *v;
+
+	sync_ldap_table_clear(t);
+	memset(cookie, 0, sizeof(*cookie));
+	if (len < magic || memcmp(text, SNAP_MAGIC, magic) != 0) {
+		snprintf(err, errlen, "not a snapshot of this version");
+		return -1;
+	}
+	p += magic;
+	/* config and cookie, then the entries */
+	if ((v = header_field(&p, end, "config ")) == NULL) {
+		snprintf(err, errlen, "line 3: want \"config ...\"");
+		goto fail;
+	}
+	if (strcmp(v, config) != 0) {
+		free(v);
+		snprintf(err, errlen, "the feed's search changed since it was "
+		    "written");
+		goto fail;
+	}
+	free(v);
+	if ((v = header_field(&p, end, "cookie ")) == NULL) {
+		snprintf(err, errlen, "line 4: want \"cookie ...\"");
+		goto fail;
+	}
+	cookie->data = v;
+	cookie->len = strlen(v);
+	lineno = 4;
+	for (; p < end; p = nl + 1) {
+		lineno++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL ||
+		    load_line(t, &cur, p, nl, ncols, secret, &rows_alloc) < 0) {
+			snprintf(err, errlen, "line %zu: malformed", lineno);
+			goto fail;
+		}
+	}
+	if (cookie->len == 0) {
+		snprintf(err, errlen, "no cookie");
+		goto fail;
+	}
+	return 0;
+fail:
+	free(cookie->data);
+	memset(cookie, 0, sizeof(*cookie));
+	sync_ldap_table_clear(t);
+	return -1;
 }

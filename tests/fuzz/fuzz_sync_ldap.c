@@ -1,12 +1,15 @@
 /*
  * fuzz_sync_ldap.c - fuzz harness for pfhelpers-sync's RFC 4533 decoders
  *
- * The first byte picks what the rest is (byte % 3):
+ * The first byte picks what the rest is (byte % 4):
  *   0  a Sync State control value, through sync_ldap_parse_state();
  *   1  a Sync Info message value, through sync_ldap_parse_info();
- *   2  a userCertificate;binary value, through sync_cert_pin().
- * These are what a directory server (or whoever sits on the path to it)
- * sends the agent. Invariants:
+ *   2  a userCertificate;binary value, through sync_cert_pin();
+ *   3  a snapshot file (OUTPUT.ldap), through sync_ldap_table_load()
+ *      (byte 0 / 4 picks 2 or 3 columns).
+ * The first three are what a directory server (or whoever sits on the
+ * path to it) sends the agent, the last what a restart reads back.
+ * Invariants:
  *   - nothing crashes, leaks or reads outside the input;
  *   - a refused value says why, in one line;
  *   - a parsed state has a state 0-3; a parsed syncIdSet holds no more
@@ -14,7 +17,10 @@
  *     within the input;
  *   - a parsed cookie encodes into a request value that holds it;
  *   - a certificate's pin is "sha256:" and 64 upper-case hex digits, its
- *     day YYYY-MM-DD.
+ *     day YYYY-MM-DD;
+ *   - a loaded snapshot saves to a text that loads again and saves to the
+ *     same text, with as many entries; a refused one leaves the table
+ *     empty and no cookie.
  */
 #include "sysdep.h"
 
@@ -24,8 +30,10 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "buf.h"
 #include "sync_cert.h"
 #include "sync_ldap_msg.h"
+#include "sync_ldap_table.h"
 
 const char fuzz_seed_dir[] = "sync_ldap";
 
@@ -98,6 +106,40 @@ fuzz_cert(const char *val, size_t len)
 	FUZZ_CHECK(strlen(day) == 10 && day[4] == '-' && day[7] == '-');
 }
 
+static void
+fuzz_snapshot(const char *val, size_t len, unsigned ncols)
+{
+	static const char config[] = "pwfile|ldap://x|dc=x|sub|(uid=*)|uid p";
+	struct sync_ldap_table *t = sync_ldap_table_new();
+	struct sync_cookie c, c2;
+	struct buf once, twice;
+	char err[256] = "";
+	size_t n;
+
+	if (sync_ldap_table_load(t, val, len, config, ncols, true, &c, err,
+	    sizeof(err)) < 0) {
+		FUZZ_CHECK(err[0] != 0 && strchr(err, '\n') == NULL);
+		FUZZ_CHECK(c.data == NULL && sync_ldap_table_count(t) == 0);
+		sync_ldap_table_free(t);
+		return;
+	}
+	n = sync_ldap_table_count(t);
+	buf_init(&once, 0);
+	buf_init(&twice, 0);
+	FUZZ_CHECK(sync_ldap_table_save(t, config, &c, &once) == 0);
+	FUZZ_CHECK(sync_ldap_table_load(t, once.data, once.len, config, ncols,
+	    true, &c2, err, sizeof(err)) == 0);
+	FUZZ_CHECK(sync_ldap_table_count(t) == n);
+	FUZZ_CHECK(sync_ldap_table_save(t, config, &c2, &twice) == 0);
+	FUZZ_CHECK(once.len == twice.len && memcmp(once.data, twice.data,
+	    once.len) == 0);
+	buf_free(&once);
+	buf_free(&twice);
+	free(c.data);
+	free(c2.data);
+	sync_ldap_table_free(t);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -107,15 +149,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (len < 1)
 		return 0;
 	val = fuzz_copy(data + 1, len - 1);
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		fuzz_state(val, len - 1);
 		break;
 	case 1:
 		fuzz_info(val, len - 1);
 		break;
-	default:
+	case 2:
 		fuzz_cert(val, len - 1);
+		break;
+	default:
+		fuzz_snapshot(val, len - 1, (data[0] / 4) % 2 ? 3 : 2);
 		break;
 	}
 	free(val);

@@ -347,6 +347,39 @@ def test_deletes_made_while_away_are_applied_in_both_phases():
 
 
 @test
+def test_a_restarted_agent_asks_only_for_what_changed():
+    ds = directory(seed=seed(users=("alice", "bob", "carol")))
+    a = Agent(ds.url).start()
+    with a.d:
+        a.wait_text(lambda t: logins(t) == ["alice", "bob", "carol"],
+                    timeout=5)
+        snap = a.out() + ".ldap"
+        wait_for(lambda: os.path.exists(snap), timeout=2, what=snap)
+        assert os.stat(snap).st_mode & 0o777 == 0o600, "it holds hashes"
+        a.stop()
+        # while the agent is away: a delete, an add and a modify
+        ds.modify("dn: uid=bob,%s\nchangetype: delete\n" % PEOPLE)
+        ds.modify(person("dave", "dave-pw"), add=True)
+        ds.modify("dn: uid=alice,%s\nchangetype: modify\nreplace: "
+                  "userPassword\nuserPassword: {CRYPT}%s\n"
+                  % (PEOPLE, crypt_hash("alice-new")))
+        a.start()
+        a.d.wait_log(r"feed auth: 3 entries from .*passwd.ldap; asking the "
+                     r"directory for what changed since", since=a.mark)
+        a.wait_text(lambda t: logins(t) == ["alice", "carol", "dave"] and
+                    crypt_hash("alice-new") in t, timeout=5)
+        # a snapshot made by another search is not used
+        a.stop()
+        with open(a.d.config_file, "a") as f:
+            f.write("auth_filter = (&(objectClass=inetOrgPerson)"
+                    "(!(uid=carol)))\nmax_delete_fraction = 1\n")
+        a.start()
+        a.d.wait_log(r"passwd.ldap: the feed's search changed since it was "
+                     r"written; refreshing from nothing", since=a.mark)
+        a.wait_text(lambda t: logins(t) == ["alice", "dave"], timeout=5)
+
+
+@test
 def test_outage_keeps_the_file_and_a_restarted_agent_serves_it():
     ds = directory()
     a = Agent(ds.url).start()
