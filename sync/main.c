@@ -12,9 +12,11 @@
  */
 #include "sysdep.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -123,6 +125,26 @@ sync_stopped(struct server *srv)
 	server_set_ctx(srv, NULL);
 }
 
+/* check_password_file - an LDAP feed's bind password: there, and private */
+static unsigned
+check_password_file(const char *name, const struct sync_feed_cfg *fc)
+{
+	struct stat st;
+
+	if (stat(fc->bind_password_file, &st) < 0) {
+		log_error("check: %s_bind_password_file: %s: %s", name,
+		    fc->bind_password_file, strerror(errno));
+		return 1;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 0007)) {
+		log_error("check: %s_bind_password_file: %s: %s", name,
+		    fc->bind_password_file, !S_ISREG(st.st_mode) ?
+		    "not a regular file" : "others may read it; chmod 0600");
+		return 1;
+	}
+	return 0;
+}
+
 /* sync_verify - "check": each present output, read as its reader reads it */
 static unsigned
 sync_verify(struct server *srv, void *vcfg)
@@ -151,6 +173,8 @@ sync_verify(struct server *srv, void *vcfg)
 			problems++;
 		}
 		free(dir);
+		if (fc->kind == SYNC_SRC_LDAP && fc->bind_password_file[0])
+			problems += check_password_file(set->names[i], fc);
 		rc = sync_format_count_file(fc->fmt, cfg->version, fc->output,
 		    &n, err, sizeof(err));
 		if (rc < 0) {

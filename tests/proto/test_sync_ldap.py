@@ -582,6 +582,27 @@ def test_check_names_the_bad_line():
                            text=True, timeout=30)
         assert r.returncode != 0, (text, r)
         assert want in r.stderr, (want, r.stderr)
+    # check: the bind password file must exist and be private
+    pw = os.path.join(d, "pw")
+    with open(pw, "w") as f:
+        f.write("x\n")
+    os.chmod(pw, 0o644)
+    good = base + ("a_attributes = uid userPassword\na_bind_dn = cn=r\n"
+                   "a_bind_password_file = %s\n" % pw)
+    with open(conf, "w") as f:
+        f.write(good)
+    r = subprocess.run([prog, "-c", conf, "check"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode != 0 and "others may read it; chmod 0600" in \
+        r.stderr, r.stderr
+    os.chmod(pw, 0o600)
+    r = subprocess.run([prog, "-c", conf, "check"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    os.unlink(pw)
+    r = subprocess.run([prog, "-c", conf, "check"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode != 0 and "No such file" in r.stderr, r.stderr
     # a clear-text directory on another host is warned about
     with open(conf, "w") as f:
         f.write(base.replace("127.0.0.1", "ldap.example.net") +
