@@ -3,6 +3,7 @@
  */
 #include "sysdep.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -25,8 +26,12 @@ sync_cert_pin(const unsigned char *der, size_t len,
 	int n, rc = -1;
 
 	if (len == 0 || len > 1 << 20 ||
-	    (x = d2i_X509(NULL, &p, (long)len)) == NULL)
+	    (x = d2i_X509(NULL, &p, (long)len)) == NULL) {
+		/* not a certificate: a text fingerprint. The queue must not
+		 * leave errors for the next TLS call of this thread */
+		ERR_clear_error();
 		return 0;
+	}
 	if ((size_t)(p - der) != len) {
 		X509_free(x);
 		return 0;

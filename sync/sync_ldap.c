@@ -47,7 +47,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +94,7 @@ struct ldap_link {
 	size_t	 nfeeds;
 	struct ev_timer *timer;		/* retry, or heartbeat */
 	struct ev_timer *debounce;
+	struct ev_timer *resume;	/* a drain that stopped at its cap */
 	unsigned failures_in_row;
 };
 
@@ -239,12 +243,13 @@ write_feed(struct ldap_link *l, struct lfeed *lf)
 
 /* ---- connecting ---- */
 
-/* read_password - the bind password from its file, without line end */
+/* read_password - the bind password from its file: one line of text */
 static int
 read_password(const char *path, char *out, size_t outlen, char *why,
     size_t whylen)
 {
 	ssize_t n;
+	size_t got = 0;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
@@ -252,23 +257,23 @@ read_password(const char *path, char *out, size_t outlen, char *why,
 		    strerror(errno));
 		return -1;
 	}
-	n = read(fd, out, outlen - 1);
+	/* one byte more than fits: a longer file is refused, not cut */
+	while (got < outlen && (n = read(fd, out + got, outlen - got)) > 0)
+		got += (size_t)n;
 	(void)close(fd);
-	if (n < 0) {
-		snprintf(why, whylen, "bind_password_file %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-		n--;
-	out[n] = 0;
-	if (n == 0 || (size_t)n == outlen - 1 || memchr(out, 0, (size_t)n)) {
+	if (got > 0 && out[got - 1] == '\n')
+		got--;
+	if (got > 0 && out[got - 1] == '\r')
+		got--;
+	if (got == 0 || got >= outlen || memchr(out, 0, got) ||
+	    memchr(out, '\n', got) || memchr(out, '\r', got)) {
 		secret_wipe(out, outlen);
 		snprintf(why, whylen, "bind_password_file %s: %s", path,
-		    n == 0 ? "empty (an empty password is an unauthenticated "
-		    "bind)" : "not one line of text");
+		    got == 0 ? "empty (an empty password is an unauthenticated "
+		    "bind)" : "not one line of text of at most 1023 bytes");
 		return -1;
 	}
+	out[got] = 0;
 	return 0;
 }
 
@@ -378,6 +383,32 @@ fail:
 static void link_io(struct ev *, int, uint32_t, void *);
 static void heartbeat(struct ev *, void *);
 
+/* socket_for_loop - the connection's socket, fit for the loop: libldap
+ * leaves it blocking after the connect, and a TLS read of a record that
+ * arrived in part would then wait in read() with the whole loop; over TCP
+ * unacknowledged data and a silent peer time out in the kernel too */
+static int
+socket_for_loop(struct ldap_link *l, int fd)
+{
+	unsigned ms = (unsigned)cfg_of(l)->connect_timeout;
+	int fl = fcntl(fd, F_GETFL), on = 1, idle = 60, intvl = 10, cnt = 3;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return 0;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+	    sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	return 0;
+}
+
 /* connect_begin - every URI in its order until one takes us */
 static void
 connect_begin(struct ev *ev, void *ctx)
@@ -403,7 +434,8 @@ connect_begin(struct ev *ev, void *ctx)
 		return;
 	}
 	if (ldap_get_option(l->ld, LDAP_OPT_DESC, &l->fd) != LDAP_OPT_SUCCESS ||
-	    l->fd < 0 || ev_fd_add(ev_of(l), l->fd, EV_READ, link_io, l) < 0) {
+	    l->fd < 0 || socket_for_loop(l, l->fd) < 0 ||
+	    ev_fd_add(ev_of(l), l->fd, EV_READ, link_io, l) < 0) {
 		l->fd = -1;
 		link_fail(l, "no socket to wait on");
 		return;
@@ -415,7 +447,9 @@ connect_begin(struct ev *ev, void *ctx)
 		    "refreshing every feed", l->desc, l->failures_in_row);
 	else
 		log_info("store %s: connected", l->desc);
-	l->failures_in_row = 0;
+	/* failures_in_row stays until the link proves healthy (a refresh
+	 * done, a heartbeat answered): a server that fails us right after
+	 * each bind keeps the backoff growing */
 	l->error[0] = 0;
 	for (i = 0; i < l->nfeeds && l->ld; i++)
 		start_search(l, &l->feeds[i]);
@@ -461,6 +495,9 @@ link_fail(struct ldap_link *l, const char *why)
 	if (l->fd >= 0)
 		ev_fd_del(ev_of(l), l->fd);
 	l->fd = -1;
+	if (l->resume)
+		ev_timer_cancel(ev_of(l), l->resume);
+	l->resume = NULL;
 	if (l->ld)
 		ldap_unbind_ext_s(l->ld, NULL, NULL);
 	l->ld = NULL;
@@ -582,6 +619,7 @@ static void
 refresh_done(struct ldap_link *l, struct lfeed *lf)
 {
 	lf->refreshing = false;
+	l->failures_in_row = 0;
 	if (lf->pending.data)
 		cookie_set(&lf->cookie, &lf->pending);
 	log_info("feed %s: refresh done: %zu entries", lf->f->name,
@@ -666,6 +704,14 @@ on_info(struct ldap_link *l, struct lfeed *lf, LDAPMessage *msg)
 	case SYNC_INFO_NEW_COOKIE:
 		break;
 	case SYNC_INFO_REFRESH_PRESENT:
+		if (!lf->refreshing) {
+			/* RFC 4533 has no present phase after the refresh:
+			 * sweeping now would drop every unchanged entry */
+			sync_ldap_info_free(&in);
+			link_fail(l, "the server sent refreshPresent in the "
+			    "persist phase");
+			return;
+		}
 		/* the present phase is over: what it did not name is gone */
 		gone = sync_ldap_table_sweep(lf->table);
 		if (gone)
@@ -700,7 +746,7 @@ on_result(struct ldap_link *l, struct lfeed *lf, LDAPMessage *msg)
 
 	(void)ldap_parse_result(l->ld, msg, &err, NULL, &text, NULL, NULL, 0);
 	lf->msgid = -1;
-	if (err == LDAP_SYNC_REFRESH_REQUIRED) {
+	if (err == LDAP_SYNC_REFRESH_REQUIRED && lf->cookie.data) {
 		log_info("feed %s: the server asks for a full refresh "
 		    "(e-syncRefreshRequired): reading every entry again",
 		    lf->f->name);
@@ -709,6 +755,7 @@ on_result(struct ldap_link *l, struct lfeed *lf, LDAPMessage *msg)
 		start_search(l, lf);
 		return;
 	}
+	/* (asked again without a cookie: the heartbeat retries, no loop) */
 	snprintf(why, sizeof(why), "the sync search ended: %s%s%s%s",
 	    ldap_err2string(err), text && *text ? " (" : "", text ? text : "",
 	    text && *text ? ")" : "");
@@ -733,6 +780,7 @@ on_message(struct ldap_link *l, LDAPMessage *msg)
 	if (id == l->hb_msgid && l->hb_msgid >= 0) {
 		if (type == LDAP_RES_SEARCH_RESULT) {
 			l->hb_msgid = -1;
+			l->failures_in_row = 0;
 			set_timer(l, (uint64_t)cfg_of(l)->heartbeat_interval,
 			    heartbeat);
 		}
@@ -758,20 +806,38 @@ on_message(struct ldap_link *l, LDAPMessage *msg)
 	}
 }
 
-/* link_io - every message libldap can give us now */
+#define DRAIN_MAX	2000
+
+static void drain(struct ldap_link *);
+
+/* resume - the rest of a capped drain, after the loop's other work */
 static void
-link_io(struct ev *ev, int fd, uint32_t events, void *ctx)
+resume(struct ev *ev, void *ctx)
 {
 	struct ldap_link *l = ctx;
+
+	(void)ev;
+	l->resume = NULL;
+	drain(l);
+}
+
+/* drain - the messages libldap can give us now, at most DRAIN_MAX: a big
+ * refresh lets timers and the status page in between */
+static void
+drain(struct ldap_link *l)
+{
 	struct timeval zero = { 0, 0 };
 	LDAPMessage *msg;
 	char why[300];
-	int rc, empty = 0;
+	int rc, empty = 0, n = 0;
 
-	(void)ev;
-	(void)fd;
-	(void)events;
 	while (l->ld && empty < 2) {
+		if (n++ == DRAIN_MAX) {
+			if (l->resume == NULL)
+				l->resume = ev_timer_add(ev_of(l), 0, resume,
+				    l);
+			return;
+		}
 		msg = NULL;
 		rc = ldap_result(l->ld, LDAP_RES_ANY, LDAP_MSG_ONE, &zero, &msg);
 		if (rc < 0) {
@@ -787,6 +853,16 @@ link_io(struct ev *ev, int fd, uint32_t events, void *ctx)
 		on_message(l, msg);
 		ldap_msgfree(msg);
 	}
+}
+
+/* link_io - the socket is readable */
+static void
+link_io(struct ev *ev, int fd, uint32_t events, void *ctx)
+{
+	(void)ev;
+	(void)fd;
+	(void)events;
+	drain(ctx);
 }
 
 /* heartbeat - a rootDSE read; no answer by the next tick closes the link */
@@ -854,6 +930,8 @@ ldap_link_free(struct sync_link *base)
 	set_timer(l, 0, NULL);
 	if (l->debounce)
 		ev_timer_cancel(ev_of(l), l->debounce);
+	if (l->resume)
+		ev_timer_cancel(ev_of(l), l->resume);
 	for (i = 0; i < l->nfeeds; i++) {
 		/* a change still in its debounce is not lost at a stop */
 		if (l->feeds[i].dirty && !l->feeds[i].refreshing)

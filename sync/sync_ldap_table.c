@@ -58,15 +58,14 @@ static char *
 crypt_hash(struct sync_ldap_entry *e, const struct berval *bv,
     const char *attr)
 {
-	size_t skip = 0;
+	size_t skip = 7;
 
-	if (bv->bv_len > 0 && bv->bv_val[0] == '{') {
-		if (bv->bv_len < 7 || strncasecmp(bv->bv_val, "{CRYPT}", 7)) {
-			entry_error(e, attr, "is not a {CRYPT} hash: "
-			    "saslauthd-lite checks crypt(3) hashes only");
-			return NULL;
-		}
-		skip = 7;
+	/* a value without a {SCHEME} is a clear-text password to LDAP */
+	if (bv->bv_len < 7 || strncasecmp(bv->bv_val, "{CRYPT}", 7) != 0) {
+		entry_error(e, attr, "is not a {CRYPT} hash: saslauthd-lite "
+		    "checks crypt(3) hashes only (and a value without a "
+		    "{SCHEME} is a clear-text password)");
+		return NULL;
 	}
 	if (memchr(bv->bv_val, 0, bv->bv_len) != NULL) {
 		entry_error(e, attr, "holds a NUL byte");
@@ -193,6 +192,7 @@ sync_ldap_entry_new(LDAP *ld, LDAPMessage *msg, const struct sync_feed_cfg *fc)
 	struct berval **vals[SYNC_LDAP_MAX_ATTRS] = { NULL };
 	char *dn = ldap_get_dn(ld, msg);
 	unsigned i;
+	size_t j;
 
 	e->dn = xstrdup(dn ? dn : "(no DN)");
 	ldap_memfree(dn);
@@ -200,8 +200,15 @@ sync_ldap_entry_new(LDAP *ld, LDAPMessage *msg, const struct sync_feed_cfg *fc)
 	for (i = 0; i < fc->nattrs; i++)
 		vals[i] = ldap_get_values_len(ld, msg, fc->attr[i]);
 	entry_rows(e, vals, fc);
-	for (i = 0; i < fc->nattrs; i++)
+	for (i = 0; i < fc->nattrs; i++) {
+		/* libldap's copies of a password hash, at least, are wiped
+		 * (the message's own BER buffer is beyond reach) */
+		if (e->secret && vals[i])
+			for (j = 0; vals[i][j]; j++)
+				secret_wipe(vals[i][j]->bv_val,
+				    vals[i][j]->bv_len);
 		ldap_value_free_len(vals[i]);
+	}
 	e->bytes += strlen(e->dn) + 64;
 	return e;
 }

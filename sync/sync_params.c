@@ -9,6 +9,7 @@
 #include "sysdep.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <ldap.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -159,6 +160,79 @@ check_attributes(const char *name, struct sync_feed_cfg *fc, char *err,
 	return 0;
 }
 
+/* remote_ldap - an ldap:// URI (len bytes at p) to another host than
+ * this one's loopback: clear text unless StartTLS */
+static int
+remote_ldap(const char *p, size_t len)
+{
+	const char *h = p + 7;
+	size_t hl;
+
+	if (len < 7 || strncasecmp(p, "ldap://", 7) != 0)
+		return 0;
+	hl = strcspn(h, ":/ \t");
+	return !((hl == 9 && strncmp(h, "127.0.0.1", 9) == 0) ||
+	    (hl == 9 && strncasecmp(h, "localhost", 9) == 0) ||
+	    (hl == 5 && strncmp(h, "[::1]", 5) == 0));
+}
+
+/* ldap_in_clear - an ldap:// URI to another host, without StartTLS */
+static int
+ldap_in_clear(const struct sync_feed_cfg *fc)
+{
+	const char *p;
+	size_t len;
+
+	if (fc->start_tls)
+		return 0;
+	for (p = fc->uris; *(p += strspn(p, " \t")); p += len)
+		if (remote_ldap(p, len = strcspn(p, " \t")))
+			return 1;
+	return 0;
+}
+
+/* check_ldap_tls - no URI list that would fall back to clear text, no
+ * password sent in clear, no StartTLS where it cannot work */
+static int
+check_ldap_tls(const char *name, const struct sync_feed_cfg *fc, char *err,
+    size_t errlen)
+{
+	const char *p;
+	size_t len;
+	bool tls = false, clear = false, other = false;
+
+	for (p = fc->uris; *(p += strspn(p, " \t")); p += len) {
+		len = strcspn(p, " \t");
+		if (strncasecmp(p, "ldaps://", 8) == 0)
+			tls = true;
+		else if (remote_ldap(p, len))
+			clear = true;
+		if (strncasecmp(p, "ldap://", 7) != 0)
+			other = true;
+	}
+	if (fc->start_tls && other) {
+		snprintf(err, errlen, "%s_start_tls = yes needs ldap:// URIs "
+		    "only (ldaps:// is TLS already, ldapi:// a local socket)",
+		    name);
+		return -1;
+	}
+	if (!fc->start_tls && tls && clear) {
+		snprintf(err, errlen, "%s_source mixes ldaps:// and clear-text "
+		    "ldap:// URIs: a server that fails its certificate check "
+		    "would be passed over for one that is not checked at all; "
+		    "use ldaps:// only, or ldap:// with %s_start_tls = yes",
+		    name, name);
+		return -1;
+	}
+	if (!fc->start_tls && clear && fc->bind_dn[0]) {
+		snprintf(err, errlen, "%s_bind_dn over a clear-text ldap:// "
+		    "URI would send the bind password unprotected: set "
+		    "%s_start_tls = yes or use ldaps://", name, name);
+		return -1;
+	}
+	return 0;
+}
+
 /* check_ldap - "ldap:URI [URI ...]" and the search's parameters */
 static int
 check_ldap(const char *name, struct sync_feed_cfg *fc, char *err,
@@ -171,6 +245,11 @@ check_ldap(const char *name, struct sync_feed_cfg *fc, char *err,
 	fc->uris = fc->source + 5;
 	for (p = fc->uris; *(p += strspn(p, " \t")); p += len) {
 		len = strcspn(p, " \t");
+		if (len > 255) {
+			snprintf(err, errlen, "%s_source: a URI longer than "
+			    "255 bytes", name);
+			return -1;
+		}
 		if (!(len > 7 && strncasecmp(p, "ldap://", 7) == 0) &&
 		    !(len > 8 && strncasecmp(p, "ldaps://", 8) == 0) &&
 		    !(len > 8 && strncasecmp(p, "ldapi://", 8) == 0)) {
@@ -214,6 +293,8 @@ check_ldap(const char *name, struct sync_feed_cfg *fc, char *err,
 		    "absolute path", name, fc->bind_password_file);
 		return -1;
 	}
+	if (check_ldap_tls(name, fc, err, errlen) < 0)
+		return -1;
 	return check_attributes(name, fc, err, errlen);
 }
 
@@ -286,29 +367,6 @@ tcp_without_tls(const char *conninfo)
 	    strcmp(sslmode, "verify-full") != 0);
 	PQconninfoFree(opts);
 	return risky;
-}
-
-/* ldap_in_clear - an ldap:// URI to another host, without StartTLS */
-static int
-ldap_in_clear(const struct sync_feed_cfg *fc)
-{
-	const char *p, *h;
-	size_t len, hl;
-
-	if (fc->start_tls)
-		return 0;
-	for (p = fc->uris; *(p += strspn(p, " \t")); p += len) {
-		len = strcspn(p, " \t");
-		if (len < 7 || strncasecmp(p, "ldap://", 7) != 0)
-			continue;
-		h = p + 7;
-		hl = strcspn(h, ":/ \t");
-		if (!((hl == 9 && strncmp(h, "127.0.0.1", 9) == 0) ||
-		    (hl == 9 && strncasecmp(h, "localhost", 9) == 0) ||
-		    (hl == 5 && strncmp(h, "[::1]", 5) == 0)))
-			return 1;
-	}
-	return 0;
 }
 
 /* sync_warn_cfg - a store reached over TCP without a verified TLS name */

@@ -571,6 +571,18 @@ def test_check_names_the_bad_line():
         (base.replace("ldap://127.0.0.1/", "http://x/") +
          "a_attributes = uid userPassword\n",
          "want ldap://, ldaps:// or ldapi:// URIs"),
+        (base.replace("ldap://127.0.0.1/", "ldaps://a.example/ "
+                      "ldap://b.example/") +
+         "a_attributes = uid userPassword\n",
+         "a_source mixes ldaps:// and clear-text ldap:// URIs"),
+        (base.replace("ldap://127.0.0.1/", "ldaps://a.example/") +
+         "a_attributes = uid userPassword\na_start_tls = yes\n",
+         "a_start_tls = yes needs ldap:// URIs only"),
+        (base.replace("127.0.0.1", "ldap.example.net") +
+         "a_attributes = uid userPassword\na_bind_dn = cn=r\n"
+         "a_bind_password_file = /etc/passwd\n",
+         "a_bind_dn over a clear-text ldap:// URI would send the bind "
+         "password unprotected"),
         ("feeds = a\na_source = pgsql:host=/tmp\na_format = policy\n"
          "a_output = /tmp/x\na_query = SELECT 1\na_attributes = cn x\n",
          "are for ldap: sources"),
