@@ -104,6 +104,14 @@ tls_bind_password_file = @DIR@/sync.pw
 """
 
 
+def stop_for_restart(d):
+    """Stop a Daemon so that start() runs it again in the same dir."""
+    d.stop()
+    d.cleanup()
+    os.unlink(d.path("notify.sock"))
+    d.proc = None
+
+
 class Agent:
     def __init__(self, url, feeds="auth", body=PWFILE_FEED, extra=""):
         self.port = free_port()
@@ -121,10 +129,7 @@ class Agent:
         return self
 
     def stop(self):
-        self.d.stop()
-        self.d.cleanup()
-        os.unlink(self.d.path("notify.sock"))
-        self.d.proc = None
+        stop_for_restart(self.d)
         self.mark = self.d.log_mark()
 
     def out(self, name="passwd"):
@@ -386,12 +391,23 @@ def test_outage_keeps_the_file_and_a_restarted_agent_serves_it():
     with a.d:
         a.wait_text(lambda t: logins(t) == ["alice", "bob"], timeout=5)
         good = a.text()
+        s = saslauthd_on(a.out())
+        mux = s.path("run", "mux")
+        assert sasl_auth(mux, "alice", "alice-pw").startswith("OK")
         ds.stop()
         a.d.wait_log(r"store ldap .*the tables stay as they are", timeout=5)
+        assert sasl_auth(mux, "alice", "alice-pw").startswith("OK")
+        # the agent and the daemon restarted during the outage: the last
+        # good data still answers
         a.stop()
         a.start()
         time.sleep(0.5)
         assert a.text() == good and a.get("/readyz")[0] == 200
+        stop_for_restart(s)
+        s.start()
+        assert sasl_auth(mux, "alice", "alice-pw").startswith("OK")
+        assert sasl_auth(mux, "bob", "bob-pw").startswith("OK")
+        s.stop()
         ds.start()
         a.d.wait_log(r"connected again after \d+ failed attempts",
                      since=a.mark, timeout=5)
