@@ -302,10 +302,28 @@ describe(struct pg_link *l)
 	    h && *h ? h : "-", p && *p ? p : "-", d && *d ? d : "-");
 }
 
+/* tls_note - ", TLS protocol cipher" when libpq speaks TLS (an admin
+ * sees from the log that the tables travel protected), else "" */
+static void
+tls_note(const struct pg_link *l, char *out, size_t len)
+{
+	const char *proto, *cipher;
+
+	if (!PQsslInUse(l->pg)) {
+		out[0] = 0;
+		return;
+	}
+	proto = PQsslAttribute(l->pg, "protocol");
+	cipher = PQsslAttribute(l->pg, "cipher");
+	snprintf(out, len, ", TLS %s %s", proto ? proto : "-",
+	    cipher ? cipher : "-");
+}
+
 /* connected - up: listen, then read every feed */
 static void
 connected(struct pg_link *l)
 {
+	char tls[128];
 	size_t i;
 
 	set_timer(l, 0, NULL);
@@ -313,11 +331,13 @@ connected(struct pg_link *l)
 	(void)PQsetnonblocking(l->pg, 1);
 	PQsetNoticeProcessor(l->pg, notice, l);
 	l->connects++;
+	tls_note(l, tls, sizeof(tls));
 	if (l->failures_in_row > 0)
-		log_info("store %s: connected again after %u failed attempts; "
-		    "reading every feed", l->desc, l->failures_in_row);
+		log_info("store %s: connected again after %u failed "
+		    "attempts%s; reading every feed", l->desc,
+		    l->failures_in_row, tls);
 	else
-		log_info("store %s: connected", l->desc);
+		log_info("store %s: connected%s", l->desc, tls);
 	l->failures_in_row = 0;
 	l->error[0] = 0;
 	for (i = 0; i < l->nfeeds; i++)

@@ -6,7 +6,8 @@ SQL, runs the real agent, and looks at what it writes and at what a real
 reader daemon (tlsmap over its socketmap, saslauthd-lite over its mux)
 answers from it: changes within a second, outages and restarts that keep
 the last good file, a mass delete and a bad row refused, failover to a
-second host, and check's errors.
+second host, check's errors, and a store reached over TLS as an admin
+would set it up (verify-full, a password file, a hostssl-only pg_hba).
 """
 
 import hashlib
@@ -22,6 +23,7 @@ from pfhtest import (BUILDDIR, SRCDIR, Daemon, free_port, ns, ns_read,
                      policy_query, run_tests, sasl_auth, test, unix_connect,
                      wait_for)
 from pg_instance import PgInstance, need_postgres
+from postfix_instance import make_ca
 from promparse import check_naming_scheme, mval, parse_exposition
 
 PROG = "sync/pfhelpers-sync"
@@ -40,9 +42,9 @@ CREATE TRIGGER mail_users_sync
 """
 
 
-def store(rows=None):
+def store(rows=None, tls=False):
     """A started cluster with the trigger SQL, the schema and policy rows."""
-    pg = PgInstance().start()
+    pg = PgInstance(tls=tls).start()
     with open(TRIGGER_SQL) as f:
         pg.psql(f.read())
     pg.psql(SCHEMA)
@@ -486,6 +488,122 @@ def test_check_names_the_bad_line():
                        text=True, timeout=30)
     assert r.returncode == 0 and "feed tls" in r.stderr and "1 rows" in \
         r.stderr, r.stderr
+
+
+TLS_WARNING = (r"tls_source: reaches the store over TCP without "
+               r"sslmode=verify-full")
+
+
+def tls_store():
+    """The TLS cluster with the role pfsync (scram, read-only on the
+    table), and its password file: the password is never in a config."""
+    pg = store(tls=True)
+    pw = "pfsync-" + hashlib.sha256(os.urandom(16)).hexdigest()[:16]
+    pg.add_role("pfsync", pw)
+    pg.psql("GRANT SELECT ON tls_policy TO pfsync")
+    return pg, pg.passfile("pfsync", pw), pw
+
+
+def ssl_of(pg, app):
+    """pg_stat_ssl's ssl|version of the backends named app, server side."""
+    return pg.psql("SELECT s.ssl, s.version FROM pg_stat_ssl s JOIN "
+                   "pg_stat_activity a USING (pid) WHERE "
+                   "a.application_name = '%s'" % app).strip()
+
+
+@test
+def test_verify_full_with_a_password_file():
+    pg, passfile, pw = tls_store()
+    conninfo = pg.tcp_conninfo(passfile=passfile,
+                               application_name="pfh-sync-tls")
+    a = Agent(conninfo)
+    with a.d:
+        assert a.first_sync() == "b.example may\nexample.com secure\n"
+        log = a.d.log()
+        assert re.search(r"store pgsql host=localhost port=%d "
+                         r"dbname=postgres: connected, TLS TLSv1\.[23] "
+                         % pg.port, log), log
+        assert not re.search(TLS_WARNING, log), log
+        # the server says so too: this backend speaks TLS
+        assert ssl_of(pg, "pfh-sync-tls").startswith("t|TLSv1."), \
+            ssl_of(pg, "pfh-sync-tls")
+        pg.psql("INSERT INTO tls_policy VALUES ('c.example', 'encrypt')")
+        a.wait_text(lambda x: "c.example encrypt" in x)
+        assert a.get("/readyz")[0] == 200
+        for text in (a.d.log(), a.get("/status.json")[1], a.text(),
+                     open(a.out() + ".state").read()):
+            assert pw not in text
+
+
+@test
+def test_a_certificate_that_does_not_verify_is_refused():
+    pg, passfile, pw = tls_store()
+    other_ca = make_ca(pfhtest.make_tmpdir(prefix="pfh-ca-"))
+    # a name the certificate does not carry (hostaddr keeps the address)
+    a = Agent(pg.tcp_conninfo(passfile=passfile, host="wrong.example",
+                              hostaddr="127.0.0.1"))
+    with a.d:
+        a.d.wait_log(r"store .*: .*server certificate for .* does not match "
+                     r"host name \"wrong\.example\".*the tables stay as "
+                     r"they are; retrying", timeout=5)
+        status, body = a.get("/readyz")
+        assert status == 503 and "feed tls has never synced" in body, body
+        assert a.text() is None
+        assert mval(a.metrics(), "pfhelpers_sync_feed_connected",
+                    source="tls") == 0
+    # synced once with the right CA; then the CA changes to one that did
+    # not sign the server's certificate (a SIGHUP): refused, file kept
+    b = Agent(pg.tcp_conninfo(passfile=passfile))
+    with b.d:
+        good = b.first_sync()
+        with open(b.d.config_file) as f:
+            conf = f.read()
+        with open(b.d.config_file, "w") as f:
+            f.write(conf.replace(pg.tls.ca_cert, other_ca.ca_cert))
+        mark = b.d.log_mark()
+        b.d.reload()
+        b.d.wait_log(r"store .*: .*certificate verify failed.*the tables "
+                     r"stay as they are; retrying", timeout=5, since=mark)
+        pg.psql("INSERT INTO tls_policy VALUES ('c.example', 'encrypt')")
+        time.sleep(1.0)
+        assert b.text() == good
+        fams = b.metrics()
+        assert mval(fams, "pfhelpers_sync_feed_connected", source="tls") == 0
+        status, body = b.get("/status.json")
+        assert "certificate verify failed" in body, body
+        # the file of a good sync serves through this, as in an outage
+        assert b.get("/readyz")[0] == 200
+
+
+@test
+def test_no_silent_downgrade_and_the_warning():
+    pg, passfile, pw = tls_store()
+    # sslmode=disable: the hba wants TLS; libpq must not get in without
+    a = Agent(pg.tcp_conninfo(passfile=passfile, sslmode="disable",
+                              sslrootcert=None, host="127.0.0.1"))
+    with a.d:
+        a.d.wait_log(TLS_WARNING)
+        a.d.wait_log(r"pg_hba\.conf rejects connection .*no encryption.*"
+                     r"retrying", timeout=5)
+        assert a.get("/readyz")[0] == 503
+        assert a.text() is None
+    # sslmode=require gets in (TLS, no name check), with the warning
+    b = Agent(pg.tcp_conninfo(passfile=passfile, sslmode="require",
+                              sslrootcert=None, host="127.0.0.1",
+                              application_name="pfh-sync-req"))
+    with b.d:
+        b.d.wait_log(TLS_WARNING)
+        b.first_sync()
+        assert ssl_of(pg, "pfh-sync-req").startswith("t|")
+    # check warns as well; a socket directory does not
+    r = subprocess.run([os.path.join(BUILDDIR, PROG), "-c",
+                        b.d.config_file, "check"], capture_output=True,
+                       text=True, timeout=30)
+    assert re.search(TLS_WARNING, r.stderr), r.stderr
+    c = Agent(pg.conninfo())
+    with c.d:
+        c.first_sync()
+        assert not re.search(TLS_WARNING, c.d.log())
 
 
 if __name__ == "__main__":
