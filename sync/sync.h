@@ -109,6 +109,8 @@ struct sync_feed {
 	unsigned long syncs, unchanged;
 	unsigned long refused_rows, refused_delete, refused_write;
 	/* the read in progress */
+	size_t	 last_len;		/* the last read's text: the next
+					 * one's buffer is reserved so */
 	struct buf text;
 	size_t	 rows;
 	bool	 row_bad;

@@ -109,6 +109,11 @@ sync_feed_begin(struct sync_feed *f)
 	/* a password file's text holds hashes: wiped when freed */
 	if (f->cfg->fmt == SYNC_FMT_PWFILE)
 		buf_set_secret(&f->text);
+	/* the size of the last read and a little more: a big table is not
+	 * copied (and, secret, wiped) at every doubling of the buffer */
+	if (f->last_len > 0)
+		(void)buf_space(&f->text, f->last_len + f->last_len / 16 + 1,
+		    NULL);
 	f->rows = 0;
 	f->row_bad = false;
 	f->row_error[0] = 0;
@@ -250,6 +255,7 @@ sync_feed_end(struct sync_feed *f, const char *generation,
 	mode_t mode;
 	gid_t gid;
 
+	f->last_len = f->text.len;
 	if (f->row_bad) {
 		refuse(f, &f->refused_rows, f->row_error);
 		return;

@@ -393,6 +393,28 @@ def test_mass_delete_is_refused_also_after_a_restart():
 
 
 @test
+def test_a_table_past_max_table_size_is_refused():
+    # 50 rows of 16 bytes: 800 of the 1,024 allowed (the next read's
+    # buffer is reserved at the last read's size: the cap must still hold)
+    pg = store([("h%02d.example" % i, "may") for i in range(50)])
+    a = Agent(pg.conninfo(), extra="max_table_size = 1k\n").start()
+    with a.d:
+        a.wait_text(lambda t: t.count("\n") == 50, timeout=5)
+        good = a.text()
+        pg.psql("INSERT INTO tls_policy SELECT 'n' || g || '.example', "
+                "'may' FROM generate_series(10, 29) g")
+        a.d.wait_log(r"feed tls: update refused: row \d+: the table is "
+                     r"larger than max_table_size", timeout=2)
+        assert a.text() == good
+        assert mval(a.metrics(), "pfhelpers_sync_feed_synced",
+                    source="tls") == 0
+        # back under the cap: written again
+        pg.psql("DELETE FROM tls_policy WHERE nexthop >= 'n15'")
+        a.wait_text(lambda t: t.count("\n") == 55 and "n14.example" in t)
+        assert len(a.text()) <= 1024
+
+
+@test
 def test_failover_to_the_second_host():
     a_pg = store([("first.example", "may")])
     b_pg = store([("second.example", "encrypt")])
