@@ -21,14 +21,16 @@ bench_scripts_dist = \
 	bench/run-tlsmap.sh \
 	bench/run-cost.sh \
 	bench/run-storm.sh \
-	bench/dyn_cache.py
+	bench/run-sync.sh \
+	bench/dyn_cache.py \
+	bench/sync_probe.py
 EXTRA_DIST += $(bench_scripts_dist)
 
 TESTS += tests/proto/test_pfh_load.py
 
 # make bench: every scenario, in one run, from this build tree.
 bench: bench/pfh-load
-	@for s in ceiling saslauthd policyd tlsmap cost storm; do \
+	@for s in ceiling saslauthd policyd tlsmap cost storm sync; do \
 		PFH_BUILDDIR='$(abs_top_builddir)' \
 		$(SHELL) $(srcdir)/bench/run-$$s.sh; st=$$?; \
 		if [ $$st -eq 77 ]; then echo "bench/run-$$s.sh: skipped"; \
