@@ -116,6 +116,11 @@ class Agent:
         self.wait_text(lambda t: "example.com secure" in t, timeout=5)
         return self.text()
 
+    def synced_rows(self, n):
+        """The first sync's file, once it has n lines: its text."""
+        self.wait_text(lambda t: t.count("\n") == n, timeout=5)
+        return self.text()
+
     def wait_text(self, pred, timeout=1.0, what="the output file"):
         """pred(text) within timeout seconds: the issue's "about a second"."""
         return wait_for(lambda: self.text() is not None and
@@ -364,18 +369,25 @@ def test_never_synced_is_not_ready():
         assert 2 <= tries <= 8, tries
 
 
+def refused(pg, a, sql, why):
+    """sql committed, the tls feed's update refused (the log names why),
+    and the file as it was"""
+    good = a.text()
+    pg.psql(sql)
+    a.d.wait_log(r"feed tls: update refused: " + why, timeout=2)
+    assert a.text() == good
+
+
 @test
 def test_mass_delete_is_refused_also_after_a_restart():
     pg = store([("h%d.example" % i, "may") for i in range(10)])
     a = Agent(pg.conninfo()).start()
     with a.d:
-        a.wait_text(lambda t: t.count("\n") == 10, timeout=5)
-        good = a.text()
-        pg.psql("DELETE FROM tls_policy WHERE nexthop <> 'h0.example' AND "
-                "nexthop <> 'h1.example'")
-        a.d.wait_log(r"feed tls: update refused: it would delete 8 of the "
-                     r"10 rows .*max_delete_fraction = 0.5", timeout=2)
-        assert a.text() == good
+        good = a.synced_rows(10)
+        refused(pg, a, "DELETE FROM tls_policy WHERE nexthop <> "
+                "'h0.example' AND nexthop <> 'h1.example'",
+                r"it would delete 8 of the 10 rows .*max_delete_fraction "
+                r"= 0.5")
         fams = a.metrics()
         assert mval(fams, "pfhelpers_sync_feed_refused_updates_total",
                     source="tls", reason="mass_delete") == 1
@@ -399,13 +411,10 @@ def test_a_table_past_max_table_size_is_refused():
     pg = store([("h%02d.example" % i, "may") for i in range(50)])
     a = Agent(pg.conninfo(), extra="max_table_size = 1k\n").start()
     with a.d:
-        a.wait_text(lambda t: t.count("\n") == 50, timeout=5)
-        good = a.text()
-        pg.psql("INSERT INTO tls_policy SELECT 'n' || g || '.example', "
-                "'may' FROM generate_series(10, 29) g")
-        a.d.wait_log(r"feed tls: update refused: row \d+: the table is "
-                     r"larger than max_table_size", timeout=2)
-        assert a.text() == good
+        a.synced_rows(50)
+        refused(pg, a, "INSERT INTO tls_policy SELECT 'n' || g || "
+                "'.example', 'may' FROM generate_series(10, 29) g",
+                r"row \d+: the table is larger than max_table_size")
         assert mval(a.metrics(), "pfhelpers_sync_feed_synced",
                     source="tls") == 0
         # back under the cap: written again
