@@ -5,9 +5,12 @@
  *   keeps exactly one request in flight on each, as Postfix and libsasl2 do
  *   (no pipelining). Requests rotate through opts->specs. saslauthd gets a
  *   new connection per request (connect, one write, read the reply, close);
- *   policy and socketmap connections persist and are reopened after an
- *   error. A request's latency runs from its first byte (from connect() for
- *   a new connection) to the last byte of its reply.
+ *   policy, socketmap and dovecot connections persist and are reopened
+ *   after an error. A new dovecot connection does what Postfix's smtpd
+ *   does (xsasl_dovecot_server.c): write VERSION and CPID at once, read
+ *   the server's handshake up to DONE, and only then the first AUTH. A
+ *   request's latency runs from its first byte (from connect() for a new
+ *   connection, handshake included) to the last byte of its reply.
  *   Every request ends exactly once: a reply (matching or not), an I/O
  *   error, a protocol error, or a timeout. In count mode the run ends when
  *   `count` requests have ended, so a dead server gives `count` errors, not
@@ -57,6 +60,7 @@
 enum lc_state {
 	LC_IDLE,		/* no request (persistent: may be connected) */
 	LC_CONNECTING,		/* request waits for connect() to finish */
+	LC_HELLO,		/* dovecot: request waits for the handshake */
 	LC_BUSY,		/* request written or being written */
 	LC_PAUSED,		/* waiting out RETRY_MS after an error */
 };
@@ -100,6 +104,7 @@ struct load {
 static void lconn_io(struct ev *, int, uint32_t, void *);
 static void lconn_next(struct lconn *);
 static void lconn_connect(struct lconn *);
+static void lconn_start(struct lconn *);
 
 /* now_ns - CLOCK_MONOTONIC in nanoseconds */
 static uint64_t
@@ -370,8 +375,7 @@ lconn_connect(struct lconn *c)
 	if (L->measuring)
 		L->r->connects++;
 	if (connect(c->fd, (struct sockaddr *)&L->sa, L->salen) == 0) {
-		c->state = LC_BUSY;
-		lconn_write(c);
+		lconn_start(c);
 		return;
 	}
 	if (errno == EINPROGRESS) {
@@ -426,6 +430,67 @@ lconn_next(struct lconn *c)
 	lconn_write(c);
 }
 
+/*
+ * lconn_start - connected: the request goes out, or, for dovecot, our
+ * hello does and the request waits for the server's DONE
+ *
+ * The hello is a few dozen bytes on a connection that has sent nothing
+ * yet, so the socket takes it whole; a short write is an error.
+ */
+static void
+lconn_start(struct lconn *c)
+{
+	const char *hello;
+	ssize_t n;
+
+	c->state = LC_BUSY;
+	if (c->L->o->proto != LOAD_DOVECOT) {
+		lconn_write(c);
+		return;
+	}
+	hello = load_dovecot_hello();
+	n = send(c->fd, hello, strlen(hello), MSG_NOSIGNAL);
+	if (n != (ssize_t)strlen(hello)) {
+		report(c->L, c, "write: %s", n < 0 ? strerror(errno) :
+		    "short write of the hello");
+		lconn_fail(c, &c->L->r->io_errors);
+		return;
+	}
+	c->state = LC_HELLO;
+	watch(c, EV_READ);
+}
+
+/*
+ * lconn_hello - dovecot: the server's handshake so far; at its DONE the
+ * request waiting for it goes out
+ */
+static void
+lconn_hello(struct lconn *c)
+{
+	struct load *L = c->L;
+	enum codec_result r;
+	size_t used;
+	char t[128];
+
+	r = load_dovecot_handshake(c->in.data, c->in.len, &used);
+	if (r == CODEC_NEED_MORE)
+		return;
+	if (r != CODEC_DONE) {
+		report(L, c, "bad handshake (%s): \"%s\"", codec_strerror(r),
+		    printable(c->in.data, c->in.len, t, sizeof(t)));
+		lconn_fail(c, &L->r->proto_errors);
+		return;
+	}
+	if (c->in.len > used) {
+		report(L, c, "%zu bytes after the handshake", c->in.len - used);
+		lconn_fail(c, &L->r->proto_errors);
+		return;
+	}
+	buf_reset(&c->in);
+	c->state = LC_BUSY;
+	lconn_write(c);
+}
+
 /* connect_done - a non-blocking connect() finished, well or not */
 static void
 connect_done(struct lconn *c)
@@ -440,8 +505,7 @@ connect_done(struct lconn *c)
 		lconn_fail(c, &c->L->r->io_errors);
 		return;
 	}
-	c->state = LC_BUSY;
-	lconn_write(c);
+	lconn_start(c);
 }
 
 /* lconn_read - take in bytes; decode the reply when it is complete */
@@ -464,7 +528,7 @@ lconn_read(struct lconn *c)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		if (c->state == LC_BUSY) {
+		if (c->state == LC_BUSY || c->state == LC_HELLO) {
 			if (errno == ECONNRESET && lconn_resend(c))
 				return;
 			report(L, c, "read: %s", strerror(errno));
@@ -475,7 +539,7 @@ lconn_read(struct lconn *c)
 		return;
 	}
 	if (n == 0) {
-		if (c->state == LC_BUSY) {
+		if (c->state == LC_BUSY || c->state == LC_HELLO) {
 			if (lconn_resend(c))
 				return;
 			report(L, c, "server closed the connection without "
@@ -488,6 +552,10 @@ lconn_read(struct lconn *c)
 		return;
 	}
 	buf_commit(&c->in, (size_t)n);
+	if (c->state == LC_HELLO) {
+		lconn_hello(c);
+		return;
+	}
 	if (c->state != LC_BUSY) {
 		report(L, c, "%zd bytes nobody asked for", n);
 		lconn_fail(c, &L->r->proto_errors);
@@ -560,7 +628,8 @@ sweep(struct ev *ev, void *ctx)
 	for (i = 0; i < L->o->conns && !L->stopping; i++) {
 		struct lconn *c = &L->c[i];
 
-		if ((c->state == LC_BUSY || c->state == LC_CONNECTING) &&
+		if ((c->state == LC_BUSY || c->state == LC_CONNECTING ||
+		    c->state == LC_HELLO) &&
 		    now - c->t0_ms >= L->o->timeout_ms) {
 			report(L, c, "no reply within %u ms", L->o->timeout_ms);
 			lconn_fail(c, &L->r->timeouts);

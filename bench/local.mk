@@ -10,7 +10,11 @@ bench_pfh_load_SOURCES = \
 	bench/load.h \
 	bench/load_proto.c \
 	bench/load_client.c \
-	bench/load_serve.c
+	bench/load_serve.c \
+	saslauthd-lite/dovecot_proto.c saslauthd-lite/dovecot_proto.h \
+	saslauthd-lite/clientaddr.c saslauthd-lite/clientaddr.h
+# the constant dovecot server parses its lines with saslauthd-lite's parser
+bench_pfh_load_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
 bench_pfh_load_LDADD = $(PFH_LIBS)
 
 bench_scripts_dist = \
@@ -21,6 +25,7 @@ bench_scripts_dist = \
 	bench/run-tlsmap.sh \
 	bench/run-cost.sh \
 	bench/run-storm.sh \
+	bench/run-dovecot.sh \
 	bench/dyn_cache.py
 EXTRA_DIST += $(bench_scripts_dist)
 
