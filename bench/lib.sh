@@ -261,9 +261,23 @@ tree_ticks() {
 clk_tck() { getconf CLK_TCK; }
 
 # ---- CPU per answer (run-cost.sh, run-dovecot.sh) -------------------------
-# The caller sets CLIENTS (pfh-load's -c), ROUNDS, TCK (clk_tck), round
-# (the current round) and LOAD_PREFIX/SERVER_PREFIX (the pinning), and
-# sets LOAD_WARMUP=0: cost() runs its warm-up as a run of its own.
+# cost_init, after bench_init, sets what cost() uses: CLIENTS (pfh-load's
+# -c, BENCH_COST_CLIENTS), ROUNDS (BENCH_ROUNDS), TCK, the pinning
+# (SERVER_PREFIX, LOAD_PREFIX: BENCH_SERVER_CPU, BENCH_LOAD_CPU) and
+# LOAD_WARMUP=0 (cost() runs its warm-up as a run of its own); the caller
+# sets round, the current round. Without taskset or two cores: exit 77.
+
+cost_init() {
+	need_prog taskset util-linux
+	[ "$(nproc)" -ge 2 ] ||
+	    skip "needs two cores (server and load generator pinned apart)"
+	ROUNDS=${BENCH_ROUNDS:-5}
+	CLIENTS=${BENCH_COST_CLIENTS:-8}
+	SERVER_PREFIX="taskset -c ${BENCH_SERVER_CPU:-0}"
+	LOAD_PREFIX="taskset -c ${BENCH_LOAD_CPU:-1}"
+	LOAD_WARMUP=0
+	TCK=$(clk_tck)
+}
 
 # cost NAME ROOTPID PFH-LOAD-ARGS... - one point: C_<NAME>_<round> is the
 # CPU us per answer, B_<NAME>_<round> the server core's busy percentage
@@ -288,14 +302,17 @@ cost() {
 	eval "C_${_name}_$round=\$_us B_${_name}_$round=\$_busy"
 }
 
-# rounds_of NAME - the per-round values of C_<NAME>
-rounds_of() {
+# vals_of PREFIX NAME - the per-round values of <PREFIX>_<NAME>_<round>
+vals_of() {
 	_r=1
 	while [ "$_r" -le "$ROUNDS" ]; do
-		eval "printf '%s ' \"\${C_$1_$_r:--}\""
+		eval "printf '%s ' \"\${$1_$2_$_r:--}\""
 		_r=$((_r + 1))
 	done
 }
+
+# rounds_of NAME - the per-round values of C_<NAME>
+rounds_of() { vals_of C "$1"; }
 
 # ratios_of A B - the per-round ratios C_<A> / C_<B>
 ratios_of() {

@@ -33,7 +33,7 @@ TESTS += tests/proto/test_pfh_load.py
 
 # make bench: every scenario, in one run, from this build tree.
 bench: bench/pfh-load
-	@for s in ceiling saslauthd policyd tlsmap cost storm; do \
+	@for s in ceiling saslauthd policyd tlsmap cost storm dovecot; do \
 		PFH_BUILDDIR='$(abs_top_builddir)' \
 		$(SHELL) $(srcdir)/bench/run-$$s.sh; st=$$?; \
 		if [ $$st -eq 77 ]; then echo "bench/run-$$s.sh: skipped"; \

@@ -32,21 +32,13 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_prog taskset util-linux
 need_prog useradd passwd
 need_prog chpasswd passwd
 need_built saslauthd-lite/saslauthd-lite
 need_built policyd-ccert/policyd-ccert
 need_built tlsmap/tlsmap
-[ "$(nproc)" -ge 2 ] || skip "needs two cores (server and load generator pinned apart)"
 bench_init
-
-ROUNDS=${BENCH_ROUNDS:-5}
-CLIENTS=${BENCH_COST_CLIENTS:-8}
-SERVER_PREFIX="taskset -c ${BENCH_SERVER_CPU:-0}"
-LOAD_PREFIX="taskset -c ${BENCH_LOAD_CPU:-1}"
-LOAD_WARMUP=0			# the warm-up is a run of its own, outside the window
-TCK=$(clk_tck)
+cost_init
 PORT=${BENCH_PORT:-10990}
 PROTOS=${BENCH_COST_PROTOS:-"sasl policy socketmap"}
 

@@ -51,18 +51,10 @@
 
 need_root
 need_prog dovecot dovecot-core
-need_prog taskset util-linux
 need_built saslauthd-lite/saslauthd-lite
 need_built saslauthd-lite/saslauthd-lite-passwd
-[ "$(nproc)" -ge 2 ] || skip "needs two cores (server and load generator pinned apart)"
 bench_init
-
-ROUNDS=${BENCH_ROUNDS:-5}
-CLIENTS=${BENCH_COST_CLIENTS:-8}
-SERVER_PREFIX="taskset -c ${BENCH_SERVER_CPU:-0}"
-LOAD_PREFIX="taskset -c ${BENCH_LOAD_CPU:-1}"
-LOAD_WARMUP=0			# the warm-up is a run of its own, outside the window
-TCK=$(clk_tck)
+cost_init
 HASH=${BENCH_HASH:-sha512crypt}
 LITE=$BUILDDIR/saslauthd-lite/saslauthd-lite
 DOVECOT=$(PATH=$PATH:/usr/sbin command -v dovecot)
@@ -235,21 +227,13 @@ if [ "${BENCH_DOVECOT_ATTACK:-1}" != 0 ]; then
 fi
 
 # ---- the tables -------------------------------------------------------------
-# vals_of PREFIX NAME - the per-round values of <PREFIX>_<NAME>
-vals_of() {
-	_r=1
-	while [ "$_r" -le "$ROUNDS" ]; do
-		eval "printf '%s ' \"\${$1_$2_$_r:--}\""
-		_r=$((_r + 1))
-	done
-}
-
 # arow LABEL NAME - one row of the attack table
 arow() {
-	printf '%-30s %9s %9s %8s %8s %10s %10s\n' "$1" \
+	printf '%-28s %9s %8s %7s %8s %9s %6s %10s\n' "$1" \
 	    "$(median $(vals_of R "$2"))" "$(median $(vals_of S "$2"))" \
 	    "$(median $(vals_of M "$2"))" "$(median $(vals_of Q "$2"))" \
-	    "$(median $(vals_of C "$2"))" "$(median $(vals_of G "$2"))"
+	    "$(median $(vals_of C "$2"))" "$(median $(vals_of B "$2"))" \
+	    "$(median $(vals_of G "$2"))"
 }
 
 machine_info
@@ -266,13 +250,13 @@ echo "(x floor = server / floor, x dovecot = saslauthd-lite / Dovecot: medians o
 if [ "${BENCH_DOVECOT_ATTACK:-1}" != 0 ]; then
 	printf '\nattack: %s clients logging in correctly (rip= 198.51.100.1-8), alone and beside 8 guessing\n' "$CLIENTS"
 	printf 'clients (wrong passwords for another account, each from its own rip= 203.0.113.N); cached servers\n'
-	printf '%-30s %9s %9s %8s %8s %10s %10s\n' "server" "logins/s" "success%" "p50 ms" \
-	    "p99 ms" "us/login" "guesses/s"
+	printf '%-28s %9s %8s %7s %8s %9s %6s %10s\n' "server" "logins/s" "success%" \
+	    "p50 ms" "p99 ms" "us/login" "busy%" "guesses/s"
 	arow "saslauthd-lite alone" lite_alone
 	arow "saslauthd-lite under attack" lite_attack
 	arow "Dovecot alone" dove_alone
 	arow "Dovecot under attack" dove_attack
-	echo "(us/login: the server's CPU in the window over the correct logins answered; guesses/s: the guessers' answers, all FAIL)"
+	echo "(us/login: the server's CPU in the window over the correct logins answered; busy%: the server core's share spent by the server; guesses/s: the guessers' answers, all FAIL)"
 fi
 printf '\nper round (us/answer):\n'
 for n in floor lite_c dove_c lite_nc dove_nc lite_alone lite_attack dove_alone \
