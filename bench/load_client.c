@@ -16,7 +16,11 @@
  *   `count` requests have ended, so a dead server gives `count` errors, not
  *   a hang. In duration mode the window is [warmup, warmup + duration];
  *   requests that end outside it are not counted, and requests still in
- *   flight at its end are abandoned.
+ *   flight at its end are abandoned; dovecot's are first waited for (up
+ *   to their timeout), uncounted, because Dovecot's auth server stalls
+ *   its later clients for seconds after one hangs up with a request
+ *   pending (an anvil penalty query left waiting), which Postfix, whose
+ *   smtpd waits for its answer, does not do.
  *   After an error a connection waits RETRY_MS before its next request, so
  *   a refusing server is not hammered in a busy loop.
  * Errors are counted in *res, and the first opts->show of them are printed
@@ -91,6 +95,7 @@ struct load {
 	uint64_t ended;		/* requests ended (count mode) */
 	int	 measuring;
 	int	 stopping;
+	int	 draining;	/* stopping, the answers in flight awaited */
 	uint64_t t_start_ns, t_end_ns;
 	struct sockaddr_storage sa;
 	socklen_t salen;
@@ -258,6 +263,22 @@ lconn_resend(struct lconn *c)
 	return 1;
 }
 
+/* drain_check - draining: stop once no connection has a request out */
+static void
+drain_check(struct load *L)
+{
+	unsigned i;
+
+	if (!L->draining)
+		return;
+	for (i = 0; i < L->o->conns; i++)
+		if (L->c[i].state == LC_BUSY || L->c[i].state == LC_HELLO ||
+		    L->c[i].state == LC_CONNECTING)
+			return;
+	L->draining = 0;
+	ev_stop(L->ev);
+}
+
 /* check_done - in count mode, stop once every request has ended */
 static void
 check_done(struct load *L)
@@ -295,6 +316,7 @@ lconn_fail(struct lconn *c, uint64_t *counter)
 	check_done(L);
 	if (!L->stopping)
 		c->retry = ev_timer_add(L->ev, RETRY_MS, retry_fire, c);
+	drain_check(L);
 }
 
 /* lconn_reply - a complete answer: time it, check it, start the next */
@@ -591,10 +613,12 @@ lconn_read(struct lconn *c)
 	/* libsasl2 reads one reply and closes */
 	if (L->o->proto == LOAD_SASL)
 		lconn_drop(c);
-	if (!L->stopping)
+	if (!L->stopping) {
 		lconn_next(c);
-	else
+	} else {
 		lconn_drop(c);
+		drain_check(L);
+	}
 }
 
 /* lconn_io - socket events */
@@ -625,7 +649,7 @@ sweep(struct ev *ev, void *ctx)
 	uint64_t now = ev_now(ev);
 	unsigned i;
 
-	for (i = 0; i < L->o->conns && !L->stopping; i++) {
+	for (i = 0; i < L->o->conns && (!L->stopping || L->draining); i++) {
 		struct lconn *c = &L->c[i];
 
 		if ((c->state == LC_BUSY || c->state == LC_CONNECTING ||
@@ -635,7 +659,7 @@ sweep(struct ev *ev, void *ctx)
 			lconn_fail(c, &L->r->timeouts);
 		}
 	}
-	if (!L->stopping)
+	if (!L->stopping || L->draining)
 		ev_timer_add(ev, 100, sweep, L);
 }
 
@@ -660,6 +684,11 @@ measure_end(struct ev *ev, void *ctx)
 	L->t_end_ns = now_ns();
 	L->measuring = 0;
 	L->stopping = 1;
+	if (L->o->proto == LOAD_DOVECOT) {
+		L->draining = 1;
+		drain_check(L);
+		return;
+	}
 	ev_stop(ev);
 }
 

@@ -18,6 +18,7 @@ import socketserver
 import struct
 import subprocess
 import threading
+import time
 
 from pfhtest import (BUILDDIR, Daemon, make_tmpdir, run_tests, skip, test)
 
@@ -198,6 +199,13 @@ class DovecotHandler(socketserver.StreamRequestHandler):
             _, user, pw = base64.b64decode(args["resp"]).decode().split("\0")
             rec.add((w[0], w[1], w[2], user, pw, args.get("service"),
                      args.get("rip"), "secured" in args, "nologin" in args))
+            if user == "slow":
+                # answered late; a client gone meanwhile is recorded
+                time.sleep(1.0)
+                if select.select([self.connection], [], [], 0)[0] and \
+                        not self.connection.recv(1, socket.MSG_PEEK):
+                    rec.add(("hung-up-before-answer", w[1]))
+                    return
             rid = "999" if user == "wrongid" else w[1]
             if pw == "s3cretPW":
                 out = "OK\t%s\tuser=%s\n" % (rid, user)
@@ -493,6 +501,25 @@ def test_dovecot_wrong_word_or_id_is_a_mismatch():
     assert 'expected "FAIL", got "OK' in r.stderr, r.stderr
     assert "s3cretPW" not in r.stderr and "s3cretPW" not in r.stdout
     assert wid.rc == 1 and wid["mismatch"] == 2, wid
+
+
+@test
+def test_dovecot_waits_for_the_answer_in_flight_at_the_end():
+    # Dovecot's auth server stalls after a client hangs up with a request
+    # pending; Postfix never does that, so neither does pfh-load
+    need_binary()
+    srv, ep = start_server(DovecotHandler)
+    try:
+        t0 = time.monotonic()
+        r = pfh_load("-p", "dovecot", "-t", "0.3", ep,
+                     specs="slow s3cretPW smtp - OK\n")
+        dt = time.monotonic() - t0
+    finally:
+        stop_server(srv)
+    assert r.rc == 1 and r["replies"] == 0, r     # none inside the window
+    assert dt >= 1.0, dt
+    assert not [q for q in srv.rec.requests
+                if q[0] == "hung-up-before-answer"], srv.rec.requests
 
 
 @test
