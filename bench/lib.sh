@@ -16,7 +16,8 @@
 # Besides the generic helpers, this file holds what more than one scenario
 # needs to set up and start each protocol's programs: sasl_setup and
 # start_cyrus/start_lite, policy_setup and start_postfwd/start_policyd,
-# socketmap_setup and start_msr/start_tlsmap. SERVER_PREFIX, when set, goes
+# socketmap_setup and start_msr/start_tlsmap; and the CPU-per-answer
+# measurement (cost, rounds_of, ratios_of). SERVER_PREFIX, when set, goes
 # before every server's command (run-cost.sh: "taskset -c 0"); LOAD_PREFIX
 # before pfh-load's in load().
 
@@ -258,6 +259,92 @@ tree_ticks() {
 
 # clk_tck - clock ticks per second, the unit of /proc/N/stat's times
 clk_tck() { getconf CLK_TCK; }
+
+# ---- CPU per answer (run-cost.sh, run-dovecot.sh) -------------------------
+# cost_init, after bench_init, sets what cost() uses: CLIENTS (pfh-load's
+# -c, BENCH_COST_CLIENTS), ROUNDS (BENCH_ROUNDS), TCK, the pinning
+# (SERVER_PREFIX, LOAD_PREFIX: BENCH_SERVER_CPU, BENCH_LOAD_CPU) and
+# LOAD_WARMUP=0 (cost() runs its warm-up as a run of its own); the caller
+# sets round, the current round. Without taskset or two cores: exit 77.
+
+cost_init() {
+	need_prog taskset util-linux
+	[ "$(nproc)" -ge 2 ] ||
+	    skip "needs two cores (server and load generator pinned apart)"
+	ROUNDS=${BENCH_ROUNDS:-5}
+	CLIENTS=${BENCH_COST_CLIENTS:-8}
+	SERVER_PREFIX="taskset -c ${BENCH_SERVER_CPU:-0}"
+	LOAD_PREFIX="taskset -c ${BENCH_LOAD_CPU:-1}"
+	LOAD_WARMUP=0
+	TCK=$(clk_tck)
+}
+
+# cost NAME ROOTPID PFH-LOAD-ARGS... - one point: C_<NAME>_<round> is the
+# CPU us per answer, B_<NAME>_<round> the server core's busy percentage
+cost() {
+	_name=$1 _root=$2
+	shift 2
+	$LOAD_PREFIX "$PFH_LOAD" -q -e 0 -t "$BENCH_WARMUP" -c "$CLIENTS" "$@" \
+	    >/dev/null 2>&1
+	_t0=$(tree_ticks "$_root")
+	_w0=$(now)
+	load "$_name-r$round" -c "$CLIENTS" "$@"
+	_t1=$(tree_ticks "$_root")
+	_w1=$(now)
+	_n=$(kv replies "$LINE")
+	_us=$(awk -v a="$_t0" -v b="$_t1" -v n="${_n:-0}" -v hz="$TCK" \
+	    'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print "-" }')
+	_busy=$(awk -v a="$_t0" -v b="$_t1" -v s="$_w0" -v e="$_w1" -v hz="$TCK" \
+	    'BEGIN { printf "%.0f", (b - a) / hz / (e - s) * 100 }')
+	say "    $_name: $_us us/answer ($_n answers, server core ${_busy}% busy)"
+	printf 'round=%s name=%s ticks=%s answers=%s us=%s busy=%s\n' "$round" \
+	    "$_name" "$((_t1 - _t0))" "$_n" "$_us" "$_busy" >>"$WORK/cost.kv"
+	eval "C_${_name}_$round=\$_us B_${_name}_$round=\$_busy"
+}
+
+# vals_of PREFIX NAME - the per-round values of <PREFIX>_<NAME>_<round>
+vals_of() {
+	_r=1
+	while [ "$_r" -le "$ROUNDS" ]; do
+		eval "printf '%s ' \"\${$1_$2_$_r:--}\""
+		_r=$((_r + 1))
+	done
+}
+
+# rounds_of NAME - the per-round values of C_<NAME>
+rounds_of() { vals_of C "$1"; }
+
+# ratios_of A B - the per-round ratios C_<A> / C_<B>
+ratios_of() {
+	_r=1
+	while [ "$_r" -le "$ROUNDS" ]; do
+		eval "_a=\${C_$1_$_r:--} _b=\${C_$2_$_r:--}"
+		case "$_a$_b" in
+		*-*) printf '%s ' - ;;
+		*) awk -v a="$_a" -v b="$_b" 'BEGIN { if (b > 0) printf "%.4g ", a / b; else printf "- " }' ;;
+		esac
+		_r=$((_r + 1))
+	done
+}
+
+# fmt FORMAT VALUE - a number printed with FORMAT, "-" as it is
+fmt() {
+	case "$2" in
+	-) printf '%s' - ;;
+	*) awk -v f="$1" -v v="$2" 'BEGIN { printf f, v }' ;;
+	esac
+}
+
+# crow ... - one row, aligned
+crow() { printf '%-26s %10s %9s %8s %10s %8s\n' "$@"; }
+
+# cost_row LABEL DAEMON FLOOR PEER
+cost_row() {
+	crow "$1" "$(median $(rounds_of "$2"))" "$(median $(rounds_of "$3"))" \
+	    "$(fmt '%.2f' "$(median $(ratios_of "$2" "$3"))")" \
+	    "$(median $(rounds_of "$4"))" \
+	    "$(fmt '%.3g' "$(median $(ratios_of "$2" "$4"))")"
+}
 
 # ---- saslauthd: Cyrus saslauthd and saslauthd-lite -----------------------
 

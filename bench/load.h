@@ -3,7 +3,8 @@
  *
  * pfh-load is split by concern:
  *   load_proto.c   request specs -> wire bytes, reply bytes -> answer text,
- *                  expected-answer check (pure, no I/O);
+ *                  expected-answer check, the Dovecot handshake (pure, no
+ *                  I/O);
  *   load_client.c  the client engine: N connections on one event loop,
  *                  latency histogram, error accounting;
  *   load_serve.c   --serve-constant: a server that answers every request
@@ -27,6 +28,8 @@ enum load_proto {
 	LOAD_SASL,		/* saslauthd mux: one request per connection */
 	LOAD_POLICY,		/* Postfix policy delegation: persistent */
 	LOAD_SOCKETMAP,		/* socketmap netstrings: persistent */
+	LOAD_DOVECOT,		/* Dovecot auth (smtpd_sasl_type = dovecot):
+				 * handshake once, then AUTH lines, persistent */
 };
 
 /* One request, ready to write, and what its answer must start with. */
@@ -36,6 +39,7 @@ struct load_spec {
 	char	*expect;	/* answer prefix, NULL = any answer is fine */
 	size_t	 expect_len;
 	char	*label;		/* printable, password masked */
+	unsigned long id;	/* dovecot: the AUTH id its answer must carry */
 };
 
 struct load_specs {
@@ -66,6 +70,14 @@ enum codec_result load_reply_decode(enum load_proto, const char *in,
 /* load_reply_matches - does the answer satisfy the spec's expectation */
 int	load_reply_matches(enum load_proto, const struct load_spec *,
 	    const char *answer, size_t len);
+/* load_dovecot_hello - the client's first lines (VERSION, CPID), a NUL-
+ * terminated string owned by load_proto.c */
+const char *load_dovecot_hello(void);
+/* load_dovecot_handshake - the server's handshake from the front of in:
+ * CODEC_DONE when its DONE line is there (*consumed_r: the bytes through
+ * it) and it had VERSION 1 first and offered PLAIN; an error otherwise */
+enum codec_result load_dovecot_handshake(const char *in, size_t len,
+	    size_t *consumed_r);
 
 /* load_client.c */
 struct load_opts {

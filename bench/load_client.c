@@ -5,15 +5,22 @@
  *   keeps exactly one request in flight on each, as Postfix and libsasl2 do
  *   (no pipelining). Requests rotate through opts->specs. saslauthd gets a
  *   new connection per request (connect, one write, read the reply, close);
- *   policy and socketmap connections persist and are reopened after an
- *   error. A request's latency runs from its first byte (from connect() for
- *   a new connection) to the last byte of its reply.
+ *   policy, socketmap and dovecot connections persist and are reopened
+ *   after an error. A new dovecot connection does what Postfix's smtpd
+ *   does (xsasl_dovecot_server.c): write VERSION and CPID at once, read
+ *   the server's handshake up to DONE, and only then the first AUTH. A
+ *   request's latency runs from its first byte (from connect() for a new
+ *   connection, handshake included) to the last byte of its reply.
  *   Every request ends exactly once: a reply (matching or not), an I/O
  *   error, a protocol error, or a timeout. In count mode the run ends when
  *   `count` requests have ended, so a dead server gives `count` errors, not
  *   a hang. In duration mode the window is [warmup, warmup + duration];
  *   requests that end outside it are not counted, and requests still in
- *   flight at its end are abandoned.
+ *   flight at its end are abandoned; dovecot's are first waited for (up
+ *   to their timeout), uncounted, because Dovecot's auth server stalls
+ *   its later clients for seconds after one hangs up with a request
+ *   pending (an anvil penalty query left waiting), which Postfix, whose
+ *   smtpd waits for its answer, does not do.
  *   After an error a connection waits RETRY_MS before its next request, so
  *   a refusing server is not hammered in a busy loop.
  * Errors are counted in *res, and the first opts->show of them are printed
@@ -57,6 +64,7 @@
 enum lc_state {
 	LC_IDLE,		/* no request (persistent: may be connected) */
 	LC_CONNECTING,		/* request waits for connect() to finish */
+	LC_HELLO,		/* dovecot: request waits for the handshake */
 	LC_BUSY,		/* request written or being written */
 	LC_PAUSED,		/* waiting out RETRY_MS after an error */
 };
@@ -87,6 +95,7 @@ struct load {
 	uint64_t ended;		/* requests ended (count mode) */
 	int	 measuring;
 	int	 stopping;
+	int	 draining;	/* stopping, the answers in flight awaited */
 	uint64_t t_start_ns, t_end_ns;
 	struct sockaddr_storage sa;
 	socklen_t salen;
@@ -100,6 +109,7 @@ struct load {
 static void lconn_io(struct ev *, int, uint32_t, void *);
 static void lconn_next(struct lconn *);
 static void lconn_connect(struct lconn *);
+static void lconn_start(struct lconn *);
 
 /* now_ns - CLOCK_MONOTONIC in nanoseconds */
 static uint64_t
@@ -253,6 +263,22 @@ lconn_resend(struct lconn *c)
 	return 1;
 }
 
+/* drain_check - draining: stop once no connection has a request out */
+static void
+drain_check(struct load *L)
+{
+	unsigned i;
+
+	if (!L->draining)
+		return;
+	for (i = 0; i < L->o->conns; i++)
+		if (L->c[i].state == LC_BUSY || L->c[i].state == LC_HELLO ||
+		    L->c[i].state == LC_CONNECTING)
+			return;
+	L->draining = 0;
+	ev_stop(L->ev);
+}
+
 /* check_done - in count mode, stop once every request has ended */
 static void
 check_done(struct load *L)
@@ -290,6 +316,7 @@ lconn_fail(struct lconn *c, uint64_t *counter)
 	check_done(L);
 	if (!L->stopping)
 		c->retry = ev_timer_add(L->ev, RETRY_MS, retry_fire, c);
+	drain_check(L);
 }
 
 /* lconn_reply - a complete answer: time it, check it, start the next */
@@ -370,8 +397,7 @@ lconn_connect(struct lconn *c)
 	if (L->measuring)
 		L->r->connects++;
 	if (connect(c->fd, (struct sockaddr *)&L->sa, L->salen) == 0) {
-		c->state = LC_BUSY;
-		lconn_write(c);
+		lconn_start(c);
 		return;
 	}
 	if (errno == EINPROGRESS) {
@@ -426,6 +452,67 @@ lconn_next(struct lconn *c)
 	lconn_write(c);
 }
 
+/*
+ * lconn_start - connected: the request goes out, or, for dovecot, our
+ * hello does and the request waits for the server's DONE
+ *
+ * The hello is a few dozen bytes on a connection that has sent nothing
+ * yet, so the socket takes it whole; a short write is an error.
+ */
+static void
+lconn_start(struct lconn *c)
+{
+	const char *hello;
+	ssize_t n;
+
+	c->state = LC_BUSY;
+	if (c->L->o->proto != LOAD_DOVECOT) {
+		lconn_write(c);
+		return;
+	}
+	hello = load_dovecot_hello();
+	n = send(c->fd, hello, strlen(hello), MSG_NOSIGNAL);
+	if (n != (ssize_t)strlen(hello)) {
+		report(c->L, c, "write: %s", n < 0 ? strerror(errno) :
+		    "short write of the hello");
+		lconn_fail(c, &c->L->r->io_errors);
+		return;
+	}
+	c->state = LC_HELLO;
+	watch(c, EV_READ);
+}
+
+/*
+ * lconn_hello - dovecot: the server's handshake so far; at its DONE the
+ * request waiting for it goes out
+ */
+static void
+lconn_hello(struct lconn *c)
+{
+	struct load *L = c->L;
+	enum codec_result r;
+	size_t used;
+	char t[128];
+
+	r = load_dovecot_handshake(c->in.data, c->in.len, &used);
+	if (r == CODEC_NEED_MORE)
+		return;
+	if (r != CODEC_DONE) {
+		report(L, c, "bad handshake (%s): \"%s\"", codec_strerror(r),
+		    printable(c->in.data, c->in.len, t, sizeof(t)));
+		lconn_fail(c, &L->r->proto_errors);
+		return;
+	}
+	if (c->in.len > used) {
+		report(L, c, "%zu bytes after the handshake", c->in.len - used);
+		lconn_fail(c, &L->r->proto_errors);
+		return;
+	}
+	buf_reset(&c->in);
+	c->state = LC_BUSY;
+	lconn_write(c);
+}
+
 /* connect_done - a non-blocking connect() finished, well or not */
 static void
 connect_done(struct lconn *c)
@@ -440,8 +527,7 @@ connect_done(struct lconn *c)
 		lconn_fail(c, &c->L->r->io_errors);
 		return;
 	}
-	c->state = LC_BUSY;
-	lconn_write(c);
+	lconn_start(c);
 }
 
 /* lconn_read - take in bytes; decode the reply when it is complete */
@@ -464,7 +550,7 @@ lconn_read(struct lconn *c)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		if (c->state == LC_BUSY) {
+		if (c->state == LC_BUSY || c->state == LC_HELLO) {
 			if (errno == ECONNRESET && lconn_resend(c))
 				return;
 			report(L, c, "read: %s", strerror(errno));
@@ -475,7 +561,7 @@ lconn_read(struct lconn *c)
 		return;
 	}
 	if (n == 0) {
-		if (c->state == LC_BUSY) {
+		if (c->state == LC_BUSY || c->state == LC_HELLO) {
 			if (lconn_resend(c))
 				return;
 			report(L, c, "server closed the connection without "
@@ -488,6 +574,10 @@ lconn_read(struct lconn *c)
 		return;
 	}
 	buf_commit(&c->in, (size_t)n);
+	if (c->state == LC_HELLO) {
+		lconn_hello(c);
+		return;
+	}
 	if (c->state != LC_BUSY) {
 		report(L, c, "%zd bytes nobody asked for", n);
 		lconn_fail(c, &L->r->proto_errors);
@@ -523,10 +613,12 @@ lconn_read(struct lconn *c)
 	/* libsasl2 reads one reply and closes */
 	if (L->o->proto == LOAD_SASL)
 		lconn_drop(c);
-	if (!L->stopping)
+	if (!L->stopping) {
 		lconn_next(c);
-	else
+	} else {
 		lconn_drop(c);
+		drain_check(L);
+	}
 }
 
 /* lconn_io - socket events */
@@ -557,16 +649,17 @@ sweep(struct ev *ev, void *ctx)
 	uint64_t now = ev_now(ev);
 	unsigned i;
 
-	for (i = 0; i < L->o->conns && !L->stopping; i++) {
+	for (i = 0; i < L->o->conns && (!L->stopping || L->draining); i++) {
 		struct lconn *c = &L->c[i];
 
-		if ((c->state == LC_BUSY || c->state == LC_CONNECTING) &&
+		if ((c->state == LC_BUSY || c->state == LC_CONNECTING ||
+		    c->state == LC_HELLO) &&
 		    now - c->t0_ms >= L->o->timeout_ms) {
 			report(L, c, "no reply within %u ms", L->o->timeout_ms);
 			lconn_fail(c, &L->r->timeouts);
 		}
 	}
-	if (!L->stopping)
+	if (!L->stopping || L->draining)
 		ev_timer_add(ev, 100, sweep, L);
 }
 
@@ -591,6 +684,11 @@ measure_end(struct ev *ev, void *ctx)
 	L->t_end_ns = now_ns();
 	L->measuring = 0;
 	L->stopping = 1;
+	if (L->o->proto == LOAD_DOVECOT) {
+		L->draining = 1;
+		drain_check(L);
+		return;
+	}
 	ev_stop(ev);
 }
 

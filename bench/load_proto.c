@@ -6,10 +6,18 @@
  *     sasl       USER PASSWORD SERVICE REALM [EXPECTED...]
  *     policy     FINGERPRINT [SENDER] [EXPECTED...]
  *     socketmap  MAPNAME KEY [EXPECTED...]
+ *     dovecot    USER PASSWORD SERVICE RIP [EXPECTED]
  *   EXPECTED is the rest of the line and is a prefix of the answer: the
  *   saslauthd reply text ("OK", "NO"), the policy action value ("DUNNO",
  *   "OK", compared case-insensitively like Postfix does), or the socketmap
- *   reply payload ("NOTFOUND", "OK secure match=...").
+ *   reply payload ("NOTFOUND", "OK secure match=..."). A dovecot answer
+ *   is its reply line; EXPECTED is its first word ("OK", "FAIL"), and the
+ *   line's id must be the request's, whether an expectation is given or
+ *   not. A dovecot request is the AUTH line Postfix's smtpd writes for a
+ *   PLAIN login with an initial response (xsasl_dovecot_server.c): id,
+ *   PLAIN, service=, nologin, lip=, rip= (none for "-"), secured, resp=;
+ *   its id is the spec's number, so one connection's requests never
+ *   share an id while one is in flight.
  *   Every request is encoded once, here, so the engine only copies bytes:
  *   the load generator must cost as little per request as possible.
  * Replies are decoded with the common codecs (netstring_decode,
@@ -23,8 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "attrs.h"
+#include "base64.h"
 #include "buf.h"
 #include "cstrings.h"
 #include "netstring.h"
@@ -36,6 +46,8 @@
 #define SPEC_MAX_FIELDS		4	/* fields before the expectation */
 #define SOCKETMAP_REPLY_MAX	100000	/* Postfix's socketmap_max_reply_size */
 #define POLICY_MAX_ATTRS	128
+#define DOVECOT_LINE_MAX	16384	/* Dovecot 2.3's line cap, LF included */
+#define DOVECOT_HANDSHAKE_MAX	65536
 
 static const struct attr_limits policy_reply_limits = {
 	8192, 65536, POLICY_MAX_ATTRS
@@ -52,6 +64,8 @@ load_proto_name(enum load_proto p)
 		return "policy";
 	case LOAD_SOCKETMAP:
 		return "socketmap";
+	case LOAD_DOVECOT:
+		return "dovecot";
 	}
 	return "unknown";
 }
@@ -66,6 +80,8 @@ load_proto_parse(const char *s, enum load_proto *p)
 		*p = LOAD_POLICY;
 	else if (strcmp(s, "socketmap") == 0 || strcmp(s, "sockmap") == 0)
 		*p = LOAD_SOCKETMAP;
+	else if (strcmp(s, "dovecot") == 0)
+		*p = LOAD_DOVECOT;
 	else
 		return -1;
 	return 0;
@@ -254,12 +270,48 @@ socketmap_build(struct buf *out, char **f, char *err, size_t errlen)
 	return r;
 }
 
+/* dovecot_build - one AUTH line, PLAIN with the initial response */
+static int
+dovecot_build(struct buf *out, unsigned long id, char **f, char *err,
+    size_t errlen)
+{
+	const char *user = field(f[0]), *pw = field(f[1]);
+	const char *service = field(f[2]), *rip = field(f[3]);
+	size_t ul = strlen(user), pl = strlen(pw), rl = ul + pl + 2;
+	char raw[2 * SASL_FIELD_MAX + 2], b64[BASE64_ENCODED_LEN(sizeof(raw)) + 1];
+	int r;
+
+	if (ul > SASL_FIELD_MAX || pl > SASL_FIELD_MAX || !*service ||
+	    strpbrk(service, "\t\n") != NULL || strlen(service) > SASL_FIELD_MAX ||
+	    strlen(rip) > 64) {
+		snprintf(err, errlen, "bad user, password, service or address");
+		return -1;
+	}
+	/* authzid empty, as mail clients send it */
+	raw[0] = 0;
+	memcpy(raw + 1, user, ul);
+	raw[1 + ul] = 0;
+	memcpy(raw + 2 + ul, pw, pl);
+	(void)base64_encode(raw, rl, b64, sizeof(b64));
+	r = buf_printf(out, "AUTH\t%lu\tPLAIN\tservice=%s\tnologin"
+	    "\tlip=192.0.2.25%s%s\tsecured\tresp=%s\n", id, service,
+	    *rip ? "\trip=" : "", rip, b64);
+	secret_wipe(raw, sizeof(raw));
+	secret_wipe(b64, sizeof(b64));
+	if (r < 0) {
+		snprintf(err, errlen, "request too large");
+		return -1;
+	}
+	return 0;
+}
+
 /* make_label - the spec as printed in error reports, password masked */
 static char *
 make_label(enum load_proto p, char **f, int nf)
 {
 	switch (p) {
 	case LOAD_SASL:
+	case LOAD_DOVECOT:
 		return xasprintf("%s *** %s %s", f[0], f[2], f[3]);
 	case LOAD_POLICY:
 		return xasprintf("%s %s", f[0], nf > 1 ? f[1] : "");
@@ -275,18 +327,19 @@ load_spec_add(struct load_specs *s, enum load_proto p,
     const struct load_build *b, const char *text, char *err, size_t errlen)
 {
 	static const int need[] = { [LOAD_SASL] = 4, [LOAD_POLICY] = 1,
-	    [LOAD_SOCKETMAP] = 2 };
+	    [LOAD_SOCKETMAP] = 2, [LOAD_DOVECOT] = 4 };
 	char *line = xstrdup(text), *f[SPEC_MAX_FIELDS], *rest;
 	struct load_spec sp;
 	struct buf out;
 	int nf, max, r = -1;
 
 	/* policy: the 2nd field is the sender; the rest is the expectation */
-	max = p == LOAD_SASL ? 4 : 2;
+	max = p == LOAD_SASL || p == LOAD_DOVECOT ? 4 : 2;
 	nf = split_fields(line, f, max, &rest);
 	if (nf < need[p]) {
 		snprintf(err, errlen, "%s spec needs %s", load_proto_name(p),
 		    p == LOAD_SASL ? "USER PASSWORD SERVICE REALM [EXPECTED]" :
+		    p == LOAD_DOVECOT ? "USER PASSWORD SERVICE RIP [EXPECTED]" :
 		    p == LOAD_POLICY ? "FINGERPRINT [SENDER] [EXPECTED]" :
 		    "MAPNAME KEY [EXPECTED]");
 		goto out;
@@ -303,6 +356,10 @@ load_spec_add(struct load_specs *s, enum load_proto p,
 	case LOAD_SOCKETMAP:
 		r = socketmap_build(&out, f, err, errlen);
 		break;
+	case LOAD_DOVECOT:
+		buf_set_secret(&out);
+		r = dovecot_build(&out, s->n + 1, f, err, errlen);
+		break;
 	}
 	if (r < 0) {
 		buf_free(&out);
@@ -318,6 +375,7 @@ load_spec_add(struct load_specs *s, enum load_proto p,
 		sp.expect_len = strlen(rest);
 	}
 	sp.label = make_label(p, f, nf);
+	sp.id = s->n + 1;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
 		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
@@ -417,6 +475,22 @@ policy_reply_decode(const char *in, size_t len, const char **ans,
 	return CODEC_DONE;
 }
 
+/* dovecot_reply_decode - one line; the answer is the line without its LF */
+static enum codec_result
+dovecot_reply_decode(const char *in, size_t len, const char **ans,
+    size_t *alen, size_t *consumed)
+{
+	const char *nl = memchr(in, '\n', len < DOVECOT_LINE_MAX ? len :
+	    DOVECOT_LINE_MAX);
+
+	if (nl == NULL)
+		return len < DOVECOT_LINE_MAX ? CODEC_NEED_MORE : CODEC_ERR_SIZE;
+	*ans = in;
+	*alen = (size_t)(nl - in);
+	*consumed = *alen + 1;
+	return CODEC_DONE;
+}
+
 /* load_reply_decode - one reply from the front of in */
 enum codec_result
 load_reply_decode(enum load_proto p, const char *in, size_t len,
@@ -432,8 +506,64 @@ load_reply_decode(enum load_proto p, const char *in, size_t len,
 	case LOAD_SOCKETMAP:
 		return netstring_decode(in, len, SOCKETMAP_REPLY_MAX,
 		    consumed_r, answer_r, answer_len_r);
+	case LOAD_DOVECOT:
+		return dovecot_reply_decode(in, len, answer_r, answer_len_r,
+		    consumed_r);
 	}
 	return CODEC_ERR_FORMAT;
+}
+
+/* dovecot_matches - "WORD TAB id [TAB ...]": the request's id, the word */
+static int
+dovecot_matches(const struct load_spec *sp, const char *ans, size_t len)
+{
+	const char *tab = memchr(ans, '\t', len), *p, *end = ans + len;
+	unsigned long id = 0;
+
+	if (tab == NULL)
+		return 0;
+	if (sp->expect != NULL && ((size_t)(tab - ans) != sp->expect_len ||
+	    memcmp(ans, sp->expect, sp->expect_len) != 0))
+		return 0;
+	for (p = tab + 1; p < end && *p >= '0' && *p <= '9'; p++)
+		id = id * 10 + (unsigned long)(*p - '0');
+	return p > tab + 1 && (p == end || *p == '\t') && id == sp->id;
+}
+
+/* load_dovecot_hello - what Postfix writes first, before reading anything */
+const char *
+load_dovecot_hello(void)
+{
+	static char hello[64];
+
+	if (hello[0] == 0)
+		snprintf(hello, sizeof(hello), "VERSION\t1\t2\nCPID\t%ld\n",
+		    (long)getpid());
+	return hello;
+}
+
+/* load_dovecot_handshake - VERSION 1 first, a MECH PLAIN, up to DONE */
+enum codec_result
+load_dovecot_handshake(const char *in, size_t len, size_t *consumed_r)
+{
+	const char *p = in, *end = in + len, *nl;
+	int plain = 0;
+
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		size_t n = (size_t)(nl - p);
+
+		if (p == in && (n < 10 || memcmp(p, "VERSION\t1\t", 10) != 0))
+			return CODEC_ERR_FORMAT;
+		if (n >= 10 && memcmp(p, "MECH\tPLAIN", 10) == 0 &&
+		    (n == 10 || p[10] == '\t'))
+			plain = 1;
+		if (n == 4 && memcmp(p, "DONE", 4) == 0) {
+			*consumed_r = (size_t)(nl + 1 - in);
+			return plain ? CODEC_DONE : CODEC_ERR_FORMAT;
+		}
+		p = nl + 1;
+	}
+	return len < DOVECOT_HANDSHAKE_MAX ? CODEC_NEED_MORE : CODEC_ERR_SIZE;
 }
 
 /* load_reply_matches - the answer starts with the expectation */
@@ -441,6 +571,8 @@ int
 load_reply_matches(enum load_proto p, const struct load_spec *sp,
     const char *ans, size_t len)
 {
+	if (p == LOAD_DOVECOT)
+		return dovecot_matches(sp, ans, len);
 	if (sp->expect == NULL)
 		return 1;
 	if (len < sp->expect_len)

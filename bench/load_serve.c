@@ -6,8 +6,13 @@
  *   that protocol can do: decode the request with the common codec, write
  *   the prebuilt reply. saslauthd connections then get Cyrus's close
  *   (conn_finish: shut down our side, drain to EOF); policy and socketmap
- *   connections stay open for the next request. A malformed request closes
- *   that connection, with a warning. Runs until SIGINT or SIGTERM; sends
+ *   connections stay open for the next request. A dovecot connection gets
+ *   the handshake saslauthd-lite sends (VERSION, MECH PLAIN, SPID, CUID,
+ *   COOKIE, DONE), must say VERSION 1 and CPID first, and then each AUTH
+ *   line is parsed with saslauthd-lite's own parser (dovecot_proto.c),
+ *   its PLAIN response decoded and split, and answered "OK <id>
+ *   user=<name>" (the word is -a's, "OK" by default). A malformed request
+ *   closes that connection, with a warning. Runs until SIGINT or SIGTERM; sends
  *   READY=1 to $NOTIFY_SOCKET once listening. Returns the exit status.
  *
  * It uses the same ev/conn/listener code the daemons use, on one thread,
@@ -19,18 +24,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "attrs.h"
+#include "base64.h"
 #include "buf.h"
 #include "conn.h"
 #include "cstrings.h"
+#include "dovecot_proto.h"
 #include "ev.h"
 #include "listen.h"
 #include "log.h"
 #include "netstring.h"
 #include "notify.h"
+#include "xalloc.h"
 
 #include "load.h"
 
@@ -41,7 +50,8 @@
 struct serve {
 	struct ev *ev;
 	enum load_proto proto;
-	struct buf reply;	/* the constant reply, encoded once */
+	struct buf reply;	/* the constant reply, encoded once (dovecot:
+				 * its first word) */
 	struct attr attrs[128];
 	unsigned long served;
 };
@@ -68,6 +78,8 @@ decode_one(struct serve *S, struct conn *c, size_t *used)
 	case LOAD_SOCKETMAP:
 		return netstring_decode(in->data, in->len, SOCKETMAP_QUERY_MAX,
 		    used, &p, &plen);
+	case LOAD_DOVECOT:
+		break;		/* serve_dovecot: lines, not this */
 	}
 	return CODEC_ERR_FORMAT;
 }
@@ -115,16 +127,121 @@ serve_conn(struct conn *c, enum conn_event e, void *ctx)
 		conn_close_after_flush(c);
 }
 
+/* One dovecot connection: where its handshake is. */
+struct dc_peer {
+	struct serve *S;
+	int	 version, cpid;
+};
+
+/* dovecot_line - one line (LF excluded); -1 to close the connection */
+static int
+dovecot_line(struct dc_peer *P, struct conn *c, char *line, size_t len)
+{
+	static unsigned char data[BASE64_DECODED_MAX(DOVECOT_MAX_LINE)];
+	char *w[DOVECOT_MAX_WORDS], err[96];
+	struct dovecot_line l;
+	struct dovecot_plain pl;
+	unsigned n;
+	ssize_t dn;
+
+	if (dovecot_split(line, len, w, &n) < 0 ||
+	    dovecot_parse(w, n, &l, err, sizeof(err)) < 0)
+		return -1;
+	if (!P->version) {
+		if (l.cmd != DC_VERSION || l.major != 1)
+			return -1;
+		P->version = 1;
+		return 0;
+	}
+	if (!P->cpid) {
+		if (l.cmd != DC_CPID)
+			return -1;
+		P->cpid = 1;
+		return 0;
+	}
+	if (l.cmd != DC_AUTH || l.resp == NULL ||
+	    strcasecmp(l.mech, "PLAIN") != 0)
+		return -1;
+	if ((dn = base64_decode(l.resp, strlen(l.resp), data, sizeof(data))) < 0 ||
+	    dovecot_plain_split(data, (size_t)dn, &pl) < 0)
+		return -1;
+	if (buf_printf(conn_out(c), "%.*s\t%lu\tuser=%.*s\n",
+	    (int)P->S->reply.len, P->S->reply.data, l.id,
+	    (int)pl.authcid_len, pl.authcid) < 0)
+		return -1;
+	P->S->served++;
+	return 0;
+}
+
+/* serve_dovecot - every complete line in the input buffer */
+static void
+serve_dovecot(struct conn *c, enum conn_event e, void *ctx)
+{
+	struct dc_peer *P = ctx;
+	struct buf *in;
+	char *nl;
+	size_t len;
+	int answered = 0;
+
+	if (e == CONN_CLOSED) {
+		free(P);
+		return;
+	}
+	if (e != CONN_READ)
+		return;
+	in = conn_in(c);
+	while ((nl = memchr(in->data, '\n', in->len)) != NULL) {
+		len = (size_t)(nl - in->data);
+		if (dovecot_line(P, c, in->data, len) < 0) {
+			log_warn("%s: a malformed or unexpected dovecot line: "
+			    "closing", conn_peer(c));
+			conn_close(c);
+			return;
+		}
+		buf_consume(in, len + 1);
+		answered = 1;
+	}
+	if (in->len >= DOVECOT_MAX_LINE) {
+		log_warn("%s: a dovecot line too long: closing", conn_peer(c));
+		conn_close(c);
+		return;
+	}
+	if (answered)
+		conn_flush(c);
+	if (conn_peer_eof(c) && !conn_is_closed(c))
+		conn_close_after_flush(c);
+}
+
 /* serve_accept - a new client */
 static void
 serve_accept(struct listener *l, int fd, const char *peer, void *ctx)
 {
 	static const struct conn_limits lim = { SERVE_MAX_IN, SERVE_MAX_OUT, 0 };
+	static unsigned long cuid;
 	struct serve *S = ctx;
-	struct conn *c = conn_new(S->ev, fd, &lim, serve_conn, S);
+	struct dc_peer *P;
+	struct conn *c;
 
+	if (S->proto != LOAD_DOVECOT) {
+		c = conn_new(S->ev, fd, &lim, serve_conn, S);
+		conn_set_peer(c, peer);
+		conn_set_listener(c, l);
+		return;
+	}
+	P = xcalloc(1, sizeof(*P));
+	P->S = S;
+	c = conn_new(S->ev, fd, &lim, serve_dovecot, P);
 	conn_set_peer(c, peer);
 	conn_set_listener(c, l);
+	/* persistent, as Postfix keeps it */
+	conn_set_idle(c, 0);
+	/* the cookie's shape, not its randomness: nobody checks it here */
+	cuid++;
+	if (buf_printf(conn_out(c), "VERSION\t1\t2\nMECH\tPLAIN\tplaintext\n"
+	    "SPID\t%ld\nCUID\t%lu\nCOOKIE\t%032lx\nDONE\n", (long)getpid(),
+	    cuid, cuid) < 0)
+		log_fatal("cannot queue the dovecot handshake");
+	conn_flush(c);
 }
 
 /* serve_signal - stop on SIGINT/SIGTERM */
@@ -149,6 +266,11 @@ build_reply(struct serve *S, const char *answer)
 	case LOAD_SOCKETMAP:
 		answer = answer ? answer : "NOTFOUND ";
 		return netstring_encode(&S->reply, answer, strlen(answer));
+	case LOAD_DOVECOT:
+		answer = answer ? answer : "OK";
+		if (strpbrk(answer, "\t\n") != NULL)
+			return -1;
+		return buf_append(&S->reply, answer, strlen(answer));
 	}
 	return -1;
 }

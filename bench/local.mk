@@ -10,7 +10,11 @@ bench_pfh_load_SOURCES = \
 	bench/load.h \
 	bench/load_proto.c \
 	bench/load_client.c \
-	bench/load_serve.c
+	bench/load_serve.c \
+	saslauthd-lite/dovecot_proto.c saslauthd-lite/dovecot_proto.h \
+	saslauthd-lite/clientaddr.c saslauthd-lite/clientaddr.h
+# the constant dovecot server parses its lines with saslauthd-lite's parser
+bench_pfh_load_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/saslauthd-lite
 bench_pfh_load_LDADD = $(PFH_LIBS)
 
 bench_scripts_dist = \
@@ -22,6 +26,7 @@ bench_scripts_dist = \
 	bench/run-cost.sh \
 	bench/run-storm.sh \
 	bench/run-sync.sh \
+	bench/run-dovecot.sh \
 	bench/dyn_cache.py \
 	bench/sync_probe.py
 EXTRA_DIST += $(bench_scripts_dist)
@@ -30,7 +35,7 @@ TESTS += tests/proto/test_pfh_load.py
 
 # make bench: every scenario, in one run, from this build tree.
 bench: bench/pfh-load
-	@for s in ceiling saslauthd policyd tlsmap cost storm sync; do \
+	@for s in ceiling saslauthd policyd tlsmap cost storm dovecot sync; do \
 		PFH_BUILDDIR='$(abs_top_builddir)' \
 		$(SHELL) $(srcdir)/bench/run-$$s.sh; st=$$?; \
 		if [ $$st -eq 77 ]; then echo "bench/run-$$s.sh: skipped"; \

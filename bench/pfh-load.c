@@ -1,5 +1,6 @@
 /*
- * pfh-load - load generator for saslauthd, policy and socketmap servers
+ * pfh-load - load generator for saslauthd (mux and Dovecot protocol),
+ * policy and socketmap servers
  *
  * Usage: see usage() below and bench/README.md.
  *
@@ -34,6 +35,7 @@ static const char *const default_spec[] = {
 	[LOAD_POLICY] = ("0B:E7:19:30:A4:1C:E9:2C:D8:33:81:8F:2B:FC:AE:BF:"
 	    "13:B4:77:F0:69:82:8B:1E:72:51:5E:49:28:30:39:59"),
 	[LOAD_SOCKETMAP] = "tlspolicy example.com",
+	[LOAD_DOVECOT] = "test test smtp 127.0.0.1",
 };
 
 /* usage - print the synopsis and exit 2 */
@@ -43,15 +45,16 @@ usage(const char *why)
 	if (why != NULL)
 		fprintf(stderr, "pfh-load: %s\n", why);
 	fprintf(stderr,
-	    "usage: pfh-load -p sasl|policy|socketmap [-c conns] [-t seconds | -n count]\n"
+	    "usage: pfh-load -p sasl|policy|socketmap|dovecot [-c conns] [-t seconds | -n count]\n"
 	    "                [-w warmup] [-f specfile] [-r spec ...] [-T timeout_ms]\n"
 	    "                [-e shown_errors] [-A client_addr] [-L label] [-q] endpoint\n"
-	    "       pfh-load -p sasl|policy|socketmap --serve-constant [-a answer] endpoint\n"
+	    "       pfh-load -p sasl|policy|socketmap|dovecot --serve-constant [-a answer] endpoint\n"
 	    "endpoint: unix:/path or inet:host:port (saslauthd: the mux socket path)\n"
 	    "spec lines (\"-\" = empty field; EXPECTED = prefix of the answer):\n"
 	    "  sasl       USER PASSWORD SERVICE REALM [EXPECTED]\n"
 	    "  policy     FINGERPRINT [SENDER] [EXPECTED-ACTION]\n"
-	    "  socketmap  MAPNAME KEY [EXPECTED-REPLY]\n");
+	    "  socketmap  MAPNAME KEY [EXPECTED-REPLY]\n"
+	    "  dovecot    USER PASSWORD SERVICE RIP [OK|FAIL]\n");
 	exit(2);
 }
 
@@ -212,7 +215,7 @@ main(int argc, char **argv)
 	if (proto == NULL)
 		usage("-p is required");
 	if (load_proto_parse(proto, &o.proto) < 0)
-		usage("-p: sasl, policy or socketmap");
+		usage("-p: sasl, policy, socketmap or dovecot");
 	if (optind != argc - 1)
 		usage("one endpoint, please");
 	if (endpoint_parse(argv[optind], &o.ep, err, sizeof(err)) < 0) {
@@ -244,7 +247,8 @@ main(int argc, char **argv)
 	for (i = 0; i < ninline; i++)
 		if (load_spec_add(&specs, o.proto, &b, inline_specs[i], err,
 		    sizeof(err)) < 0)
-			log_fatal("-r \"%s\": %s", o.proto == LOAD_SASL ?
+			log_fatal("-r \"%s\": %s", o.proto == LOAD_SASL ||
+			    o.proto == LOAD_DOVECOT ?
 			    "(sasl spec)" : inline_specs[i], err);
 	free(inline_specs);
 	if (specs.n == 0 && load_spec_add(&specs, o.proto, &b,

@@ -32,21 +32,13 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_prog taskset util-linux
 need_prog useradd passwd
 need_prog chpasswd passwd
 need_built saslauthd-lite/saslauthd-lite
 need_built policyd-ccert/policyd-ccert
 need_built tlsmap/tlsmap
-[ "$(nproc)" -ge 2 ] || skip "needs two cores (server and load generator pinned apart)"
 bench_init
-
-ROUNDS=${BENCH_ROUNDS:-5}
-CLIENTS=${BENCH_COST_CLIENTS:-8}
-SERVER_PREFIX="taskset -c ${BENCH_SERVER_CPU:-0}"
-LOAD_PREFIX="taskset -c ${BENCH_LOAD_CPU:-1}"
-LOAD_WARMUP=0			# the warm-up is a run of its own, outside the window
-TCK=$(clk_tck)
+cost_init
 PORT=${BENCH_PORT:-10990}
 PROTOS=${BENCH_COST_PROTOS:-"sasl policy socketmap"}
 
@@ -57,51 +49,6 @@ peer_missing() {
 	have_prog "$1" && return 1
 	say "$1 not found (Debian package $2): its columns stay empty"
 	return 0
-}
-
-# cost NAME ROOTPID PFH-LOAD-ARGS... - one point: C_<NAME>_<round> is the
-# CPU us per answer, B_<NAME>_<round> the server core's busy percentage
-cost() {
-	_name=$1 _root=$2
-	shift 2
-	$LOAD_PREFIX "$PFH_LOAD" -q -e 0 -t "$BENCH_WARMUP" -c "$CLIENTS" "$@" \
-	    >/dev/null 2>&1
-	_t0=$(tree_ticks "$_root")
-	_w0=$(now)
-	load "$_name-r$round" -c "$CLIENTS" "$@"
-	_t1=$(tree_ticks "$_root")
-	_w1=$(now)
-	_n=$(kv replies "$LINE")
-	_us=$(awk -v a="$_t0" -v b="$_t1" -v n="${_n:-0}" -v hz="$TCK" \
-	    'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print "-" }')
-	_busy=$(awk -v a="$_t0" -v b="$_t1" -v s="$_w0" -v e="$_w1" -v hz="$TCK" \
-	    'BEGIN { printf "%.0f", (b - a) / hz / (e - s) * 100 }')
-	say "    $_name: $_us us/answer ($_n answers, server core ${_busy}% busy)"
-	printf 'round=%s name=%s ticks=%s answers=%s us=%s busy=%s\n' "$round" \
-	    "$_name" "$((_t1 - _t0))" "$_n" "$_us" "$_busy" >>"$WORK/cost.kv"
-	eval "C_${_name}_$round=\$_us B_${_name}_$round=\$_busy"
-}
-
-# rounds_of NAME - the per-round values of C_<NAME>
-rounds_of() {
-	_r=1
-	while [ "$_r" -le "$ROUNDS" ]; do
-		eval "printf '%s ' \"\${C_$1_$_r:--}\""
-		_r=$((_r + 1))
-	done
-}
-
-# ratios_of A B - the per-round ratios C_<A> / C_<B>
-ratios_of() {
-	_r=1
-	while [ "$_r" -le "$ROUNDS" ]; do
-		eval "_a=\${C_$1_$_r:--} _b=\${C_$2_$_r:--}"
-		case "$_a$_b" in
-		*-*) printf '%s ' - ;;
-		*) awk -v a="$_a" -v b="$_b" 'BEGIN { if (b > 0) printf "%.4g ", a / b; else printf "- " }' ;;
-		esac
-		_r=$((_r + 1))
-	done
 }
 
 # ---- saslauthd: one connection per request, on unix sockets --------------
@@ -231,25 +178,6 @@ for proto in $PROTOS; do
 done
 
 # ---- the table ------------------------------------------------------------
-# crow ... - one row, aligned
-crow() { printf '%-26s %10s %9s %8s %10s %8s\n' "$@"; }
-
-# cost_row LABEL DAEMON FLOOR PEER
-cost_row() {
-	crow "$1" "$(median $(rounds_of "$2"))" "$(median $(rounds_of "$3"))" \
-	    "$(fmt '%.2f' "$(median $(ratios_of "$2" "$3"))")" \
-	    "$(median $(rounds_of "$4"))" \
-	    "$(fmt '%.3g' "$(median $(ratios_of "$2" "$4"))")"
-}
-
-# fmt FORMAT VALUE - a number printed with FORMAT, "-" as it is
-fmt() {
-	case "$2" in
-	-) printf '%s' - ;;
-	*) awk -v f="$1" -v v="$2" 'BEGIN { printf f, v }' ;;
-	esac
-}
-
 machine_info
 printf '\nCPU per answer: server on cpu %s, pfh-load on cpu %s, %s clients, %s s x %s rounds (medians)\n' \
     "${BENCH_SERVER_CPU:-0}" "${BENCH_LOAD_CPU:-1}" "$CLIENTS" "$BENCH_TIME" "$ROUNDS"

@@ -18,6 +18,7 @@
 #include "cstrings.h"
 #include "dovecot_proto.h"
 #include "dovecot_session.h"
+#include "ev.h"
 #include "log.h"
 #include "sasl_request.h"
 #include "saslauthd.h"
@@ -50,6 +51,7 @@ struct dc_auth {
 	char	*user;			/* the name as the client gave it */
 	size_t	 user_len;
 	struct sasl_req *req;		/* while A_CHECK */
+	struct ev_timer *hold;		/* a throttle refusal held back */
 };
 
 struct dc_conn {
@@ -143,6 +145,10 @@ auth_free(struct dc_conn *dc, struct dc_auth *a)
 		sasl_req_cancel(a->req);
 		dc->nchecking--;
 	}
+	if (a->hold != NULL) {
+		ev_timer_cancel(server_ev(dc->ctx->srv), a->hold);
+		dc->nchecking--;
+	}
 	if (a->user != NULL)
 		secret_free(a->user, a->user_len + 1);
 	dc->nopen--;
@@ -218,14 +224,45 @@ set_user(struct dc_auth *a, const char *name, size_t len)
 	return 0;
 }
 
-/* check_done - the pipeline answered */
+/* hold_fire - a held throttle refusal goes out now */
+static void
+hold_fire(struct ev *ev, void *arg)
+{
+	struct dc_auth *a = arg;
+	struct dc_conn *dc = a->dc;
+
+	a->hold = NULL;
+	dc->nchecking--;
+	fail(a, true, NULL);
+	if (dc->nchecking == 0 && !dc->closing)
+		conn_resume(dc->conn);
+}
+
+/*
+ * check_done - the pipeline answered
+ *
+ * A throttle refusal is held for throttle_delay before its FAIL goes out,
+ * as Dovecot's auth penalty holds a failure: the connection is Postfix's
+ * and stays open anyway, with reading paused, so the hold costs a timer,
+ * and a guessing client waits for each refusal instead of getting
+ * thousands a second (each one a log line and a throttle lookup) and
+ * crowding out the logins that are right. The mux answers at once: there
+ * a held answer would hold a connection per guess.
+ */
 static void
 check_done(void *arg, const struct sasl_req_answer *ans)
 {
 	struct dc_auth *a = arg;
 	struct dc_conn *dc = a->dc;
+	uint64_t hold = (uint64_t)dc->ctx->cfg->throttle_delay;
 
 	a->req = NULL;
+	if (ans->refused && hold > 0 && !dc->closing) {
+		/* still counted in nchecking: reading stays paused */
+		a->hold = ev_timer_add(server_ev(dc->ctx->srv), hold,
+		    hold_fire, a);
+		return;
+	}
 	dc->nchecking--;
 	if (ans->result == AUTH_OK) {
 		(void)send_line(dc, "OK\t%lu\tuser=%s\n", a->id, a->user);

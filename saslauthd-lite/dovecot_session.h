@@ -25,7 +25,10 @@
  *              the mux's (sasl_request.h): same backends, cache, throttle.
  *   answers    OK <id> user=<name>; FAIL <id> [user=<name>] [temp]
  *              [reason=...]; temp for a temporary failure (backend down,
- *              timeout, throttle refusal).
+ *              timeout, throttle refusal). A throttle refusal's FAIL is
+ *              held for throttle_delay (reading stays paused meanwhile),
+ *              as Dovecot's auth penalty holds a failure; the mux answers
+ *              its refusals at once.
  *   bad input  FAIL <id> with a reason for what concerns one request
  *              (invalid base64, a malformed PLAIN answer, an authzid of
  *              someone else, a control character in the user name, a CONT

@@ -667,6 +667,7 @@ throttle_admit(struct sasl_req *r, uint64_t *wait_r)
 		    "refused", r->ident[0], *r->client ? r->client : "unknown",
 		    (unsigned long long)(at - now));
 		wipe_password(r);
+		r->ans.refused = true;
 		early_no(r, AUTH_TEMPFAIL, "NO temporary failure",
 		    strcmp(who, "login") == 0 ?
 		    "throttled: too many requests for this login" :

@@ -32,7 +32,8 @@
  *           failure (AUTH_TEMPFAIL: backend down, timeout, queue full,
  *           throttle refusal); ans->wire is the mux protocol's reply
  *           ("OK", "NO authentication failed", ...), ans->reason the
- *           decision log's reason (NULL for OK). Reasons never tell an
+ *           decision log's reason (NULL for OK); ans->refused marks a
+ *           throttle refusal (the Dovecot session holds its answer). Reasons never tell an
  *           unknown user from a wrong password.
  *   sasl_req_cancel() the client went away: no answer, no log line; the
  *           password copy is wiped, the job orphaned, the throttle slots
@@ -45,6 +46,7 @@
 #ifndef SASL_REQUEST_H
 #define SASL_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "auth.h"
@@ -63,6 +65,7 @@ struct sasl_req_answer {
 	enum auth_result result;
 	const char *wire;		/* the mux reply */
 	const char *reason;		/* NULL for OK */
+	bool	 refused;		/* a throttle refusal, unchecked */
 };
 
 typedef void sasl_req_done_fn(void *arg, const struct sasl_req_answer *);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_pfh_load - bench/pfh-load speaks the three protocols correctly.
+"""test_pfh_load - bench/pfh-load speaks the four protocols correctly.
 
 Small servers written here (one per protocol, answering from fixed tables)
 record every request they get; pfh-load runs against them with a short -n.
@@ -10,12 +10,15 @@ exit. Then pfh-load --serve-constant is checked with pfh-load itself.
 No timing is asserted: this runs on loaded CI machines.
 """
 
+import base64
 import os
+import select
 import socket
 import socketserver
 import struct
 import subprocess
 import threading
+import time
 
 from pfhtest import (BUILDDIR, Daemon, make_tmpdir, run_tests, skip, test)
 
@@ -153,6 +156,63 @@ class SocketmapHandler(socketserver.StreamRequestHandler):
             self.wfile.flush()
             if key == "bye":
                 return
+
+
+class DovecotHandler(socketserver.StreamRequestHandler):
+    """Dovecot's auth server as Postfix sees it: the handshake, then the
+    client's VERSION and CPID must come first; each AUTH PLAIN is answered
+    OK for password "s3cretPW", FAIL otherwise. The user "wrongid" gets
+    an answer with another id. DONE is held back until VERSION and CPID
+    are in and nothing followed them for 0.2 s: a client that sends AUTH
+    before it has read DONE is recorded as such and hung up on."""
+
+    def handle(self):
+        rec = self.server.rec
+        rec.conn()
+        self.wfile.write(b"VERSION\t1\t2\nMECH\tPLAIN\tplaintext\n"
+                         b"MECH\tLOGIN\tplaintext\nSPID\t1\nCUID\t1\n"
+                         b"COOKIE\t" + b"ab" * 16 + b"\n")
+        self.wfile.flush()
+        # the hello off the socket itself: nothing may follow it yet
+        buf = b""
+        while buf.count(b"\n") < 2:
+            chunk = self.connection.recv(4096)
+            if not chunk:
+                return
+            buf += chunk
+        first = buf.split(b"\n", 2)
+        if not first[0].startswith(b"VERSION\t1\t") or \
+                not first[1].startswith(b"CPID\t"):
+            rec.add(("bad-hello", buf))
+            return
+        if first[2] or select.select([self.connection], [], [], 0.2)[0]:
+            rec.add(("auth-before-done", buf))
+            return
+        self.wfile.write(b"DONE\n")
+        self.wfile.flush()
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            w = line.rstrip(b"\n").decode().split("\t")
+            args = dict(x.partition("=")[::2] for x in w[3:])
+            _, user, pw = base64.b64decode(args["resp"]).decode().split("\0")
+            rec.add((w[0], w[1], w[2], user, pw, args.get("service"),
+                     args.get("rip"), "secured" in args, "nologin" in args))
+            if user == "slow":
+                # answered late; a client gone meanwhile is recorded
+                time.sleep(1.0)
+                if select.select([self.connection], [], [], 0)[0] and \
+                        not self.connection.recv(1, socket.MSG_PEEK):
+                    rec.add(("hung-up-before-answer", w[1]))
+                    return
+            rid = "999" if user == "wrongid" else w[1]
+            if pw == "s3cretPW":
+                out = "OK\t%s\tuser=%s\n" % (rid, user)
+            else:
+                out = "FAIL\t%s\tuser=%s\n" % (rid, user)
+            self.wfile.write(out.encode())
+            self.wfile.flush()
 
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -398,6 +458,70 @@ def test_dead_server_ends_in_errors():
         assert r["io_errors"] == 5 and r["replies"] == 0, r
 
 
+DOVECOT_SPECS = """\
+# user password service rip expected
+alice s3cretPW smtp 198.51.100.7 OK
+bob wrong smtp - FAIL
+"""
+
+
+@test
+def test_dovecot_handshake_then_auth_lines_on_kept_connections():
+    need_binary()
+    srv, ep = start_server(DovecotHandler)
+    try:
+        r = pfh_load("-p", "dovecot", "-c", "3", "-n", "30", ep,
+                     specs=DOVECOT_SPECS)
+    finally:
+        stop_server(srv)
+    assert r.rc == 0, r
+    assert r["replies"] == 30 and r["ok"] == 30 and r["errors"] == 0, r
+    assert r["connects"] == 3 and srv.rec.connections == 3, r
+    reqs = srv.rec.requests
+    assert len(reqs) == 30, reqs
+    # the id is the spec's number; rip= only when the spec names one
+    assert reqs.count(("AUTH", "1", "PLAIN", "alice", "s3cretPW", "smtp",
+                       "198.51.100.7", True, True)) == 15, reqs
+    assert reqs.count(("AUTH", "2", "PLAIN", "bob", "wrong", "smtp",
+                       None, True, True)) == 15, reqs
+
+
+@test
+def test_dovecot_wrong_word_or_id_is_a_mismatch():
+    need_binary()
+    srv, ep = start_server(DovecotHandler)
+    try:
+        r = pfh_load("-p", "dovecot", "-n", "4", ep,
+                     specs="alice s3cretPW smtp - FAIL\n")
+        wid = pfh_load("-p", "dovecot", "-n", "2", ep,
+                       specs="wrongid s3cretPW smtp - OK\n")
+    finally:
+        stop_server(srv)
+    assert r.rc == 1 and r["mismatch"] == 4 and r["ok"] == 0, r
+    assert 'expected "FAIL", got "OK' in r.stderr, r.stderr
+    assert "s3cretPW" not in r.stderr and "s3cretPW" not in r.stdout
+    assert wid.rc == 1 and wid["mismatch"] == 2, wid
+
+
+@test
+def test_dovecot_waits_for_the_answer_in_flight_at_the_end():
+    # Dovecot's auth server stalls after a client hangs up with a request
+    # pending; Postfix never does that, so neither does pfh-load
+    need_binary()
+    srv, ep = start_server(DovecotHandler)
+    try:
+        t0 = time.monotonic()
+        r = pfh_load("-p", "dovecot", "-t", "0.3", ep,
+                     specs="slow s3cretPW smtp - OK\n")
+        dt = time.monotonic() - t0
+    finally:
+        stop_server(srv)
+    assert r.rc == 1 and r["replies"] == 0, r     # none inside the window
+    assert dt >= 1.0, dt
+    assert not [q for q in srv.rec.requests
+                if q[0] == "hung-up-before-answer"], srv.rec.requests
+
+
 @test
 def test_bad_spec_file_is_refused():
     need_binary()
@@ -421,6 +545,8 @@ def test_serve_constant_all_protocols():
         ("policy", ["-a", "REJECT go away"], FP_A + " - reject go"),
         ("socketmap", [], "tlspolicy example.com NOTFOUND"),
         ("socketmap", ["-a", "OK secure"], "tlspolicy example.com OK secure"),
+        ("dovecot", [], "u p smtp 127.0.0.1 OK"),
+        ("dovecot", ["-a", "FAIL"], "u p smtp - FAIL"),
     ]
     for proto, extra, spec in cases:
         d = make_tmpdir(prefix="pfh-load-")

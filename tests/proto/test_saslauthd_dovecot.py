@@ -654,6 +654,38 @@ def test_per_ip_throttle_from_rip():
 
 
 @test
+def test_throttle_refusal_is_held_for_throttle_delay():
+    # Dovecot's auth penalty cannot be shown beside (it delays every
+    # failure): saslauthd-lite holds only a refusal, on this socket only
+    s = Lite({"throttle": "yes", "throttle_after": "1",
+              "throttle_delay": "2s", "throttle_max_delay": "3s"})
+    a, b, c = Client(s), Client(s), Client(s)
+    assert login(a, 1, "alice", "guess1", addr="127.0.0.7")[0] == "FAIL"
+    # in parallel: b's guess waits 2 s; c's, behind it, would wait 5 s,
+    # past throttle_max_delay: refused unchecked, its FAIL held for 2 s
+    t0 = time.monotonic()
+    b.auth(2, "PLAIN", plain("alice", "guess2"), addr="127.0.0.8")
+    c.auth(3, "PLAIN", plain("alice", "guess3"), addr="127.0.0.9")
+    w = c.words()
+    dt = time.monotonic() - t0
+    assert w[:2] == ["FAIL", "3"] and "temp" in fields(w)[1], w
+    assert dt >= 2.0, dt
+    assert dt < 2.0 + TIMEOUT, dt
+    assert b.words()[:2] == ["FAIL", "2"]
+    wait_for(lambda: len(s.decisions()) == 3, what="three decisions")
+    assert any('reason="throttled: too many requests for this login"' in l
+               for l in s.decisions()), s.decisions()
+    # c's next line is read once the refusal is out
+    assert login(c, 4, "bob", "bob-pw", addr="127.0.0.10")[0] == "OK"
+    # the mux refuses at once: a held answer there holds a connection
+    d = Client(s)
+    d.auth(5, "PLAIN", plain("alice", "guess5"), addr="127.0.0.11")
+    t0 = time.monotonic()
+    assert sasl_auth(s.mux, "alice", "guess6") == "NO temporary failure"
+    assert time.monotonic() - t0 < 1.5
+
+
+@test
 def test_mux_socket_keeps_working_beside():
     s = Lite({"socket_mode": "0640"})
     assert sasl_auth(s.mux, "alice", SECRET) == "OK"
