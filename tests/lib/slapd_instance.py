@@ -89,7 +89,8 @@ class Slapd:
 
     def __init__(self, seed="", acl=DEFAULT_ACL, tls=False, start=True,
                  schemas=("core", "cosine", "inetorgperson", "nis"),
-                 syncprov=False, sessionlog=1000, limits=""):
+                 syncprov=False, sessionlog=1000, limits="",
+                 maxsize=67108864):
         tools = need_slapd()
         self.slapd, self.slapadd = tools["slapd"], tools["slapadd"]
         self.ldapsearch = tools["ldapsearch"]
@@ -120,7 +121,8 @@ class Slapd:
         lines += ["database mdb", 'suffix "%s"' % SUFFIX,
                   'rootdn "%s"' % ROOTDN, "rootpw " + ROOTPW,
                   "directory " + os.path.join(self.dir, "db"),
-                  "maxsize 67108864", "index objectClass eq", "index uid eq"]
+                  "maxsize %d" % maxsize, "index objectClass eq",
+                  "index uid eq"]
         if syncprov:
             # fleet.md 3b: the sessionlog (in memory) lets a returning
             # consumer get the deletes it missed; it is lost at a restart
