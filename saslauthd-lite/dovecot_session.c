@@ -123,7 +123,17 @@ dovecot_session_accept(struct listener *l, int fd, const char *peer,
 	    dc_io, dc);
 	/* passwords pass through this buffer */
 	buf_set_secret(conn_in(dc->conn));
-	/* persistent: Postfix keeps it for the smtpd process's life */
+	/*
+	 * first_request_timeout runs until VERSION and CPID are in: neither
+	 * our greeting nor a first line is a request (Postfix sends both
+	 * the moment it connects); a silent client gives its slot back
+	 */
+	conn_served_explicitly(dc->conn);
+	/*
+	 * then persistent, no idle limit: Postfix keeps it for the smtpd
+	 * process's life and reconnects only when its write fails, so a
+	 * close racing its next AUTH would fail that SMTP AUTH
+	 */
 	conn_set_idle(dc->conn, 0);
 	handshake(dc);
 }
@@ -474,6 +484,8 @@ handle_line(struct dc_conn *dc, char *line, size_t len, unsigned char *data)
 		}
 		if (l.cmd == DC_CPID && dc->got_version) {
 			dc->got_cpid = true;
+			/* handshaken: past first_request_timeout for good */
+			conn_served(dc->conn);
 			return 0;
 		}
 		log_warn("%s: dovecot: %s before the handshake's end: "

@@ -9,11 +9,17 @@
  *              passwords), SPID, CUID, COOKIE (32 random hex digits) and
  *              DONE. The client's first line must be VERSION with major
  *              1, then CPID; anything else before that disconnects.
+ *              Until both are in, the connection counts as requestless
+ *              (conn_served_explicitly()): first_request_timeout closes a
+ *              client that stays silent, and max_new_connections_per_peer
+ *              and a full listener may close it to make room.
  *   requests   AUTH <id> PLAIN|LOGIN with service=, optional resp=, and
  *              rip=/lip=/secured; CONT <id> <base64>; CANCEL <id>. Many
  *              per connection, several in flight, each by its id; the
- *              connection persists (no idle timeout: Postfix keeps one per
- *              smtpd process, as with Dovecot).
+ *              connection persists once handshaken (no idle timeout:
+ *              Postfix keeps one per smtpd process, as with Dovecot, and
+ *              reconnects only when its write of an AUTH fails, so our
+ *              close racing its next AUTH would fail that SMTP AUTH).
  *   mechanisms PLAIN: "authzid NUL authcid NUL password", authzid empty or
  *              equal to authcid; an empty PLAIN answer gets CONT <id> with
  *              an empty challenge. LOGIN: CONT with "Username:" then

@@ -731,5 +731,38 @@ def test_metrics_count_the_dovecot_requests():
     assert mval(fams, "saslauthd_lite_answers_total", result="ok") == 2
 
 
+# --------------------------------------------------------------------------
+# Deadlines (saslauthd-lite only: Dovecot's own timeouts are not ours)
+# --------------------------------------------------------------------------
+
+@test
+def test_silent_client_closed_at_first_request_timeout():
+    # our greeting is no request: a client that connects and never sends
+    # VERSION and CPID gives its connection slot back
+    s = Lite({"first_request_timeout": "1s"})
+    silent = Client(s, version=None)
+    half = Client(s, version="VERSION\t1\t2\n")
+    t0 = time.monotonic()
+    assert silent.closed() and half.closed()
+    took = time.monotonic() - t0
+    assert 0.7 <= took <= 6, took
+    wait_for(lambda: "first_request_timeout" in s.log(),
+             what="the timeout's log line")
+    assert re.search(r"closing a connection from .* that sent no request "
+                     r"within 1000 ms \(first_request_timeout\)", s.log())
+
+
+@test
+def test_handshaken_idle_client_survives_first_request_timeout():
+    # Postfix keeps its connection open, idle, between AUTH requests
+    s = Lite({"first_request_timeout": "1s"})
+    c = Client(s)
+    time.sleep(2.5)
+    assert login(c, 1, "alice", SECRET)[:2] == ["OK", "1"]
+    time.sleep(1.5)
+    assert login(c, 2, "alice", SECRET)[:2] == ["OK", "2"]
+    assert "first_request_timeout" not in s.log()
+
+
 if __name__ == "__main__":
     run_tests()
