@@ -20,15 +20,17 @@ before, so every request here comes from its own loopback address.
 
 import base64
 import os
+import pwd
 import re
 import signal
 import stat
 import subprocess
 import time
 
-from pfhtest import (Daemon, add_cleanup, free_port, http_text,
-                     is_closed, make_tmpdir, need_tools, run_tests, sasl_auth,
-                     skip, test, unix_connect, wait_for, write_conf)
+from pfhtest import (BUILDDIR, Daemon, DaemonError, add_cleanup, free_port,
+                     http_text, is_closed, make_tmpdir, need_root, need_tools,
+                     run_tests, sasl_auth, skip, test, unix_connect, wait_for,
+                     write_conf)
 from promparse import check_naming_scheme, mval, parse_exposition
 from test_saslauthd import mkhash
 
@@ -75,9 +77,9 @@ class Lite:
     """saslauthd-lite with its Dovecot socket."""
     kind = "saslauthd-lite"
 
-    def __init__(self, params=None, pam=None):
+    def __init__(self, params=None, pam=None, path=None, start=True):
         self.dir = make_tmpdir(prefix="pfh-sdc-")
-        self.path = os.path.join(self.dir, "auth")
+        self.path = path or os.path.join(self.dir, "auth")
         self.mux = os.path.join(self.dir, "run", "mux")
         pwfile = os.path.join(self.dir, "passwd")
         with open(pwfile, "w") as f:
@@ -101,8 +103,17 @@ class Lite:
         self.d = Daemon(PROG, args=["-C", self.conf, "-o",
                                     "dovecot_listen=unix:" + self.path],
                         workdir=self.dir, name="saslauthd-lite")
-        self.d.start()
-        add_cleanup(self.d.stop)
+        if start:
+            self.d.start()
+            add_cleanup(self.d.stop)
+
+    def check(self):
+        """saslauthd-lite ... check: its exit status and output."""
+        r = subprocess.run([os.path.join(BUILDDIR, PROG), "-C", self.conf,
+                            "-o", "dovecot_listen=unix:" + self.path,
+                            "check"], capture_output=True, text=True,
+                           timeout=30)
+        return r.returncode, r.stdout + r.stderr
 
     def log(self):
         return self.d.log()
@@ -762,6 +773,82 @@ def test_handshaken_idle_client_survives_first_request_timeout():
     time.sleep(1.5)
     assert login(c, 2, "alice", SECRET)[:2] == ["OK", "2"]
     assert "first_request_timeout" not in s.log()
+
+
+# --------------------------------------------------------------------------
+# The socket's directory (saslauthd-lite only), as run_dir's
+# (test_saslauthd_rundir.py): whoever controls it could swap the socket
+# --------------------------------------------------------------------------
+
+def dovecot_dir_refused(sockdir, *words):
+    """Start and check both refuse dovecot_listen in sockdir."""
+    s = Lite(path=os.path.join(sockdir, "auth"), start=False)
+    ep = "dovecot_listen unix:%s: " % s.path
+    try:
+        s.d.start()
+    except DaemonError:
+        log = s.d.log()
+        for w in (ep, "collect passwords") + words:
+            assert w in log, (w, log)
+        assert not os.path.exists(s.path)
+    else:
+        s.d.stop()
+        raise AssertionError("started with the socket in %s" % sockdir)
+    rc, out = s.check()
+    assert rc != 0, out
+    for w in (ep,) + words:
+        assert w in out, (w, out)
+
+
+def uid_of(name):
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        skip("no user %s" % name)
+
+
+@test
+def test_socket_dir_owned_by_someone_else_refused():
+    need_root()
+    top = make_tmpdir(prefix="pfh-sdd-")
+    os.chmod(top, 0o755)
+    foreign = os.path.join(top, "foreign")
+    os.mkdir(foreign, 0o755)
+    os.chown(foreign, uid_of("nobody"), 0)
+    dovecot_dir_refused(foreign, "directory %s is owned by nobody" % foreign,
+                        "not by root, the daemon's user or Postfix's")
+    # a symbolic link to it is judged by its target
+    link = os.path.join(top, "link")
+    os.symlink("foreign", link)
+    dovecot_dir_refused(link, "directory %s is owned by nobody" % foreign)
+    # group-writable by a group that is not root's or ours
+    shared = os.path.join(top, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o770)
+    os.chown(shared, 0, 65534)
+    dovecot_dir_refused(shared, "(mode 0770) is writable by group")
+    # world-writable and sticky, as /tmp: refused as the socket's own
+    sticky = os.path.join(top, "sticky")
+    os.mkdir(sticky)
+    os.chmod(sticky, 0o1777)
+    dovecot_dir_refused(sticky, "(mode 1777) is writable by every user")
+
+
+@test
+def test_socket_dir_of_postfix_accepted():
+    # Postfix's private/ is postfix's, 0700: where its smtpd looks
+    need_root()
+    top = make_tmpdir(prefix="pfh-sdd-")
+    os.chmod(top, 0o755)
+    private = os.path.join(top, "private")
+    os.mkdir(private, 0o700)
+    os.chown(private, uid_of("postfix"), 0)
+    s = Lite(path=os.path.join(private, "auth"), start=False)
+    rc, out = s.check()
+    assert rc == 0, out
+    s.d.start()
+    add_cleanup(s.d.stop)
+    assert login(Client(s), 1, "alice", SECRET)[0] == "OK"
 
 
 if __name__ == "__main__":
