@@ -13,7 +13,9 @@ through the mux socket as testsaslauthd would. What is proven:
   * two servers, the first down: the second answers;
   * the holes: an empty password, filter metacharacters (`*`, `)(uid=*`,
     a backslash) in the login never match someone else; a login whose
-    filter finds two entries is a failure; an unknown user is one too;
+    filter finds two entries is a failure; an unknown user is one too,
+    and costs what a wrong password costs (bind: a dummy bind, through a
+    relay that makes each round trip 15 ms; custom: a crypt);
   * a directory that stops answering mid-request (SIGSTOP) is a
     temporary failure within backend_timeout, whatever ldap_timeout says,
     and works again after SIGCONT; a restarted slapd is reconnected to;
