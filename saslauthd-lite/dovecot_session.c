@@ -498,8 +498,12 @@ handle_line(struct dc_conn *dc, char *line, size_t len, unsigned char *data)
 	case DC_CONT:
 		return on_cont(dc, &l, data);
 	case DC_CANCEL:
-		if ((a = find(dc, l.id)) != NULL)
+		if ((a = find(dc, l.id)) != NULL) {
 			auth_free(dc, a);
+			/* it may have been the check reading waited for */
+			if (dc->nchecking == 0)
+				conn_resume(dc->conn);
+		}
 		return 0;
 	case DC_VERSION:
 	case DC_CPID:

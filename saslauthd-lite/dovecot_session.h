@@ -14,7 +14,8 @@
  *              client that stays silent, and max_new_connections_per_peer
  *              and a full listener may close it to make room.
  *   requests   AUTH <id> PLAIN|LOGIN with service=, optional resp=, and
- *              rip=/lip=/secured; CONT <id> <base64>; CANCEL <id>. Many
+ *              rip=/lip=/secured; CONT <id> <base64>; CANCEL <id> (a
+ *              check in flight is dropped, unanswered). Many
  *              per connection, several in flight, each by its id; the
  *              connection persists once handshaken (no idle timeout:
  *              Postfix keeps one per smtpd process, as with Dovecot, and
