@@ -41,7 +41,10 @@
  *              line, a line over DOVECOT_MAX_LINE, a duplicate id, a NUL
  *              byte in a line, a service= over 256 bytes), as Dovecot
  *              does. Never OK without a
- *              backend's OK.
+ *              backend's OK. A refusal that keeps the connection is
+ *              logged at most 16 times a minute per connection; the rest
+ *              are counted, the count logged with the next line after the
+ *              minute or at the close (one write must not flood syslog).
  *   reading    pauses while checks are in flight (requests that arrived
  *              together run together; a later line waits for them), so a
  *              SIGTERM drain lets every answer go out before the close.

@@ -646,6 +646,41 @@ def test_control_character_in_the_user_refused_unchecked():
 
 
 @test
+def test_refusals_on_one_connection_cannot_flood_the_log():
+    # a refusal that keeps the connection costs the client one line each:
+    # without a cap, one write floods syslog. 16 a minute per connection.
+    s = Lite()
+    c = Client(s)
+    n = 300
+    c.send("".join("AUTH\t%d\tPLAIN\tservice=smtp\trip=%s\tresp=!!\n"
+                   % (i, rip()) for i in range(1, n + 1)))
+    for i in range(1, n + 1):
+        expect(c, "FAIL", i)
+    # 70 PLAIN requests left open (no response yet), past the 64 allowed
+    c.send("".join("AUTH\t%d\tPLAIN\tservice=smtp\trip=%s\n"
+                   % (i, rip()) for i in range(1000, 1070)))
+    for _ in range(70):
+        c.words()
+    c.send("".join("CANCEL\t%d\n" % i for i in range(1000, 1070)))
+    assert login(c, 5000, "alice", "nope")[0] == "FAIL"
+    lines = [l for l in s.log().splitlines() if "dovecot: " in l]
+    assert 16 <= len(lines) <= 20, lines
+    assert any("not logged" in l for l in lines), lines
+    assert len(s.decisions()) == 1, s.decisions()
+    # another connection has its own allowance
+    c2 = Client(s)
+    c2.auth(1, "PLAIN", "!!")
+    expect(c2, "FAIL", 1)
+    wait_for(lambda: len([l for l in s.log().splitlines()
+                          if "dovecot: " in l]) == len(lines) + 1,
+             what="the other connection's line")
+    # what was held back is counted when the connection goes
+    c.close()
+    s.d.wait_log(r"dovecot: 290 more refused requests on this connection "
+                 r"were not logged")
+
+
+@test
 def test_nul_byte_in_a_line_disconnects():
     s = Lite()
     disconnects(s, "AUTH\t1\tPLAIN\tservice=smtp\0\trip=127.0.0.1\n")
