@@ -853,21 +853,25 @@ def dovecot_dir_refused(sockdir, *words):
         assert w in out, (w, out)
 
 
-def uid_of(name):
+def owned_dir(name, mode, user):
+    """A directory in a root-owned 0755 temp dir, owned by user, group 0."""
+    need_root()
     try:
-        return pwd.getpwnam(name).pw_uid
+        uid = pwd.getpwnam(user).pw_uid
     except KeyError:
-        skip("no user %s" % name)
+        skip("no user %s" % user)
+    top = make_tmpdir(prefix="pfh-sdd-")
+    os.chmod(top, 0o755)
+    d = os.path.join(top, name)
+    os.mkdir(d)
+    os.chmod(d, mode)
+    os.chown(d, uid, 0)
+    return top, d
 
 
 @test
 def test_socket_dir_owned_by_someone_else_refused():
-    need_root()
-    top = make_tmpdir(prefix="pfh-sdd-")
-    os.chmod(top, 0o755)
-    foreign = os.path.join(top, "foreign")
-    os.mkdir(foreign, 0o755)
-    os.chown(foreign, uid_of("nobody"), 0)
+    top, foreign = owned_dir("foreign", 0o755, "nobody")
     dovecot_dir_refused(foreign, "directory %s is owned by nobody" % foreign,
                         "not by root, the daemon's user or Postfix's")
     # a symbolic link to it is judged by its target
@@ -890,12 +894,7 @@ def test_socket_dir_owned_by_someone_else_refused():
 @test
 def test_socket_dir_of_postfix_accepted():
     # Postfix's private/ is postfix's, 0700: where its smtpd looks
-    need_root()
-    top = make_tmpdir(prefix="pfh-sdd-")
-    os.chmod(top, 0o755)
-    private = os.path.join(top, "private")
-    os.mkdir(private, 0o700)
-    os.chown(private, uid_of("postfix"), 0)
+    _, private = owned_dir("private", 0o700, "postfix")
     s = Lite(path=os.path.join(private, "auth"), start=False)
     rc, out = s.check()
     assert rc == 0, out

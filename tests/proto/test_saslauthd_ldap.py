@@ -32,7 +32,7 @@ import threading
 import time
 
 from pfhtest import (BUILDDIR, add_cleanup, free_port, http_text,
-                     join_threads, make_tmpdir, run_tests, skip)
+                     join_threads, make_tmpdir, relay_pipe, run_tests, skip)
 from slapd_instance import SUFFIX, Slapd, need_slapd
 from test_saslauthd import PROG, Sasl, last_decision, mkhash
 
@@ -366,25 +366,8 @@ class SlowLink:
             u = socket.create_connection(self.target)
             self.socks += [c, u]
             for a, b, delay in ((c, u, self.DELAY), (u, c, 0)):
-                threading.Thread(target=self._pipe, args=(a, b, delay),
+                threading.Thread(target=relay_pipe, args=(a, b, delay),
                                  daemon=True).start()
-
-    @staticmethod
-    def _pipe(a, b, delay):
-        try:
-            while True:
-                d = a.recv(65536)
-                if not d:
-                    break
-                time.sleep(delay)
-                b.sendall(d)
-        except OSError:
-            pass
-        for x in (a, b):
-            try:
-                x.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def close(self):
         for x in self.socks:
