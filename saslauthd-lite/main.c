@@ -429,6 +429,24 @@ random_u64(void)
 	return v;
 }
 
+/*
+ * sasl_warn - what a config may do but should not: a Dovecot endpoint on
+ * TCP has no socket_mode or socket_group, and its client says itself
+ * where the SMTP client is (rip=) and whether it is under TLS (secured)
+ */
+static void
+sasl_warn(void *vcfg)
+{
+	const struct sasl_cfg *cfg = vcfg;
+
+	if (strncmp(cfg->dovecot_ep, "inet:", 5) == 0)
+		log_warn("dovecot_listen %s: a TCP endpoint has no access "
+		    "control: every local user (and whoever can reach the "
+		    "address) can check passwords through it, naming the "
+		    "rip= the throttle counts and claiming \"secured\"; "
+		    "prefer unix:/path", cfg->dovecot_ep);
+}
+
 /* sasl_sockets - the socket a config (that passed the check) asks for */
 static void
 sasl_sockets(void *vcfg, struct server_sockets *ss)
@@ -644,6 +662,7 @@ static const struct server_spec sasl_spec = {
 	.extra_opts = "a:clm:n:O:rs:t:vV",
 	.option = sasl_option,
 	.check = sasl_cfg_check,
+	.warn = sasl_warn,
 	.init = sasl_init,
 	.reload = sasl_reload,
 	.sockets = sasl_sockets,

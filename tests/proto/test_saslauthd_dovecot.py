@@ -77,9 +77,11 @@ class Lite:
     """saslauthd-lite with its Dovecot socket."""
     kind = "saslauthd-lite"
 
-    def __init__(self, params=None, pam=None, path=None, start=True):
+    def __init__(self, params=None, pam=None, path=None, start=True,
+                 endpoint=None):
         self.dir = make_tmpdir(prefix="pfh-sdc-")
         self.path = path or os.path.join(self.dir, "auth")
+        self.endpoint = endpoint or "unix:" + self.path
         self.mux = os.path.join(self.dir, "run", "mux")
         pwfile = os.path.join(self.dir, "passwd")
         with open(pwfile, "w") as f:
@@ -101,7 +103,7 @@ class Lite:
         write_conf(self.conf, conf)
         # the interface outside tests drive: -o on the command line
         self.d = Daemon(PROG, args=["-C", self.conf, "-o",
-                                    "dovecot_listen=unix:" + self.path],
+                                    "dovecot_listen=" + self.endpoint],
                         workdir=self.dir, name="saslauthd-lite")
         if start:
             self.d.start()
@@ -110,7 +112,7 @@ class Lite:
     def check(self):
         """saslauthd-lite ... check: its exit status and output."""
         r = subprocess.run([os.path.join(BUILDDIR, PROG), "-C", self.conf,
-                            "-o", "dovecot_listen=unix:" + self.path,
+                            "-o", "dovecot_listen=" + self.endpoint,
                             "check"], capture_output=True, text=True,
                            timeout=30)
         return r.returncode, r.stdout + r.stderr
@@ -901,6 +903,20 @@ def test_socket_dir_of_postfix_accepted():
     s.d.start()
     add_cleanup(s.d.stop)
     assert login(Client(s), 1, "alice", SECRET)[0] == "OK"
+
+
+@test
+def test_tcp_endpoint_is_warned_about():
+    # a TCP port has no socket_mode: anyone local can use it as an oracle
+    ep = "inet:127.0.0.1:%d" % free_port()
+    s = Lite(endpoint=ep)
+    warning = ("dovecot_listen %s: a TCP endpoint has no access control"
+               % ep)
+    assert warning in s.log(), s.log()
+    rc, out = s.check()
+    assert rc == 0 and warning in out, out
+    # a unix socket is not
+    assert "a TCP endpoint" not in Lite().log()
 
 
 if __name__ == "__main__":
