@@ -23,7 +23,7 @@
  * does not exist (DUMMY_RDN below ldap_search_base) with the client's
  * password spends the same round trip (and the bind back after it); with
  * custom, one crypt of the {CRYPT} value last compared (a yescrypt one
- * before any). Whatever the dummy bind answers, the result is FAIL. Not
+ * before any), as for an entry without a {CRYPT} value. Whatever the dummy bind answers, the result is FAIL. Not
  * mirrored: the directory's own hashing in a bind as an entry that
  * exists (small for {SSHA}, not for a {CRYPT} value).
  * Outcomes: a wrong password is FAIL; a directory that is down, slow,
@@ -208,6 +208,21 @@ user_bind(struct ldap_pool *p, struct ldap_slot *s, struct auth_req *r,
 	}
 }
 
+/* crypt_burn - custom, nothing to compare: a compare's cost, unused */
+static void
+crypt_burn(const struct auth_req *r)
+{
+	char *h;
+
+	pthread_mutex_lock(&dummy_mu);
+	h = dummy_hash != NULL ? xstrdup(dummy_hash) : NULL;
+	pthread_mutex_unlock(&dummy_mu);
+	if (h == NULL)
+		h = auth_crypt_dummy();
+	auth_crypt_burn(r->password, h);
+	secret_free_str(h);
+}
+
 /* crypt_compare - custom: a {CRYPT} value of userPassword, compared here */
 static enum try_rc
 crypt_compare(struct ldap_slot *s, LDAPMessage *e, struct auth_req *r)
@@ -229,8 +244,11 @@ crypt_compare(struct ldap_slot *s, LDAPMessage *e, struct auth_req *r)
 			secret_wipe(vals[i]->bv_val, vals[i]->bv_len);
 		ldap_value_free_len(vals);
 	}
-	if (hash == NULL)
+	if (hash == NULL) {
+		/* as costly as a wrong password: no hint which one it was */
+		crypt_burn(r);
 		return fail(r, "no {CRYPT} userPassword to compare with");
+	}
 	rc = auth_crypt_verify(r->password, hash);
 	pthread_mutex_lock(&dummy_mu);
 	if (dummy_hash == NULL || strcmp(dummy_hash, hash) != 0) {
@@ -249,21 +267,6 @@ crypt_compare(struct ldap_slot *s, LDAPMessage *e, struct auth_req *r)
 		r->result = AUTH_OK;
 	}
 	return TRY_DONE;
-}
-
-/* crypt_burn - custom, no entry: the cost of a compare, result unused */
-static void
-crypt_burn(const struct auth_req *r)
-{
-	char *h;
-
-	pthread_mutex_lock(&dummy_mu);
-	h = dummy_hash != NULL ? xstrdup(dummy_hash) : NULL;
-	pthread_mutex_unlock(&dummy_mu);
-	if (h == NULL)
-		h = auth_crypt_dummy();
-	auth_crypt_burn(r->password, h);
-	secret_free_str(h);
 }
 
 /*

@@ -411,6 +411,9 @@ def test_unknown_user_costs_a_crypt():
     known, unknown = unknown_vs_wrong(s, "yes")
     # yescrypt costs ms; a search alone is a fraction of one
     assert unknown > known * 0.5, (known, unknown)
+    # so does an entry without a {CRYPT} value (bob's is in the clear)
+    plain = min(s.timed("bob", "wrong")[1] for _ in range(5))
+    assert plain > known * 0.5, (known, plain)
     assert s.auth("yes", YES_PW) == "OK"
 
 
