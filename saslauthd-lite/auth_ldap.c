@@ -23,8 +23,9 @@
  * does not exist (DUMMY_RDN below ldap_search_base) with the client's
  * password spends the same round trip (and the bind back after it); with
  * custom, one crypt of the {CRYPT} value last compared (a yescrypt one
- * before any), as for an entry without a {CRYPT} value. Whatever the dummy bind answers, the result is FAIL. Not
- * mirrored: the directory's own hashing in a bind as an entry that
+ * before any), as for an entry without a {CRYPT} value. Whatever the
+ * dummy work answers, the result is FAIL. Not mirrored: the
+ * directory's own hashing in a bind as an entry that
  * exists (small for {SSHA}, not for a {CRYPT} value).
  * Outcomes: a wrong password is FAIL; a directory that is down, slow,
  * refuses our own bind, or answers with an error is TEMPFAIL, never OK.
