@@ -216,10 +216,11 @@ crypt_burn(const struct auth_req *r)
 	char *h;
 
 	pthread_mutex_lock(&dummy_mu);
-	h = dummy_hash != NULL ? xstrdup(dummy_hash) : NULL;
+	/* made once: making one costs a hash as well */
+	if (dummy_hash == NULL)
+		dummy_hash = auth_crypt_dummy();
+	h = xstrdup(dummy_hash);
 	pthread_mutex_unlock(&dummy_mu);
-	if (h == NULL)
-		h = auth_crypt_dummy();
 	auth_crypt_burn(r->password, h);
 	secret_free_str(h);
 }
