@@ -39,7 +39,8 @@ struct conn {
 	struct conn *set_prev, *set_next;
 	enum conn_close_reason reason;
 	unsigned paused:1, peer_eof:1, closing_after_flush:1, finishing:1,
-	    shut_wr:1, unwatched:1, served:1, draining:1, flush_queued:1;
+	    shut_wr:1, unwatched:1, served:1, draining:1, flush_queued:1,
+	    served_explicit:1;
 	uint32_t watching;
 	char	 peer[64];
 };
@@ -55,18 +56,26 @@ static void conn_io(struct ev *, int, uint32_t, void *);
 static void conn_shut(struct conn *, enum conn_close_reason);
 
 /*
- * mark_served - the owner took a request (consumed input, queued a reply,
+ * served_now - the owner took a request (consumed input, queued a reply,
  * paused for a worker, finished): from now on the listener never closes
  * this connection to make room, and first_request_timeout is over.
  */
 static void
-mark_served(struct conn *c)
+served_now(struct conn *c)
 {
 	if (c->served)
 		return;
 	c->served = 1;
 	if (c->listener != NULL)
 		listener_conn_served(c->listener, c->slot);
+}
+
+/* mark_served - what the conn sees: not for an owner that says it itself */
+static void
+mark_served(struct conn *c)
+{
+	if (!c->served_explicit)
+		served_now(c);
 }
 
 /* conn_count - live connections */
@@ -677,7 +686,14 @@ conn_set_listener(struct conn *c, struct listener *l)
 void
 conn_served(struct conn *c)
 {
-	mark_served(c);
+	served_now(c);
+}
+
+/* conn_served_explicitly - only conn_served() says it served */
+void
+conn_served_explicitly(struct conn *c)
+{
+	c->served_explicit = 1;
 }
 
 /* conn_drain - stop: close once no request is in hand */

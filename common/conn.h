@@ -21,8 +21,9 @@
  * (CONN_R_OVERSIZE) — codecs normally catch limits earlier.
  *
  * A conn counts as having served a request from the first time its owner
- * consumes input, queues output, pauses or finishes it; the listener it
- * belongs to (conn_set_listener()) learns it then.
+ * consumes input, queues output, pauses or finishes it (or, after
+ * conn_served_explicitly(), calls conn_served()); the listener it belongs
+ * to (conn_set_listener()) learns it then.
  *
  * conn_finish() implements the saslauthd close: flush the reply, shut down
  * our side, read and discard until the peer's EOF (libsasl2 wants that),
@@ -113,6 +114,14 @@ void	conn_set_ctx(struct conn *, conn_fn *, void *ctx);
 void	conn_set_listener(struct conn *, struct listener *);
 /* conn_served - say a request was taken, when the conn cannot tell */
 void	conn_served(struct conn *);
+/*
+ * conn_served_explicitly - from the accept callback, for a protocol whose
+ * server speaks first and whose client owes a handshake before its first
+ * request (Dovecot's auth protocol): from now on only conn_served() ends
+ * the requestless time, so neither the greeting queued nor a handshake
+ * line consumed lets a silent client past first_request_timeout.
+ */
+void	conn_served_explicitly(struct conn *);
 /* conn_count - connections currently alive in this process */
 unsigned long conn_count(void);
 /* conn_drain - close once no request is in hand (see above) */

@@ -35,6 +35,25 @@ trustdir_ids(struct trustdir_ids *ids, uid_t run_uid, gid_t run_gid)
 		ids->gid[ids->ngid++] = run_gid;
 }
 
+/* trustdir_also - one more trusted owner */
+void
+trustdir_also(struct trustdir_ids *ids, uid_t uid, const char *who)
+{
+	if (ids->nuid < sizeof(ids->uid) / sizeof(ids->uid[0]))
+		ids->uid[ids->nuid++] = uid;
+	snprintf(ids->also, sizeof(ids->also), "%s", who);
+}
+
+/* trusted_owners - "root or the daemon's user" and whoever was added */
+static const char *
+trusted_owners(const struct trustdir_ids *ids, char *out, size_t outlen)
+{
+	if (*ids->also == 0)
+		return "root or the daemon's user";
+	snprintf(out, outlen, "root, the daemon's user or %s", ids->also);
+	return out;
+}
+
 /* judge_dir - one directory's owner and mode; last: no sticky exemption */
 static int
 judge_dir(const struct trustdir_ids *ids, const char *path,
@@ -42,12 +61,12 @@ judge_dir(const struct trustdir_ids *ids, const char *path,
 {
 	unsigned mode = (unsigned)(st->st_mode & 07777);
 	int sticky_ok = !last && (st->st_mode & S_ISVTX);
-	char who[96];
+	char who[96], owners[128];
 
 	if (!privs_has_uid(ids->uid, ids->nuid, st->st_uid)) {
 		privs_user_text(st->st_uid, PRIVS_TEXT_ID, who, sizeof(who));
-		snprintf(err, errlen, "directory %s is owned by %s, not by root "
-		    "or the daemon's user", path, who);
+		snprintf(err, errlen, "directory %s is owned by %s, not by %s",
+		    path, who, trusted_owners(ids, owners, sizeof(owners)));
 		return -1;
 	}
 	if ((st->st_mode & S_IWOTH) && !sticky_ok) {
@@ -136,8 +155,9 @@ trustdir_check(const struct trustdir_ids *ids, const char *path, int flags,
 				privs_user_text(st.st_uid, PRIVS_TEXT_ID, tmp,
 				    sizeof(tmp));
 				snprintf(err, errlen, "symbolic link %s is owned "
-				    "by %s, not by root or the daemon's user",
-				    cur, tmp);
+				    "by %s, not by %s", cur, tmp,
+				    trusted_owners(ids, target,
+				    sizeof(target)));
 				return -1;
 			}
 			if (++links > TRUSTDIR_MAX_LINKS)

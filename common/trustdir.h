@@ -20,7 +20,8 @@
  * about to create (the nearest existing parent of a missing run_dir).
  *
  * trustdir_ids() fills the trusted ids: root, the effective ids, and the
- * run ids (uid_t/gid_t -1 when the daemon keeps its ids).
+ * run ids (uid_t/gid_t -1 when the daemon keeps its ids); trustdir_also()
+ * adds one owner more.
  * trustdir_check() returns 0 when path passes; -1 with err naming the
  * first component at fault (path, owner or mode), or the lookup error (a
  * missing component: errno is left ENOENT for the caller to tell).
@@ -32,15 +33,22 @@
 #include <sys/types.h>
 
 struct trustdir_ids {
-	uid_t	uid[3];
+	uid_t	uid[4];
 	unsigned nuid;
 	gid_t	gid[3];
 	unsigned ngid;
+	char	 also[64];	/* who trustdir_also() added, for errors */
 };
 
 #define TRUSTDIR_PARENT	1	/* the last directory may be sticky /tmp */
 
 void	trustdir_ids(struct trustdir_ids *, uid_t run_uid, gid_t run_gid);
+/*
+ * trustdir_also - trust one more owner (uid), named in errors by who
+ * ("Postfix's mail_owner"): for a directory that user already controls
+ * and that could not betray more than that user sees anyway
+ */
+void	trustdir_also(struct trustdir_ids *, uid_t uid, const char *who);
 int	trustdir_check(const struct trustdir_ids *, const char *path,
 	    int flags, char *err, size_t errlen);
 

@@ -224,6 +224,25 @@ auth_crypt_burn(const char *password, const char *setting)
 		(void)auth_crypt_verify(password, setting);
 }
 
+/* auth_crypt_dummy - a yescrypt hash of a fixed word ("" if none) */
+char *
+auth_crypt_dummy(void)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd;
+	char *out = NULL;
+
+	if (crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof(setting))
+	    == NULL)
+		return xstrdup("");
+	cd = xcalloc(1, sizeof(*cd));
+	if (crypt_rn("pfh-dummy", setting, cd, (int)sizeof(*cd)) != NULL &&
+	    cd->output[0] != '*')
+		out = xstrdup(cd->output);
+	secret_free(cd, sizeof(*cd));
+	return out ? out : xstrdup("");
+}
+
 /* auth_req_wipe - the backend has answered: the password goes */
 void
 auth_req_wipe(struct auth_req *r)

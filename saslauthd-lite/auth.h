@@ -148,6 +148,12 @@ bool	auth_chain_goes_on(enum auth_result, bool unknown_user,
 int	auth_crypt_verify(const char *password, const char *hash);
 /* auth_crypt_burn - spend one hash of this setting's cost, result unused */
 void	auth_crypt_burn(const char *password, const char *setting);
+/*
+ * auth_crypt_dummy - a yescrypt hash (default cost, random salt) for
+ * auth_crypt_burn() when no real hash gives the cost; "" when crypt
+ * cannot make one. The caller frees it.
+ */
+char	*auth_crypt_dummy(void);
 /* auth_req_wipe - wipe and free the password copy */
 void	auth_req_wipe(struct auth_req *);
 /* auth_identity_login - identity(): the login as it is (pam, shadow) */

@@ -18,6 +18,15 @@
  * or ")(uid=*" is a literal value; a filter that finds more than one
  * entry is a FAIL (counted, and the reason is in the decision line); no
  * entry is a FAIL with unknown_user set, so the chain goes on.
+ * An unknown user costs what a wrong password costs, so the answer's
+ * time does not tell which logins exist: with bind, a bind as a DN that
+ * does not exist (DUMMY_RDN below ldap_search_base) with the client's
+ * password spends the same round trip (and the bind back after it); with
+ * custom, one crypt of the {CRYPT} value last compared (a yescrypt one
+ * before any), as for an entry without a {CRYPT} value. Whatever the
+ * dummy work answers, the result is FAIL. Not mirrored: the
+ * directory's own hashing in a bind as an entry that
+ * exists (small for {SSHA}, not for a {CRYPT} value).
  * Outcomes: a wrong password is FAIL; a directory that is down, slow,
  * refuses our own bind, or answers with an error is TEMPFAIL, never OK.
  *
@@ -32,6 +41,7 @@
 #include "sysdep.h"
 
 #include <ldap.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +60,15 @@
 #define CRYPT_PREFIX	"{CRYPT}"
 /* the worker gives up this much before the session's own deadline */
 #define LDAP_MARGIN_MS	50
+/* bind: the entry an unknown user is bound as; it does not exist */
+#define DUMMY_RDN	"cn=saslauthd-lite no such user"
+
+/*
+ * custom: the {CRYPT} value compared last, whose cost an unknown user
+ * pays too (workers share it; NULL until one was compared)
+ */
+static pthread_mutex_t dummy_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *dummy_hash;
 
 struct ldap_state {
 	struct ldap_pool *pool;
@@ -190,6 +209,22 @@ user_bind(struct ldap_pool *p, struct ldap_slot *s, struct auth_req *r,
 	}
 }
 
+/* crypt_burn - custom, nothing to compare: a compare's cost, unused */
+static void
+crypt_burn(const struct auth_req *r)
+{
+	char *h;
+
+	pthread_mutex_lock(&dummy_mu);
+	/* made once: making one costs a hash as well */
+	if (dummy_hash == NULL)
+		dummy_hash = auth_crypt_dummy();
+	h = xstrdup(dummy_hash);
+	pthread_mutex_unlock(&dummy_mu);
+	auth_crypt_burn(r->password, h);
+	secret_free_str(h);
+}
+
 /* crypt_compare - custom: a {CRYPT} value of userPassword, compared here */
 static enum try_rc
 crypt_compare(struct ldap_slot *s, LDAPMessage *e, struct auth_req *r)
@@ -211,9 +246,19 @@ crypt_compare(struct ldap_slot *s, LDAPMessage *e, struct auth_req *r)
 			secret_wipe(vals[i]->bv_val, vals[i]->bv_len);
 		ldap_value_free_len(vals);
 	}
-	if (hash == NULL)
+	if (hash == NULL) {
+		/* as costly as a wrong password: no hint which one it was */
+		crypt_burn(r);
 		return fail(r, "no {CRYPT} userPassword to compare with");
+	}
 	rc = auth_crypt_verify(r->password, hash);
+	pthread_mutex_lock(&dummy_mu);
+	if (dummy_hash == NULL || strcmp(dummy_hash, hash) != 0) {
+		if (dummy_hash != NULL)
+			secret_free_str(dummy_hash);
+		dummy_hash = xstrdup(hash);
+	}
+	pthread_mutex_unlock(&dummy_mu);
 	secret_free_str(hash);
 	if (rc < 0) {
 		r->result = AUTH_TEMPFAIL;
@@ -223,6 +268,34 @@ crypt_compare(struct ldap_slot *s, LDAPMessage *e, struct auth_req *r)
 	} else {
 		r->result = AUTH_OK;
 	}
+	return TRY_DONE;
+}
+
+/*
+ * unknown - no entry: spend what a wrong password spends, then FAIL
+ * whatever happened (a dummy bind that succeeds is still no user)
+ */
+static enum try_rc
+unknown(struct ldap_pool *p, struct ldap_slot *s, struct auth_req *r,
+    uint64_t deadline)
+{
+	const struct ldap_conf *lc = ldap_pool_conf(p);
+	char dn[2048];
+	int rc;
+
+	if (lc->method == LDAP_METHOD_CUSTOM) {
+		crypt_burn(r);
+	} else {
+		snprintf(dn, sizeof(dn), "%s%s%s", DUMMY_RDN,
+		    *lc->search_base ? "," : "", lc->search_base);
+		rc = ldap_pool_bind(p, s, dn, r->password, r->pwlen, deadline);
+		/* as a real bind: a broken connection is retried */
+		if (broken(rc))
+			return tempfail(r, "bind", rc);
+	}
+	r->result = AUTH_FAIL;
+	r->unknown_user = true;
+	snprintf(r->reason, sizeof(r->reason), "unknown user");
 	return TRY_DONE;
 }
 
@@ -276,8 +349,7 @@ search_one(struct ldap_pool *p, struct ldap_slot *s, struct auth_req *r,
 	}
 	if (n <= 0 || (e = ldap_first_entry(s->ld, res)) == NULL) {
 		ldap_msgfree(res);
-		r->unknown_user = true;
-		return fail(r, "unknown user");
+		return unknown(p, s, r, deadline);
 	}
 	if (lc->method == LDAP_METHOD_CUSTOM) {
 		t = crypt_compare(s, e, r);

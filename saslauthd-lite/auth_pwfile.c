@@ -97,25 +97,6 @@ first_hash(const struct table_entry *te, void *arg)
 	return 1;
 }
 
-/* make_dummy - a yescrypt hash of random bytes when the file has none */
-static char *
-make_dummy(void)
-{
-	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-	struct crypt_data *cd;
-	char *out = NULL;
-
-	if (crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof(setting))
-	    == NULL)
-		return xstrdup("");
-	cd = xcalloc(1, sizeof(*cd));
-	if (crypt_rn("pfh-dummy", setting, cd, (int)sizeof(*cd)) != NULL &&
-	    cd->output[0] != '*')
-		out = xstrdup(cd->output);
-	secret_free(cd, sizeof(*cd));
-	return out ? out : xstrdup("");
-}
-
 /* snap_new - wrap the current table for requests */
 static struct pwfile_snap *
 snap_new(struct table *t)
@@ -127,7 +108,7 @@ snap_new(struct table *t)
 	s->t = table_ref(t);
 	table_foreach(t, first_hash, &h);
 	/* a hash of the file's own scheme and cost, for unknown users */
-	s->dummy = h ? xstrdup(h) : make_dummy();
+	s->dummy = h ? xstrdup(h) : auth_crypt_dummy();
 	return s;
 }
 

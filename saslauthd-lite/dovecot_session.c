@@ -23,6 +23,7 @@
 #include "sasl_request.h"
 #include "saslauthd.h"
 #include "secret.h"
+#include "server.h"
 #include "xalloc.h"
 
 /* Requests one connection may have open; past it a new AUTH fails. */
@@ -31,6 +32,13 @@
 #define DC_MAX_OUT	(64 * 1024)
 /* decoded bytes a line can carry */
 #define DC_MAX_DATA	BASE64_DECODED_MAX(DOVECOT_MAX_LINE)
+/*
+ * Log lines for refusals that keep the connection, per connection and
+ * window: one write of short bad lines would flood syslog otherwise (a
+ * disconnect costs the client its connection; the mux, one per request)
+ */
+#define DC_LOG_BURST	16
+#define DC_LOG_WINDOW_MS 60000
 
 enum dc_state {
 	A_PLAIN,	/* PLAIN sent no initial response: CONT awaited */
@@ -60,11 +68,50 @@ struct dc_conn {
 	bool	 got_version, got_cpid, closing;
 	struct dc_auth *auths;
 	unsigned nopen, nchecking;
+	uint64_t log_window;		/* ms: start of the refusals' window */
+	unsigned nlogged;		/* refusal lines logged in it */
+	unsigned long held;		/* refusals not logged since */
 };
 
 static unsigned long dc_cuid;		/* connections since the start */
 
 static void dc_io(struct conn *, enum conn_event, void *);
+
+/*
+ * may_log - a refusal that keeps the connection may be logged: at most
+ * DC_LOG_BURST a window; the window after one that held some says how many
+ */
+static bool
+may_log(struct dc_conn *dc)
+{
+	uint64_t now = ev_now(server_ev(dc->ctx->srv));
+
+	if (dc->nlogged > 0 && now - dc->log_window >= DC_LOG_WINDOW_MS) {
+		if (dc->held > 0)
+			log_warn("%s: dovecot: %lu more refused requests on "
+			    "this connection were not logged",
+			    conn_peer(dc->conn), dc->held);
+		dc->nlogged = 0;
+		dc->held = 0;
+	}
+	if (dc->nlogged == 0)
+		dc->log_window = now;
+	if (dc->nlogged < DC_LOG_BURST) {
+		dc->nlogged++;
+		return true;
+	}
+	if (dc->held++ == 0)
+		log_warn("%s: dovecot: %d requests refused on this connection "
+		    "within %d s: more are not logged for a while",
+		    conn_peer(dc->conn), DC_LOG_BURST, DC_LOG_WINDOW_MS / 1000);
+	return false;
+}
+
+/* REFUSED - a refusal's log line, within the connection's allowance */
+#define REFUSED(dc, logfn, ...) do {					\
+	if (may_log(dc))						\
+		logfn(__VA_ARGS__);					\
+} while (0)
 
 /* send_line - queue one reply line; false once the conn is gone */
 static bool
@@ -125,7 +172,17 @@ dovecot_session_accept(struct listener *l, int fd, const char *peer,
 	    dc_io, dc);
 	/* passwords pass through this buffer */
 	buf_set_secret(conn_in(dc->conn));
-	/* persistent: Postfix keeps it for the smtpd process's life */
+	/*
+	 * first_request_timeout runs until VERSION and CPID are in: neither
+	 * our greeting nor a first line is a request (Postfix sends both
+	 * the moment it connects); a silent client gives its slot back
+	 */
+	conn_served_explicitly(dc->conn);
+	/*
+	 * then persistent, no idle limit: Postfix keeps it for the smtpd
+	 * process's life and reconnects only when its write fails, so a
+	 * close racing its next AUTH would fail that SMTP AUTH
+	 */
 	conn_set_idle(dc->conn, 0);
 	handshake(dc);
 }
@@ -211,8 +268,9 @@ static int
 set_user(struct dc_auth *a, const char *name, size_t len)
 {
 	if (!printable_name(name, len)) {
-		log_warn("%s: dovecot: request %lu: a control character in "
-		    "the user name: refused", conn_peer(a->dc->conn), a->id);
+		REFUSED(a->dc, log_warn, "%s: dovecot: request %lu: a control "
+		    "character in the user name: refused",
+		    conn_peer(a->dc->conn), a->id);
 		stats_inc(&a->dc->ctx->st.bad_request);
 		fail(a, false, "Invalid user name");
 		return -1;
@@ -305,9 +363,9 @@ plain(struct dc_auth *a, const unsigned char *data, size_t len)
 	struct dovecot_plain p;
 
 	if (dovecot_plain_split(data, len, &p) < 0) {
-		log_info("%s: dovecot: request %lu: a PLAIN response of other "
-		    "than three NUL-separated fields: refused",
-		    conn_peer(a->dc->conn), a->id);
+		REFUSED(a->dc, log_info, "%s: dovecot: request %lu: a PLAIN "
+		    "response of other than three NUL-separated fields: "
+		    "refused", conn_peer(a->dc->conn), a->id);
 		stats_inc(&a->dc->ctx->st.bad_request);
 		fail(a, false, "Invalid PLAIN response");
 		return;
@@ -317,9 +375,9 @@ plain(struct dc_auth *a, const unsigned char *data, size_t len)
 	if (p.authzid_len > 0 && (p.authzid_len != p.authcid_len ||
 	    memcmp(p.authzid, p.authcid, p.authcid_len) != 0)) {
 		/* logging in as someone else: no master users here */
-		log_info("%s: dovecot: request %lu: authorization identity "
-		    "differs from the user: refused", conn_peer(a->dc->conn),
-		    a->id);
+		REFUSED(a->dc, log_info, "%s: dovecot: request %lu: "
+		    "authorization identity differs from the user: refused",
+		    conn_peer(a->dc->conn), a->id);
 		fail(a, false, "Authorization identity not allowed");
 		return;
 	}
@@ -365,8 +423,8 @@ decode(struct dc_auth *a, const char *b64, unsigned char *out, bool initial)
 	ssize_t n = base64_decode(b64, strlen(b64), out, DC_MAX_DATA);
 
 	if (n < 0) {
-		log_info("%s: dovecot: request %lu: invalid base64",
-		    conn_peer(a->dc->conn), a->id);
+		REFUSED(a->dc, log_info, "%s: dovecot: request %lu: invalid "
+		    "base64", conn_peer(a->dc->conn), a->id);
 		stats_inc(&a->dc->ctx->st.bad_request);
 		fail(a, false, initial ? "Invalid base64 data in initial "
 		    "response" : "Invalid base64 data in continued response");
@@ -413,8 +471,8 @@ on_auth(struct dc_conn *dc, const struct dovecot_line *l,
 	a = xcalloc(1, sizeof(*a));
 	a->dc = dc;
 	if (dc->nopen >= DC_MAX_OPEN) {
-		log_warn("%s: dovecot: request %lu: %d requests open already",
-		    conn_peer(dc->conn), l->id, DC_MAX_OPEN);
+		REFUSED(dc, log_warn, "%s: dovecot: request %lu: %d requests "
+		    "open already", conn_peer(dc->conn), l->id, DC_MAX_OPEN);
 		/* not in the list: answered and freed here */
 		(void)send_line(dc, "FAIL\t%lu\ttemp\treason=Too many "
 		    "requests\n", l->id);
@@ -429,8 +487,8 @@ on_auth(struct dc_conn *dc, const struct dovecot_line *l,
 	snprintf(a->rip, sizeof(a->rip), "%s", l->rip);
 	if (!l->secured && !is_loopback(l->rip) &&
 	    !dc->ctx->cfg->dovecot_allow_unsecured) {
-		log_info("%s: dovecot: request %lu: plaintext mechanism on an "
-		    "unencrypted session from %s: refused "
+		REFUSED(dc, log_info, "%s: dovecot: request %lu: plaintext "
+		    "mechanism on an unencrypted session from %s: refused "
 		    "(dovecot_allow_unsecured = no)", conn_peer(dc->conn),
 		    l->id, *l->rip ? l->rip : "an unknown client");
 		fail(a, false, "Plaintext authentication disallowed on "
@@ -511,6 +569,8 @@ handle_line(struct dc_conn *dc, char *line, size_t len, unsigned char *data)
 		}
 		if (l.cmd == DC_CPID && dc->got_version) {
 			dc->got_cpid = true;
+			/* handshaken: past first_request_timeout for good */
+			conn_served(dc->conn);
 			return 0;
 		}
 		log_warn("%s: dovecot: %s before the handshake's end: "
@@ -523,8 +583,12 @@ handle_line(struct dc_conn *dc, char *line, size_t len, unsigned char *data)
 	case DC_CONT:
 		return on_cont(dc, &l, data);
 	case DC_CANCEL:
-		if ((a = find(dc, l.id)) != NULL)
+		if ((a = find(dc, l.id)) != NULL) {
 			auth_free(dc, a);
+			/* it may have been the check reading waited for */
+			if (dc->nchecking == 0)
+				conn_resume(dc->conn);
+		}
 		return 0;
 	case DC_VERSION:
 	case DC_CPID:
@@ -593,6 +657,10 @@ dc_io(struct conn *c, enum conn_event ev, void *arg)
 	case CONN_FLUSHED:
 		break;
 	case CONN_CLOSED:
+		if (dc->held > 0)
+			log_warn("%s: dovecot: %lu more refused requests on "
+			    "this connection were not logged", conn_peer(c),
+			    dc->held);
 		while (dc->auths != NULL)
 			auth_free(dc, dc->auths);
 		free(dc);

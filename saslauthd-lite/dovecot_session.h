@@ -9,11 +9,18 @@
  *              passwords), SPID, CUID, COOKIE (32 random hex digits) and
  *              DONE. The client's first line must be VERSION with major
  *              1, then CPID; anything else before that disconnects.
+ *              Until both are in, the connection counts as requestless
+ *              (conn_served_explicitly()): first_request_timeout closes a
+ *              client that stays silent, and max_new_connections_per_peer
+ *              and a full listener may close it to make room.
  *   requests   AUTH <id> PLAIN|LOGIN with service=, optional resp=, and
- *              rip=/lip=/secured; CONT <id> <base64>; CANCEL <id>. Many
+ *              rip=/lip=/secured; CONT <id> <base64>; CANCEL <id> (a
+ *              check in flight is dropped, unanswered). Many
  *              per connection, several in flight, each by its id; the
- *              connection persists (no idle timeout: Postfix keeps one per
- *              smtpd process, as with Dovecot).
+ *              connection persists once handshaken (no idle timeout:
+ *              Postfix keeps one per smtpd process, as with Dovecot, and
+ *              reconnects only when its write of an AUTH fails, so our
+ *              close racing its next AUTH would fail that SMTP AUTH).
  *   mechanisms PLAIN: "authzid NUL authcid NUL password", authzid empty or
  *              equal to authcid; an empty PLAIN answer gets CONT <id> with
  *              an empty challenge. LOGIN: CONT with "Username:" then
@@ -37,7 +44,10 @@
  *              line, a line over DOVECOT_MAX_LINE, a duplicate id, a NUL
  *              byte in a line, a service= over 256 bytes), as Dovecot
  *              does. Never OK without a
- *              backend's OK.
+ *              backend's OK. A refusal that keeps the connection is
+ *              logged at most 16 times a minute per connection; the rest
+ *              are counted, the count logged with the next line after the
+ *              minute or at the close (one write must not flood syslog).
  *   reading    pauses while checks are in flight (requests that arrived
  *              together run together; a later line waits for them), so a
  *              SIGTERM drain lets every answer go out before the close.

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "realm.h"
 #include "saslauthd.h"
 #include "server.h"
+#include "sockaccess.h"
 #include "throttle.h"
 #include "trustdir.h"
 #include "workq.h"
@@ -296,6 +298,50 @@ prepare_run_dir(struct server *srv, const struct sasl_cfg *cfg, char *err,
 }
 
 /*
+ * dovecot_dir_check - dovecot_listen's unix socket: its directory passes
+ * run_dir's trust check (trustdir.h), at start and in "check". The owner
+ * Postfix's daemons run as is trusted too: Dovecot's socket, and ours,
+ * usually sit in Postfix's private/ (postfix-owned, 0700), and that user
+ * runs the smtpd processes that see every password in the clear anyway.
+ * The directory is not created: Postfix (or the admin) makes it.
+ */
+static int
+dovecot_dir_check(struct server *srv, const struct sasl_cfg *cfg, char *err,
+    size_t errlen)
+{
+	struct trustdir_ids ids;
+	struct passwd *pw;
+	char dir[PATH_MAX], why[768], pf[64];
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	char *slash;
+
+	if (strncmp(cfg->dovecot_ep, "unix:", 5) != 0)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", cfg->dovecot_ep + 5);
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		snprintf(err, errlen, "dovecot_listen %s: not an absolute path",
+		    cfg->dovecot_ep);
+		return -1;
+	}
+	slash[slash == dir ? 1 : 0] = 0;
+	(void)server_run_ids(srv, &uid, &gid);
+	trustdir_ids(&ids, uid, gid);
+	if (sockaccess_postfix_user(pf, sizeof(pf)) == 0 &&
+	    (pw = getpwnam(pf)) != NULL)
+		trustdir_also(&ids, pw->pw_uid, "Postfix's mail_owner");
+	if (trustdir_check(&ids, dir, 0, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "dovecot_listen %s: %s: whoever controls "
+		    "it could replace the socket and collect passwords (make "
+		    "every directory on the way root's, the daemon user's or "
+		    "Postfix's, and writable by them only)", cfg->dovecot_ep,
+		    why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * dovecot_check - dovecot_listen: one endpoint, not the mux socket; the
  * sockets hook then lists both
  */
@@ -383,6 +429,24 @@ random_u64(void)
 	return v;
 }
 
+/*
+ * sasl_warn - what a config may do but should not: a Dovecot endpoint on
+ * TCP has no socket_mode or socket_group, and its client says itself
+ * where the SMTP client is (rip=) and whether it is under TLS (secured)
+ */
+static void
+sasl_warn(void *vcfg)
+{
+	const struct sasl_cfg *cfg = vcfg;
+
+	if (strncmp(cfg->dovecot_ep, "inet:", 5) == 0)
+		log_warn("dovecot_listen %s: a TCP endpoint has no access "
+		    "control: every local user (and whoever can reach the "
+		    "address) can check passwords through it, naming the "
+		    "rip= the throttle counts and claiming \"secured\"; "
+		    "prefer unix:/path", cfg->dovecot_ep);
+}
+
 /* sasl_sockets - the socket a config (that passed the check) asks for */
 static void
 sasl_sockets(void *vcfg, struct server_sockets *ss)
@@ -441,7 +505,8 @@ sasl_init(struct server *srv, char *err, size_t errlen)
 	auth_data_changed_ctx = ctx;
 	if ((ctx->chain = auth_chain_new(cfg, err, errlen)) == NULL)
 		return -1;
-	if (prepare_run_dir(srv, cfg, err, errlen) < 0)
+	if (prepare_run_dir(srv, cfg, err, errlen) < 0 ||
+	    dovecot_dir_check(srv, cfg, err, errlen) < 0)
 		return -1;
 	snprintf(dovecot_bound, sizeof(dovecot_bound), "%s", cfg->dovecot_ep);
 	if (server_listen_config(srv, sasl_accept, ctx, err, errlen) < 0)
@@ -552,9 +617,12 @@ sasl_verify(struct server *srv, void *vcfg)
 	char err[1024];
 	unsigned n = 0;
 
-	(void)srv;
+	if (dovecot_dir_check(srv, cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		n++;
+	}
 	if (uses_mech(cfg->mechanisms, "pwfile"))
-		n = pwfile_verify(cfg);
+		n += pwfile_verify(cfg);
 	if (n > 0)
 		return n;
 	if ((chain = auth_chain_new(cfg, err, sizeof(err))) == NULL) {
@@ -594,6 +662,7 @@ static const struct server_spec sasl_spec = {
 	.extra_opts = "a:clm:n:O:rs:t:vV",
 	.option = sasl_option,
 	.check = sasl_cfg_check,
+	.warn = sasl_warn,
 	.init = sasl_init,
 	.reload = sasl_reload,
 	.sockets = sasl_sockets,

@@ -752,6 +752,27 @@ def recv_until_closed(sock, timeout=5.0):
         buf += chunk
 
 
+def relay_pipe(src, dst, delay=0.0):
+    """One direction of a TCP relay (a thread's body): copy src to dst,
+    each chunk held delay s first, until either side goes; then shut both
+    down, so the other direction ends too."""
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            if delay:
+                time.sleep(delay)
+            dst.sendall(data)
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def is_closed(sock, timeout=2.0):
     """True if the peer closes (EOF or reset) within timeout; any data
     received meanwhile is discarded.  False on timeout."""

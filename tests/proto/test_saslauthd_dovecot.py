@@ -20,15 +20,17 @@ before, so every request here comes from its own loopback address.
 
 import base64
 import os
+import pwd
 import re
 import signal
 import stat
 import subprocess
 import time
 
-from pfhtest import (Daemon, add_cleanup, free_port, http_text,
-                     is_closed, make_tmpdir, need_tools, run_tests, sasl_auth,
-                     skip, test, unix_connect, wait_for, write_conf)
+from pfhtest import (BUILDDIR, Daemon, DaemonError, add_cleanup, free_port,
+                     http_text, is_closed, make_tmpdir, need_root, need_tools,
+                     run_tests, sasl_auth, skip, test, unix_connect, wait_for,
+                     write_conf)
 from promparse import check_naming_scheme, mval, parse_exposition
 from test_saslauthd import mkhash
 
@@ -75,9 +77,11 @@ class Lite:
     """saslauthd-lite with its Dovecot socket."""
     kind = "saslauthd-lite"
 
-    def __init__(self, params=None, pam=None):
+    def __init__(self, params=None, pam=None, path=None, start=True,
+                 endpoint=None):
         self.dir = make_tmpdir(prefix="pfh-sdc-")
-        self.path = os.path.join(self.dir, "auth")
+        self.path = path or os.path.join(self.dir, "auth")
+        self.endpoint = endpoint or "unix:" + self.path
         self.mux = os.path.join(self.dir, "run", "mux")
         pwfile = os.path.join(self.dir, "passwd")
         with open(pwfile, "w") as f:
@@ -99,10 +103,19 @@ class Lite:
         write_conf(self.conf, conf)
         # the interface outside tests drive: -o on the command line
         self.d = Daemon(PROG, args=["-C", self.conf, "-o",
-                                    "dovecot_listen=unix:" + self.path],
+                                    "dovecot_listen=" + self.endpoint],
                         workdir=self.dir, name="saslauthd-lite")
-        self.d.start()
-        add_cleanup(self.d.stop)
+        if start:
+            self.d.start()
+            add_cleanup(self.d.stop)
+
+    def check(self):
+        """saslauthd-lite ... check: its exit status and output."""
+        r = subprocess.run([os.path.join(BUILDDIR, PROG), "-C", self.conf,
+                            "-o", "dovecot_listen=" + self.endpoint,
+                            "check"], capture_output=True, text=True,
+                           timeout=30)
+        return r.returncode, r.stdout + r.stderr
 
     def log(self):
         return self.d.log()
@@ -482,6 +495,24 @@ def cancel_forgets_the_request(peer):
 
 
 @both
+def cancel_of_a_request_being_checked(peer):
+    # the check was in flight when CANCEL came (one write): the
+    # connection goes on serving. (Dovecot answers the cancelled request
+    # when its check had started; we drop the answer. Postfix never
+    # cancels.)
+    c = Client(peer)
+    c.send("AUTH\t1\tPLAIN\tservice=smtp\trip=%s\tresp=%s\nCANCEL\t1\n"
+           % (rip(), plain("alice", SECRET)))
+    time.sleep(0.3)
+    c.auth(2, "PLAIN", plain("alice", SECRET))
+    w = c.words()
+    if w[1] == "1" and peer.kind == "dovecot":
+        w = c.words()
+    assert w[:2] == ["OK", "2"], w
+    assert login(c, 1, "bob", "bob-pw")[:2] == ["OK", "1"]
+
+
+@both
 def cont_for_an_unknown_id_fails(peer):
     c = Client(peer)
     c.send("CONT\t99\t%s\n" % plain("alice", SECRET))
@@ -614,6 +645,41 @@ def test_control_character_in_the_user_refused_unchecked():
     expect(c, "FAIL", 4)
     assert s.decisions() == []
     assert login(c, 5, "alice", SECRET)[0] == "OK"
+
+
+@test
+def test_refusals_on_one_connection_cannot_flood_the_log():
+    # a refusal that keeps the connection costs the client one line each:
+    # without a cap, one write floods syslog. 16 a minute per connection.
+    s = Lite()
+    c = Client(s)
+    n = 300
+    c.send("".join("AUTH\t%d\tPLAIN\tservice=smtp\trip=%s\tresp=!!\n"
+                   % (i, rip()) for i in range(1, n + 1)))
+    for i in range(1, n + 1):
+        expect(c, "FAIL", i)
+    # 70 PLAIN requests left open (no response yet), past the 64 allowed
+    c.send("".join("AUTH\t%d\tPLAIN\tservice=smtp\trip=%s\n"
+                   % (i, rip()) for i in range(1000, 1070)))
+    for _ in range(70):
+        c.words()
+    c.send("".join("CANCEL\t%d\n" % i for i in range(1000, 1070)))
+    assert login(c, 5000, "alice", "nope")[0] == "FAIL"
+    lines = [l for l in s.log().splitlines() if "dovecot: " in l]
+    assert 16 <= len(lines) <= 20, lines
+    assert any("not logged" in l for l in lines), lines
+    assert len(s.decisions()) == 1, s.decisions()
+    # another connection has its own allowance
+    c2 = Client(s)
+    c2.auth(1, "PLAIN", "!!")
+    expect(c2, "FAIL", 1)
+    wait_for(lambda: len([l for l in s.log().splitlines()
+                          if "dovecot: " in l]) == len(lines) + 1,
+             what="the other connection's line")
+    # what was held back is counted when the connection goes
+    c.close()
+    s.d.wait_log(r"dovecot: 290 more refused requests on this connection "
+                 r"were not logged")
 
 
 @test
@@ -761,6 +827,128 @@ def test_metrics_count_the_dovecot_requests():
     assert mval(fams, refused, reason="bad_request") == 1, text
     assert mval(fams, refused, reason="oversize") == 1, text
     assert mval(fams, "saslauthd_lite_answers_total", result="ok") == 2
+
+
+# --------------------------------------------------------------------------
+# Deadlines (saslauthd-lite only: Dovecot's own timeouts are not ours)
+# --------------------------------------------------------------------------
+
+@test
+def test_silent_client_closed_at_first_request_timeout():
+    # our greeting is no request: a client that connects and never sends
+    # VERSION and CPID gives its connection slot back
+    s = Lite({"first_request_timeout": "1s"})
+    silent = Client(s, version=None)
+    half = Client(s, version="VERSION\t1\t2\n")
+    t0 = time.monotonic()
+    assert silent.closed() and half.closed()
+    took = time.monotonic() - t0
+    assert 0.7 <= took <= 6, took
+    wait_for(lambda: "first_request_timeout" in s.log(),
+             what="the timeout's log line")
+    assert re.search(r"closing a connection from .* that sent no request "
+                     r"within 1000 ms \(first_request_timeout\)", s.log())
+
+
+@test
+def test_handshaken_idle_client_survives_first_request_timeout():
+    # Postfix keeps its connection open, idle, between AUTH requests
+    s = Lite({"first_request_timeout": "1s"})
+    c = Client(s)
+    time.sleep(2.5)
+    assert login(c, 1, "alice", SECRET)[:2] == ["OK", "1"]
+    time.sleep(1.5)
+    assert login(c, 2, "alice", SECRET)[:2] == ["OK", "2"]
+    assert "first_request_timeout" not in s.log()
+
+
+# --------------------------------------------------------------------------
+# The socket's directory (saslauthd-lite only), as run_dir's
+# (test_saslauthd_rundir.py): whoever controls it could swap the socket
+# --------------------------------------------------------------------------
+
+def dovecot_dir_refused(sockdir, *words):
+    """Start and check both refuse dovecot_listen in sockdir."""
+    s = Lite(path=os.path.join(sockdir, "auth"), start=False)
+    ep = "dovecot_listen unix:%s: " % s.path
+    try:
+        s.d.start()
+    except DaemonError:
+        log = s.d.log()
+        for w in (ep, "collect passwords") + words:
+            assert w in log, (w, log)
+        assert not os.path.exists(s.path)
+    else:
+        s.d.stop()
+        raise AssertionError("started with the socket in %s" % sockdir)
+    rc, out = s.check()
+    assert rc != 0, out
+    for w in (ep,) + words:
+        assert w in out, (w, out)
+
+
+def owned_dir(name, mode, user):
+    """A directory in a root-owned 0755 temp dir, owned by user, group 0."""
+    need_root()
+    try:
+        uid = pwd.getpwnam(user).pw_uid
+    except KeyError:
+        skip("no user %s" % user)
+    top = make_tmpdir(prefix="pfh-sdd-")
+    os.chmod(top, 0o755)
+    d = os.path.join(top, name)
+    os.mkdir(d)
+    os.chmod(d, mode)
+    os.chown(d, uid, 0)
+    return top, d
+
+
+@test
+def test_socket_dir_owned_by_someone_else_refused():
+    top, foreign = owned_dir("foreign", 0o755, "nobody")
+    dovecot_dir_refused(foreign, "directory %s is owned by nobody" % foreign,
+                        "not by root, the daemon's user or Postfix's")
+    # a symbolic link to it is judged by its target
+    link = os.path.join(top, "link")
+    os.symlink("foreign", link)
+    dovecot_dir_refused(link, "directory %s is owned by nobody" % foreign)
+    # group-writable by a group that is not root's or ours
+    shared = os.path.join(top, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o770)
+    os.chown(shared, 0, 65534)
+    dovecot_dir_refused(shared, "(mode 0770) is writable by group")
+    # world-writable and sticky, as /tmp: refused as the socket's own
+    sticky = os.path.join(top, "sticky")
+    os.mkdir(sticky)
+    os.chmod(sticky, 0o1777)
+    dovecot_dir_refused(sticky, "(mode 1777) is writable by every user")
+
+
+@test
+def test_socket_dir_of_postfix_accepted():
+    # Postfix's private/ is postfix's, 0700: where its smtpd looks
+    _, private = owned_dir("private", 0o700, "postfix")
+    s = Lite(path=os.path.join(private, "auth"), start=False)
+    rc, out = s.check()
+    assert rc == 0, out
+    s.d.start()
+    add_cleanup(s.d.stop)
+    assert login(Client(s), 1, "alice", SECRET)[0] == "OK"
+
+
+@test
+def test_tcp_endpoint_is_warned_about():
+    # a TCP port has no socket_mode: anyone local can use it as an oracle
+    ep = "inet:127.0.0.1:%d" % free_port()
+    s = Lite(endpoint=ep)
+    warning = ("dovecot_listen %s: a TCP endpoint has no access control"
+               % ep)
+    assert warning in s.log(), s.log()
+    rc, out = s.check()
+    assert rc == 0 and warning in out, out
+    # a unix socket is not
+    assert "a TCP endpoint" not in Lite().log()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ through the mux socket as testsaslauthd would. What is proven:
   * two servers, the first down: the second answers;
   * the holes: an empty password, filter metacharacters (`*`, `)(uid=*`,
     a backslash) in the login never match someone else; a login whose
-    filter finds two entries is a failure; an unknown user is one too;
+    filter finds two entries is a failure; an unknown user is one too,
+    and costs what a wrong password costs (bind: a dummy bind, through a
+    relay that makes each round trip 15 ms; custom: a crypt);
   * a directory that stops answering mid-request (SIGSTOP) is a
     temporary failure within backend_timeout, whatever ldap_timeout says,
     and works again after SIGCONT; a restarted slapd is reconnected to;
@@ -24,14 +26,15 @@ through the mux socket as testsaslauthd would. What is proven:
 
 import json
 import os
+import socket
 import subprocess
 import threading
 import time
 
-from pfhtest import (BUILDDIR, free_port, http_text, join_threads,
-                     make_tmpdir, run_tests, skip)
+from pfhtest import (BUILDDIR, add_cleanup, free_port, http_text,
+                     join_threads, make_tmpdir, relay_pipe, run_tests, skip)
 from slapd_instance import SUFFIX, Slapd, need_slapd
-from test_saslauthd import PROG, Sasl, last_decision
+from test_saslauthd import PROG, Sasl, last_decision, mkhash
 
 PEOPLE = "ou=people," + SUFFIX
 READER_DN = "cn=reader," + SUFFIX
@@ -40,6 +43,7 @@ ALICE_PW = "Alice-Ldap-Pw-1"
 STAR_PW = "Star-Ldap-Pw-2"
 BACK_PW = "Back-Ldap-Pw-3"
 DUP_PW = "Dup-Ldap-Pw-4"
+YES_PW = "Yes-Ldap-Pw-5"
 LOOSE_S = 1.0   # past backend_timeout: a hang, not a slow machine
 
 
@@ -69,7 +73,10 @@ def seed():
             "dn: uid=back\\5cslash,%s\nobjectClass: inetOrgPerson\n"
             "uid: back\\slash\ncn: b\nsn: b\nuserPassword: {CRYPT}%s\n\n"
             % (PEOPLE, crypt_hash(BACK_PW)) +
-            person("dup", DUP_PW) + person("dup", DUP_PW, ou="others"))
+            person("dup", DUP_PW) + person("dup", DUP_PW, ou="others") +
+            # a costly hash: the crypt work dominates its check
+            person("yes", "{CRYPT}" + mkhash(YES_PW, "yescrypt"),
+                   plain=True))
 
 
 # The reader may read the hashes (custom); users bind; all else readable.
@@ -333,6 +340,81 @@ ldap_timeout: 2
 ldap_version: 3
 ldap_tls_check_peer: no
 """
+
+
+class SlowLink:
+    """A TCP relay to slapd that holds each request DELAY s: every round
+    trip to the directory then costs that much, far above the noise."""
+    DELAY = 0.015
+
+    def __init__(self, ds):
+        self.target = ("127.0.0.1", ds.port)
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.url = "ldap://127.0.0.1:%d" % self.lsock.getsockname()[1]
+        self.socks = [self.lsock]
+        add_cleanup(self.close)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            u = socket.create_connection(self.target)
+            self.socks += [c, u]
+            for a, b, delay in ((c, u, self.DELAY), (u, c, 0)):
+                threading.Thread(target=relay_pipe, args=(a, b, delay),
+                                 daemon=True).start()
+
+    def close(self):
+        for x in self.socks:
+            x.close()
+
+
+def unknown_vs_wrong(s, user):
+    """The fastest of a few tries each: a loaded machine only adds time.
+    No cache (a repeated NO would be a hit), no throttle (its delay)."""
+    for _ in range(2):          # connections made, the dummy learnt
+        assert s.auth(user, "wrong") == "NO authentication failed"
+        assert s.auth("zed", "wrong") == "NO authentication failed"
+    known = min(s.timed(user, "wrong")[1] for _ in range(5))
+    unknown = min(s.timed("zed", "wrong")[1] for _ in range(5))
+    assert 'reason="unknown user"' in last_decision(s, "zed")
+    return known, unknown
+
+
+def test_unknown_user_costs_a_bind():
+    # a wrong password costs the bind back, the search and the user's bind;
+    # an unknown user used to cost the search alone. bob's userPassword is
+    # in the clear, so slapd's own check of it costs nothing either.
+    ds = directory()
+    link = SlowLink(ds)
+    s = daemon(link.url, {"cache": "no", "throttle": "no", "workers": "1"})
+    assert s.auth("bob", "Bob-Plain-Pw") == "OK"
+    known, unknown = unknown_vs_wrong(s, "bob")
+    # 3 round trips each; 1 against 3 without the dummy bind
+    assert unknown > known * 0.7, (known, unknown)
+    # the dummy bind is never an OK, whatever the password
+    assert s.auth("zed", READER_PW) == "NO authentication failed"
+
+
+def test_unknown_user_costs_a_crypt():
+    # custom: the known user's {CRYPT} value is hashed here; an unknown
+    # user pays one hash of the value compared last
+    ds = directory()
+    s = daemon(ds, {"ldap_auth_method": "custom", "cache": "no",
+                    "throttle": "no", "ldap_bind_dn": READER_DN,
+                    "ldap_password": READER_PW})
+    known, unknown = unknown_vs_wrong(s, "yes")
+    # yescrypt costs ms; a search alone is a fraction of one
+    assert unknown > known * 0.5, (known, unknown)
+    # so does an entry without a {CRYPT} value (bob's is in the clear)
+    plain = min(s.timed("bob", "wrong")[1] for _ in range(5))
+    assert plain > known * 0.5, (known, plain)
+    assert s.auth("yes", YES_PW) == "OK"
 
 
 def test_cyrus_format_file_with_dash_O():

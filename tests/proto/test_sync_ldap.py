@@ -24,7 +24,8 @@ import urllib.request
 
 import pfhtest
 from pfhtest import (BUILDDIR, Daemon, free_port, ns, ns_read, policy_query,
-                     run_tests, sasl_auth, test, unix_connect, wait_for)
+                     relay_pipe, run_tests, sasl_auth, test, unix_connect,
+                     wait_for)
 from promparse import check_naming_scheme, mval, parse_exposition
 from slapd_instance import ROOTDN, SUFFIX, Slapd, make_test_ca, need_slapd
 
@@ -278,24 +279,8 @@ class Cutter:
             with self.lock:
                 self.conns += [c, u]
             for x, y in ((c, u), (u, c)):
-                threading.Thread(target=self._pipe, args=(x, y),
+                threading.Thread(target=relay_pipe, args=(x, y),
                                  daemon=True).start()
-
-    @staticmethod
-    def _pipe(x, y):
-        try:
-            while True:
-                b = x.recv(65536)
-                if not b:
-                    break
-                y.sendall(b)
-        except OSError:
-            pass
-        for s in (x, y):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def cut(self):
         # shutdown wakes the thread in accept(): a close alone would leave
