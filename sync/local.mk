@@ -22,6 +22,7 @@ sync_pfhelpers_sync_SOURCES = \
 	sync/sync_link.c sync/sync_link.h \
 	sync/sync_pg.c \
 	sync/sync_ldap.c \
+	sync/sync_ldap_conn.c sync/sync_ldap_conn.h \
 	sync/sync_status.c
 sync_pfhelpers_sync_CPPFLAGS = $(sync_libsync_a_CPPFLAGS) $(PQ_CFLAGS)
 sync_pfhelpers_sync_LDADD = sync/libsync.a policyd-ccert/libccert.a \

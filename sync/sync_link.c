@@ -4,6 +4,7 @@
  */
 #include "sysdep.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "sync.h"
@@ -74,4 +75,21 @@ void
 sync_link_describe(const struct sync_link *l, char *out, size_t len)
 {
 	l->ops->describe(l, out, len);
+}
+
+/* sync_link_retry_delay - jittered exponential backoff, ms: retry_min
+ * doubling per failure in a row up to retry_max, then 50-150 % so that
+ * hosts that lost the store together do not come back together */
+uint64_t
+sync_link_retry_delay(const struct sync_cfg *cfg, unsigned failures_in_row)
+{
+	double d = (double)cfg->retry_min;
+	unsigned i;
+
+	for (i = 1; i < failures_in_row && d < (double)cfg->retry_max; i++)
+		d *= 2;
+	if (d > (double)cfg->retry_max)
+		d = (double)cfg->retry_max;
+	d *= 0.5 + (double)random() / (double)RAND_MAX;
+	return (uint64_t)d;
 }

@@ -23,6 +23,7 @@
 #define PFH_SYNC_LINK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sync_daemon;
 struct sync_feed;
@@ -43,6 +44,10 @@ struct sync_link {
 	const struct sync_link_ops *ops;
 	const struct sync_feed_cfg *first;	/* the store's parameters */
 };
+
+struct sync_cfg;
+/* sync_link_retry_delay - the next attempt's delay, ms (sync_link.c) */
+uint64_t sync_link_retry_delay(const struct sync_cfg *, unsigned failures_in_row);
 
 struct sync_link *sync_pg_link_new(struct sync_daemon *,
 	    const struct sync_feed_cfg *);

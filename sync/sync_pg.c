@@ -150,23 +150,6 @@ set_timer(struct pg_link *l, uint64_t ms, ev_timer_fn *fn)
 
 static void connect_begin(struct ev *, void *);
 
-/* retry_delay - jittered exponential backoff, ms */
-static uint64_t
-retry_delay(const struct pg_link *l)
-{
-	const struct sync_cfg *cfg = cfg_of(l);
-	double d = (double)cfg->retry_min;
-	unsigned i;
-
-	for (i = 1; i < l->failures_in_row && d < (double)cfg->retry_max; i++)
-		d *= 2;
-	if (d > (double)cfg->retry_max)
-		d = (double)cfg->retry_max;
-	/* 50-150 %: hosts that lost the store together do not return together */
-	d *= 0.5 + (double)random() / (double)RAND_MAX;
-	return (uint64_t)d;
-}
-
 /* link_fail - close, keep every file, retry later */
 static void
 link_fail(struct pg_link *l, const char *why)
@@ -186,7 +169,7 @@ link_fail(struct pg_link *l, const char *why)
 	l->failures++;
 	l->failures_in_row++;
 	snprintf(l->error, sizeof(l->error), "%s", why);
-	ms = retry_delay(l);
+	ms = sync_link_retry_delay(cfg_of(l), l->failures_in_row);
 	/* the first failure of an outage is a warning, the retries info */
 	if (l->failures_in_row == 1)
 		log_warn("store %s: %s; the tables stay as they are; retrying "
