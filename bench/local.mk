@@ -28,7 +28,8 @@ bench_scripts_dist = \
 	bench/run-sync.sh \
 	bench/run-dovecot.sh \
 	bench/dyn_cache.py \
-	bench/sync_probe.py
+	bench/sync_probe.py \
+	bench/sync_ldap_refresh.py
 EXTRA_DIST += $(bench_scripts_dist)
 
 TESTS += tests/proto/test_pfh_load.py
