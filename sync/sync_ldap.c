@@ -84,8 +84,6 @@ struct ldap_link {
 	int	 fd;			/* registered with the loop, or -1 */
 	enum llink_state st;
 	int	 hb_msgid;		/* the heartbeat search, or -1 */
-	char	 error[512];
-	char	 desc[300];		/* "ldap URI" */
 	struct lfeed *feeds;
 	size_t	 nfeeds;
 	struct ev_timer *timer;		/* retry, or heartbeat */
@@ -233,7 +231,7 @@ write_feed(struct ldap_link *l, struct lfeed *lf)
 	generation(lf, gen, sizeof(gen));
 	sync_feed_begin(lf->f);
 	sync_ldap_table_each(lf->table, write_entry, lf->f);
-	sync_feed_end(lf->f, gen, l->desc);
+	sync_feed_end(lf->f, gen, l->base.desc);
 	save_snapshot(lf);
 }
 
@@ -273,17 +271,17 @@ connect_begin(struct ev *ev, void *ctx)
 		link_fail(l, "no socket to wait on");
 		return;
 	}
-	snprintf(l->desc, sizeof(l->desc), "ldap %s", uri);
+	snprintf(l->base.desc, sizeof(l->base.desc), "ldap %s", uri);
 	l->st = LL_UP;
 	if (l->failures_in_row > 0)
 		log_info("store %s: connected again after %u failed attempts; "
-		    "refreshing every feed", l->desc, l->failures_in_row);
+		    "refreshing every feed", l->base.desc, l->failures_in_row);
 	else
-		log_info("store %s: connected", l->desc);
+		log_info("store %s: connected", l->base.desc);
 	/* failures_in_row stays until the link proves healthy (a refresh
 	 * done, a heartbeat answered): a server that fails us right after
 	 * each bind keeps the backoff growing */
-	l->error[0] = 0;
+	l->base.error[0] = 0;
 	for (i = 0; i < l->nfeeds && l->ld; i++)
 		start_search(l, &l->feeds[i]);
 	if (l->ld)
@@ -321,13 +319,13 @@ link_fail(struct ldap_link *l, const char *why)
 	l->hb_msgid = -1;
 	l->st = LL_WAIT;
 	l->failures_in_row++;
-	snprintf(l->error, sizeof(l->error), "%s", why);
+	snprintf(l->base.error, sizeof(l->base.error), "%s", why);
 	ms = sync_link_retry_delay(cfg_of(l), l->failures_in_row);
 	if (l->failures_in_row == 1)
 		log_warn("store %s: %s; the tables stay as they are; retrying "
-		    "in %llu ms", l->desc, why, (unsigned long long)ms);
+		    "in %llu ms", l->base.desc, why, (unsigned long long)ms);
 	else
-		log_info("store %s: %s; retrying in %llu ms", l->desc, why,
+		log_info("store %s: %s; retrying in %llu ms", l->base.desc, why,
 		    (unsigned long long)ms);
 	set_timer(l, ms, connect_begin);
 }
@@ -772,7 +770,7 @@ ldap_link_state(const struct sync_link *base)
 	size_t i;
 
 	if (l->st == LL_WAIT)
-		return l->error[0] ? "waiting to reconnect" : "connecting";
+		return l->base.error[0] ? "waiting to reconnect" : "connecting";
 	for (i = 0; i < l->nfeeds; i++)
 		if (l->feeds[i].refreshing)
 			return "refreshing";
@@ -785,26 +783,12 @@ ldap_link_connected(const struct sync_link *base)
 	return ((const struct ldap_link *)base)->st == LL_UP;
 }
 
-static const char *
-ldap_link_error(const struct sync_link *base)
-{
-	return ((const struct ldap_link *)base)->error;
-}
-
-static void
-ldap_link_describe(const struct sync_link *base, char *out, size_t len)
-{
-	snprintf(out, len, "%s", ((const struct ldap_link *)base)->desc);
-}
-
 static const struct sync_link_ops ldap_link_ops = {
 	.add_feed = ldap_link_add_feed,
 	.start = ldap_link_start,
 	.free = ldap_link_free,
 	.state = ldap_link_state,
 	.connected = ldap_link_connected,
-	.error = ldap_link_error,
-	.describe = ldap_link_describe,
 };
 
 struct sync_link *
@@ -819,7 +803,7 @@ sync_ldap_link_new(struct sync_daemon *sd, const struct sync_feed_cfg *fc)
 	l->fd = -1;
 	l->hb_msgid = -1;
 	l->st = LL_WAIT;
-	snprintf(l->desc, sizeof(l->desc), "ldap %.280s", fc->uris +
+	snprintf(l->base.desc, sizeof(l->base.desc), "ldap %.280s", fc->uris +
 	    strspn(fc->uris, " \t"));
 	return &l->base;
 }

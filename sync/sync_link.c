@@ -4,6 +4,7 @@
  */
 #include "sysdep.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,13 +69,13 @@ sync_link_connected(const struct sync_link *l)
 const char *
 sync_link_error(const struct sync_link *l)
 {
-	return l->ops->error(l);
+	return l->error;
 }
 
 void
 sync_link_describe(const struct sync_link *l, char *out, size_t len)
 {
-	l->ops->describe(l, out, len);
+	snprintf(out, len, "%s", l->desc);
 }
 
 /* sync_link_retry_delay - jittered exponential backoff, ms: retry_min

@@ -36,13 +36,13 @@ struct sync_link_ops {
 	void	(*free)(struct sync_link *);
 	const char *(*state)(const struct sync_link *);
 	int	(*connected)(const struct sync_link *);
-	const char *(*error)(const struct sync_link *);
-	void	(*describe)(const struct sync_link *, char *, size_t);
 };
 
 struct sync_link {
 	const struct sync_link_ops *ops;
 	const struct sync_feed_cfg *first;	/* the store's parameters */
+	char	 error[512];		/* the last failure, "" when none */
+	char	 desc[300];		/* "pgsql host=..." / "ldap URI" */
 };
 
 struct sync_cfg;

@@ -76,8 +76,6 @@ struct pg_link {
 	enum link_state st;
 	bool	 busy;			/* a command is outstanding */
 	bool	 cmd_error;		/* it returned an error */
-	char	 error[512];		/* the last failure */
-	char	 desc[256];		/* the server of the live connection */
 	char	 generation[SYNC_STATE_TEXT];
 	struct sync_feed **feeds;
 	size_t	 nfeeds;
@@ -168,14 +166,14 @@ link_fail(struct pg_link *l, const char *why)
 	l->st = L_WAIT;
 	l->failures++;
 	l->failures_in_row++;
-	snprintf(l->error, sizeof(l->error), "%s", why);
+	snprintf(l->base.error, sizeof(l->base.error), "%s", why);
 	ms = sync_link_retry_delay(cfg_of(l), l->failures_in_row);
 	/* the first failure of an outage is a warning, the retries info */
 	if (l->failures_in_row == 1)
 		log_warn("store %s: %s; the tables stay as they are; retrying "
-		    "in %llu ms", l->desc, why, (unsigned long long)ms);
+		    "in %llu ms", l->base.desc, why, (unsigned long long)ms);
 	else
-		log_info("store %s: %s; retrying in %llu ms", l->desc, why,
+		log_info("store %s: %s; retrying in %llu ms", l->base.desc, why,
 		    (unsigned long long)ms);
 	set_timer(l, ms, connect_begin);
 }
@@ -199,7 +197,7 @@ notice(void *ctx, const char *msg)
 	char line[512];
 
 	pg_error(msg, line, sizeof(line));
-	log_info("store %s: %s", l->desc, line);
+	log_info("store %s: %s", l->base.desc, line);
 }
 
 /* flush - push the queued query out; wait for writability while needed */
@@ -281,7 +279,8 @@ describe(struct pg_link *l)
 {
 	const char *h = PQhost(l->pg), *p = PQport(l->pg), *d = PQdb(l->pg);
 
-	snprintf(l->desc, sizeof(l->desc), "pgsql host=%s port=%s dbname=%s",
+	snprintf(l->base.desc, sizeof(l->base.desc),
+	    "pgsql host=%s port=%s dbname=%s",
 	    h && *h ? h : "-", p && *p ? p : "-", d && *d ? d : "-");
 }
 
@@ -317,12 +316,12 @@ connected(struct pg_link *l)
 	tls_note(l, tls, sizeof(tls));
 	if (l->failures_in_row > 0)
 		log_info("store %s: connected again after %u failed "
-		    "attempts%s; reading every feed", l->desc,
+		    "attempts%s; reading every feed", l->base.desc,
 		    l->failures_in_row, tls);
 	else
-		log_info("store %s: connected%s", l->desc, tls);
+		log_info("store %s: connected%s", l->base.desc, tls);
 	l->failures_in_row = 0;
-	l->error[0] = 0;
+	l->base.error[0] = 0;
 	for (i = 0; i < l->nfeeds; i++)
 		l->feeds[i]->dirty = true;
 	watch(l, EV_READ);
@@ -470,8 +469,8 @@ on_result(struct pg_link *l, PGresult *res)
 	if (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE ||
 	    s == PGRES_NONFATAL_ERROR) {
 		if (!l->cmd_error)
-			pg_error(PQresultErrorMessage(res), l->error,
-			    sizeof(l->error));
+			pg_error(PQresultErrorMessage(res), l->base.error,
+			    sizeof(l->base.error));
 		l->cmd_error = true;
 		return;
 	}
@@ -517,7 +516,7 @@ on_done(struct pg_link *l)
 		if (l->cmd_error) {
 			snprintf(why, sizeof(why), "LISTEN: %s (a hot standby "
 			    "or a pooler in transaction mode cannot LISTEN)",
-			    l->error);
+			    l->base.error);
 			link_fail(l, why);
 			return;
 		}
@@ -525,7 +524,7 @@ on_done(struct pg_link *l)
 		break;
 	case L_BEGIN:
 		if (l->cmd_error) {
-			snprintf(why, sizeof(why), "%s", l->error);
+			snprintf(why, sizeof(why), "%s", l->base.error);
 			sync_feed_failed(f, why);
 			(void)send_query(l, "ROLLBACK", L_ROLLBACK);
 			return;
@@ -534,7 +533,7 @@ on_done(struct pg_link *l)
 		return;
 	case L_QUERY:
 		if (l->cmd_error) {
-			snprintf(why, sizeof(why), "query: %s", l->error);
+			snprintf(why, sizeof(why), "query: %s", l->base.error);
 			sync_feed_failed(f, why);
 			(void)send_query(l, "ROLLBACK", L_ROLLBACK);
 			return;
@@ -545,9 +544,9 @@ on_done(struct pg_link *l)
 		l->cur = NULL;
 		l->st = L_READY;
 		if (l->cmd_error)
-			sync_feed_failed(f, l->error);
+			sync_feed_failed(f, l->base.error);
 		else
-			sync_feed_end(f, l->generation, l->desc);
+			sync_feed_end(f, l->generation, l->base.desc);
 		break;
 	case L_ROLLBACK:
 		l->cur = NULL;
@@ -658,26 +657,12 @@ pg_link_connected(const struct sync_link *base)
 	return l->st != L_WAIT && l->st != L_CONNECTING;
 }
 
-static const char *
-pg_link_error(const struct sync_link *base)
-{
-	return ((const struct pg_link *)base)->error;
-}
-
-static void
-pg_link_describe(const struct sync_link *base, char *out, size_t len)
-{
-	snprintf(out, len, "%s", ((const struct pg_link *)base)->desc);
-}
-
 static const struct sync_link_ops pg_link_ops = {
 	.add_feed = pg_link_add_feed,
 	.start = pg_link_start,
 	.free = pg_link_free,
 	.state = pg_link_state,
 	.connected = pg_link_connected,
-	.error = pg_link_error,
-	.describe = pg_link_describe,
 };
 
 /* sync_pg_link_new - a link for a conninfo; started by sync_link_start */
@@ -692,6 +677,7 @@ sync_pg_link_new(struct sync_daemon *sd, const struct sync_feed_cfg *fc)
 	l->conninfo = xstrdup(fc->conninfo);
 	l->fd = -1;
 	l->st = L_WAIT;
-	snprintf(l->desc, sizeof(l->desc), "pgsql (not connected yet)");
+	snprintf(l->base.desc, sizeof(l->base.desc),
+	    "pgsql (not connected yet)");
 	return &l->base;
 }
